@@ -1,7 +1,7 @@
 /**
  * Writes the tiny fixture model folder (the same one the tests use) into OUT_DIR, for README
  * examples, docs and notebooks: a deterministic ONNX backbone with random weights, the real
- * Llama-3 tokenizer with the Skywork-Reward-Llama-3.1-8B-v0.2 chat template, a linear head,
+ * Llama-3 tokenizer with a Llama-3 loop chat template (no system block), a linear head,
  * and a dtr.json naming the shipped tree rlhflow-llama-3.1-8b. Not a trained model.
  *
  * Run: npx tsx scripts/make-fixture-model.ts OUT_DIR [--kind last_hidden_state|pooled|rewards]

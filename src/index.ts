@@ -89,15 +89,17 @@ export type { HeadFile, Pooling } from './head/head.js';
 // Reward models: text in, attribute rewards and explained preferences out.
 export { RewardModel } from './model/reward-model.js';
 export type { LoadOptions, ScoreItem, CompareItem, BatchOptions, CompareOptions, ScoreResult, CompareResult, EmbedResult, EmbedChunk, SelfCheckReport, SelfCheckCase } from './model/reward-model.js';
-export { inspectModelFolder } from './model/folder.js';
+export { inspectModelFolder, TEMPLATE_SOURCES } from './model/folder.js';
 export type { ModelFolder, FolderInspection, FolderOverrides, FolderIssue } from './model/folder.js';
 export { validateModelConfig, serializeModelConfig, MODEL_CONFIG_FORMAT, MODEL_CONFIG_VERSION, MODEL_CONFIG_FILE } from './model/config.js';
-export type { ModelConfig, BackboneConfig } from './model/config.js';
+export type { ModelConfig, BackboneConfig, OutputPooling } from './model/config.js';
 
 // Text: prompts, chat templates, tokenizers, truncation.
 export { promptMessages, toConversation, checkText, HELPSTEER2_TURN_MARKER } from './text/prompt.js';
 export type { Prompt, ChatMessage } from './text/prompt.js';
 export { ChatTemplate, templateSource } from './text/template.js';
+export { BUILTIN_TEMPLATES } from './text/builtin-templates.js';
+export type { BuiltinTemplate } from './text/builtin-templates.js';
 export type { TemplateTokens } from './text/template.js';
 export { TextTokenizer } from './text/tokenizer.js';
 export { ConversationEncoder } from './text/encoder.js';

@@ -5,6 +5,7 @@
  * are reported, manifests hash as the SDK does, and the `dtr compare` command the notebook prints
  * runs with the SDK's command line.
  */
+import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -93,6 +94,18 @@ describe.skipIf(!hasPython)('notebooks/python/export_steps.py', () => {
     expect(problems[2]).toBe("trees/exported-tree.json: not a tree file (format must be 'decision-tree-reward/tree')");
   });
 
+  it("checks the chat template the SDK will render with against dtr.json's chatTemplateSha256", () => {
+    const dir = exportedLayout();
+    const cfgPath = join(dir, 'dtr.json');
+    const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as Record<string, unknown>;
+    const template = (JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8')) as { chat_template: string }).chat_template;
+    cfg.chatTemplateSha256 = createHash('sha256').update(template, 'utf8').digest('hex');
+    writeFileSync(cfgPath, JSON.stringify(cfg));
+    expect(check(dir)).toEqual([]);
+    writeFileSync(join(dir, 'chat_template.jinja'), `${template} `);
+    expect(check(dir)).toEqual(['chat_template.jinja: not the chat template the model was exported with (sha256 differs from dtr.json chatTemplateSha256)']);
+  });
+
   it('makes a manifest that hashes as the SDK does, and finds a truncated or missing copy', () => {
     const dir = exportedLayout();
     type Row = { path: string; bytes: number; sha256: string };
@@ -134,7 +147,7 @@ describe.skipIf(!hasPython)('notebooks/python/export_steps.py', () => {
       { helpfulness: 3.95, correctness: 3.97, coherence: 3.86, complexity: 0.99, verbosity: 1.49 },
       { helpfulness: 2.17, correctness: 2.2, coherence: 3.2, complexity: 0.88, verbosity: 1.46 },
     ];
-    // The fields dtr_export.py writes: write_folder's, plus run()'s report with check_against_torch's result.
+    // The fields dtr_export.py writes: assemble()'s, plus run()'s report with export_check.run_check's result.
     const exportJson = {
       exporter: 'decision-tree-reward@0.1.0 notebooks/python/dtr_export.py',
       source: 'RLHFlow/Decision-Tree-Reward-Llama-3.1-8B',
@@ -145,7 +158,13 @@ describe.skipIf(!hasPython)('notebooks/python/export_steps.py', () => {
       opset: 17,
       hiddenSize: 4096,
       versions: { torch: '2.5.1', transformers: '4.45.2' },
-      check: { maxAbsDiff: { rewards: 0.0123, pooled: 0.0456, logits: 0.0078 }, cardRewards: rewards },
+      check: {
+        ok: true,
+        dtype: 'fp16',
+        conversations: 7,
+        worst: { rewards: { maxAbsDiff: 0.0123, limit: 0.05, finite: true, ok: true }, pooled: { maxAbsDiff: 0.0456, limit: 0.06, finite: true, ok: true }, logits: { maxAbsDiff: 0.0078, limit: 0.02, finite: true, ok: true } },
+        cardRewards: rewards,
+      },
     };
     writeFileSync(join(dir, 'export.json'), JSON.stringify(exportJson));
     expect(py<string[]>(`print(json.dumps(es.export_summary(${JSON.stringify(dir)})))`)).toEqual([
@@ -153,16 +172,17 @@ describe.skipIf(!hasPython)('notebooks/python/export_steps.py', () => {
       'weights: fp16, opset 17, hidden size 4096',
       'outputs: rewards, pooled, logits',
       'versions: torch 2.5.1, transformers 4.45.2',
-      'check logits: max |torch - onnxruntime| = 0.0078',
-      'check pooled: max |torch - onnxruntime| = 0.0456',
-      'check rewards: max |torch - onnxruntime| = 0.0123',
+      'check: passed (7 conversations, fp16, against transformers)',
+      'check logits: max |onnxruntime - transformers| = 0.0078 (limit 0.02)',
+      'check pooled: max |onnxruntime - transformers| = 0.0456 (limit 0.06)',
+      'check rewards: max |onnxruntime - transformers| = 0.0123 (limit 0.05)',
       'card response 1: helpfulness 3.9500, correctness 3.9700, coherence 3.8600, complexity 0.9900, verbosity 1.4900',
       'card response 2: helpfulness 2.1700, correctness 2.2000, coherence 3.2000, complexity 0.8800, verbosity 1.4600',
     ]);
     expect(py<unknown>(`print(json.dumps(es.card_rewards(${JSON.stringify(dir)})))`)).toEqual(rewards);
     const { check: _, ...unchecked } = exportJson;
     writeFileSync(join(dir, 'export.json'), JSON.stringify(unchecked));
-    expect(py<string[]>(`print(json.dumps(es.export_summary(${JSON.stringify(dir)})))`).at(-1)).toBe('check: not run (export with --check to compare torch and onnxruntime)');
+    expect(py<string[]>(`print(json.dumps(es.export_summary(${JSON.stringify(dir)})))`).at(-1)).toBe('check: not run (export with --check to compare onnxruntime with transformers)');
     expect(pyError(`es.card_rewards(${JSON.stringify(dir)})`)).toMatch(/^ValueError: .*export\.json has no card rewards: export with --check \(and a head\)$/);
   });
 
@@ -193,7 +213,7 @@ tree = ast.parse(code)
 used = sorted({n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == "dtr_export"})
 model = next(n.value.value for n in ast.walk(tree) if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", None) == "MODEL")
 call = next(n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "main")
-argv = [e.value if isinstance(e, ast.Constant) else {"MODEL": model, "str(OUT)": ${JSON.stringify(out)}}[ast.unparse(e)] for e in call.args[0].elts]
+argv = [e.value if isinstance(e, ast.Constant) else {"MODEL": model, "str(OUT)": ${JSON.stringify(out)}, "DTYPE": "fp16"}[ast.unparse(e)] for e in call.args[0].elts]
 args = dtr_export.parse_args(argv)
 print(json.dumps({"used": used, "missing": [u for u in used if not hasattr(dtr_export, u)], "model": model,
                   "args": {"model": args.model, "out": args.out, "check": args.check, "trust": args.trust_remote_code, "kind": args.kind, "preset": model in dtr_export.PRESETS}}))

@@ -3,6 +3,7 @@
  * conversion from numpy arrays, head-weight files, dtr.json, and writing the model folder
  * atomically. The ONNX export itself needs torch + transformers on a GPU machine (docs/building.md).
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,7 +55,9 @@ describe.skipIf(!hasNumpy())('dtr_export.py without PyTorch', () => {
       [['m', '--out', 'o', '--head', 'missing.json'], /--head missing.json: no such file/],
       [['m', '--out', 'o', '--opset', '11'], /--opset must be at least 14/],
       [['m'], /the following arguments are required: --out/],
-      [['tiny-random', '--out', 'o', '--no-head'], /tiny-random makes its own random head/],
+      [['m', '--out', 'o', '--tolerance', '0.1'], /--tolerance applies to --check; add --check/],
+      [['m', '--out', 'o', '--check', '--tolerance', '-1'], /--tolerance must be a positive number/],
+      [['m', '--out', 'o', '--dtype', 'int8'], /argument --dtype: invalid choice: 'int8'/],
     ];
     for (const [args, msg] of cases) {
       const r = exporter(args, dir);
@@ -67,12 +70,13 @@ describe.skipIf(!hasNumpy())('dtr_export.py without PyTorch', () => {
     const out = py(`
 import json, dtr_export as d
 a = d.parse_args(["RLHFlow/Decision-Tree-Reward-Gemma-2-27B", "--out", "/nonexistent-dir/m27", "--head-attributes", "verbosity,helpfulness,correctness,coherence,complexity"])
-print(json.dumps({"preset": a.preset, "name": a.name, "kind": a.kind, "dtype": a.dtype, "attrs": a.head_attributes, "opset": a.opset}))`);
+print(json.dumps({"preset": a.preset, "name": a.name, "kind": a.kind, "dtype": a.dtype, "attrs": a.head_attributes, "opset": a.opset, "backbone": a.backbone_id}))`);
     expect(JSON.parse(out)).toEqual({
-      preset: { hidden_size: 4608, max_length: 4096, score: true, attribute_head: 'auto', tree_file: 'decision_tree.pkl', tree: 'rlhflow-gemma-2-27b' },
+      preset: { hidden_size: 4608, max_length: 4096, tree: 'rlhflow-gemma-2-27b', tree_file: 'decision_tree.pkl' },
       name: 'm27',
       kind: 'pooled',
-      dtype: 'fp16',
+      dtype: 'fp32',
+      backbone: 'RLHFlow/Decision-Tree-Reward-Gemma-2-27B',
       attrs: ['verbosity', 'helpfulness', 'correctness', 'coherence', 'complexity'],
       opset: 17,
     });
@@ -164,6 +168,51 @@ print(json.dumps({"w": w.astype(float).ravel().tolist(), "b": b.tolist(), "same"
     expect(out.b).toEqual([1, 2, 3, 4, 5]);
     expect(out.same).toBe(true);
     expect(out.b3).toBeNull();
+  });
+
+  it('records how each output is pooled, the pad token, the dtype and the template sha256 in dtr.json', () => {
+    const out = JSON.parse(py(`
+import json, dtr_export as d
+a = d.model_config("m", "x", 8, head="heads/h.json", pad_token_id=128009, dtype="fp16", chat_template_sha256="ab" * 32)
+b = d.model_config("m", "x", 8, has_score=True)
+c = d.model_config("m", "x", 8, kind="rewards", has_score=False)
+print(json.dumps([a, b, c]))`)) as Array<Record<string, any>>;
+    expect(out[0]!.backbone).toMatchObject({ outputPooling: { pooled: 'last-token', logits: 'last-non-pad-token' }, padTokenId: 128009, dtype: 'fp16' });
+    expect(out[0]!.chatTemplateSha256).toBe('ab'.repeat(32));
+    // Without a pad token, transformers' own score reads the last token too.
+    expect(out[1]!.backbone.outputPooling).toEqual({ pooled: 'last-token', logits: 'last-token' });
+    expect(out[2]!.backbone.outputPooling).toEqual({ rewards: 'last-token', pooled: 'last-token' });
+    for (const doc of out) expect(validateModelConfig(doc)).toMatchObject({ success: true });
+  });
+
+  it('finds the chat template where transformers does: chat_template.jinja, tokenizer_config.json (named: default), chat_template.json', () => {
+    const dir = tmp();
+    const out = JSON.parse(py(`
+import json, os, dtr_export as d
+def folder(name, files):
+    os.makedirs(name)
+    for rel, text in files.items():
+        open(os.path.join(name, rel), "w", newline="").write(text)
+    return d.checkpoint_template(name)
+print(json.dumps([
+    folder("both", {"chat_template.jinja": "J\\r\\nK", "tokenizer_config.json": json.dumps({"chat_template": "C"})}),
+    folder("named", {"tokenizer_config.json": json.dumps({"chat_template": [{"name": "tool_use", "template": "T"}, {"name": "default", "template": "D"}]})}),
+    folder("legacy", {"tokenizer_config.json": "{}", "chat_template.json": json.dumps({"chat_template": "L"})}),
+    folder("none", {"tokenizer_config.json": "{}"}),
+    d.template_sha256("\\u00e9"),
+]))`, dir)) as unknown[];
+    expect(out).toEqual([['J\nK', 'chat_template.jinja'], ['D', 'tokenizer_config.json'], ['L', 'chat_template.json'], [null, null], createHash('sha256').update('é', 'utf8').digest('hex')]);
+  });
+
+  it('recognises a preset from a hub id or from a local folder named like one', () => {
+    const dir = tmp();
+    mkdirSync(join(dir, 'Skywork-Reward-Gemma-2-27B-v0.2'));
+    mkdirSync(join(dir, 'my-model'));
+    const out = JSON.parse(py(`
+import json, dtr_export as d
+print(json.dumps([d.preset_for("Skywork/Skywork-Reward-Gemma-2-27B-v0.2"), d.preset_for("Skywork-Reward-Gemma-2-27B-v0.2"), d.preset_for("my-model"),
+                  d.parse_args(["my-model", "--out", "o"]).backbone_id, d.parse_args(["Skywork-Reward-Gemma-2-27B-v0.2", "--out", "o"]).backbone_id]))`, dir)) as unknown[];
+    expect(out).toEqual(['Skywork/Skywork-Reward-Gemma-2-27B-v0.2', 'Skywork/Skywork-Reward-Gemma-2-27B-v0.2', null, 'my-model', 'Skywork/Skywork-Reward-Gemma-2-27B-v0.2']);
   });
 
   it('writes dtr.json for both kinds and refuses inconsistent ones', () => {

@@ -9,10 +9,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DtrError } from '../src/errors.js';
 import { ConversationEncoder } from '../src/text/encoder.js';
 import type { ChatMessage } from '../src/text/prompt.js';
-import { ChatTemplate, templateSource } from '../src/text/template.js';
+import { ChatTemplate, pySplit, pyStrip, templateSource } from '../src/text/template.js';
 import { TextTokenizer } from '../src/text/tokenizer.js';
 import { LLAMA31_INSTRUCT_TEMPLATE, SKYWORK_LLAMA31_TEMPLATE, llama3TokenizerFiles } from './support/fixture-model.js';
-import { PYTHON } from './support/python.js';
+import { PYTHON, runPython } from './support/python.js';
 
 let tok: TextTokenizer;
 let bundledTemplate: string;
@@ -154,5 +154,36 @@ describe.skipIf(!hasJinja)('parity with Python jinja2 (as transformers renders t
     const expected = JSON.parse(py.stdout) as string[];
     const got = cases.map((c) => new ChatTemplate(c.template, tokens()).render(c.messages));
     expect(got).toEqual(expected);
+  });
+});
+
+describe('whitespace as Python sees it (transformers renders with jinja2)', () => {
+  // Rendered by Python's jinja2 (ImmutableSandboxedEnvironment, trim_blocks, lstrip_blocks, as
+  // transformers' apply_chat_template) from these texts; Python's str.isspace differs from
+  // JavaScript's \s at U+001C-U+001F and U+0085 (Python only) and U+FEFF (JavaScript only).
+  const golden = {"template": "{% for m in messages %}<{{ m.content | trim }}|{{ m.content.strip() }}|{{ m.content.lstrip() }}|{{ m.content.rstrip() }}|{{ m.content.strip('\\x85 ') }}|{{ m.content.split() | join('/') }}|{{ m.content.split(none, 1) | join('/') }}>{% endfor %}{{ missing | trim }}", "texts": ["\ufeff hi \ufeff", "\u0085hi\u001c", "\u001c\u001d\u001e\u001f mid\u001fdle \u3000", "\u200b zero-width\u200b", "a\u2028b\u2029c \u00a0", "plain"], "rendered": "<\ufeff hi \ufeff|\ufeff hi \ufeff|\ufeff hi \ufeff|\ufeff hi \ufeff|\ufeff hi \ufeff|\ufeff/hi/\ufeff|\ufeff/hi \ufeff><hi|hi|hi\u001c|\u0085hi|hi\u001c|hi|hi><mid\u001fdle|mid\u001fdle|mid\u001fdle \u3000|\u001c\u001d\u001e\u001f mid\u001fdle|\u001c\u001d\u001e\u001f mid\u001fdle \u3000|mid/dle|mid/dle \u3000><\u200b zero-width\u200b|\u200b zero-width\u200b|\u200b zero-width\u200b|\u200b zero-width\u200b|\u200b zero-width\u200b|\u200b/zero-width\u200b|\u200b/zero-width\u200b><a\u2028b\u2029c|a\u2028b\u2029c|a\u2028b\u2029c \u00a0|a\u2028b\u2029c|a\u2028b\u2029c \u00a0|a/b/c|a/b\u2029c \u00a0><plain|plain|plain|plain|plain|plain|plain>"};
+
+  it('trim, strip(), lstrip(), rstrip(), strip(chars) and split() give what Python gives on the edge characters', () => {
+    const t = new ChatTemplate(golden.template);
+    expect(t.render(golden.texts.map((content) => ({ role: 'user' as const, content })))).toBe(golden.rendered);
+  });
+
+  it.skipIf(!hasJinja)('and what the installed jinja2 gives, live (skipped: needs Debian python3-jinja2)', () => {
+    const out = runPython(['-c', `
+import json, sys
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+d = json.load(sys.stdin)
+env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+print(json.dumps(env.from_string(d["template"]).render(messages=[{"role": "user", "content": t} for t in d["texts"]])))`], { input: JSON.stringify(golden) });
+    expect(JSON.parse(out)).toBe(golden.rendered);
+  });
+
+  it('pyStrip and pySplit follow str.strip / str.split', () => {
+    expect(pyStrip('\ufeff hi \x85', 'both')).toBe('\ufeff hi');
+    expect(pyStrip('xxhixx', 'left', 'x')).toBe('hixx');
+    expect(pyStrip('xxhixx', 'right', 'x')).toBe('xxhi');
+    expect(pySplit(' a\x1cb  c ')).toEqual(['a', 'b', 'c']);
+    expect(pySplit(' a b  c ', 1)).toEqual(['a', 'b  c ']);
+    expect(pySplit('\ufeff')).toEqual(['\ufeff']);
   });
 });

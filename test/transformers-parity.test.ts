@@ -1,118 +1,48 @@
 /**
- * Parity with transformers (issue 4): the tiny random-`LlamaConfig` reward model exported by
- * `python3 notebooks/python/dtr_export.py tiny-random --out test/fixtures/tiny-llama --device cpu --check`
- * on a machine with torch and transformers. That folder holds the exported model (fp32 ONNX,
- * tokenizer, head, dtr.json) and `reference.json`: for the model card example and two short
- * conversations, the token ids of `tokenizer.apply_chat_template(messages, tokenize=True)` and
- * torch's `rewards`, `pooled` and `logits`. Through RewardModel the token ids must be identical
- * and the numbers within 1e-4 (absolute, fp32), one conversation at a time and batched.
+ * Parity with transformers on test/fixtures/tiny-llama, committed so that this runs on every
+ * machine: a tiny random Llama-3.1-layout reward model (the real Llama-3 tokenizer, Meta's
+ * Llama-3.1 template in tokenizer_config.json, a random head) exported by dtr_export.py with
+ * --check, and `reference.json` from notebooks/python/hf_reference.py: for the --check
+ * conversations (the card example, 39-927 tokens, multi-turn, edge whitespace), the token ids
+ * of `tokenizer.apply_chat_template(messages, tokenize=True)` and transformers' own `rewards`,
+ * `pooled` and `logits`. Through RewardModel the token ids must be identical and the numbers
+ * within 1e-4 (absolute, fp32), one conversation at a time and in padded batches on both sides.
  *
- * The fixture cannot be made here (no torch, no downloads): until it is committed, the real
- * check is skipped with that reason. The check itself is exercised on every run against a
- * stand-in folder (the fixture backbone with a float64 reference.json), so it is ready, and
- * shown to catch a difference, when the folder lands.
+ * Regenerate it with `python3 notebooks/python/make_parity_fixture.py` (torch + transformers:
+ * notebooks/python/requirements.txt). test/export-bridge.test.ts runs the same pipeline live.
+ *
+ * The comparison itself is also run against a stand-in folder (the fixture backbone with a
+ * float64 reference.json), where it is shown to catch a difference or a wrong token id.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ATTRIBUTES, type Attribute } from '../src/attributes.js';
 import type { ChatMessage } from '../src/text/prompt.js';
 import { RewardModel } from '../src/model/reward-model.js';
 import { referenceForward, writeFixtureModel } from './support/fixture-model.js';
 import { tempDir } from './support/temp.js';
+import { parity, readReference, type Reference } from './support/parity.js';
 
 /** The tolerance the issue asks for (fp32 torch against fp32 onnxruntime). */
 const TOL = 1e-4;
 const TINY_LLAMA = fileURLToPath(new URL('./fixtures/tiny-llama', import.meta.url));
-const PRODUCE = 'python3 notebooks/python/dtr_export.py tiny-random --out test/fixtures/tiny-llama --device cpu --check';
 
-/** reference.json as dtr_export.py's tiny_reference() writes it. */
-interface Reference {
-  format: 'decision-tree-reward/reference';
-  tolerance: number;
-  /** Output names of the graph, e.g. ['rewards', 'pooled', 'logits']. */
-  outputs: string[];
-  rows: Array<{ messages: ChatMessage[]; inputIds: number[] } & Record<string, unknown>>;
-}
-
-/** How far RewardModel is from the reference: token ids that differ, and the largest absolute differences. */
-interface ParityReport {
-  rows: number;
-  /** Indices of rows whose token ids differ (with the first differing position). */
-  idMismatches: Array<{ row: number; at: number; got: number | undefined; want: number | undefined }>;
-  /** Largest |difference| per output, one conversation at a time and all in one padded batch (both padding sides). */
-  maxDiff: { rewards: number; pooled: number | null; logits: number | null };
-}
-
-function readReference(dir: string): Reference {
-  const ref = JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8')) as Reference;
-  expect(ref.format).toBe('decision-tree-reward/reference');
-  expect(ref.rows.length).toBeGreaterThan(0);
-  return ref;
-}
-
-/** Runs every reference conversation through the model and measures it against the reference. */
-async function parity(model: RewardModel, ref: Reference): Promise<ParityReport> {
-  const items = ref.rows.map((row) => {
-    const last = row.messages.at(-1)!;
-    expect(last.role).toBe('assistant');
-    return { prompt: row.messages.slice(0, -1), response: last.content };
-  });
-  const idMismatches: ParityReport['idMismatches'] = [];
-  items.forEach((it, i) => {
-    const got = Array.from(model.encode(it.prompt, it.response).ids);
-    const want = ref.rows[i]!.inputIds;
-    const at = got.findIndex((id, k) => id !== want[k]);
-    if (at >= 0 || got.length !== want.length) idMismatches.push({ row: i, at: at >= 0 ? at : Math.min(got.length, want.length), got: got[at >= 0 ? at : want.length], want: want[at >= 0 ? at : got.length] });
-  });
-  // The fused rewards output lists columns in dtr.json's backbone.attributes order (kind 'rewards'),
-  // otherwise in ATTRIBUTES order, as the exporter writes them.
-  const order: readonly Attribute[] = model.config.backbone.attributes ?? ATTRIBUTES;
-  const diff = (got: ArrayLike<number>, want: unknown, name: string, row: number): number => {
-    expect(Array.isArray(want), `reference row ${row} has no '${name}'`).toBe(true);
-    const w = want as number[];
-    expect(got.length, `${name} of row ${row}`).toBe(w.length);
-    let m = 0;
-    for (let k = 0; k < w.length; k++) m = Math.max(m, Math.abs(got[k]! - w[k]!));
-    return m;
-  };
-  let rewards = 0;
-  let logits: number | null = null;
-  let pooled: number | null = null;
-  const batchSize = items.length;
-  const runs = [
-    await model.scoreMany(items, { batchSize: 1 }),
-    await model.scoreMany(items, { batchSize, paddingSide: 'right' }),
-    await model.scoreMany(items, { batchSize, paddingSide: 'left' }),
-  ];
-  for (const scores of runs) {
-    scores.forEach((s, i) => {
-      rewards = Math.max(rewards, diff(order.map((a) => s.rewards[a]), ref.rows[i]!.rewards, 'rewards', i));
-      if (ref.outputs.includes('logits') && s.backboneReward !== undefined) logits = Math.max(logits ?? 0, diff([s.backboneReward], ref.rows[i]!.logits, 'logits', i));
-    });
-  }
-  if (ref.outputs.includes('pooled') && model.config.backbone.kind !== 'rewards') {
-    for (const bs of [1, batchSize]) {
-      const e = await model.embedMany(items, { batchSize: bs });
-      for (let i = 0; i < e.n; i++) pooled = Math.max(pooled ?? 0, diff(e.embeddings.subarray(i * e.hiddenSize, (i + 1) * e.hiddenSize), ref.rows[i]!.pooled, 'pooled', i));
-    }
-  }
-  return { rows: items.length, idMismatches, maxDiff: { rewards, pooled, logits } };
-}
-
-describe.skipIf(!existsSync(TINY_LLAMA))(`parity with transformers on test/fixtures/tiny-llama (skipped: the folder is absent; make it on a machine with torch + transformers: ${PRODUCE})`, () => {
+describe('parity with transformers on test/fixtures/tiny-llama', () => {
   it(`RewardModel gives transformers' token ids, and its rewards, pooled states and backbone reward within ${TOL}`, async () => {
+    expect(existsSync(TINY_LLAMA), 'test/fixtures/tiny-llama is committed; regenerate it with python3 notebooks/python/make_parity_fixture.py').toBe(true);
     const ref = readReference(TINY_LLAMA);
+    expect(ref.rows.length).toBe(7);
     const model = await RewardModel.load({ dir: TINY_LLAMA, provider: 'cpu', tokenizeInWorker: false });
     try {
       expect(model.warnings).toEqual([]);
       const report = await parity(model, ref);
       expect(report.idMismatches).toEqual([]);
       expect(report.maxDiff.rewards).toBeLessThanOrEqual(TOL);
-      if (ref.outputs.includes('logits')) expect(report.maxDiff.logits).not.toBeNull();
-      if (report.maxDiff.logits !== null) expect(report.maxDiff.logits).toBeLessThanOrEqual(TOL);
-      if (report.maxDiff.pooled !== null) expect(report.maxDiff.pooled).toBeLessThanOrEqual(TOL);
+      expect(report.maxDiff.logits).not.toBeNull();
+      expect(report.maxDiff.logits!).toBeLessThanOrEqual(TOL);
+      expect(report.maxDiff.pooled).not.toBeNull();
+      expect(report.maxDiff.pooled!).toBeLessThanOrEqual(TOL);
     } finally {
       await model.dispose();
     }

@@ -1,35 +1,46 @@
 #!/usr/bin/env python3
 """Export a Hugging Face reward model into a decision-tree-reward model folder.
 
-Run it on a machine with a GPU, PyTorch and transformers (and `onnx`; `onnxruntime` for --check):
+    python3 notebooks/python/dtr_export.py HF_FOLDER --out models/NAME [--head heads/mine.json | --no-head] [--dtype fp32|fp16|mixed|bf16] --check
 
-    python3 notebooks/python/dtr_export.py RLHFlow/Decision-Tree-Reward-Llama-3.1-8B --out models/dtr-llama-8b --check
-    python3 notebooks/python/dtr_export.py Skywork/Skywork-Reward-Llama-3.1-8B-v0.2 --head heads/mine.json --out models/skywork-8b
-    python3 notebooks/python/dtr_export.py Skywork/Skywork-Reward-Gemma-2-27B-v0.2 --no-head --out models/skywork-27b
-    python3 notebooks/python/dtr_export.py tiny-random --out test/fixtures/tiny-llama --device cpu --check   # parity fixture
+HF_FOLDER is a local Hugging Face model folder (config.json, safetensors weights, tokenizer
+files, its chat template), or a hub id already in the local Hugging Face cache (`--download`
+lets transformers fetch it). Two kinds of checkpoint:
 
-The folder it writes (see docs/building.md):
+- Skywork-Reward style (`num_labels` 1): the graph outputs `pooled` (the last token's hidden
+  state) and `logits` (the checkpoint's own scalar reward); the five-attribute head comes from a
+  head file (`--head`, from `dtr fit-head`) or is left out (`--no-head`, to make embeddings).
+- RLHFlow Decision-Tree-Reward style (`num_labels` 5): its score layer *is* the attribute head,
+  rows ordered by `id2label`; its `decision_tree.pkl` is converted with the scikit-learn
+  converter (unpickling runs code: trusted files only).
+
+The folder it writes (docs/building.md):
 
     OUT/
-      dtr.json                 the SDK's model config (backbone kind 'pooled' by default, or --kind rewards)
-      model.onnx               fp16 graph: input_ids, attention_mask, position_ids [batch, sequence]
-      model.onnx_data            (dynamic axes) -> rewards [batch, 5] (head fused), pooled [batch, H] (the
-                                 last non-padding token's final hidden state, gathered in the graph),
-                                 logits [batch, 1] (the backbone's own scalar reward, when it has one);
-                                 outputs float32
-      tokenizer.json, tokenizer_config.json, special_tokens_map.json
-      heads/NAME.json          the five-attribute head (the same weights the graph fuses)
-      trees/NAME.json          the tree, converted from decision_tree.pkl (or a shipped tree named in dtr.json)
-      export.json              what was exported from what, versions, and the --check results
+      dtr.json                 the SDK's config: outputs, pooling rule of each, pad token, dtype, template sha256
+      model.onnx, model.onnx_data
+                               inputs input_ids, attention_mask, position_ids [batch, sequence] (dynamic);
+                               outputs rewards [batch, 5] (head fused), pooled [batch, H], logits [batch, 1]; float32
+      tokenizer.json, tokenizer_config.json, special_tokens_map.json, chat_template.jinja
+                               copied byte for byte from the checkpoint (whichever it has)
+      heads/NAME.json          the five-attribute head (the weights the graph fuses)
+      trees/NAME.json          the tree (converted from a pickle), unless dtr.json names a shipped one
+      export.json              what was exported from what, versions, and the --check report
 
-Everything except the ONNX export itself is plain Python + numpy: torch, transformers, onnx and
-onnxruntime are imported only inside the functions that need them. The folder is written to a
-temporary folder beside OUT and renamed at the end: OUT is complete or absent, never partial.
+`--check` runs the exported graph in onnxruntime against transformers itself (export_check.py):
+the card example and conversations of 20-1,000 tokens, one at a time and in padded batches on
+both sides; NaN/Inf or a difference over the dtype's tolerance fails it, exit status 1, and no
+folder is written. The folder is assembled beside OUT and renamed into place at the end: OUT is
+complete or absent, never partial. Weights are streamed into model.onnx_data tensor by tensor.
+
+torch, transformers, onnx and onnxruntime are imported only inside the functions that need
+them; the rest (heads, dtr.json, the folder) is plain Python + numpy and tested without torch.
 """
 from __future__ import annotations
 
 import argparse
 import datetime
+import hashlib
 import json
 import os
 import shutil
@@ -43,6 +54,8 @@ if _HERE not in sys.path:
 
 # The lead's scikit-learn converter: tree files, atomic JSON, hashing.
 from sklearn_tree_to_json import ConversionError, sha256_file, tree_to_json, write_json_atomic, _find_tree  # noqa: E402
+from export_check import CARD_PROMPT, CARD_RESPONSES, TOLERANCES  # noqa: E402,F401  (re-exported: notebooks use dtr_export.CARD_*)
+from export_graph import DTYPES, GraphError  # noqa: E402
 
 ATTRIBUTES = ["helpfulness", "correctness", "coherence", "complexity", "verbosity"]
 HEAD_FORMAT = "decision-tree-reward/head"
@@ -55,47 +68,39 @@ MODEL_FORMAT = "decision-tree-reward/model"
 MODEL_FORMAT_VERSION = 1
 EXPORTER = "notebooks/python/dtr_export.py"
 
-# What is known about the supported models. `attribute_head`: where the five-attribute regression
-# layer lives ("auto": a [5, hidden] linear layer found in the checkpoint; None: the model has none).
+# What is known about the supported models: hidden size, longest conversation, and the shipped
+# tree to name in dtr.json when the checkpoint brings none.
 PRESETS = {
-    "Skywork/Skywork-Reward-Llama-3.1-8B-v0.2": {
-        "hidden_size": 4096, "max_length": 4096, "score": True, "attribute_head": None, "tree_file": None, "tree": "rlhflow-llama-3.1-8b",
-    },
-    "Skywork/Skywork-Reward-Gemma-2-27B-v0.2": {
-        "hidden_size": 4608, "max_length": 4096, "score": True, "attribute_head": None, "tree_file": None, "tree": "rlhflow-gemma-2-27b",
-    },
-    "RLHFlow/Decision-Tree-Reward-Llama-3.1-8B": {
-        "hidden_size": 4096, "max_length": 4096, "score": True, "attribute_head": "auto", "tree_file": "decision_tree.pkl", "tree": "rlhflow-llama-3.1-8b",
-    },
-    "RLHFlow/Decision-Tree-Reward-Gemma-2-27B": {
-        "hidden_size": 4608, "max_length": 4096, "score": True, "attribute_head": "auto", "tree_file": "decision_tree.pkl", "tree": "rlhflow-gemma-2-27b",
-    },
+    "Skywork/Skywork-Reward-Llama-3.1-8B-v0.2": {"hidden_size": 4096, "max_length": 4096, "tree": "rlhflow-llama-3.1-8b", "tree_file": None},
+    "Skywork/Skywork-Reward-Gemma-2-27B-v0.2": {"hidden_size": 4608, "max_length": 4096, "tree": "rlhflow-gemma-2-27b", "tree_file": None},
+    "RLHFlow/Decision-Tree-Reward-Llama-3.1-8B": {"hidden_size": 4096, "max_length": 4096, "tree": "rlhflow-llama-3.1-8b", "tree_file": "decision_tree.pkl"},
+    "RLHFlow/Decision-Tree-Reward-Gemma-2-27B": {"hidden_size": 4608, "max_length": 4096, "tree": "rlhflow-gemma-2-27b", "tree_file": "decision_tree.pkl"},
 }
 
-# The model card's worked example (Decision-Tree-Reward), used by --check and the docs.
-CARD_PROMPT = (
-    "Jane has 12 apples. She gives 4 apples to her friend Mark, then buys 1 more apple, and finally splits all her apples "
-    "equally among herself and her 2 siblings. How many apples does each person get?"
-)
-CARD_RESPONSES = [
-    "1. Jane starts with 12 apples and gives 4 to Mark. 12 - 4 = 8. Jane now has 8 apples.\n2. Jane buys 1 more apple. 8 + 1 = 9. "
-    "Jane now has 9 apples.\n3. Jane splits the 9 apples equally among herself and her 2 siblings (3 people in total). 9 ÷ 3 = 3 apples each. "
-    "Each person gets 3 apples.",
-    "1. Jane starts with 12 apples and gives 4 to Mark. 12 - 4 = 8. Jane now has 8 apples.\n2. Jane buys 1 more apple. 8 + 1 = 9. "
-    "Jane now has 9 apples.\n3. Jane splits the 9 apples equally among her 2 siblings (2 people in total). 9 ÷ 2 = 4.5 apples each. "
-    "Each person gets 4 apples.",
-]
-# What the Decision-Tree-Reward-Llama-3.1-8B card prints for the two responses.
-CARD_REWARDS_LLAMA_8B = [
-    [3.9603815, 3.9727726, 3.8582935, 0.9909791, 1.4901903],
-    [2.1698856, 2.2035594, 3.2032843, 0.8786768, 1.4569137],
-]
+# What the Decision-Tree-Reward-Llama-3.1-8B card prints for the card example's two responses
+# (../shared/seeds/004: bf16 weights, flash attention, transformers 4.45.2).
+CARD_REWARDS = {
+    "RLHFlow/Decision-Tree-Reward-Llama-3.1-8B": [
+        [3.9603815, 3.9727726, 3.8582935, 0.9909791, 1.4901903],
+        [2.1698856, 2.2035594, 3.2032843, 0.8786768, 1.4569137],
+    ],
+}
+CARD_REWARDS_LLAMA_8B = CARD_REWARDS["RLHFlow/Decision-Tree-Reward-Llama-3.1-8B"]
 
-TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"]
+# Tokenizer files copied byte for byte, and where transformers looks for the chat template, in
+# its order of precedence (tokenization_utils_base: a chat_template.jinja file wins over the
+# tokenizer_config.json entry; chat_template.json is the older processor convention).
+TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja", "chat_template.json"]
+TEMPLATE_DIR = "additional_chat_templates"
+CHAT_TEMPLATE_SOURCES = ("chat_template.jinja", "tokenizer_config.json", "chat_template.json")
 
 
 class ExportError(Exception):
     """Something the user can fix; the message says what."""
+
+
+class CheckFailed(ExportError):
+    """--check found the graph off transformers (or not finite); nothing was written."""
 
 
 # --------------------------------------------------------------------------- arguments
@@ -104,34 +109,53 @@ class ExportError(Exception):
 def build_parser():
     ap = argparse.ArgumentParser(
         prog="dtr_export.py",
-        description="Export a Hugging Face reward model (Skywork-Reward-*, RLHFlow Decision-Tree-Reward-*) into a decision-tree-reward model folder.",
+        description="Export a Hugging Face reward model (Skywork-Reward-*, RLHFlow Decision-Tree-Reward-*, or any Llama / Gemma-2 "
+                    "sequence classifier) into a decision-tree-reward model folder.",
+        epilog="Example: python3 notebooks/python/dtr_export.py ~/models/Skywork-Reward-Llama-3.1-8B-v0.2 --head heads/mine.json "
+               "--out models/skywork-8b --dtype fp16 --check",
     )
-    ap.add_argument("model", help="Hugging Face model id or local folder, or 'tiny-random' for the parity fixture (random LlamaConfig, fp32)")
-    ap.add_argument("--tokenizer-from", default="Skywork/Skywork-Reward-Llama-3.1-8B-v0.2",
-                    help="with tiny-random: the tokenizer (and chat template) to use (default: %(default)s)")
-    ap.add_argument("--seed", type=int, default=0, help="with tiny-random: seed of the random weights (default: %(default)s)")
+    ap.add_argument("model", help="a local Hugging Face model folder, or a hub id in the local Hugging Face cache")
     ap.add_argument("--out", required=True, help="model folder to write (must not exist unless --overwrite)")
     ap.add_argument("--name", help="model name in dtr.json (default: the folder name)")
-    ap.add_argument("--revision", help="model revision (branch, tag or commit) to download")
+    ap.add_argument("--backbone-id", help="what dtr.json and heads call the backbone (default: the hub id, or the checkpoint folder's name)")
+    ap.add_argument("--revision", help="with a hub id: the revision (branch, tag or commit)")
+    ap.add_argument("--download", action="store_true", help="with a hub id: let transformers download what the cache lacks")
     head = ap.add_mutually_exclusive_group()
-    head.add_argument("--head", metavar="FILE.json", help="a head file (from dtr fit-head) to fuse into the graph")
+    head.add_argument("--head", metavar="FILE.json", help="a head file (from dtr fit-head) to ship and fuse into the graph")
     head.add_argument("--head-weights", metavar="FILE", help="head weights as .npy/.npz/.safetensors: weight [5, H] (+ bias [5]), rows in --head-attributes order")
-    head.add_argument("--head-key", metavar="NAME", help="state-dict name of the five-attribute linear layer in the checkpoint (default: found by shape)")
+    head.add_argument("--head-key", metavar="NAME", help="state-dict name of a [5, H] attribute layer in the checkpoint (default: its 5-label score layer)")
     head.add_argument("--no-head", action="store_true", help="export the backbone alone (outputs pooled and logits): to make embeddings and fit a head")
-    ap.add_argument("--head-attributes", default=",".join(ATTRIBUTES), help="order of the head's rows (default: %(default)s, RLHFlow's order)")
+    ap.add_argument("--head-attributes", default=",".join(ATTRIBUTES),
+                    help="order of the head's rows when the checkpoint's id2label does not name the attributes (default: %(default)s)")
     tree = ap.add_mutually_exclusive_group()
-    tree.add_argument("--tree-pickle", metavar="FILE.pkl", help="a scikit-learn decision tree pickle to convert (default: the model's decision_tree.pkl when it has one)")
+    tree.add_argument("--tree-pickle", metavar="FILE.pkl", help="a scikit-learn decision tree pickle to convert (default: the checkpoint's decision_tree.pkl)")
     tree.add_argument("--tree", metavar="NAME|FILE.json", help="a shipped tree name or a tree file for dtr.json (default: the preset's)")
     ap.add_argument("--kind", choices=["pooled", "rewards"], default="pooled",
-                    help="what dtr.json reads: 'pooled' (SDK applies heads/NAME.json, swappable) or 'rewards' (the fused head output)")
-    ap.add_argument("--dtype", choices=["fp16", "fp32"], default="fp16", help="weight type of the graph (default: %(default)s)")
-    ap.add_argument("--max-length", type=int, help="longest conversation in tokens (default: the preset's, else 4096)")
+                    help="what dtr.json reads: 'pooled' (the SDK applies heads/NAME.json, swappable) or 'rewards' (the fused head output)")
+    ap.add_argument("--dtype", choices=list(DTYPES), default="fp32",
+                    help="weight type of the graph: fp32 (default), fp16, mixed (fp16 with fp32 norms and residual stream) or bf16 (CUDA only)")
+    ap.add_argument("--reference-dtype", choices=["fp32", "bf16"], default="fp32",
+                    help="weight type of the transformers reference that --check compares with (default: %(default)s; bf16 halves its memory)")
+    ap.add_argument("--attn-implementation", default="eager", choices=["eager", "sdpa"],
+                    help="attention of the traced model (default: eager; sdpa ignores Gemma-2's soft-capping)")
+    ap.add_argument("--max-length", type=int, help="longest conversation in tokens (default: the preset's, else the model's, at most 4096)")
     ap.add_argument("--opset", type=int, default=17, help="ONNX opset (default: %(default)s)")
-    ap.add_argument("--device", default="cuda", help="torch device for the export (default: %(default)s)")
-    ap.add_argument("--check", action="store_true", help="after export, run the card example in torch and onnxruntime and compare")
+    ap.add_argument("--device", default="cpu", help="torch device for the export and the reference (default: %(default)s; e.g. cuda)")
+    ap.add_argument("--check", action="store_true", help="compare the exported graph with transformers; exit 1 and write nothing on a mismatch")
+    ap.add_argument("--tolerance", type=float, metavar="ATOL", help="--check: replace the dtype's tolerance by this absolute one")
+    ap.add_argument("--reference-out", metavar="FILE.json", help="--check: also write transformers' ids and outputs for the check conversations (hf_reference.py's format)")
     ap.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
-    ap.add_argument("--trust-remote-code", action="store_true", help="allow the model's own Python code (needed by RLHFlow Decision-Tree-Reward models)")
+    ap.add_argument("--trust-remote-code", action="store_true", help="allow the checkpoint's own Python code (transformers' trust_remote_code)")
     return ap
+
+
+def preset_for(model):
+    """The PRESETS key of a hub id, or of a local folder named like one (…/Skywork-Reward-Llama-3.1-8B-v0.2); None otherwise."""
+    ref = model.rstrip("/")
+    if ref in PRESETS:
+        return ref
+    base = os.path.basename(os.path.abspath(ref)) if os.path.isdir(ref) else None
+    return next((k for k in PRESETS if base is not None and k.split("/")[-1] == base), None)
 
 
 def parse_args(argv=None):
@@ -148,17 +172,22 @@ def parse_args(argv=None):
         ap.error(f"--opset must be at least 14 (Trilu, scaled attention), got {args.opset}")
     if args.no_head and args.kind == "rewards":
         ap.error("--kind rewards needs a head in the graph; drop --no-head or use --kind pooled")
+    if args.tolerance is not None and not (args.tolerance > 0):
+        ap.error(f"--tolerance must be a positive number, got {args.tolerance}")
+    if args.tolerance is not None and not args.check:
+        ap.error("--tolerance applies to --check; add --check")
+    if args.reference_out is not None and not args.check:
+        ap.error("--reference-out applies to --check; add --check")
     if os.path.exists(args.out) and not args.overwrite:
         ap.error(f"--out {args.out} already exists; choose another folder or pass --overwrite")
     for flag in ("head", "head_weights", "tree_pickle"):
         path = getattr(args, flag)
         if path is not None and not os.path.isfile(path):
             ap.error(f"--{flag.replace('_', '-')} {path}: no such file")
-    args.preset = PRESETS.get(args.model.rstrip("/"))
-    if args.model == "tiny-random":
-        if args.head or args.head_weights or args.head_key or args.no_head:
-            ap.error("tiny-random makes its own random head; drop --head/--head-weights/--head-key/--no-head")
-        args.dtype = "fp32"
+    args.preset_id = preset_for(args.model)
+    args.preset = PRESETS.get(args.preset_id) if args.preset_id else None
+    if args.backbone_id is None:
+        args.backbone_id = args.preset_id or (os.path.basename(os.path.abspath(args.model)) if os.path.isdir(args.model) else args.model.rstrip("/"))
     if args.name is None:
         args.name = os.path.basename(os.path.abspath(args.out))
     return args
@@ -303,12 +332,21 @@ def read_safetensors(path):
 # --------------------------------------------------------------------------- dtr.json and the folder
 
 
+# How each graph output is pooled (dtr.json backbone.outputPooling): the last attended token of
+# each row (the last token of the unpadded conversation), or the rightmost token that is not the
+# pad token (transformers' sequence classification, which the checkpoint's own score follows).
+POOLING_LAST_TOKEN = "last-token"
+POOLING_LAST_NON_PAD = "last-non-pad-token"
+
+
 def model_config(name, backbone_id, hidden_size, kind="pooled", has_score=True, head=None, tree="rlhflow-llama-3.1-8b",
-                 max_length=4096, description="", provenance=None):
+                 max_length=4096, description="", provenance=None, pad_token_id=None, dtype=None, chat_template_sha256=None):
     """The dtr.json document (decision-tree-reward/model v1) for an exported folder.
 
     kind 'pooled': the SDK reads output `pooled` [batch, H] and applies `head` (a file in the folder);
     kind 'rewards': it reads `rewards` [batch, 5], the head fused in the graph, and `head` must be None.
+    `backbone.outputPooling` says which token each output reads; `chatTemplateSha256` is the
+    sha256 of the checkpoint's chat template (UTF-8), which the SDK checks when it loads the folder.
     """
     if kind not in ("pooled", "rewards"):
         raise ExportError(f"kind must be 'pooled' or 'rewards', got {kind!r}")
@@ -316,6 +354,13 @@ def model_config(name, backbone_id, hidden_size, kind="pooled", has_score=True, 
         raise ExportError("kind 'rewards' reads the fused head: dtr.json must not name a head file")
     if not isinstance(hidden_size, int) or hidden_size < 1:
         raise ExportError(f"hidden size must be a positive integer, got {hidden_size!r}")
+    if pad_token_id is not None and (not isinstance(pad_token_id, int) or pad_token_id < 0):
+        raise ExportError(f"pad token id must be a non-negative integer or None, got {pad_token_id!r}")
+    pooling = {kind: POOLING_LAST_TOKEN}
+    if kind == "rewards":
+        pooling["pooled"] = POOLING_LAST_TOKEN
+    if has_score:
+        pooling["logits"] = POOLING_LAST_NON_PAD if pad_token_id is not None else POOLING_LAST_TOKEN
     return {
         "format": MODEL_FORMAT,
         "version": MODEL_FORMAT_VERSION,
@@ -330,6 +375,9 @@ def model_config(name, backbone_id, hidden_size, kind="pooled", has_score=True, 
             "rewardOutput": "logits" if has_score else None,
             "attributes": list(ATTRIBUTES) if kind == "rewards" else None,
             "inputs": {"inputIds": "input_ids", "attentionMask": "attention_mask", "positionIds": "position_ids"},
+            "outputPooling": pooling,
+            "padTokenId": pad_token_id,
+            "dtype": dtype,
         },
         "pooling": "last-token",
         "maxLength": max_length,
@@ -339,6 +387,7 @@ def model_config(name, backbone_id, hidden_size, kind="pooled", has_score=True, 
         "head": head,
         "tree": tree,
         "chatTemplate": None,
+        "chatTemplateSha256": chat_template_sha256,
         "templateVariables": {},
         "batchSize": 8,
         "maxTokensPerBatch": 16384,
@@ -351,6 +400,8 @@ class FolderWriter:
 
     Use as a context manager: an exception (or no commit) removes the temporary folder, so `out`
     is never left half-written. With overwrite, an existing `out` is replaced only at commit.
+    At commit, folders get 0777 and files 0666 less the umask (ordinary permissions: the
+    temporary folder and files are created 0700 / 0600 by the tempfile module).
     """
 
     def __init__(self, out, overwrite=False):
@@ -367,6 +418,12 @@ class FolderWriter:
         os.makedirs(os.path.dirname(p), exist_ok=True)
         return p
 
+    def add(self, rel):
+        """Records a file written into the folder by someone else (the ONNX export)."""
+        if not os.path.isfile(os.path.join(self.tmp, rel)):
+            raise ExportError(f"{rel} was not written")
+        self.files.append(rel)
+
     def write_json(self, rel, doc):
         write_json_atomic(self.path(rel), doc)
         self.files.append(rel)
@@ -376,6 +433,12 @@ class FolderWriter:
         self.files.append(rel)
 
     def commit(self):
+        umask = os.umask(0)
+        os.umask(umask)
+        for dirpath, dirnames, filenames in os.walk(self.tmp):
+            os.chmod(dirpath, 0o777 & ~umask)
+            for f in filenames:
+                os.chmod(os.path.join(dirpath, f), 0o666 & ~umask)
         if os.path.exists(self.out):
             old = self.out + ".replaced"
             os.replace(self.out, old)
@@ -394,14 +457,56 @@ class FolderWriter:
         return False
 
 
+def checkpoint_template(src_dir):
+    """(template text, file it came from) of a Hugging Face folder, as transformers picks it:
+    chat_template.jinja first, then tokenizer_config.json's `chat_template` (a string, or named
+    templates of which 'default' is used), then chat_template.json; (None, None) when none.
+
+    Text files are read as Python's open() reads them (universal newlines), as transformers does.
+    """
+    jinja = os.path.join(src_dir, "chat_template.jinja")
+    if os.path.isfile(jinja):
+        with open(jinja, encoding="utf-8") as f:
+            return f.read(), "chat_template.jinja"
+    for rel in ("tokenizer_config.json", "chat_template.json"):
+        path = os.path.join(src_dir, rel)
+        if not os.path.isfile(path):
+            continue
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+        t = doc.get("chat_template") if isinstance(doc, dict) else None
+        if isinstance(t, list):
+            named = {x.get("name"): x.get("template") for x in t if isinstance(x, dict)}
+            t = named.get("default")
+        elif isinstance(t, dict):
+            t = t.get("default")
+        if isinstance(t, str) and t:
+            return t, rel
+    return None, None
+
+
+def template_sha256(text):
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def copy_tokenizer_files(src_dir, writer):
-    """Copies the Hugging Face tokenizer files of a local model folder; tokenizer.json and tokenizer_config.json are required."""
+    """Copies the Hugging Face tokenizer files and chat templates of a local model folder byte for
+    byte; tokenizer.json and tokenizer_config.json are required. Returns the names copied."""
     missing = [f for f in TOKENIZER_FILES[:2] if not os.path.isfile(os.path.join(src_dir, f))]
     if missing:
         raise ExportError(f"{src_dir} lacks {', '.join(missing)} (a fast tokenizer is needed: tokenizer.json)")
+    copied = []
     for f in TOKENIZER_FILES:
         if os.path.isfile(os.path.join(src_dir, f)):
             writer.copy(os.path.join(src_dir, f), f)
+            copied.append(f)
+    extra = os.path.join(src_dir, TEMPLATE_DIR)
+    if os.path.isdir(extra):
+        for f in sorted(os.listdir(extra)):
+            if f.endswith(".jinja"):
+                writer.copy(os.path.join(extra, f), f"{TEMPLATE_DIR}/{f}")
+                copied.append(f"{TEMPLATE_DIR}/{f}")
+    return copied
 
 
 def tree_from_pickle(path, name, description=""):
@@ -428,59 +533,71 @@ def package_id():
         return EXPORTER
 
 
-def write_folder(out, *, name, backbone_id, hidden_size, head_doc=None, tree_doc=None, tree_ref=None, kind="pooled",
-                 has_score=True, max_length=4096, tokenizer_dir=None, onnx_files=None, report=None, overwrite=False,
-                 command=None, on_step=None, extra_json=None):
+def write_folder(out, *, overwrite=False, **kwargs):
     """Writes a complete model folder (everything but running torch): dtr.json, heads/, trees/,
     tokenizer files, the ONNX files given as {folder name: source path}, export.json.
-
-    `tree_doc` (a converted tree) is written to trees/NAME.json and named in dtr.json; otherwise
-    `tree_ref` (a shipped tree name) is named. `extra_json` ({name: document}) adds files such as
-    the tiny fixture's reference.json. `on_step(name)` is called between steps (tests use it to
-    interrupt). Returns the folder's path.
+    See :func:`assemble` for the arguments. Returns the folder's path.
     """
     with FolderWriter(out, overwrite=overwrite) as w:
-        head_ref = None
-        if head_doc is not None:
-            if head_doc["hiddenSize"] != hidden_size:
-                raise ExportError(f"head '{head_doc['name']}' expects hidden size {head_doc['hiddenSize']} but the backbone's is {hidden_size}")
-            w.write_json(f"heads/{head_doc['name']}.json", head_doc)
-            head_ref = f"heads/{head_doc['name']}.json" if kind == "pooled" else None
-        elif kind == "rewards":
-            raise ExportError("kind 'rewards' needs a head in the graph")
-        _step(on_step, "head")
-        if tree_doc is not None:
-            w.write_json(f"trees/{tree_doc['name']}.json", tree_doc)
-            tree_ref = f"trees/{tree_doc['name']}.json"
-        if tree_ref is None:
-            raise ExportError("no tree: give --tree NAME|FILE.json or --tree-pickle FILE.pkl")
-        _step(on_step, "tree")
-        if tokenizer_dir is not None:
-            copy_tokenizer_files(tokenizer_dir, w)
-        _step(on_step, "tokenizer")
-        for rel, src in (onnx_files or {}).items():
-            w.copy(src, rel)
-        for rel, doc in (extra_json or {}).items():
-            w.write_json(rel, doc)
-        _step(on_step, "onnx")
-        data = []
-        for rel in sorted(set(w.files)):
-            if rel.endswith(".json") and (rel.startswith("heads/") or rel.startswith("trees/")):
-                data.append({"path": rel, "sha256": sha256_file(w.path(rel)), "role": "head" if rel.startswith("heads/") else "tree"})
-        provenance = {"source": f"exported from {backbone_id} by {EXPORTER}", "data": data, "command": command, "package": package_id()}
-        cfg = model_config(name, backbone_id, hidden_size, kind=kind, has_score=has_score, head=head_ref, tree=tree_ref,
-                           max_length=max_length, description=f"{backbone_id} exported for decision-tree-reward", provenance=provenance)
-        w.write_json("dtr.json", cfg)
-        w.write_json("export.json", {
-            "exporter": package_id(),
-            "source": backbone_id,
-            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "files": sorted(set(w.files)),
-            **(report or {}),
-        })
-        _step(on_step, "config")
+        assemble(w, **kwargs)
         w.commit()
     return os.path.abspath(out)
+
+
+def assemble(w, *, name, backbone_id, hidden_size, head_doc=None, tree_doc=None, tree_ref=None, kind="pooled",
+             has_score=True, max_length=4096, tokenizer_dir=None, onnx_files=None, report=None,
+             command=None, on_step=None, extra_json=None, pad_token_id=None, dtype=None, chat_template_sha256=None):
+    """Everything of a model folder into the FolderWriter `w` (which the caller commits).
+
+    `tree_doc` (a converted tree) is written to trees/NAME.json and named in dtr.json; otherwise
+    `tree_ref` (a shipped tree name) is named. `onnx_files` ({name: source path}) are copied;
+    files already in the folder (an export written into `w.tmp`) are recorded with `w.add`
+    before. `extra_json` ({name: document}) adds files such as the fixture's reference.json.
+    `on_step(name)` is called between steps (tests use it to interrupt).
+    """
+    head_ref = None
+    if head_doc is not None:
+        if head_doc["hiddenSize"] != hidden_size:
+            raise ExportError(f"head '{head_doc['name']}' expects hidden size {head_doc['hiddenSize']} but the backbone's is {hidden_size}")
+        w.write_json(f"heads/{head_doc['name']}.json", head_doc)
+        head_ref = f"heads/{head_doc['name']}.json" if kind == "pooled" else None
+    elif kind == "rewards":
+        raise ExportError("kind 'rewards' needs a head in the graph")
+    _step(on_step, "head")
+    if tree_doc is not None:
+        w.write_json(f"trees/{tree_doc['name']}.json", tree_doc)
+        tree_ref = f"trees/{tree_doc['name']}.json"
+    if tree_ref is None:
+        raise ExportError("no tree: give --tree NAME|FILE.json or --tree-pickle FILE.pkl")
+    _step(on_step, "tree")
+    if tokenizer_dir is not None:
+        copy_tokenizer_files(tokenizer_dir, w)
+        if chat_template_sha256 is None:
+            text, _ = checkpoint_template(tokenizer_dir)
+            chat_template_sha256 = template_sha256(text) if text is not None else None
+    _step(on_step, "tokenizer")
+    for rel, src in (onnx_files or {}).items():
+        w.copy(src, rel)
+    for rel, doc in (extra_json or {}).items():
+        w.write_json(rel, doc)
+    _step(on_step, "onnx")
+    data = []
+    for rel in sorted(set(w.files)):
+        if rel.endswith(".json") and (rel.startswith("heads/") or rel.startswith("trees/")):
+            data.append({"path": rel, "sha256": sha256_file(w.path(rel)), "role": "head" if rel.startswith("heads/") else "tree"})
+    provenance = {"source": f"exported from {backbone_id} by {EXPORTER}", "data": data, "command": command, "package": package_id()}
+    cfg = model_config(name, backbone_id, hidden_size, kind=kind, has_score=has_score, head=head_ref, tree=tree_ref,
+                       max_length=max_length, description=f"{backbone_id} exported for decision-tree-reward", provenance=provenance,
+                       pad_token_id=pad_token_id, dtype=dtype, chat_template_sha256=chat_template_sha256)
+    w.write_json("dtr.json", cfg)
+    w.write_json("export.json", {
+        "exporter": package_id(),
+        "source": backbone_id,
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "files": sorted(set(w.files) | {"export.json"}),
+        **(report or {}),
+    })
+    _step(on_step, "config")
 
 
 def _step(on_step, name):
@@ -496,269 +613,219 @@ def _torch():
         import torch  # noqa: F401
         import transformers  # noqa: F401
     except ImportError as e:
-        raise ExportError(f"the ONNX export needs PyTorch and transformers ({e.name} is missing): pip install torch transformers onnx onnxruntime") from e
+        raise ExportError(f"the ONNX export needs PyTorch and transformers ({e.name} is missing): "
+                          "pip install -r notebooks/python/requirements.txt") from e
     import torch
     import transformers
     return torch, transformers
 
 
-def build_export_module(model, head_weight, head_bias, score_weight):
-    """torch module: (input_ids, attention_mask, position_ids) -> (rewards [B, 5], pooled [B, H], logits [B, 1]);
-    rewards is absent without a head, logits without a score layer.
-
-    The pooled state is the final hidden state of each row's last token whose attention_mask is 1
-    (the highest such position, for right or left padding), gathered inside the graph; position_ids
-    come from the caller so left-padded rows keep their positions. The head runs in float32
-    whatever the weight type of the backbone.
-    """
-    torch, _ = _torch()
-
-    base = getattr(model, model.base_model_prefix, model)
-
-    class RewardExport(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.base = base
-            self.has_head = head_weight is not None
-            self.has_score = score_weight is not None
-            if self.has_head:
-                self.register_buffer("head_w", torch.as_tensor(head_weight, dtype=torch.float32))
-                self.register_buffer("head_b", torch.as_tensor(head_bias, dtype=torch.float32))
-            if self.has_score:
-                self.register_buffer("score_w", torch.as_tensor(score_weight, dtype=torch.float32))
-
-        def forward(self, input_ids, attention_mask, position_ids):
-            hidden = self.base(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids, use_cache=False).last_hidden_state
-            positions = torch.arange(attention_mask.shape[1], device=attention_mask.device).unsqueeze(0)
-            last = (positions * attention_mask.to(positions.dtype)).argmax(dim=1)
-            index = last.view(-1, 1, 1).expand(-1, 1, hidden.shape[-1])
-            pooled = hidden.gather(1, index).squeeze(1).to(torch.float32)
-            outputs = []
-            if self.has_head:
-                outputs.append(pooled @ self.head_w.t() + self.head_b)
-            outputs.append(pooled)
-            if self.has_score:
-                outputs.append(pooled @ self.score_w.t())
-            return tuple(outputs)
-
-    return RewardExport().eval()
-
-
-def export_onnx(module, out_path, example_ids, example_mask, example_positions, opset=17):
-    """Exports with dynamic batch/sequence axes, then stores the weights as one external data file
-    (model.onnx_data beside model.onnx), as onnxruntime needs for graphs over 2 GB."""
-    torch, _ = _torch()
+def resolve_source(args):
+    """The local folder of the checkpoint: the argument itself, or its snapshot in the Hugging Face
+    cache (downloaded only with --download: nothing is fetched behind the user's back)."""
+    if os.path.isdir(args.model):
+        return os.path.abspath(args.model)
     try:
-        import onnx
+        from huggingface_hub import snapshot_download
     except ImportError as e:
-        raise ExportError("the export needs the onnx package: pip install onnx") from e
-    import inspect
-
-    names = (["rewards"] if module.has_head else []) + ["pooled"] + (["logits"] if module.has_score else [])
-    axes = {k: {0: "batch", 1: "sequence"} for k in ("input_ids", "attention_mask", "position_ids")}
-    axes.update({n: {0: "batch"} for n in names})
-    kwargs = {}
-    if "dynamo" in inspect.signature(torch.onnx.export).parameters:
-        kwargs["dynamo"] = False  # the TorchScript exporter: dynamic_axes, and graphs over 2 GB via external data
-    raw_dir = tempfile.mkdtemp(prefix="dtr-onnx-")
+        raise ExportError(f"{args.model} is not a folder, and huggingface_hub (to find it in the cache) is missing") from e
     try:
-        raw = os.path.join(raw_dir, "model.onnx")
-        with torch.no_grad():
-            torch.onnx.export(module, (example_ids, example_mask, example_positions), raw, input_names=["input_ids", "attention_mask", "position_ids"], output_names=names,
-                              dynamic_axes=axes, opset_version=opset, do_constant_folding=True, **kwargs)
-        m = onnx.load(raw, load_external_data=True)
-        onnx.save_model(m, out_path, save_as_external_data=True, all_tensors_to_one_file=True, location=os.path.basename(out_path) + "_data",
-                        size_threshold=1024)
-    finally:
-        shutil.rmtree(raw_dir, ignore_errors=True)
-    return names
+        return snapshot_download(args.model, revision=args.revision, local_files_only=not args.download)
+    except Exception as e:  # huggingface_hub raises several types; the message says which
+        hint = "" if args.download else " (pass --download to let huggingface_hub fetch it)"
+        raise ExportError(f"{args.model}: not a local folder and not in the Hugging Face cache{hint}: {str(e).splitlines()[0]}") from e
 
 
-def card_inputs(tokenizer):
-    """Token ids, attention mask and position ids of the card example's two conversations, right-padded into one batch."""
-    rows = [tokenizer.apply_chat_template([{"role": "user", "content": CARD_PROMPT}, {"role": "assistant", "content": r}], tokenize=True)
-            for r in CARD_RESPONSES]
-    width = max(len(r) for r in rows)
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    ids = [r + [pad] * (width - len(r)) for r in rows]
-    mask = [[1] * len(r) + [0] * (width - len(r)) for r in rows]
-    positions = [list(range(len(r))) + [1] * (width - len(r)) for r in rows]
-    return ids, mask, positions
+def _dtype_kwarg(transformers, dtype):
+    # transformers 4.56 renamed from_pretrained's torch_dtype to dtype.
+    major, minor = (int(x) for x in transformers.__version__.split(".")[:2])
+    return {"dtype": dtype} if (major, minor) >= (4, 56) else {"torch_dtype": dtype}
 
 
-def tiny_random_model(tokenizer, seed, hidden=64):
-    """A tiny random Llama reward model (2 layers, hidden 64) with the given tokenizer: the parity
-    fixture the SDK's TypeScript pipeline is checked against (issue 4). Needs torch + transformers."""
-    torch, transformers = _torch()
-    torch.manual_seed(seed)
-    config = transformers.LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=2 * hidden, num_hidden_layers=2, num_attention_heads=4,
-        num_key_value_heads=2, max_position_embeddings=1024, rms_norm_eps=1e-5, rope_theta=500000.0, num_labels=1,
-        pad_token_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0)
-    return transformers.LlamaForSequenceClassification(config).eval()
+def load_checkpoint(src, args, torch, transformers, dtype):
+    """(model, tokenizer): the `*ForSequenceClassification` in `dtype` on the device, eval mode."""
+    print(f"loading {args.model} ({'fp32' if dtype == torch.float32 else str(dtype).replace('torch.', '')}, {args.attn_implementation} attention) ...", file=sys.stderr)
+    try:
+        model = transformers.AutoModelForSequenceClassification.from_pretrained(
+            src, trust_remote_code=args.trust_remote_code, attn_implementation=args.attn_implementation, **_dtype_kwarg(transformers, dtype))
+    except ValueError as e:
+        raise ExportError(f"transformers cannot load {args.model} as a sequence classifier: {str(e).splitlines()[0]}") from e
+    model = model.to(args.device).eval()
+    tokenizer = transformers.AutoTokenizer.from_pretrained(src, use_fast=True)
+    return model, tokenizer
 
 
-def tiny_reference(module, tokenizer, names, device):
-    """Token ids and torch outputs (fp32) for the card example and two short conversations: what a
-    TypeScript parity test compares the exported folder against (tolerance 1e-4)."""
-    torch, _ = _torch()
-    convs = [[{"role": "user", "content": CARD_PROMPT}, {"role": "assistant", "content": r}] for r in CARD_RESPONSES]
-    convs += [[{"role": "user", "content": "Hello"}, {"role": "assistant", "content": "Hi there"}],
-              [{"role": "user", "content": "What is 2 + 2?"}, {"role": "assistant", "content": "4"}]]
-    rows = []
-    for conv in convs:
-        ids = tokenizer.apply_chat_template(conv, tokenize=True)
-        t = torch.tensor([ids], device=device)
-        with torch.no_grad():
-            outs = module(t, torch.ones_like(t), torch.arange(len(ids), device=device).unsqueeze(0))
-        rows.append({"messages": conv, "inputIds": ids, **{n: o[0].float().cpu().tolist() for n, o in zip(names, outs)}})
-    return {"format": "decision-tree-reward/reference", "tolerance": 1e-4, "outputs": names, "rows": rows}
+def attribute_order(config, fallback):
+    """Row order of a 5-label score layer: its id2label when that names the five attributes, else `fallback`."""
+    labels = getattr(config, "id2label", None) or {}
+    names = [labels.get(i, labels.get(str(i))) for i in range(len(ATTRIBUTES))]
+    if sorted(str(n) for n in names) == sorted(ATTRIBUTES):
+        return [str(n) for n in names], "id2label"
+    return list(fallback), "--head-attributes"
+
+
+def score_layer(model):
+    """(weight [L, H], bias [L] or None) of the checkpoint's score layer, as numpy float64, or (None, None)."""
+    layer = getattr(model, "score", None)
+    if layer is None or not hasattr(layer, "weight"):
+        return None, None
+    w = layer.weight.detach().float().cpu().numpy().astype("float64")
+    b = layer.bias.detach().float().cpu().numpy().astype("float64") if getattr(layer, "bias", None) is not None else None
+    return w, b
+
+
+def choose_head(args, model, hidden, state_shapes):
+    """(head document or None, score weight or None, score bias, description of where the head came from)."""
+    score_w, score_b = score_layer(model)
+    labels = score_w.shape[0] if score_w is not None else 0
+    if args.head:
+        with open(args.head, encoding="utf-8") as f:
+            doc = json.load(f)
+        head_arrays(doc)
+        source = f"head file {os.path.basename(args.head)}"
+    elif args.head_weights:
+        weight, bias = read_head_weights(args.head_weights)
+        doc = head_document(weight, bias, f"{args.name}-head", args.backbone_id, args.head_attributes, description=f"head weights {os.path.basename(args.head_weights)}")
+        source = f"head weights {os.path.basename(args.head_weights)}"
+    elif args.head_key:
+        state = model.state_dict()
+        key = find_head_key(state_shapes, hidden, args.head_key)
+        bkey = bias_key_for(key, state_shapes)
+        order, _ = attribute_order(model.config, args.head_attributes)
+        doc = head_document(state[key].float().cpu().numpy(), state[bkey].float().cpu().numpy() if bkey else None, f"{args.name}-head", args.backbone_id, order,
+                            description=f"the layer '{key}' of {args.model}")
+        source = f"checkpoint layer {key}"
+    elif args.no_head:
+        doc, source = None, "none (--no-head)"
+    elif labels == len(ATTRIBUTES):
+        order, where = attribute_order(model.config, args.head_attributes)
+        doc = head_document(score_w, score_b, f"{args.name}-head", args.backbone_id, order,
+                            description=f"the 5-label score layer of {args.model}, rows ordered by {where} ({', '.join(order)})")
+        source = f"the checkpoint's 5-label score layer (rows by {where})"
+    else:
+        raise ExportError(f"{args.model} has a {labels}-label score layer, not a five-attribute head: give --head FILE.json (from dtr fit-head), "
+                          "--head-weights FILE, or --no-head to export the backbone alone (to make embeddings with dtr embed)")
+    # The checkpoint's own scalar reward (Skywork-style, one label) is a graph output of its own.
+    scalar = labels == 1
+    return doc, (score_w if scalar else None), (score_b if scalar else None), source
+
+
+def example_inputs(tokenizer, torch, device, pad_id):
+    """Trace inputs: the card example's two conversations (different lengths), right-padded."""
+    from export_check import check_conversations, pad_batch, token_ids
+
+    rows = [token_ids(tokenizer, c) for c in check_conversations()[:2]]
+    ids, mask, pos = pad_batch(rows, "right", pad_id)
+    return [torch.tensor(a, device=device) for a in (ids, mask, pos)]
 
 
 def run(args):
-    """The whole export (needs torch and transformers)."""
+    """The whole export (needs torch and transformers). Returns the export report."""
     torch, transformers = _torch()
-    if args.model == "tiny-random":
-        return run_tiny(args, torch, transformers)
+    import export_check
+    import export_graph
 
+    src = resolve_source(args)
     preset = args.preset or {}
-    kwargs = {"revision": args.revision} if args.revision else {}
-    dtype = torch.float16 if args.dtype == "fp16" else torch.float32
-    print(f"loading {args.model} ({args.dtype}) ...", file=sys.stderr)
-    model = transformers.AutoModelForSequenceClassification.from_pretrained(
-        args.model, torch_dtype=dtype, trust_remote_code=args.trust_remote_code, attn_implementation="eager", **kwargs).to(args.device).eval()
-    tokenizer = transformers.AutoTokenizer.from_pretrained(args.model, use_fast=True, **kwargs)
-    hidden = int(model.config.hidden_size)
+    if args.dtype == "bf16" and args.check and not str(args.device).startswith("cuda"):
+        raise ExportError("--dtype bf16 --check needs --device cuda and onnxruntime-gpu: onnxruntime's CPU provider has no bfloat16 kernels "
+                          "(measured with onnxruntime 1.30: Where(16) has no bfloat16 implementation); export fp16 or mixed for CPU")
+    declared = transformers.AutoConfig.from_pretrained(src, trust_remote_code=args.trust_remote_code)
+    if getattr(declared, "model_type", "").startswith("gemma") and args.dtype == "fp16" and not args.check:
+        raise ExportError("Gemma-2 overflows fp16 (its activations exceed 65504); an fp16 Gemma-2 export is written only when --check passes: "
+                          "add --check, or use --dtype mixed / fp32")
+    ref_dtype = torch.float32 if (args.dtype == "fp32" or args.reference_dtype == "fp32") else torch.bfloat16
+    model, tokenizer = load_checkpoint(src, args, torch, transformers, ref_dtype)
+    config = model.config
+    model_type = getattr(config, "model_type", "?")
+    hidden = int(config.hidden_size)
     if preset and preset["hidden_size"] != hidden:
         raise ExportError(f"{args.model} has hidden size {hidden}, the preset says {preset['hidden_size']}")
-    state = model.state_dict()
-    shapes = {k: tuple(v.shape) for k, v in state.items()}
-
-    head_doc = None
-    if args.head:
-        with open(args.head, encoding="utf-8") as f:
-            head_doc = json.load(f)
-        weight, bias = head_arrays(head_doc)
-    elif args.head_weights:
-        weight, bias = read_head_weights(args.head_weights)
-        head_doc = head_document(weight, bias, f"{args.name}-head", args.model, args.head_attributes)
-        weight, bias = head_arrays(head_doc)
-    elif not args.no_head:
-        key = find_head_key(shapes, hidden, args.head_key)
-        bkey = bias_key_for(key, shapes)
-        weight = state[key].float().cpu().numpy()
-        bias = state[bkey].float().cpu().numpy() if bkey else None
-        head_doc = head_document(weight, bias, f"{args.name}-head", args.model, args.head_attributes,
-                                 description=f"the regression layer '{key}' of {args.model}")
-        weight, bias = head_arrays(head_doc)
-    else:
-        weight = bias = None
+    if model_type.startswith("gemma") and args.attn_implementation == "sdpa":
+        print("warning: sdpa attention ignores Gemma-2's attention soft-capping; the export will differ from the eager model", file=sys.stderr)
+    shapes = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    head_doc, score_w, score_b, head_source = choose_head(args, model, hidden, shapes)
     if head_doc is not None and head_doc["hiddenSize"] != hidden:
         raise ExportError(f"the head expects hidden size {head_doc['hiddenSize']} but {args.model} has {hidden}")
-    score = None
-    if "score.weight" in shapes and shapes["score.weight"] == (1, hidden):
-        score = state["score.weight"].float().cpu().numpy()
+    head = head_arrays(head_doc) if head_doc is not None else None
+    pad_id = config.pad_token_id if config.pad_token_id is not None else getattr(tokenizer, "pad_token_id", None)
+    if config.pad_token_id is None and pad_id is not None:
+        config.pad_token_id = pad_id
+
+    template, template_from = checkpoint_template(src)
+    loaded = tokenizer.chat_template.get("default") if isinstance(tokenizer.chat_template, dict) else tokenizer.chat_template
+    if template is None:
+        print(f"warning: {args.model} has no chat template; the SDK will use its built-in template for this tokenizer and say so", file=sys.stderr)
+    elif loaded != template:
+        raise ExportError(f"the chat template transformers loaded differs from {template_from} of {args.model}; "
+                          "this exporter copies the checkpoint's files byte for byte and cannot tell which one is meant")
 
     tree_doc, tree_ref = None, args.tree
     pickle_path = args.tree_pickle
-    if pickle_path is None and args.tree is None and preset.get("tree_file"):
-        from huggingface_hub import hf_hub_download
-        pickle_path = hf_hub_download(args.model, preset["tree_file"], **kwargs)
+    if pickle_path is None and args.tree is None and os.path.isfile(os.path.join(src, "decision_tree.pkl")):
+        pickle_path = os.path.join(src, "decision_tree.pkl")
     if pickle_path:
-        print("warning: unpickling runs code from the file; only convert pickles you trust", file=sys.stderr)
+        print(f"warning: unpickling {os.path.basename(pickle_path)} runs code from the file; only convert pickles you trust", file=sys.stderr)
         tree_doc = tree_from_pickle(pickle_path, f"{args.name}-tree", f"converted from {os.path.basename(pickle_path)} of {args.model}")
     elif tree_ref is None:
         tree_ref = preset.get("tree")
+    if tree_doc is None and tree_ref is None:
+        raise ExportError(f"no tree: {args.model} has no decision_tree.pkl; give --tree NAME|FILE.json (shipped: rlhflow-llama-3.1-8b, "
+                          "rlhflow-gemma-2-27b, helpsteer2-human) or --tree-pickle FILE.pkl")
 
-    module = build_export_module(model, weight, bias, score).to(args.device)
-    ids, mask, positions = card_inputs(tokenizer)
-    t_ids = torch.tensor(ids, device=args.device)
-    t_mask = torch.tensor(mask, device=args.device)
-    t_pos = torch.tensor(positions, device=args.device)
-    work = tempfile.mkdtemp(prefix="dtr-export-")
-    try:
-        onnx_path = os.path.join(work, "model.onnx")
-        print("exporting ONNX ...", file=sys.stderr)
-        outputs = export_onnx(module, onnx_path, t_ids, t_mask, t_pos, args.opset)
-        tok_dir = os.path.join(work, "tokenizer")
-        tokenizer.save_pretrained(tok_dir)
-        report = {"outputs": outputs, "dtype": args.dtype, "opset": args.opset, "hiddenSize": hidden,
-                  "versions": {"torch": torch.__version__, "transformers": transformers.__version__}}
+    reference = None
+    if args.check:
+        conversations = export_check.check_conversations()
+        print(f"reference: transformers {transformers.__version__} forward of {len(conversations)} conversations ...", file=sys.stderr)
+        reference = export_check.transformers_reference(model, tokenizer, conversations, head)
+        if args.reference_out:
+            write_json_atomic(args.reference_out, export_check.reference_document(reference, head is not None, args.backbone_id, config.pad_token_id,
+                                                                                  {"torch": torch.__version__, "transformers": transformers.__version__}))
+    if args.dtype == "mixed":
+        export_graph.apply_mixed_precision(model)
+    else:
+        model.to(export_graph.torch_dtype(args.dtype))
+
+    module = export_graph.build_module(model, head_weight=head[0] if head else None, head_bias=head[1] if head else None,
+                                       score_weight=score_w, score_bias=score_b, pad_token_id=pad_id,
+                                       compute_dtype=export_graph.torch_dtype(args.dtype)).to(args.device)
+    max_length = args.max_length or preset.get("max_length") or min(int(getattr(config, "max_position_embeddings", 4096) or 4096), 4096)
+    command = " ".join(["python3", EXPORTER] + [a for a in sys.argv[1:]]) if sys.argv and sys.argv[0].endswith("dtr_export.py") else None
+    report = {"outputs": module.outputs, "dtype": args.dtype, "opset": args.opset, "hiddenSize": hidden, "modelType": model_type,
+              "head": head_source, "padTokenId": pad_id, "chatTemplate": template_from, "attention": args.attn_implementation,
+              "versions": {"torch": torch.__version__, "transformers": transformers.__version__}}
+    with FolderWriter(args.out, overwrite=args.overwrite) as w:
+        print(f"exporting ONNX ({args.dtype}, opset {args.opset}) ...", file=sys.stderr)
+        example = example_inputs(tokenizer, torch, args.device, pad_id if pad_id is not None else 0)
+        names = export_graph.export_onnx(module, w.tmp, example, args.opset)
+        w.add("model.onnx")
+        w.add("model.onnx_data")
         if args.check:
-            report["check"] = check_against_torch(module, onnx_path, ids, mask, positions, outputs)
-        write_folder(args.out, name=args.name, backbone_id=args.model, hidden_size=hidden, head_doc=head_doc, tree_doc=tree_doc, tree_ref=tree_ref,
-                     kind=args.kind, has_score=score is not None, max_length=args.max_length or preset.get("max_length", 4096), tokenizer_dir=tok_dir,
-                     onnx_files={"model.onnx": onnx_path, "model.onnx_data": onnx_path + "_data"}, report=report, overwrite=args.overwrite,
-                     command=" ".join(["python3", EXPORTER] + sys.argv[1:]))
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+            providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if str(args.device).startswith("cuda") else ["CPUExecutionProvider"]
+            tol = {"atol": args.tolerance, "rtol": 0.0} if args.tolerance is not None else None
+            check = export_check.run_check(os.path.join(w.tmp, "model.onnx"), names, reference, args.dtype, pad_id if pad_id is not None else 0,
+                                           providers=providers, tolerance=tol, log=lambda s: print(s, file=sys.stderr))
+            report["check"] = check
+            if "rewards" in names:
+                card = [r["rewards"] for r in reference[:2]]
+                report["check"]["cardRewards"] = [dict(zip(ATTRIBUTES, row)) for row in card]
+                for line in export_check.card_rewards_table(card, CARD_REWARDS.get(args.preset_id)):
+                    print(line, file=sys.stderr)
+            if not check["ok"]:
+                raise CheckFailed(f"--check failed: the exported graph is off transformers ({', '.join(n for n, v in check['worst'].items() if not v['ok'])}); "
+                                  f"nothing was written to {args.out}")
+        assemble(w, name=args.name, backbone_id=args.backbone_id, hidden_size=hidden, head_doc=head_doc, tree_doc=tree_doc, tree_ref=tree_ref,
+                 kind=args.kind, has_score=score_w is not None, max_length=max_length, tokenizer_dir=src, report=report, command=command,
+                 pad_token_id=pad_id, dtype=args.dtype, chat_template_sha256=template_sha256(template) if template is not None else None)
+        w.commit()
     return report
-
-
-def run_tiny(args, torch, transformers):
-    """Exports the tiny random model with a random head (fp32) plus reference.json of torch outputs."""
-    import numpy as np
-
-    tokenizer = transformers.AutoTokenizer.from_pretrained(args.tokenizer_from, use_fast=True)
-    model = tiny_random_model(tokenizer, args.seed).to(args.device)
-    hidden = int(model.config.hidden_size)
-    rng = np.random.default_rng(args.seed)
-    head_doc = head_document(rng.normal(scale=1 / np.sqrt(hidden), size=(5, hidden)), rng.normal(size=5), f"{args.name}-head", "tiny-random-llama",
-                             description=f"random head, seed {args.seed} (parity fixture, not a trained model)")
-    weight, bias = head_arrays(head_doc)
-    score = model.state_dict()["score.weight"].float().cpu().numpy()
-    module = build_export_module(model, weight, bias, score).to(args.device)
-    ids, mask, positions = card_inputs(tokenizer)
-    work = tempfile.mkdtemp(prefix="dtr-export-")
-    try:
-        onnx_path = os.path.join(work, "model.onnx")
-        names = export_onnx(module, onnx_path, torch.tensor(ids, device=args.device), torch.tensor(mask, device=args.device),
-                            torch.tensor(positions, device=args.device), args.opset)
-        tok_dir = os.path.join(work, "tokenizer")
-        tokenizer.save_pretrained(tok_dir)
-        report = {"outputs": names, "dtype": "fp32", "opset": args.opset, "hiddenSize": hidden, "seed": args.seed, "tokenizer": args.tokenizer_from,
-                  "versions": {"torch": torch.__version__, "transformers": transformers.__version__}}
-        if args.check:
-            report["check"] = check_against_torch(module, onnx_path, ids, mask, positions, names)
-        write_folder(args.out, name=args.name, backbone_id="tiny-random-llama", hidden_size=hidden, head_doc=head_doc, tree_ref=args.tree or "rlhflow-llama-3.1-8b",
-                     kind=args.kind, has_score=True, max_length=1024, tokenizer_dir=tok_dir, onnx_files={"model.onnx": onnx_path, "model.onnx_data": onnx_path + "_data"},
-                     report=report, overwrite=args.overwrite, command=" ".join(["python3", EXPORTER] + sys.argv[1:]),
-                     extra_json={"reference.json": tiny_reference(module, tokenizer, names, args.device)})
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return report
-
-
-def check_against_torch(module, onnx_path, ids, mask, positions, names):
-    """Runs the card example through torch and onnxruntime; returns the outputs and their largest difference."""
-    torch, _ = _torch()
-    import numpy as np
-    try:
-        import onnxruntime as ort
-    except ImportError as e:
-        raise ExportError("--check needs onnxruntime (pip install onnxruntime-gpu or onnxruntime)") from e
-    device = next(module.parameters()).device
-    with torch.no_grad():
-        ref = [t.float().cpu().numpy() for t in module(torch.tensor(ids, device=device), torch.tensor(mask, device=device), torch.tensor(positions, device=device))]
-    sess = ort.InferenceSession(onnx_path, providers=["CUDAExecutionProvider", "CPUExecutionProvider"])
-    feed = {"input_ids": ids, "attention_mask": mask, "position_ids": positions}
-    got = sess.run(names, {k: np.asarray(v, dtype=np.int64) for k, v in feed.items()})
-    result = {"maxAbsDiff": {n: float(np.max(np.abs(a - b))) for n, a, b in zip(names, ref, got)}}
-    if "rewards" in names:
-        r = got[names.index("rewards")]
-        result["cardRewards"] = [dict(zip(ATTRIBUTES, map(float, row))) for row in r]
-        for i, row in enumerate(result["cardRewards"]):
-            print(f"response {i + 1}: " + ", ".join(f"{a} {v:.4f}" for a, v in row.items()))
-    for n, d in result["maxAbsDiff"].items():
-        print(f"check {n}: max |torch - onnxruntime| = {d:.3g}")
-    return result
 
 
 def main(argv=None):
     args = parse_args(argv)
     try:
         run(args)
-    except (ExportError, ConversionError) as e:
+    except (ExportError, ConversionError, GraphError) as e:
         print(f"dtr_export: {e}", file=sys.stderr)
         return 1
     print(f"wrote {args.out}")

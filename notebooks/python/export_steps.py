@@ -112,6 +112,7 @@ def check_model_folder(folder, hidden_size=None):
         if name == "tokenizer.json" and doc is not None and (not isinstance(doc, dict) or "model" not in doc):
             problems.append("tokenizer.json: not a Hugging Face tokenizer.json (no 'model' section)")
     expected_hidden = hidden_size if hidden_size is not None else backbone.get("hiddenSize")
+    problems.extend(_check_template(folder, config or {}))
 
     if kind != "rewards":
         head_ref = (config or {}).get("head")
@@ -140,6 +141,41 @@ def check_model_folder(folder, hidden_size=None):
         if _looks_like_path(tree_ref) or os.path.isfile(tree_path):
             problems.extend(_check_tree(folder, tree_path))
     return problems
+
+
+def _folder_template(folder):
+    """The folder's chat template as the SDK finds it: chat_template.jinja, then tokenizer_config.json, then chat_template.json."""
+    jinja = os.path.join(folder, "chat_template.jinja")
+    if os.path.isfile(jinja):
+        with open(jinja, encoding="utf-8") as f:
+            return f.read(), "chat_template.jinja"
+    for rel in ("tokenizer_config.json", "chat_template.json"):
+        path = os.path.join(folder, rel)
+        try:
+            with open(path, encoding="utf-8") as f:
+                t = json.load(f).get("chat_template")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(t, list):
+            t = {x.get("name"): x.get("template") for x in t if isinstance(x, dict)}.get("default")
+        if isinstance(t, str) and t:
+            return t, rel
+    return None, None
+
+
+def _check_template(folder, config):
+    """The chat template the SDK will render with: present, and the exported one when dtr.json records its sha256."""
+    if config.get("chatTemplate"):
+        return []
+    text, where = _folder_template(folder)
+    recorded = config.get("chatTemplateSha256")
+    if text is None:
+        if recorded:
+            return ["chat_template.jinja: missing (dtr.json records the exported template's sha256; copy the whole exported folder)"]
+        return []  # the SDK falls back to its built-in template for Llama-3 / Gemma tokenizers, with a warning
+    if recorded and hashlib.sha256(text.encode("utf-8")).hexdigest() != recorded:
+        return [f"{where}: not the chat template the model was exported with (sha256 differs from dtr.json chatTemplateSha256)"]
+    return []
 
 
 def _check_head(folder, path, hidden_size):
@@ -219,8 +255,8 @@ def compare_manifests(expected, actual):
 
 def export_summary(folder):
     """What the exporter recorded in FOLDER/export.json, as lines to read: source, dtype, outputs,
-    versions, the largest torch-vs-onnxruntime difference per output, and the rewards it computed
-    for the card example (when it ran with --check)."""
+    versions, the --check verdict and the largest onnxruntime-vs-transformers difference per output,
+    and the rewards it computed for the card example (when it ran with --check)."""
     path = os.path.join(folder, "export.json")
     with open(path, encoding="utf-8") as f:
         doc = json.load(f)
@@ -231,10 +267,13 @@ def export_summary(folder):
         lines.append("versions: " + ", ".join(f"{k} {v}" for k, v in sorted(versions.items())))
     check = doc.get("check")
     if not check:
-        lines.append("check: not run (export with --check to compare torch and onnxruntime)")
+        lines.append("check: not run (export with --check to compare onnxruntime with transformers)")
         return lines
-    for name, diff in sorted((check.get("maxAbsDiff") or {}).items()):
-        lines.append(f"check {name}: max |torch - onnxruntime| = {diff:.3g}")
+    worst = check.get("worst") or {}
+    state = "passed" if check.get("ok") else "FAILED"
+    lines.append(f"check: {state} ({check.get('conversations')} conversations, {check.get('dtype')}, against transformers)")
+    for name, w in sorted(worst.items()):
+        lines.append(f"check {name}: max |onnxruntime - transformers| = {w['maxAbsDiff']:.3g} (limit {w['limit']:.3g})")
     for k, row in enumerate(check.get("cardRewards") or []):
         lines.append(f"card response {k + 1}: " + ", ".join(f"{a} {as_rewards(row)[a]:.4f}" for a in ATTRIBUTES))
     return lines

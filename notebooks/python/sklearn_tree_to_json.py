@@ -173,6 +173,10 @@ def write_json_atomic(path, doc):
             f.write("\n")
             f.flush()
             os.fsync(f.fileno())
+        # mkstemp creates 0600; a written artifact gets ordinary permissions (0666 less the umask).
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

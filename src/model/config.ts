@@ -42,7 +42,22 @@ export interface BackboneConfig {
   attributes: Attribute[] | null;
   /** Graph input names; null for an input the graph does not take. */
   inputs: { inputIds: string; attentionMask: string | null; positionIds: string | null };
+  /**
+   * Which token each graph output was pooled at, by output name (written by dtr_export.py):
+   * `last-token` (the last token of the unpadded conversation: what the attribute heads were
+   * fitted on) or `last-non-pad-token` (the rightmost token that is not {@link padTokenId}:
+   * transformers' sequence classification, so the checkpoint's own score matches its forward).
+   * Informational: the graph does the pooling; empty when unknown.
+   */
+  outputPooling: Record<string, OutputPooling>;
+  /** The checkpoint's pad token id, which a `last-non-pad-token` output skips; null when none or unknown. */
+  padTokenId: number | null;
+  /** Weight type of the exported graph (`fp32`, `fp16`, `mixed`, `bf16`), when recorded. */
+  dtype: string | null;
 }
+
+/** How a graph output was pooled (see {@link BackboneConfig.outputPooling}). */
+export type OutputPooling = 'last-token' | 'last-non-pad-token';
 
 /** A parsed dtr.json, with defaults filled in. */
 export interface ModelConfig {
@@ -60,8 +75,14 @@ export interface ModelConfig {
   head: string | null;
   /** Tree file (path relative to the folder) or a tree name (trees/NAME.json in the folder, then shipped trees). */
   tree: string;
-  /** A chat template that replaces tokenizer_config.json's, or null. */
+  /** A chat template that replaces the folder's own (chat_template.jinja / tokenizer_config.json), or null. */
   chatTemplate: string | null;
+  /**
+   * sha256 (hex, of the UTF-8 text) of the checkpoint's chat template, recorded by the exporter.
+   * Loading fails when the folder's template is not this one (edited, or lost in a copy), unless
+   * a template is given explicitly (dtr.json `chatTemplate` or the `chatTemplate` option).
+   */
+  chatTemplateSha256: string | null;
   /** Extra variables for the chat template (e.g. `date_string`). */
   templateVariables: Record<string, unknown>;
   batchSize: number;
@@ -97,6 +118,9 @@ const schema = z.strictObject({
         positionIds: z.string().min(1).nullable().default(null),
       })
       .default({ inputIds: 'input_ids', attentionMask: 'attention_mask', positionIds: null }),
+    outputPooling: z.record(z.string().min(1), z.enum(['last-token', 'last-non-pad-token'])).default({}),
+    padTokenId: z.number().int().min(0).nullable().default(null),
+    dtype: z.string().min(1).nullable().default(null),
   }),
   pooling: z.literal('last-token').default('last-token'),
   maxLength: z.number().int().min(2).default(4096),
@@ -105,6 +129,7 @@ const schema = z.strictObject({
   head: z.string().min(1).nullable().default(null),
   tree: z.string().min(1),
   chatTemplate: z.string().min(1).nullable().default(null),
+  chatTemplateSha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 in lowercase hex (64 characters)').nullable().default(null),
   templateVariables: z.record(z.string(), z.unknown()).default({}),
   batchSize: z.number().int().min(1).default(8),
   maxTokensPerBatch: z.number().int().min(1).default(16384),

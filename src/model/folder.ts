@@ -8,16 +8,19 @@
  *   dtr.json               this SDK's config (see config.ts)
  *   model.onnx             the backbone (+ model.onnx_data for models over 2 GB)
  *   tokenizer.json         Hugging Face tokenizer
- *   tokenizer_config.json  special tokens and chat_template
+ *   tokenizer_config.json  special tokens (and chat_template, the older convention)
+ *   chat_template.jinja    the chat template (transformers 5.x; wins over tokenizer_config.json's)
  *   head.json | heads/     the linear head (not for kind 'rewards')
  *   trees/                 optional trees; dtr.json may also name a shipped tree
  * ```
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Issue } from '../errors.js';
 import { LinearHead, listHeads, shippedHeadsDir } from '../head/head.js';
 import { PreferenceTree, listTrees, shippedTreesDir } from '../tree/preference-tree.js';
+import { BUILTIN_TEMPLATES } from '../text/builtin-templates.js';
 import { templateSource } from '../text/template.js';
 import { MODEL_CONFIG_FILE, validateModelConfig, type ModelConfig } from './config.js';
 
@@ -28,11 +31,29 @@ export interface ModelFolder {
   paths: { config: string; onnx: string; tokenizer: string; tokenizerConfig: string; head: string | null; tree: string | null };
   tokenizerJson: Record<string, unknown>;
   tokenizerConfig: Record<string, unknown>;
-  /** The chat template source in use (dtr.json `chatTemplate`, else tokenizer_config.json's). */
+  /** The chat template source in use (see {@link TEMPLATE_SOURCES} for where it is looked for). */
   chatTemplate: string;
+  /** Where {@link chatTemplate} came from: a file (`chat_template.jinja`, `tokenizer_config.json: chat_template`...), `dtr.json: chatTemplate`, the `chatTemplate` option, or `built-in: NAME`. */
+  chatTemplateFrom: string;
   head: LinearHead | null;
   tree: PreferenceTree;
+  /** Things the folder does that work but deserve a word (a built-in template used); the model passes them to `onWarning`. */
+  warnings: string[];
 }
+
+/**
+ * Where a folder's chat template is looked for, in order, as transformers does
+ * (tokenization_utils_base: a chat_template.jinja file wins over the tokenizer_config.json entry;
+ * chat_template.json is the older processor file). Before them: dtr.json `chatTemplate` and the
+ * `chatTemplate` load option; after them, only for a folder with none, a built-in template of the
+ * tokenizer's family ({@link BUILTIN_TEMPLATES}), with a warning.
+ *
+ * @example
+ * ```ts
+ * TEMPLATE_SOURCES; // ['chat_template.jinja', 'tokenizer_config.json', 'chat_template.json']
+ * ```
+ */
+export const TEMPLATE_SOURCES = Object.freeze(['chat_template.jinja', 'tokenizer_config.json', 'chat_template.json'] as const);
 
 /** Replacements for what dtr.json says, given when loading. */
 export interface FolderOverrides {
@@ -64,6 +85,7 @@ export interface PartialFolder {
   tokenizerJson: Record<string, unknown> | null;
   tokenizerConfig: Record<string, unknown> | null;
   chatTemplate: string | null;
+  chatTemplateFrom: string | null;
 }
 
 /**
@@ -78,7 +100,8 @@ export interface PartialFolder {
 export function inspectModelFolder(dir: string, overrides: FolderOverrides = {}): FolderInspection {
   const issues: FolderIssue[] = [];
   const root = resolve(dir);
-  const none: PartialFolder = { config: null, onnxPath: null, head: null, tokenizerJson: null, tokenizerConfig: null, chatTemplate: null };
+  const none: PartialFolder = { config: null, onnxPath: null, head: null, tokenizerJson: null, tokenizerConfig: null, chatTemplate: null, chatTemplateFrom: null };
+  const warnings: string[] = [];
   if (!existsSync(root)) return { success: false, issues: [{ path: dir, message: 'no such folder' }], partial: none };
   if (!statSync(root).isDirectory()) {
     return { success: false, issues: [{ path: dir, message: 'not a folder: a model is a folder holding dtr.json, model.onnx, tokenizer.json, tokenizer_config.json, a head and a tree' }], partial: none };
@@ -122,15 +145,14 @@ export function inspectModelFolder(dir: string, overrides: FolderOverrides = {})
   if (tokenizerJson !== undefined && (tokenizerJson === null || typeof tokenizerJson !== 'object' || !('model' in (tokenizerJson as object)))) {
     issues.push({ path: 'tokenizer.json', message: "not a Hugging Face tokenizer.json (no 'model' section)" });
   }
-  const tokenizerConfig = readJsonIssue(tokenizerConfigPath, 'tokenizer_config.json', issues, 'missing: it holds the special tokens and the chat template');
-  let chatTemplate: string | null = config?.chatTemplate ?? null;
-  if (tokenizerConfig !== undefined) {
-    if (tokenizerConfig === null || typeof tokenizerConfig !== 'object' || Array.isArray(tokenizerConfig)) {
-      issues.push({ path: 'tokenizer_config.json', message: 'must be a JSON object' });
-    } else if (chatTemplate === null) {
-      chatTemplate = templateSource(tokenizerConfig as Record<string, unknown>);
-      if (chatTemplate === null) issues.push({ path: 'tokenizer_config.json: chat_template', message: "missing: add the model's chat template here or as chatTemplate in dtr.json" });
-    }
+  const tokenizerConfig = readJsonIssue(tokenizerConfigPath, 'tokenizer_config.json', issues, 'missing: it holds the special tokens');
+  let chatTemplate: string | null = null;
+  let chatTemplateFrom: string | null = null;
+  if (tokenizerConfig !== undefined && (tokenizerConfig === null || typeof tokenizerConfig !== 'object' || Array.isArray(tokenizerConfig))) {
+    issues.push({ path: 'tokenizer_config.json', message: 'must be a JSON object' });
+  } else {
+    const found = folderTemplate(root, config, overrides.chatTemplate !== undefined, (tokenizerConfig ?? null) as Record<string, unknown> | null, tokenizerJson, issues, warnings);
+    if (found) ({ source: chatTemplate, from: chatTemplateFrom } = found);
   }
 
   // Head.
@@ -183,7 +205,7 @@ export function inspectModelFolder(dir: string, overrides: FolderOverrides = {})
     }
   }
 
-  if (issues.length > 0 || !config || !tree || chatTemplate === null) {
+  if (issues.length > 0 || !config || !tree || chatTemplate === null || chatTemplateFrom === null) {
     const tokenizerOk = tokenizerJson !== undefined && tokenizerJson !== null && typeof tokenizerJson === 'object' && 'model' in (tokenizerJson as object);
     const configOk = tokenizerConfig !== undefined && tokenizerConfig !== null && typeof tokenizerConfig === 'object' && !Array.isArray(tokenizerConfig);
     return {
@@ -196,6 +218,7 @@ export function inspectModelFolder(dir: string, overrides: FolderOverrides = {})
         tokenizerJson: tokenizerOk ? (tokenizerJson as Record<string, unknown>) : null,
         tokenizerConfig: configOk ? (tokenizerConfig as Record<string, unknown>) : null,
         chatTemplate,
+        chatTemplateFrom,
       },
     };
   }
@@ -208,10 +231,90 @@ export function inspectModelFolder(dir: string, overrides: FolderOverrides = {})
       tokenizerJson: tokenizerJson as Record<string, unknown>,
       tokenizerConfig: tokenizerConfig as Record<string, unknown>,
       chatTemplate,
+      chatTemplateFrom: chatTemplateFrom!,
       head,
       tree,
+      warnings,
     },
   };
+}
+
+/**
+ * The chat template of a folder (see {@link TEMPLATE_SOURCES}), checked against dtr.json's
+ * `chatTemplateSha256`; null (with an issue) when there is none to use.
+ */
+function folderTemplate(
+  root: string,
+  config: ModelConfig | null,
+  fromOption: boolean,
+  tokenizerConfig: Record<string, unknown> | null,
+  tokenizerJson: unknown,
+  issues: FolderIssue[],
+  warnings: string[],
+): { source: string; from: string } | null {
+  if (config?.chatTemplate) return { source: config.chatTemplate, from: fromOption ? 'the chatTemplate option' : 'dtr.json: chatTemplate' };
+  let found: { source: string; from: string } | null = null;
+  const jinja = join(root, 'chat_template.jinja');
+  if (existsSync(jinja)) {
+    const text = readTemplateFile(jinja, 'chat_template.jinja', issues);
+    if (text === null) return null;
+    if (text.trim() === '') issues.push({ path: 'chat_template.jinja', message: 'is empty' });
+    else found = { source: text, from: 'chat_template.jinja' };
+  }
+  if (!found && tokenizerConfig) {
+    const t = templateSource(tokenizerConfig);
+    if (t !== null) found = { source: t, from: 'tokenizer_config.json: chat_template' };
+  }
+  const legacy = join(root, 'chat_template.json');
+  if (!found && existsSync(legacy)) {
+    const doc = readJsonIssue(legacy, 'chat_template.json', issues, 'missing');
+    const t = doc && typeof doc === 'object' && !Array.isArray(doc) ? templateSource(doc as Record<string, unknown>) : null;
+    if (t !== null) found = { source: t, from: 'chat_template.json: chat_template' };
+    else if (doc !== undefined) issues.push({ path: 'chat_template.json', message: "has no 'chat_template' string" });
+  }
+  const recorded = config?.chatTemplateSha256 ?? null;
+  if (found) {
+    const sha = createHash('sha256').update(found.source, 'utf8').digest('hex');
+    if (recorded !== null && sha !== recorded) {
+      issues.push({
+        path: found.from,
+        message: `is not the chat template this model was exported with (sha256 ${sha.slice(0, 12)}..., dtr.json chatTemplateSha256 ${recorded.slice(0, 12)}...): rewards depend on the template; restore the exported file, or set chatTemplate in dtr.json to use another one deliberately`,
+      });
+      return null;
+    }
+    return found;
+  }
+  if (recorded !== null) {
+    issues.push({ path: 'chat_template.jinja', message: `missing: dtr.json records the exported template (chatTemplateSha256 ${recorded.slice(0, 12)}...) but the folder has none (${TEMPLATE_SOURCES.join(', ')}); copy the whole exported folder` });
+    return null;
+  }
+  const vocab = tokenContents(tokenizerJson);
+  const builtin = BUILTIN_TEMPLATES.find((t) => t.markers.every((m) => vocab.has(m)));
+  if (builtin) {
+    warnings.push(
+      `${root}: no chat template in the folder (${TEMPLATE_SOURCES.join(', ')}); using the SDK's built-in '${builtin.name}' template (${builtin.description}), chosen from the tokenizer's special tokens. Rewards depend on the template: put the checkpoint's own template in chat_template.jinja`,
+    );
+    return { source: builtin.source, from: `built-in: ${builtin.name}` };
+  }
+  issues.push({ path: 'chat_template.jinja', message: `missing: the folder has no chat template (${TEMPLATE_SOURCES.join(', ')}) and the tokenizer is not of a family with a built-in one (${BUILTIN_TEMPLATES.map((t) => t.name).join(', ')}); add the model's template as chat_template.jinja or chatTemplate in dtr.json` });
+  return null;
+}
+
+/** A template file as Python's open(encoding='utf-8') reads it: strict UTF-8, a BOM kept, newlines universal. */
+function readTemplateFile(path: string, label: string, issues: FolderIssue[]): string | null {
+  try {
+    const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(readFileSync(path));
+    return text.replace(/\r\n?/g, '\n');
+  } catch (e) {
+    issues.push({ path: label, message: e instanceof TypeError ? 'is not valid UTF-8' : `unreadable: ${(e as Error).message}` });
+    return null;
+  }
+}
+
+/** The special and added tokens of a tokenizer.json, by content. */
+function tokenContents(tokenizerJson: unknown): Set<string> {
+  const added = (tokenizerJson as { added_tokens?: Array<{ content?: unknown }> } | null)?.added_tokens;
+  return new Set(Array.isArray(added) ? added.map((t) => t?.content).filter((c): c is string => typeof c === 'string') : []);
 }
 
 function resolveHead(root: string, wanted: string | null, issues: FolderIssue[]): string | null {

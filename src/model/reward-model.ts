@@ -268,7 +268,7 @@ export class RewardModel {
       } catch (e) {
         issues.push({ path: 'tokenizer.json', message: (e as Error).message });
       }
-      const where = cfg?.chatTemplate ? 'dtr.json: chatTemplate' : 'tokenizer_config.json: chat_template';
+      const where = (inspected.success ? inspected.folder.chatTemplateFrom : partial!.chatTemplateFrom) ?? 'chat template';
       if (tokenizer && chatTemplate !== null) {
         try {
           const template = new ChatTemplate(chatTemplate, { bos_token: tokenizer.bosToken, eos_token: tokenizer.eosToken, pad_token: tokenizer.padToken, unk_token: tokenizer.unkToken }, cfg?.templateVariables ?? {});
@@ -318,6 +318,10 @@ export class RewardModel {
         issues: issues.map(({ path, message }) => ({ path, message })),
         hint: 'see docs/runtime.md for the folder layout and dtr.json fields',
       });
+    }
+    for (const w of inspected.folder.warnings) {
+      warnings.push(w);
+      onWarning(w);
     }
     // A head fitted on another backbone reads hidden states it was not fitted on. Not a load
     // problem (sizes already agree, checked above, and a renamed backbone is legitimate), but never silent.

@@ -48,7 +48,8 @@ import { SeededRandom } from '../../src/tree/random.js';
 import { MODEL_CONFIG_FORMAT, MODEL_CONFIG_VERSION, serializeModelConfig } from '../../src/model/config.js';
 
 /**
- * The chat template of Skywork/Skywork-Reward-Llama-3.1-8B-v0.2's tokenizer_config.json: the
+ * A Llama-3 loop chat template, as public usage of Skywork-Reward-Llama-3.1-8B-v0.2 suggests (its
+ * real tokenizer_config.json was not available here; an export carries the checkpoint's own): the
  * Llama-3 loop (BOS before the first turn, each turn `<|start_header_id|>ROLE<|end_header_id|>\n\n`
  * + trimmed content + `<|eot_id|>`) with the generation prompt only under `add_generation_prompt`.
  * It emits no system block; the official Llama-3.1-Instruct template (see

@@ -43,3 +43,39 @@ export function runPython(args: readonly string[], options: { input?: string; cw
   if (res.status !== 0) throw new Error(`python ${args.join(' ')} failed (${res.status}):\n${res.stderr}`);
   return res.stdout;
 }
+
+/**
+ * The Python that has the export bridge's requirements (notebooks/python/requirements.txt:
+ * torch, transformers, onnx, onnxruntime, scikit-learn): $DTR_TORCH_PYTHON, else the repo's
+ * .venv, which .ci/run makes (`python3 -m venv .venv && .venv/bin/pip install -r
+ * notebooks/python/requirements.txt`).
+ */
+export const TORCH_PYTHON = process.env.DTR_TORCH_PYTHON ?? fileURLToPath(new URL('../../.venv/bin/python', import.meta.url));
+
+let torchCached: boolean | null = null;
+
+/** Whether {@link TORCH_PYTHON} exists and imports the bridge's requirements. */
+export function hasTorch(): boolean {
+  if (torchCached === null) {
+    torchCached = existsSync(TORCH_PYTHON) && spawnSync(TORCH_PYTHON, ['-c', 'import torch, transformers, onnx, onnxruntime, sklearn'], { stdio: 'ignore' }).status === 0;
+  }
+  return torchCached;
+}
+
+/**
+ * Whether the export-bridge suites run: when {@link hasTorch}, and always under CI=true (CI
+ * installs the requirements, so a missing one must fail there, not skip).
+ */
+export function runsTorchSuites(): boolean {
+  return hasTorch() || process.env.CI === 'true';
+}
+
+/** The command that makes the environment the bridge tests need. */
+export const TORCH_SETUP = 'python3 -m venv .venv && .venv/bin/pip install -r notebooks/python/requirements.txt';
+
+/** Runs {@link TORCH_PYTHON} with arguments; returns {code, stdout, stderr} (never throws for a non-zero exit). */
+export function runTorchPython(args: readonly string[], options: { cwd?: string; env?: Record<string, string>; timeout?: number } = {}): { code: number; stdout: string; stderr: string } {
+  const res = spawnSync(TORCH_PYTHON, args, { cwd: options.cwd, env: { ...process.env, PYTHONUNBUFFERED: '1', ...options.env }, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: options.timeout ?? 600_000 });
+  if (res.error) return { code: -1, stdout: res.stdout ?? '', stderr: `${TORCH_PYTHON} did not run: ${res.error.message} (make it with: ${TORCH_SETUP})` };
+  return { code: res.status ?? -1, stdout: res.stdout, stderr: res.stderr };
+}

@@ -1,0 +1,320 @@
+"""The torch half of the exporter: the graph module, its attention masks, the ONNX export, and
+the external-data file written tensor by tensor.
+
+Why a module of our own around the checkpoint, rather than exporting the Hugging Face model as is:
+
+- **Masks without transformers' mask builder.** transformers 4.53+ builds attention masks with
+  `torch.vmap` (`masking_utils`), which the TorchScript exporter cannot trace (`RuntimeError:
+  unordered_map::at` with torch >= 2.6), and 5.x adds `aten::diff` for packed-sequence detection,
+  which ONNX has no operator for. Every supported version returns a ready 4-D mask unchanged
+  (4.45-4.52: `_update_causal_mask`; 4.53+: `_preprocess_mask_arguments`, and a dict per layer
+  type for models with sliding layers), so the graph builds its own from plain tensor ops:
+  causal, padding, and Gemma-2's sliding window (`i - j < window`, as transformers'
+  `sliding_window_overlay`).
+- **Pooling that reproduces the checkpoint.** `pooled` is the final hidden state of each row's
+  last attended token: the last token of the unpadded conversation, which RLHFlow's
+  embeddings script (decision_tree/get_embeddings.py, `last_hidden_state[0][-1]`) fitted the
+  heads on. `logits` (the checkpoint's own score) is read where transformers'
+  `*ForSequenceClassification` reads it: the rightmost token that is not `pad_token_id`, so
+  the scalar equals the model's own forward whatever its pad rule, also when the pad token is
+  one that ends conversations.
+- **Eager attention by default**: sdpa ignores Gemma-2's attention soft-capping.
+
+torch and transformers are imported inside the functions, so the module imports without them.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+
+# Weight types the exporter writes. 'mixed': fp16 weights and matrix products, with the
+# normalisation layers and the residual stream kept in fp32 (what keeps Gemma-2's large
+# activations from overflowing fp16).
+DTYPES = ("fp32", "fp16", "mixed", "bf16")
+
+# Tensors at least this large go to the external data file; smaller ones stay in model.onnx.
+EXTERNAL_THRESHOLD = 1024
+# Offsets in the data file are aligned so that onnxruntime can map tensors directly.
+EXTERNAL_ALIGNMENT = 64
+COPY_CHUNK = 16 << 20
+
+
+class GraphError(Exception):
+    """A model the exporter cannot turn into a graph; the message says why and what to do."""
+
+
+def torch_dtype(name):
+    import torch
+
+    return {"fp32": torch.float32, "fp16": torch.float16, "mixed": torch.float16, "bf16": torch.bfloat16}[name]
+
+
+def base_model(model):
+    """The decoder inside a `*ForSequenceClassification` (its `base_model_prefix` attribute)."""
+    base = getattr(model, getattr(model, "base_model_prefix", "model"), None)
+    if base is None:
+        raise GraphError(f"{type(model).__name__} has no base model at '{model.base_model_prefix}'")
+    return base
+
+
+def layer_types(config):
+    """Each decoder layer's attention kind ('full_attention' / 'sliding_attention'), or None when
+    the config does not say (older transformers: the layers apply their window themselves)."""
+    kinds = getattr(config, "layer_types", None)
+    return list(kinds) if kinds else None
+
+
+def wants_mask_mapping(config):
+    """True when the decoder takes a {layer type: mask} dict: transformers >= 4.53 (masking_utils)
+    with sliding layers. There a single 4-D mask would be used for the sliding layers unchanged."""
+    kinds = layer_types(config) or []
+    return importlib.util.find_spec("transformers.masking_utils") is not None and "sliding_attention" in kinds
+
+
+def additive_mask(attention_mask, dtype, window=None):
+    """[batch, 1, T, T] additive mask: 0 where query i may attend key j, the dtype's minimum elsewhere.
+
+    Allowed: j <= i, key j is a real token, and i - j < window when there is one. Every query may
+    attend itself, so no row is fully masked: padding rows stay finite (a fully masked row
+    turns into NaN in low precision, and NaN reaches real rows through 0 x NaN in the next
+    layer's value product).
+    """
+    import torch
+
+    length = attention_mask.shape[1]
+    steps = torch.arange(length, device=attention_mask.device)
+    query = steps.view(1, 1, length, 1)
+    key = steps.view(1, 1, 1, length)
+    allowed = (key <= query) & attention_mask.view(attention_mask.shape[0], 1, 1, length).bool()
+    if window is not None:
+        allowed = allowed & (query - key < window)
+    allowed = allowed | (query == key)
+    zero = torch.zeros((), dtype=dtype, device=attention_mask.device)
+    blocked = torch.full((), torch.finfo(dtype).min, dtype=dtype, device=attention_mask.device)
+    return torch.where(allowed, zero, blocked)
+
+
+def last_index(valid):
+    """Index of each row's last True (rightmost), 0 for a row with none: `(positions * valid).argmax`,
+    as transformers' sequence classification pools."""
+    import torch
+
+    positions = torch.arange(valid.shape[1], device=valid.device).unsqueeze(0)
+    return (positions * valid.to(positions.dtype)).argmax(dim=1)
+
+
+def gather_rows(hidden, index):
+    """hidden[b, index[b], :] for every row b."""
+    return hidden.gather(1, index.view(-1, 1, 1).expand(-1, 1, hidden.shape[-1])).squeeze(1)
+
+
+def build_module(model, *, head_weight=None, head_bias=None, score_weight=None, score_bias=None, pad_token_id=None, compute_dtype=None):
+    """The graph: (input_ids, attention_mask, position_ids) [batch, T] int64 ->
+    rewards [batch, 5] (when a head is fused), pooled [batch, H], logits [batch, L] (when the
+    checkpoint has a score layer that is not the attribute head); all float32.
+
+    `pooled` and `rewards` read the last attended token; `logits` the rightmost token that is not
+    `pad_token_id` (the last attended token when the model has no pad token). Heads and the
+    score layer run in float32 whatever the backbone's weight type.
+    """
+    import torch
+
+    base = base_model(model)
+    config = model.config
+    kinds = layer_types(config)
+    mapping = wants_mask_mapping(config)
+    window = getattr(config, "sliding_window", None)
+    dtype = compute_dtype or next(model.parameters()).dtype
+
+    class RewardGraph(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.base = base
+            self.outputs = (["rewards"] if head_weight is not None else []) + ["pooled"] + (["logits"] if score_weight is not None else [])
+            self.pad_token_id = pad_token_id
+            if head_weight is not None:
+                self.register_buffer("head_w", torch.as_tensor(head_weight, dtype=torch.float32))
+                self.register_buffer("head_b", torch.as_tensor(head_bias, dtype=torch.float32))
+            if score_weight is not None:
+                self.register_buffer("score_w", torch.as_tensor(score_weight, dtype=torch.float32))
+                b = score_bias if score_bias is not None else [0.0] * len(score_weight)
+                self.register_buffer("score_b", torch.as_tensor(b, dtype=torch.float32))
+
+        def forward(self, input_ids, attention_mask, position_ids):
+            full = additive_mask(attention_mask, dtype)
+            if mapping:
+                masks = {"full_attention": full}
+                if "sliding_attention" in kinds:
+                    masks["sliding_attention"] = additive_mask(attention_mask, dtype, window)
+                mask = masks
+            else:
+                mask = full
+            hidden = self.base(input_ids=input_ids, attention_mask=mask, position_ids=position_ids, use_cache=False).last_hidden_state
+            attended = attention_mask.bool()
+            pooled = gather_rows(hidden, last_index(attended)).to(torch.float32)
+            out = []
+            if head_weight is not None:
+                out.append(pooled @ self.head_w.t() + self.head_b)
+            out.append(pooled)
+            if score_weight is not None:
+                if self.pad_token_id is None:
+                    at = pooled
+                else:
+                    at = gather_rows(hidden, last_index(attended & (input_ids != self.pad_token_id))).to(torch.float32)
+                out.append(at @ self.score_w.t() + self.score_b)
+            return tuple(out)
+
+    return RewardGraph().eval()
+
+
+def apply_mixed_precision(model):
+    """fp16 for the matrix products, fp32 for normalisation and the residual stream.
+
+    The model is cast to fp16, then every normalisation layer back to fp32; each decoder layer
+    is entered with fp32 hidden states, and its attention and MLP blocks get fp16 inputs and
+    give fp32 outputs (forward hooks), so the residual additions and the norms run in fp32.
+    Works for the Llama and Gemma-2 layouts (`self_attn`, `mlp` inside each decoder layer).
+    """
+    import torch
+
+    model.to(torch.float16)
+    base = base_model(model)
+    layers = getattr(base, "layers", None)
+    if layers is None:
+        raise GraphError(f"--dtype mixed needs a decoder with .layers ({type(base).__name__} has none); use fp16 or fp32")
+    for module in model.modules():
+        if "norm" in type(module).__name__.lower():
+            module.to(torch.float32)
+
+    def to_half(_module, args, kwargs):
+        args = tuple(a.to(torch.float16) if torch.is_tensor(a) and a.is_floating_point() else a for a in args)
+        if "hidden_states" in kwargs and torch.is_tensor(kwargs["hidden_states"]):
+            kwargs["hidden_states"] = kwargs["hidden_states"].to(torch.float16)
+        return args, kwargs
+
+    def to_float(_module, _args, output):
+        if isinstance(output, tuple):
+            return (output[0].to(torch.float32),) + tuple(output[1:])
+        return output.to(torch.float32)
+
+    def layer_input_float(_module, args, kwargs):
+        if args and torch.is_tensor(args[0]):
+            args = (args[0].to(torch.float32),) + tuple(args[1:])
+        if "hidden_states" in kwargs and torch.is_tensor(kwargs["hidden_states"]):
+            kwargs["hidden_states"] = kwargs["hidden_states"].to(torch.float32)
+        return args, kwargs
+
+    for layer in layers:
+        for name in ("self_attn", "mlp"):
+            block = getattr(layer, name, None)
+            if block is None:
+                raise GraphError(f"--dtype mixed: decoder layer {type(layer).__name__} has no .{name}; use fp16 or fp32")
+            block.register_forward_pre_hook(to_half, with_kwargs=True)
+            block.register_forward_hook(to_float)
+        layer.register_forward_pre_hook(layer_input_float, with_kwargs=True)
+    norm = getattr(base, "norm", None)
+    if norm is not None:
+        norm.register_forward_pre_hook(lambda _m, args: tuple(a.to(torch.float32) if torch.is_tensor(a) else a for a in args))
+    return model
+
+
+def export_onnx(module, out_dir, example, opset=17, data_name="model.onnx_data"):
+    """Exports `module` to OUT_DIR/model.onnx with its weights in OUT_DIR/`data_name`.
+
+    The TorchScript exporter (`dynamo=False`) with dynamic batch and sequence axes: it traces the
+    module once, and the masks above keep every shape symbolic. Its own output (one file per
+    large tensor for models over 2 GB) goes to a scratch folder inside OUT_DIR and is rewritten
+    by :func:`externalize` tensor by tensor. Returns the output names.
+    """
+    import inspect
+
+    import torch
+
+    names = list(module.outputs)
+    inputs = ["input_ids", "attention_mask", "position_ids"]
+    axes = {k: {0: "batch", 1: "sequence"} for k in inputs}
+    axes.update({n: {0: "batch"} for n in names})
+    kwargs = {}
+    if "dynamo" in inspect.signature(torch.onnx.export).parameters:
+        kwargs["dynamo"] = False
+    scratch = os.path.join(out_dir, ".torch-export")
+    os.makedirs(scratch, exist_ok=True)
+    try:
+        raw = os.path.join(scratch, "model.onnx")
+        with torch.no_grad():
+            torch.onnx.export(module, tuple(example), raw, input_names=inputs, output_names=names, dynamic_axes=axes,
+                              opset_version=opset, do_constant_folding=True, **kwargs)
+        externalize(raw, os.path.join(out_dir, "model.onnx"), data_name)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return names
+
+
+def _tensors(graph):
+    """Every TensorProto of a graph: initializers and Constant-node values, subgraphs included."""
+    from onnx import AttributeProto
+
+    for t in graph.initializer:
+        yield t
+    for node in graph.node:
+        for attr in node.attribute:
+            if attr.type == AttributeProto.TENSOR:
+                yield attr.t
+            elif attr.type == AttributeProto.GRAPH:
+                yield from _tensors(attr.g)
+            elif attr.type == AttributeProto.GRAPHS:
+                for g in attr.graphs:
+                    yield from _tensors(g)
+
+
+def externalize(src_onnx, dst_onnx, data_name="model.onnx_data", threshold=EXTERNAL_THRESHOLD, chunk=COPY_CHUNK):
+    """Rewrites an ONNX model so that every tensor of `threshold` bytes or more lives in one data
+    file beside `dst_onnx`, written one tensor at a time.
+
+    The graph is loaded without its external data (`load_external_data=False`), so a model's
+    weights are never all in memory: tensors already external (torch writes one file per tensor
+    for models over 2 GB) are copied from their files in chunks; tensors held inline (smaller
+    models) are written and cleared one by one. Returns the data file's size in bytes.
+    """
+    import onnx
+    from onnx import TensorProto
+
+    model = onnx.load(src_onnx, load_external_data=False)
+    src_dir = os.path.dirname(os.path.abspath(src_onnx))
+    data_path = os.path.join(os.path.dirname(os.path.abspath(dst_onnx)), data_name)
+    with open(data_path, "wb") as out:
+        for t in _tensors(model.graph):
+            external = t.data_location == TensorProto.EXTERNAL
+            if not external and (not t.HasField("raw_data") or len(t.raw_data) < threshold):
+                continue
+            pad = (-out.tell()) % EXTERNAL_ALIGNMENT
+            if pad:
+                out.write(b"\0" * pad)
+            offset = out.tell()
+            if external:
+                info = {e.key: e.value for e in t.external_data}
+                path = os.path.join(src_dir, info["location"])
+                start = int(info.get("offset", 0))
+                length = int(info["length"]) if "length" in info else os.path.getsize(path) - start
+                with open(path, "rb") as f:
+                    f.seek(start)
+                    left = length
+                    while left > 0:
+                        block = f.read(min(chunk, left))
+                        if not block:
+                            raise GraphError(f"{path}: ends {left} bytes early (tensor {t.name!r})")
+                        out.write(block)
+                        left -= len(block)
+            else:
+                length = len(t.raw_data)
+                out.write(t.raw_data)
+                t.ClearField("raw_data")
+            del t.external_data[:]
+            for key, value in (("location", data_name), ("offset", str(offset)), ("length", str(length))):
+                entry = t.external_data.add()
+                entry.key, entry.value = key, value
+            t.data_location = TensorProto.EXTERNAL
+        size = out.tell()
+    onnx.save_model(model, dst_onnx)
+    return size
