@@ -506,7 +506,7 @@ function styleMatrixHtml(m: NonNullable<DatasetReport['style']['matrix']>): stri
     .map((row, i) => `<tr><td>${e(m.styles[i] ?? String(i))}</td>${row.map((c) => `<td class="num">${c.n > 0 ? `${pct(c.accuracy)} <span class="muted">(${pct(c.styleShare)} by style, ${int(c.n)})</span>` : '–'}</td>`).join('')}</tr>`)
     .join('');
   return (
-    `<h3>RM-Bench style matrix</h3><p>${int(m.n)} labelled comparisons. Rows: the chosen response's style; columns: the rejected one's. Each cell: the tree's accuracy (the share of its decisions decided by style, comparisons).</p>` +
+    `<h3>RM-Bench style matrix</h3><p>${int(m.n)} labelled comparisons, every domain together (<code>dtr eval</code> gives the matrix per domain). Rows: the chosen response's style; columns: the rejected one's. Each cell: the tree's accuracy (the share of its decisions decided by style, comparisons).</p>` +
     `<table class="subsets style-matrix"><thead>${head}</thead><tbody>${rows}</tbody></table>` +
     `<p>Hard (chosen plainer than rejected, above the diagonal) ${pct(m.hard)}, normal (same style) ${pct(m.normal)}, easy (chosen richer) ${pct(m.easy)}.</p>`
   );

@@ -264,7 +264,7 @@ function dataset(r: DatasetReport): string[] {
   );
   if (s.matrix) {
     const m = s.matrix;
-    out.push('', '### RM-Bench style matrix', '', `${int(m.n)} labelled comparisons. Rows: the chosen response's style; columns: the rejected one's. Each cell: the tree's accuracy (the share of its decisions decided by style, comparisons).`, '');
+    out.push('', '### RM-Bench style matrix', '', `${int(m.n)} labelled comparisons, every domain together (\`dtr eval\` gives the matrix per domain). Rows: the chosen response's style; columns: the rejected one's. Each cell: the tree's accuracy (the share of its decisions decided by style, comparisons).`, '');
     out.push(
       ...table(
         ['chosen \\ rejected', ...m.styles.map(md)],
