@@ -76,6 +76,11 @@ describe('JudgeBench scoring', () => {
     expect(s.categories.coding).toEqual({ accuracy: 60, n: 5, ties: 2 }); // (1 + .5 + 1 + .5 + 0) / 5
     expect(s.bothOrders).toBe(5);
     expect(s.warnings).toContain('2 pairs whose readings cancel out (they disagree, or tie), each counted as 0.5 (the official JudgeBench code counts them as wrong)');
+    const mixed = scoreJudgeBench([
+      { subset: 'livecodebench', preference: 'a', label: 'a', swappedProbability: 0.2 },
+      { subset: 'livecodebench', preference: 'a', label: 'a' },
+    ]);
+    expect(mixed.warnings).toEqual(['1 of 2 pairs judged in one order only (no swapped reading recorded), the others in both']);
   });
 });
 
@@ -94,7 +99,7 @@ describe('results from any scorer', () => {
     expect(doc.overall).toBeCloseTo(62.5, 12); // (1 + 0 + 1 + 0.5) / 4
     expect(doc.categories.reasoning).toEqual({ accuracy: 0, n: 1, ties: 0 });
     expect(doc.metrics).toMatchObject({ n: 4, logLoss: null, brier: null, ece: null, probabilityN: 0, positionConsistency: null });
-    expect(r.stderr).toMatch(/warning: 4 of 4 pairs judged in one order only/);
+    expect(r.stderr).not.toMatch(/one order only/); // a scorer without a swapped reading has one order, as --single_game
     expect(r.stderr).toMatch(/warning: no result records a probability/);
     // The same file under the generic rules: plain accuracy per subset.
     const generic = JSON.parse((await dtr(['eval', '--scores', path, '--format', 'pairs', '--json'])).stdout);
@@ -154,5 +159,14 @@ describe('results from any scorer', () => {
     expect(c.overall.before).toBeCloseTo(100 / 3, 10);
     expect(c.overall.after).toBeCloseTo(75, 10);
     expect(r.stderr).toMatch(/the two results files cover different pairs: 0 only in .*scorer-1\.jsonl, 1 only in the new results/);
+  });
+
+  it('--compare reads a file whose labelled response is on the other side in the later file\'s sides', async () => {
+    const { diffPairResults } = await import('../src/eval/results.js');
+    // A JudgeBench result (a = response A, label b: B was right) against a scalar scorer's (a = its chosen response).
+    const judge = [{ id: 'jb-2', subset: 'livebench-reasoning', label: 'b' as const, preference: 'b' as const }];
+    const scalar = [{ id: 'jb-2', subset: 'livebench-reasoning', preference: 'b' as const, scoreChosen: 0.25, scoreRejected: 1 }];
+    expect(diffPairResults(judge, scalar)).toMatchObject({ matched: 1, fixed: 0, broken: 1, changed: [{ id: 'jb-2', label: 'a', before: 'a', after: 'b', change: 'broken' }] });
+    expect(diffPairResults(judge, [{ ...scalar[0]!, preference: 'a' as const }]).changed).toEqual([]); // both right: no change
   });
 });

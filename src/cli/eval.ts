@@ -335,14 +335,18 @@ function renderRewardBench2(report: EvalReport): string[] {
 
 function renderJudgeBench(report: EvalReport): string[] {
   const jb = report.judgeBench!;
-  const lines = [`judgebench: ${plural(report.n, 'pair')} (${jb.bothOrders} judged in both orders)`, ''];
+  const lines = [`judgebench: ${plural(report.n, 'pair')}${jb.bothOrders > 0 ? ` (${jb.bothOrders} judged in both orders)` : ''}`, ''];
   const rows: string[][] = JUDGEBENCH_CATEGORIES.map(({ name, prefix }) => {
     const c = jb.categories[name];
     return c ? [name, `${prefix}*`, String(c.n), p1(c.accuracy), c.ties ? String(c.ties) : ''] : [name, `${prefix}*`, '0', 'absent', ''];
   });
   if (jb.overall) rows.push(['overall', 'all', String(jb.overall.n), p1(jb.overall.accuracy), jb.overall.ties ? String(jb.overall.ties) : '']);
   lines.push(table(['category', 'sources', 'pairs', 'accuracy %', 'ties'], rows));
-  lines.push('(a pair is right when its two readings, (A, B) and (B, A), favour the labelled response; a draw counts 0.5)', '');
+  const rule =
+    jb.bothOrders === 0
+      ? 'a pair is right when its one reading picks the labelled response; a tie counts 0.5'
+      : `a pair is right when its readings, (A, B) and (B, A), favour the labelled response; a draw counts 0.5${jb.bothOrders < report.n ? '; pairs without a swapped reading count their one reading' : ''}`;
+  lines.push(`(${rule})`, '');
   return lines;
 }
 

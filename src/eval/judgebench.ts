@@ -7,7 +7,8 @@
  * - each pair is judged as (A, B) and as (B, A); every reading that picks the labelled response
  *   counts +1, every reading that picks the other −1; the pair is right when the sum is
  *   positive, wrong when negative. Here the second reading is the recorded swapped reading
- *   (`swappedProbability`); a result without one is judged on its one reading;
+ *   (`swappedProbability`); a result without one is judged on its one reading, as JudgeBench's
+ *   `--single_game` judges reward models (they score each response alone);
  * - categories: knowledge = sources starting `mmlu-pro`, reasoning = `livebench-reasoning`,
  *   math = `livebench-math`, coding = `livecodebench`; overall = every pair.
  *
@@ -138,6 +139,7 @@ export function scoreJudgeBench(rows: readonly JudgeBenchRow[], options: { tieBa
   if (other.length > 0) warnings.push(`${other.length} source${other.length === 1 ? '' : 's'} in no JudgeBench category, counted in the overall only: ${other.map((s) => `${s} (${otherSources[s]})`).join(', ')}`);
   const overall = score('');
   if (overall && overall.ties > 0) warnings.push(`${overall.ties} pair${overall.ties === 1 ? '' : 's'} whose readings cancel out (they disagree, or tie), each counted as 0.5 (the official JudgeBench code counts them as wrong)`);
-  if (rows.length > 0 && bothOrders < rows.length) warnings.push(`${rows.length - bothOrders} of ${rows.length} pairs judged in one order only (no swapped reading recorded): JudgeBench judges both`);
+  // A scorer that reads each response alone (a scalar reward model) has one order only, as JudgeBench's --single_game; a mix is worth a word.
+  if (bothOrders > 0 && bothOrders < rows.length) warnings.push(`${rows.length - bothOrders} of ${rows.length} pairs judged in one order only (no swapped reading recorded), the others in both`);
   return { overall, categories, bothOrders, otherSources, warnings };
 }

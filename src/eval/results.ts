@@ -263,6 +263,8 @@ export function comparisonKey(r: PairResult): string {
   return c === undefined || j === undefined ? r.id : `${r.id} [chosen ${c} vs rejected ${j}]`;
 }
 
+const mirror = (p: Preference): Preference => (p === 'a' ? 'b' : p === 'b' ? 'a' : 'tie');
+
 /** One pair whose decision differs between two results files. */
 export interface ChangedPair {
   id: string;
@@ -291,7 +293,9 @@ export interface PairResultsDiff {
  * Compares two results files of the same evaluation set (two models, or a model before and
  * after a change) pair by pair. Pairs are matched by id (and, for RM-Bench and RewardBench 2, by
  * the responses compared: {@link comparisonKey}); the k-th row with a repeated key matches the
- * k-th row with that key in the other file. Results of any scorer can be compared.
+ * k-th row with that key in the other file. Results of any scorer can be compared: when the two
+ * files put the labelled response on different sides, the earlier decision is read in the later
+ * file's sides (`before` is then mirrored).
  *
  * @example
  * ```ts
@@ -323,13 +327,16 @@ export function diffPairResults(before: readonly PairResult[], after: readonly P
     const y = b.get(k);
     if (y === undefined) continue;
     matched++;
-    if (x.preference === y.preference) continue;
     const label = x.label ?? 'a';
+    // Files may put the labelled response on different sides (a scalar scorer's a is its chosen
+    // response, a JudgeBench result's a is response A): read the earlier decision in this file's sides.
+    const before = (y.label ?? 'a') === label ? y.preference : mirror(y.preference);
+    if (x.preference === before) continue;
     const right = (p: Preference): boolean => p === label;
-    const change = right(x.preference) && !right(y.preference) ? 'fixed' : !right(x.preference) && right(y.preference) ? 'broken' : 'changed';
+    const change = right(x.preference) && !right(before) ? 'fixed' : !right(x.preference) && right(before) ? 'broken' : 'changed';
     if (change === 'fixed') fixed++;
     if (change === 'broken') broken++;
-    changed.push({ id: show(k), subset: x.subset, label, before: y.preference, after: x.preference, change });
+    changed.push({ id: show(k), subset: x.subset, label, before, after: x.preference, change });
   }
   return {
     matched,
