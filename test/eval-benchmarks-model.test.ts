@@ -167,3 +167,15 @@ describe('dtr eval --model on JudgeBench', () => {
     expect(res.doc.bothOrders).toBe(4);
   }, 120_000);
 });
+
+describe('the new layouts elsewhere', () => {
+  it('dtr train-tree --model trains on chosen-first layouts in both orders, and without --model says a model is needed', async () => {
+    const out = join(dir, 'rm-tree.json');
+    const r = await dtr(['train-tree', '--model', fixture.dir, '--pairs', `${F}/rm-bench-sample.jsonl`, '--out', out, '--no-cache']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/swap augmentation: .*45 pairs -> 90 rows/); // not one class, not a single leaf
+    const texts = await dtr(['train-tree', '--pairs', `${F}/rewardbench2-sample.jsonl`, '--out', join(dir, 'never.json')]);
+    expect(texts.code).toBe(2);
+    expect(texts.stderr).toMatch(/holds response texts \(rewardbench-2 rows\), which a model must score first: give --model DIR/);
+  }, 120_000);
+});

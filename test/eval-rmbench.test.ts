@@ -175,6 +175,12 @@ describe('dtr eval --scores on RM-Bench results', () => {
     expect(r2.stderr).toMatch(/bad-style\.jsonl:2: "rejectedStyle" is missing: give both chosenStyle and rejectedStyle, or neither/);
   });
 
+  it("refuses RewardBench's --weighting table on RM-Bench results (exit 2, naming the flag)", async () => {
+    const r = await dtr(['eval', '--scores', `${F}/rm-bench-results.jsonl`, '--weighting', 'leaderboard-table']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--weighting leaderboard-table weights RewardBench's subsets; these are rm-bench results/);
+  });
+
   it('--compare matches comparisons by id and styles', async () => {
     const after = join(tempDir(), 'after.jsonl');
     // c1 now also wins its three hard comparisons: chat hard 33.3 -> 83.3, three pairs fixed.

@@ -56,9 +56,9 @@ scalar reward model; --format says whose rules apply when the fields do not.`,
     'batch-size': MODEL_OPTIONS['batch-size'],
     'max-tokens-per-batch': MODEL_OPTIONS['max-tokens-per-batch'],
     'padding-side': MODEL_OPTIONS['padding-side'],
-    data: { type: 'string', valueName: 'FILE.jsonl', description: 'evaluation set to score' },
+    data: { type: 'string', valueName: 'FILE.jsonl', description: 'evaluation set to score (JSONL, or one JSON array)' },
     format: { type: 'string', choices: EVAL_FORMATS, description: 'format of --data (default: detected), or the benchmark whose rules score --scores results' },
-    scores: { type: 'string', valueName: 'FILE.jsonl', description: 'per-pair results to re-aggregate (from --out)' },
+    scores: { type: 'string', valueName: 'FILE.jsonl', description: "per-pair results to re-aggregate (from --out, or any scorer's)" },
     tree: { type: 'string', valueName: 'NAME|PATH', description: "tree that scores attribute-score pairs (with --model: instead of the model's tree)" },
     out: { type: 'string', valueName: 'FILE.jsonl', description: 'write per-pair results here (atomically)' },
     weighting: {
@@ -116,6 +116,9 @@ scalar reward model; --format says whose rules apply when the fields do not.`,
       }
       report = summarizeResults(results, { format: set.format, weighting, tieBand: opts['tie-band'] });
       source = { data, format: set.format, formatDetected: set.detected, ...scoredBy, rule: opts.asymmetric ? 'published' : 'symmetric' };
+    }
+    if (weighting === 'leaderboard-table' && report.format !== 'rewardbench') {
+      throw new DtrError('E_USAGE', `dtr eval: --weighting leaderboard-table weights RewardBench's subsets; these are ${report.format} results`, { hint: 'drop --weighting, or give --format rewardbench if they are RewardBench results' });
     }
     let comparison: Comparison | null = null;
     if (opts.compare !== undefined) {
