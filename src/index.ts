@@ -59,9 +59,15 @@ export { REWARDBENCH_SECTIONS, REWARDBENCH_SUBSETS, REWARDBENCH_TABLE_COUNTS, NO
 export type { RewardBenchSection, RewardBenchWeighting, RewardBenchRow, RewardBenchScores, SubsetScore } from './eval/rewardbench.js';
 export { EVAL_FORMATS, detectEvalFormat, readEvalSet, parseEvalSet } from './eval/datasets.js';
 export type { EvalFormat, EvalItem, EvalSet, EvalSetOptions } from './eval/datasets.js';
-export { scoreWithTree, scoreWithModel, splitLabelTies, summarizeResults } from './eval/evaluate.js';
+export { RM_BENCH_DOMAINS, RM_BENCH_STYLES, rmBenchDomainOf, scoreRmBench, styleAccuracies } from './eval/rmbench.js';
+export type { RmBenchDomain, RmBenchRow, RmBenchAccuracies, RmBenchDomainScore, RmBenchScores } from './eval/rmbench.js';
+export { REWARDBENCH2_SUBSETS, scoreRewardBench2 } from './eval/rewardbench2.js';
+export type { RewardBench2Subset, RewardBench2Row, RewardBench2SubsetScore, RewardBench2TiesScore, RewardBench2Scores } from './eval/rewardbench2.js';
+export { JUDGEBENCH_CATEGORIES, judgeBenchCategoryOf, scoreJudgeBench } from './eval/judgebench.js';
+export type { JudgeBenchCategory, JudgeBenchRow, JudgeBenchScore, JudgeBenchScores } from './eval/judgebench.js';
+export { scoreWithTree, scoreWithModel, splitLabelTies, summarizeResults, detectResultsFormat } from './eval/evaluate.js';
 export type { DecisionOptions, EvalReport, PreferenceSetMetrics, SummarizeOptions, ModelScoringOptions, PairComparer, ComparisonLike } from './eval/evaluate.js';
-export { readPairResults, parsePairResults, writePairResults, pairResultsToJsonl, diffPairResults } from './eval/results.js';
+export { readPairResults, parsePairResults, writePairResults, pairResultsToJsonl, diffPairResults, comparisonKey } from './eval/results.js';
 export type { PairResult, PairResultRow, ChangedPair, PairResultsDiff } from './eval/results.js';
 export { readRecordsFile, extractPrompt, tokenizeForOverlap, findContamination, writeFiltered, checkAgainst } from './eval/decontaminate.js';
 export type { PromptRecord, RecordsFile, ReadRecordsOptions, ContaminationMatch, ContaminationReport, AgainstCheck } from './eval/decontaminate.js';
@@ -146,6 +152,8 @@ export type {
   SubsetRow,
   DecisionCounts,
   SplitDifference,
+  StyleMatrix,
+  StyleMatrixCell,
   TreeComparison,
   ReportProvenance,
   ReportTreeRecord,

@@ -52,12 +52,29 @@ describe('docs/eval.md', () => {
     expect(lines).toContain(report);
     expect((await dtr(argv(report), { cwd: work })).stdout).toMatch(/8 pairs with judge, .*accuracy 0\.500/);
     expect(readFileSync(join(work, 'judge.html'), 'utf8')).toMatch(/<svg class="tree"[\s\S]*verbosity/);
+    // The RM-Bench report on the model's results: the style matrix beside "decided by style", 45 comparisons.
+    expect(lines).toContain('dtr report --tree rlhflow-llama-3.1-8b --pairs rm-bench-results.jsonl --out rm-bench.html');
+    expect(readFileSync(join(work, 'rm-bench.html'), 'utf8')).toMatch(/Decided by style[\s\S]*<h3>RM-Bench style matrix<\/h3><p>45 labelled comparisons/);
+    expect(readFileSync(join(work, 'rm-bench-results.jsonl'), 'utf8').trimEnd().split('\n')).toHaveLength(45);
+  });
+
+  it("the RM-Bench --json shape and numbers are the page's", async () => {
+    const doc = JSON.parse((await dtr(argv('dtr eval --scores docs/examples/rm-bench-results.jsonl --json'), { cwd: work })).stdout);
+    expect(page).toContain('{ "format": "rm-bench", "n": 54, "prompts": 6,');
+    expect(doc).toMatchObject({ format: 'rm-bench', n: 54, prompts: 6, missingDomains: [] });
+    expect(doc.domains.chat).toMatchObject({ easy: 100, average: 75, n: 2, comparisons: 18, ties: 1, matrix: [[100, 50, 0], [100, 75, 50], [100, 100, 100]] });
+    expect(doc.overall).toMatchObject({ easy: 62.5, n: 6, comparisons: 54 });
+    expect(String(doc.overall.hard)).toMatch(/^58\.33/);
+    expect(String(doc.overall.average)).toMatch(/^72\.91/);
   });
 
   it('shows the current output of each example in full', async () => {
     const shown = async (line: string): Promise<string> => (await dtr(argv(line), { cwd: work })).stdout.trimEnd();
     for (const line of [
       'dtr eval --scores docs/examples/rewardbench-results.jsonl',
+      'dtr eval --scores docs/examples/rm-bench-results.jsonl',
+      'dtr eval --scores docs/examples/rewardbench2-results.jsonl',
+      'dtr eval --scores docs/examples/other-scorer-results.jsonl',
       'dtr eval --tree helpsteer2-human --data docs/examples/attribute-pairs.jsonl --out results.jsonl',
       'dtr decontaminate --train docs/examples/train-prompts.jsonl --against docs/examples/rewardbench-sample.jsonl --out train.clean.jsonl',
       'dtr audit --verdicts docs/examples/judge-verdicts.jsonl --pairs docs/examples/judged-pairs.jsonl --out judge.json',
@@ -93,8 +110,42 @@ describe('docs/eval.md', () => {
     expect(readFileSync(join(work, 'results-ts.jsonl'), 'utf8').trimEnd().split('\n')).toHaveLength(7);
   }, 60_000);
 
+  it('the TypeScript example of results from any scorer runs as written and prints what its comments say', () => {
+    const ts = /### Results from any scorer\n[\s\S]*?```ts\n([\s\S]*?)```/.exec(page)![1]!;
+    const index = fileURLToPath(new URL('../src/index.ts', import.meta.url));
+    // Each commented expression is printed, so the comments can be checked against what it gives.
+    const body = ts
+      .replace("from 'decision-tree-reward'", `from ${JSON.stringify(index)}`)
+      .split('\n')
+      .map((line) => (/^[a-z].*;\s+\/\/ /.test(line) && !line.startsWith('const ') ? `console.log(JSON.stringify(${line.slice(0, line.indexOf(';'))}));` : line))
+      .join('\n');
+    writeFileSync(join(work, 'any-scorer.mts'), body);
+    const tsx = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
+    const r = spawnSync(tsx, ['any-scorer.mts'], { cwd: work, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const [format, matrix, average, cell, ties] = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(format).toBe('rm-bench');
+    expect(matrix).toEqual([[100, 50, 0], [100, 75, 50], [100, 100, 100]]);
+    expect(String(average)).toMatch(/^72\.91/);
+    expect(cell).toBe(0);
+    expect(String(ties)).toMatch(/^54\.54/);
+  });
+
   it('the example files are the test fixtures they were copied from', () => {
-    for (const f of ['rewardbench-results.jsonl', 'rewardbench-tree.json', 'rewardbench-sample.jsonl', 'train-prompts.jsonl', 'judge-verdicts.jsonl', 'judged-pairs.jsonl']) {
+    for (const f of [
+      'rewardbench-results.jsonl',
+      'rewardbench-tree.json',
+      'rewardbench-sample.jsonl',
+      'train-prompts.jsonl',
+      'judge-verdicts.jsonl',
+      'judged-pairs.jsonl',
+      'rm-bench-sample.jsonl',
+      'rm-bench-results.jsonl',
+      'rewardbench2-sample.jsonl',
+      'rewardbench2-results.jsonl',
+      'judgebench-sample.jsonl',
+      'other-scorer-results.jsonl',
+    ]) {
       expect(readFileSync(new URL(`../docs/examples/${f}`, import.meta.url), 'utf8')).toBe(readFileSync(new URL(`./fixtures/eval/${f}`, import.meta.url), 'utf8'));
     }
   });

@@ -52,14 +52,14 @@ describe('dtr eval --model', () => {
       expect(r.label).toBe('a');
       expect(r.subset).toBe(set.items[i]!.subset);
       for (const k of ATTRIBUTES) {
-        expect(Math.abs(r.rewards.a[k] - c.rewards.a[k])).toBeLessThan(TOL);
-        expect(Math.abs(r.rewards.b[k] - c.rewards.b[k])).toBeLessThan(TOL);
+        expect(Math.abs(r.rewards!.a[k] - c.rewards.a[k])).toBeLessThan(TOL);
+        expect(Math.abs(r.rewards!.b[k] - c.rewards.b[k])).toBeLessThan(TOL);
       }
       expect(r.probability).toBeCloseTo(c.probability, 6);
       expect(r.preference).toBe(c.preference);
-      expect(r.path.map((s) => [s.attribute, s.went])).toEqual(c.path.map((s) => [s.attribute, s.went]));
+      expect(r.path!.map((s) => [s.attribute, s.went])).toEqual(c.path.map((s) => [s.attribute, s.went]));
       // The symmetric rule mirrors exactly: the swapped reading is 1 - p.
-      expect(r.swappedProbability).toBeCloseTo(1 - r.probability, 12);
+      expect(r.swappedProbability).toBeCloseTo(1 - r.probability!, 12);
       expect(r.truncated).toBe(false);
     });
   });
@@ -104,7 +104,7 @@ describe('dtr eval --model', () => {
     expect(JSON.parse(r.stdout).source).toMatchObject({ tree: 'helpsteer2-human', rule: 'published' });
     const human = PreferenceTree.load('helpsteer2-human');
     for (const row of readPairResults(out2)) {
-      const d = ATTRIBUTES.map((k) => row.rewards.a[k] - row.rewards.b[k]);
+      const d = ATTRIBUTES.map((k) => row.rewards!.a[k] - row.rewards!.b[k]);
       expect(row.probability).toBeCloseTo(human.predictProba(d), 12);
       expect(row.swappedProbability).toBeCloseTo(probabilityOf(human, d.map((x) => -x), false), 12);
     }
@@ -159,9 +159,9 @@ describe('scoreWithModel (public API)', () => {
     const results = await api.scoreWithModel(comparer, set.items, options);
     expect(results).toHaveLength(7);
     // With the human tree instead of the model's: the same rewards, that tree's path.
-    expect(results[0]!.path[0]!.attribute).toBe('helpfulness');
+    expect(results[0]!.path![0]!.attribute).toBe('helpfulness');
     for (const [i, r] of results.entries()) {
-      for (const k of ATTRIBUTES) expect(Math.abs(r.rewards.a[k] - direct[i]!.rewards.a[k])).toBeLessThan(TOL);
+      for (const k of ATTRIBUTES) expect(Math.abs(r.rewards!.a[k] - direct[i]!.rewards.a[k])).toBeLessThan(TOL);
     }
   });
 

@@ -177,16 +177,16 @@ describe('rewardbench-results.jsonl is what its tree decides on its rewards', ()
 
   it('every row: decision, P(a), swapped reading and path follow from its rewards (published rule)', () => {
     for (const r of results) {
-      const d = toVector(difference(r.rewards.a, r.rewards.b), 'a - b');
+      const d = toVector(difference(r.rewards!.a, r.rewards!.b), 'a - b');
       const p = probabilityOf(tree, d, false);
       expect(r.probability, r.id).toBe(p);
       expect(r.preference, r.id).toBe(preferenceOf(p));
-      if (r.swappedProbability !== undefined) expect(r.swappedProbability, r.id).toBe(probabilityOf(tree, toVector(difference(r.rewards.b, r.rewards.a), 'b - a'), false));
+      if (r.swappedProbability !== undefined) expect(r.swappedProbability, r.id).toBe(probabilityOf(tree, toVector(difference(r.rewards!.b, r.rewards!.a), 'b - a'), false));
       expect(r.path, r.id).toEqual(tree.decisionPath(d));
     }
     // Not all alike: the rows differ in rewards and take four different leaves.
     expect(new Set(results.map((r) => JSON.stringify(r.rewards))).size).toBe(26);
-    expect(new Set(results.map((r) => tree.apply(difference(r.rewards.a, r.rewards.b)))).size).toBe(4);
+    expect(new Set(results.map((r) => tree.apply(difference(r.rewards!.a, r.rewards!.b)))).size).toBe(4);
   });
 
   it('dtr report on it with its tree decides as dtr eval --scores reports', async () => {
@@ -197,7 +197,7 @@ describe('rewardbench-results.jsonl is what its tree decides on its rewards', ()
     const ev = summarizeResults(results);
     expect(report.decisions).toMatchObject({ a: 16, b: 8, tie: 2 });
     expect(report.accuracy.accuracy).toBeCloseTo(ev.metrics.accuracy, 12); // 17 / 26
-    expect(report.accuracy.logLoss).toBeCloseTo(ev.metrics.logLoss, 12);
+    expect(report.accuracy.logLoss).toBeCloseTo(ev.metrics.logLoss!, 12);
     expect(report.positionConsistency.inconsistent).toBe(2); // ids 7 and 31
   });
 });

@@ -36,6 +36,7 @@ describe('parseReportRows', () => {
       tieLabel: false,
       subset: 'chat',
       id: '7',
+      styles: null,
     });
   });
 

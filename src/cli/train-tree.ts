@@ -222,7 +222,8 @@ interface TextScoring {
 function refuseTexts(path: string, name: string): void {
   const first = readJsonl(path)[0]!.value as Record<string, unknown> | null;
   const format = detectEvalFormat(first);
-  const texts = format === 'rewardbench' || format === 'helpsteer2-preference' || (format === 'pairs' && typeof first?.a === 'string');
+  // Every layout but attribute-score pairs holds response texts.
+  const texts = format !== null && (format !== 'pairs' || typeof first?.a === 'string');
   if (texts) {
     throw new DtrError('E_USAGE', `dtr train-tree: ${name} holds response texts (${format} rows), which a model must score first: give --model DIR`, {
       hint: 'without --model, rows are attribute pairs {"a": {"helpfulness": ...}, "b": {...}, "label": "a"|"b"}',

@@ -11,6 +11,9 @@ import { splitLabelTies } from '../eval/evaluate.js';
 import { scoreWithCache, type RewardCache } from './reward-cache.js';
 import type { BatchOptions, RewardModel } from './reward-model.js';
 
+/** Layouts whose `a` is the chosen response by construction (every label `a`). */
+const CHOSEN_FIRST: readonly EvalSet['format'][] = ['rewardbench', 'rm-bench', 'rewardbench-2'];
+
 /** Options of {@link scoreTextPairs}. */
 export interface ScoreTextPairsOptions extends BatchOptions {
   /** The reward cache (null: no cache; each distinct conversation is still scored once). */
@@ -35,7 +38,7 @@ export interface ScoredTextPairs {
   truncatedLines: number[];
   /**
    * True when the layout puts the preferred response first by construction
-   * (`{prompt, chosen, rejected}`: a = chosen), so every label is `a` and a tree fitted on these
+   * (`{prompt, chosen, rejected}`, RM-Bench, RewardBench 2: a = chosen), so every label is `a` and a tree fitted on these
    * pairs alone sees one class: train on both orders (`trainTree(..., { augmentSwaps: true })`).
    * False for layouts that carry their own labels (HelpSteer2-Preference, `{prompt, a, b, label}`).
    */
@@ -96,5 +99,5 @@ export async function scoreTextPairs(model: RewardModel, set: EvalSet, options: 
     pairs.labels[i] = p.label === 'a' ? 1 : 0;
     if (sa.truncation !== null || sb.truncation !== null) truncatedLines.push(p.line);
   });
-  return { pairs, ties: equal, conversations: r.conversations, distinct: r.distinct, cacheHits: r.cacheHits, computed: r.computed, truncatedLines, preferredFirst: set.format === 'rewardbench' };
+  return { pairs, ties: equal, conversations: r.conversations, distinct: r.distinct, cacheHits: r.cacheHits, computed: r.computed, truncatedLines, preferredFirst: CHOSEN_FIRST.includes(set.format) };
 }

@@ -18,6 +18,7 @@ import {
   type LeafRow,
   type ReportExample,
   type SplitDifference,
+  type StyleMatrix,
   type ReportTree,
   type SubsetRow,
   type TreeComparison,
@@ -144,6 +145,8 @@ export function buildDatasetReport(tree: PreferenceTree, input: DatasetInput, op
       }
     }
   }
+
+  const matrix = input.styles ? styleMatrix(input.styles, labels, primary.pref, rowStyle) : null;
 
   // Comparison with a second tree (decisions first: leaves and subsets report disagreements).
   const other = opts.compareTree ? decide(opts.compareTree, deltas, negated, symmetric, tieBand) : null;
@@ -326,6 +329,7 @@ export function buildDatasetReport(tree: PreferenceTree, input: DatasetInput, op
       neutralChangedShare: neutralChanged / n,
       accuracyStyled: styledLabelled > 0 ? styledScore / styledLabelled : null,
       accuracyOther: otherLabelled > 0 ? otherScore / otherLabelled : null,
+      ...(matrix ? { matrix } : {}),
     },
     calibration,
     positionConsistency: {
@@ -338,6 +342,46 @@ export function buildDatasetReport(tree: PreferenceTree, input: DatasetInput, op
     comparison,
     notes,
     warnings,
+  };
+}
+
+/** RM-Bench's style names, by index (as src/eval/rmbench.ts). */
+const STYLE_NAMES = ['concise', 'detailed plain', 'detailed markdown'];
+
+/**
+ * RM-Bench's 3 x 3 matrix on the tree's decisions (THU-KEG/RM-Bench `compute_accuracy`): row =
+ * the chosen (labelled) response's style, column = the rejected one's; hard / normal / easy =
+ * the upper triangle, the diagonal, the lower triangle. Each cell also says how many of its
+ * decisions went through a style attribute: where style decides, and whether it decides right.
+ */
+function styleMatrix(styles: NonNullable<DatasetInput['styles']>, labels: Uint8Array | null, pref: Uint8Array, rowStyle: Uint8Array): StyleMatrix | null {
+  const n = [0, 1, 2].map(() => [0, 0, 0]);
+  const credit = [0, 1, 2].map(() => [0, 0, 0]);
+  const styled = [0, 1, 2].map(() => [0, 0, 0]);
+  let total = 0;
+  for (let i = 0; i < pref.length; i++) {
+    if (!labels || labels[i] === NO_LABEL) continue;
+    const chosen = labels[i] === 1 ? styles.a[i] : styles.b[i];
+    const rejected = labels[i] === 1 ? styles.b[i] : styles.a[i];
+    if (chosen === null || chosen === undefined || rejected === null || rejected === undefined) continue;
+    total++;
+    n[chosen]![rejected]!++;
+    credit[chosen]![rejected]! += pref[i] === 2 ? 0.5 : pref[i] === labels[i] ? 1 : 0;
+    if (rowStyle[i]) styled[chosen]![rejected]!++;
+  }
+  if (total === 0) return null;
+  const cells = n.map((row, i) => row.map((k, j) => ({ n: k, accuracy: k > 0 ? credit[i]![j]! / k : null, styleShare: k > 0 ? styled[i]![j]! / k : null })));
+  const mean = (pairs: [number, number][]): number | null => {
+    const xs = pairs.map(([i, j]) => cells[i]![j]!.accuracy);
+    return xs.every((x): x is number => x !== null) ? xs.reduce((a, x) => a + x, 0) / xs.length : null;
+  };
+  return {
+    styles: [...STYLE_NAMES],
+    cells,
+    hard: mean([[0, 1], [0, 2], [1, 2]]),
+    normal: mean([[0, 0], [1, 1], [2, 2]]),
+    easy: mean([[1, 0], [2, 0], [2, 1]]),
+    n: total,
   };
 }
 
@@ -654,6 +698,17 @@ export function checkDatasetInput(input: DatasetInput, param: string): number {
   if (input.truncated !== undefined && input.truncated !== null) {
     if (!(input.truncated instanceof Uint8Array)) bad('truncated must be a Uint8Array (bit 1 = A, bit 2 = B)');
     else if (input.truncated.length !== n) bad(`truncated has ${input.truncated.length} entries, expected n = ${n}`, true);
+  }
+  if (input.styles !== undefined && input.styles !== null) {
+    for (const key of ['a', 'b'] as const) {
+      const v = input.styles[key];
+      if (!Array.isArray(v)) bad(`styles.${key} must be an array of style indices (0, 1, 2) or nulls`);
+      else if (v.length !== n) bad(`styles.${key} has ${v.length} entries, expected n = ${n}`, true);
+      else {
+        const i = v.findIndex((x) => x !== null && x !== 0 && x !== 1 && x !== 2);
+        if (i >= 0) bad(`styles.${key}[${i}] must be 0, 1, 2 or null, got ${String(v[i])}`, true);
+      }
+    }
   }
   if (problems.length > 0) {
     const message = problems.join('; ');

@@ -447,6 +447,7 @@ function datasetBody(r: DatasetReport): string {
       (s.accuracyStyled !== null || s.accuracyOther !== null ? ` Accuracy on style-decided pairs ${f3(s.accuracyStyled)}, on the others ${f3(s.accuracyOther)}.` : '') +
       `</p>`,
   );
+  if (s.matrix) out.push(styleMatrixHtml(s.matrix));
 
   // Importances.
   const b = r.importances.bootstrap;
@@ -495,6 +496,22 @@ function datasetBody(r: DatasetReport): string {
 }
 
 /** Share of the data reaching every node of the primary tree (A − B reading), from the leaf counts. */
+/**
+ * RM-Bench's style matrix beside "decided by style": per cell the tree's accuracy and how many
+ * of its decisions went through a style attribute.
+ */
+function styleMatrixHtml(m: NonNullable<DatasetReport['style']['matrix']>): string {
+  const head = `<tr><th>chosen \\ rejected</th>${m.styles.map((x) => `<th class="num">${e(x)}</th>`).join('')}</tr>`;
+  const rows = m.cells
+    .map((row, i) => `<tr><td>${e(m.styles[i] ?? String(i))}</td>${row.map((c) => `<td class="num">${c.n > 0 ? `${pct(c.accuracy)} <span class="muted">(${pct(c.styleShare)} by style, ${int(c.n)})</span>` : '–'}</td>`).join('')}</tr>`)
+    .join('');
+  return (
+    `<h3>RM-Bench style matrix</h3><p>${int(m.n)} labelled comparisons, every domain together (<code>dtr eval</code> gives the matrix per domain). Rows: the chosen response's style; columns: the rejected one's. Each cell: the tree's accuracy (the share of its decisions decided by style, comparisons).</p>` +
+    `<table class="subsets style-matrix"><thead>${head}</thead><tbody>${rows}</tbody></table>` +
+    `<p>Hard (chosen plainer than rejected, above the diagonal) ${pct(m.hard)}, normal (same style) ${pct(m.normal)}, easy (chosen richer) ${pct(m.easy)}.</p>`
+  );
+}
+
 function reachShares(r: DatasetReport): Map<number, number> {
   const shares = new Map<number, number>();
   for (const l of r.leaves) shares.set(l.node, l.share);

@@ -33,6 +33,8 @@ export interface ReportRow {
   tieLabel: boolean;
   subset: string | null;
   id: string | null;
+  /** RM-Bench styles of the chosen and rejected response (`chosenStyle`/`rejectedStyle` of `dtr eval` results), when recorded. */
+  styles: { chosen: number; rejected: number } | null;
 }
 
 /**
@@ -143,7 +145,13 @@ export function parseReportRows(rows: readonly JsonlRow[], source: string, optio
       else subset = subsetRaw;
     }
     const id = typeof row.id === 'string' || typeof row.id === 'number' ? String(row.id) : null;
-    out.push({ line, a: scores.a, b: scores.b, prompt, messages, textA: texts.a, textB: texts.b, truncated, truncationNotes, label, tieLabel: row.label === 'tie', subset, id });
+    let styles: ReportRow['styles'] = null;
+    if (row.chosenStyle !== undefined || row.rejectedStyle !== undefined) {
+      const ok = (v: unknown): v is number => v === 0 || v === 1 || v === 2;
+      if (!ok(row.chosenStyle) || !ok(row.rejectedStyle)) problem(`chosenStyle and rejectedStyle must both be 0, 1 or 2 (RM-Bench styles), got ${describe(row.chosenStyle)} and ${describe(row.rejectedStyle)}`);
+      else styles = { chosen: row.chosenStyle, rejected: row.rejectedStyle };
+    }
+    out.push({ line, a: scores.a, b: scores.b, prompt, messages, textA: texts.a, textB: texts.b, truncated, truncationNotes, label, tieLabel: row.label === 'tie', subset, id, styles });
   }
   if (issues.length > 0) {
     const first = issues[0]!;
@@ -194,6 +202,13 @@ export function datasetInputFromRows(rows: readonly ReportRow[], source: string 
   });
   const hasText = rows.some((r) => r.prompt !== null || r.textA !== null || r.textB !== null);
   const ties = rows.filter((r) => r.tieLabel).length;
+  // chosenStyle is the preferred response's: a's unless the label says b (results rows: absent label = a).
+  const styles = rows.some((r) => r.styles !== null)
+    ? {
+        a: rows.map((r) => (r.styles === null ? null : r.label === 'b' ? r.styles.rejected : r.styles.chosen)),
+        b: rows.map((r) => (r.styles === null ? null : r.label === 'b' ? r.styles.chosen : r.styles.rejected)),
+      }
+    : null;
   return {
     n,
     a,
@@ -204,6 +219,7 @@ export function datasetInputFromRows(rows: readonly ReportRow[], source: string 
     lines: rows.map((r) => r.line),
     texts: hasText ? { prompt: rows.map((r) => r.prompt), a: rows.map((r) => r.textA), b: rows.map((r) => r.textB) } : null,
     truncated: anyTruncation ? truncated : null,
+    styles,
     source,
     notes: ties > 0 ? [`${ties.toLocaleString('en-US')} pair${ties === 1 ? ' is' : 's are'} labelled "tie" (rated equal): ${ties === 1 ? 'it counts' : 'they count'} as unlabelled.`] : null,
   };

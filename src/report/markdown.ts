@@ -262,6 +262,18 @@ function dataset(r: DatasetReport): string[] {
       `Setting the style differences to 0 changes ${pct(s.neutralChangedShare)} of the decisions (${int(s.neutralChanged)}).` +
       (s.accuracyStyled !== null || s.accuracyOther !== null ? ` Accuracy on style-decided pairs ${f3(s.accuracyStyled)}, on the others ${f3(s.accuracyOther)}.` : ''),
   );
+  if (s.matrix) {
+    const m = s.matrix;
+    out.push('', '### RM-Bench style matrix', '', `${int(m.n)} labelled comparisons, every domain together (\`dtr eval\` gives the matrix per domain). Rows: the chosen response's style; columns: the rejected one's. Each cell: the tree's accuracy (the share of its decisions decided by style, comparisons).`, '');
+    out.push(
+      ...table(
+        ['chosen \\ rejected', ...m.styles.map(md)],
+        m.cells.map((row, i) => [md(m.styles[i] ?? String(i)), ...row.map((c) => (c.n > 0 ? `${pct(c.accuracy)} (${pct(c.styleShare)} by style, ${int(c.n)})` : '–'))]),
+        ['l', ...m.styles.map(() => 'r' as const)],
+      ),
+    );
+    out.push('', `Hard (chosen plainer than rejected, above the diagonal) ${pct(m.hard)}, normal (same style) ${pct(m.normal)}, easy (chosen richer) ${pct(m.easy)}.`);
+  }
 
   const b = r.importances.bootstrap;
   out.push('', '## Importances', '');

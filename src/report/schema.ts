@@ -189,6 +189,17 @@ export const datasetReportSchema = z.strictObject({
     neutralChangedShare: num,
     accuracyStyled: nullableNum,
     accuracyOther: nullableNum,
+    matrix: z
+      .strictObject({
+        styles: z.array(z.string()),
+        cells: z.array(z.array(z.strictObject({ n: num, accuracy: nullableNum, styleShare: nullableNum }))),
+        hard: nullableNum,
+        normal: nullableNum,
+        easy: nullableNum,
+        n: num,
+      })
+      .optional()
+      .meta({ id: 'StyleMatrix', description: "RM-Bench's style matrix: cells[i][j] = chosen response in style i vs rejected in style j; present only when the rows carry styles" }),
   }),
   calibration: z
     .strictObject({

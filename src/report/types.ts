@@ -105,6 +105,11 @@ export interface DatasetInput {
   texts?: { prompt: readonly (string | null)[]; a: readonly (string | null)[]; b: readonly (string | null)[] } | null;
   /** Truncation per row: bit 1 = A was truncated, bit 2 = B was truncated, bit 4 = one was, side not recorded. Absent: unknown. */
   truncated?: Uint8Array | null;
+  /**
+   * RM-Bench response styles per row (0 concise, 1 detailed plain, 2 detailed markdown; null
+   * where unknown): the report then adds the style matrix ({@link StyleMatrix}).
+   */
+  styles?: { a: readonly (number | null)[]; b: readonly (number | null)[] } | null;
   /** The data file's name, shown in the report. */
   source?: string | null;
   /** Notes about the data to show with the report's own (e.g. rows left out). */
@@ -401,6 +406,38 @@ export interface TreeComparison {
   examplesTotal: number;
 }
 
+/** One cell of the {@link StyleMatrix}: comparisons of a chosen response in one style with a rejected one in another. */
+export interface StyleMatrixCell {
+  /** Labelled comparisons in the cell. */
+  n: number;
+  /** Share decided for the chosen response (a tie counts 0.5); null for an empty cell. */
+  accuracy: number | null;
+  /** Share of the cell's decisions decided by style (a path through a style attribute); null for an empty cell. */
+  styleShare: number | null;
+}
+
+/**
+ * RM-Bench's style matrix for the report's tree and rule: rows are the chosen response's
+ * style, columns the rejected one's (THU-KEG/RM-Bench `compute_accuracy`). Fractions (0-1).
+ *
+ * @example
+ * ```ts
+ * const m = report.style.matrix;
+ * if (m) console.log(m.cells[0][2].accuracy, m.cells[0][2].styleShare); // concise chosen vs markdown rejected
+ * ```
+ */
+export interface StyleMatrix {
+  /** Style names by index: concise, detailed plain, detailed markdown. */
+  styles: string[];
+  cells: StyleMatrixCell[][];
+  /** Mean accuracy of the upper triangle (chosen plainer than rejected), the diagonal, the lower triangle; null where a cell is empty. */
+  hard: number | null;
+  normal: number | null;
+  easy: number | null;
+  /** Labelled comparisons with both styles known (the matrix counts these). */
+  n: number;
+}
+
 /**
  * A dataset report: how the tree decides a whole set of pairs.
  *
@@ -456,6 +493,8 @@ export interface DatasetReport extends ReportHeader {
     /** Accuracy on decisions decided by style / not (null without labels or pairs). */
     accuracyStyled: number | null;
     accuracyOther: number | null;
+    /** RM-Bench's style matrix: present only when the rows carry response styles (`chosenStyle`/`rejectedStyle`). */
+    matrix?: StyleMatrix;
   };
   calibration: { bins: ReportBin[]; ece: number; brier: number; logLoss: number; labelled: number } | null;
   positionConsistency: {
