@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { resolve } from 'node:path';
 import { DtrError } from '../errors.js';
 import type { RewardModel } from '../model/reward-model.js';
 import { RewardServer } from '../serve/server.js';
@@ -55,6 +57,8 @@ clients then send "Authorization: Bearer <token>" (/healthz stays open for load 
     }
     if (token !== null && opts['allow-unauthenticated']) throw usage('--allow-unauthenticated contradicts the token that is set: drop one');
     const tree = opts.tree === undefined ? undefined : PreferenceTree.load(opts.tree, io.cwd);
+    // A mistyped folder fails here, before the address is announced (other load problems come after).
+    if (!existsSync(resolve(io.cwd, opts.model))) throw new DtrError('E_NOT_FOUND', `--model ${opts.model}: no such folder`);
 
     const loadStarted = performance.now();
     let loading: Promise<RewardModel> | null = null;
@@ -131,9 +135,9 @@ function stopOnSignals(server: RewardServer, io: CliIO): () => void {
       process.exit(signal === 'SIGINT' ? 130 : 143);
     }
     first = signal;
+    void server.close(); // first: the listener closes now, before anything else can run
     const again = signal === 'SIGINT' ? 'Ctrl-C' : signal;
     io.stderr(`dtr serve: ${signal}: accepting no more requests, answering the ones received (${again} again stops at once)\n`);
-    void server.close();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
