@@ -129,7 +129,9 @@ describe('concurrent requests share micro-batches, and results do not depend on 
     }));
     // The reference: each conversation in a batch of its own.
     const alone = await model.compareMany(pairs, { batchSize: 1 });
-    const windowsBefore = metric(server.metrics(), 'dtr_serve_batch_conversations_count');
+    const windowsBefore = metric(server.metrics(), 'dtr_serve_window_conversations_count');
+    const batchesBefore = metric(server.metrics(), 'dtr_serve_batch_size_count');
+    const fullBefore = metric(server.metrics(), 'dtr_serve_batch_size_count') - metric(server.metrics(), 'dtr_serve_batch_size_bucket', 'le="4"');
     const agent = new Agent({ keepAlive: true, maxSockets: 48 });
     let inFlight = 0;
     let peak = 0;
@@ -155,10 +157,14 @@ describe('concurrent requests share micro-batches, and results do not depend on 
       agent.destroy();
     }
     const page = server.metrics();
-    const windows = metric(page, 'dtr_serve_batch_conversations_count') - windowsBefore;
-    // Shared: far fewer model calls than requests, most of them full (8 conversations, the batch size).
+    const windows = metric(page, 'dtr_serve_window_conversations_count') - windowsBefore;
+    const batches = metric(page, 'dtr_serve_batch_size_count') - batchesBefore;
+    const full = metric(page, 'dtr_serve_batch_size_count') - metric(page, 'dtr_serve_batch_size_bucket', 'le="4"') - fullBefore;
+    // Shared: far fewer forward passes than the 600 conversations, most of them of 5-8 rows (the batch size is 8).
     expect(windows).toBeLessThan(300);
-    expect(metric(page, 'dtr_serve_batch_conversations_bucket', 'le="4"')).toBeLessThan(metric(page, 'dtr_serve_batch_conversations_count'));
+    expect(batches).toBeLessThan(300);
+    expect(full).toBeGreaterThan(batches / 2);
+    expect(metric(page, 'dtr_serve_batch_size_bucket', 'le="8"')).toBe(metric(page, 'dtr_serve_batch_size_count'));
     expect(metric(page, 'dtr_serve_queue_depth')).toBe(0);
     expect(metric(page, 'dtr_serve_running_conversations')).toBe(0);
   });
@@ -232,7 +238,7 @@ describe('GET /healthz and GET /metrics', () => {
     expect(r.status).toBe(200);
     expect(r.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
     const page = r.text;
-    for (const family of ['dtr_serve_requests_total counter', 'dtr_serve_request_duration_seconds histogram', 'dtr_serve_batch_conversations histogram', 'dtr_serve_queue_depth gauge', 'dtr_serve_truncated_conversations_total counter', 'dtr_serve_ready gauge']) {
+    for (const family of ['dtr_serve_requests_total counter', 'dtr_serve_request_duration_seconds histogram', 'dtr_serve_batch_size histogram', 'dtr_serve_window_conversations histogram', 'dtr_serve_queue_depth gauge', 'dtr_serve_truncated_conversations_total counter', 'dtr_serve_ready gauge']) {
       expect(page).toContain(`# TYPE ${family}`);
     }
     // Every sample line: name{labels} value (the exposition format).
