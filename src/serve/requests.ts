@@ -129,38 +129,48 @@ function parseItem(route: ServeRoute, value: unknown, where: string, check: Text
     return null;
   }
   const before = issues.length;
-  unknownFields(value, top ? [...ITEM_FIELDS[route], ...OPTION_FIELDS[route]] : ITEM_FIELDS[route], where, issues, `expected ${shape}`);
-  let promptField = 'prompt';
-  if (value.prompt !== undefined && value.messages !== undefined) issues.push({ field: `${where}messages`, message: `${where}prompt and ${where}messages are both given: give one` });
-  else if (value.messages !== undefined) promptField = 'messages';
-  else if (value.prompt === undefined) issues.push({ field: `${where}prompt`, message: `${where}prompt is missing: give "prompt" (a string) or "messages" (an array of {"role", "content"})` });
-  if (value.messages !== undefined && !Array.isArray(value.messages)) issues.push({ field: `${where}messages`, message: `${where}messages must be an array of {"role", "content"} messages, got ${describe(value.messages)}` });
   const texts = route === 'compare' ? ['a', 'b'] : ['response'];
+  const known = top ? [...ITEM_FIELDS[route], ...OPTION_FIELDS[route]] : ITEM_FIELDS[route];
+  unknownFields(value, known, where, issues, `expected {${known.map((k) => `"${k}"${k === 'prompt' || k === 'messages' || texts.includes(k) ? '' : '?'}`).join(', ').replace('"prompt", "messages"', '"prompt" | "messages"')}}`);
+  let promptField = 'prompt';
+  let promptUsable = true;
+  if (value.prompt !== undefined && value.messages !== undefined) {
+    issues.push({ field: `${where}messages`, message: `${where}prompt and ${where}messages are both given: give one` });
+    promptUsable = false;
+  } else if (value.messages !== undefined) promptField = 'messages';
+  else if (value.prompt === undefined) {
+    issues.push({ field: `${where}prompt`, message: `${where}prompt is missing: give "prompt" (a string) or "messages" (an array of {"role", "content"})` });
+    promptUsable = false;
+  }
+  if (value.messages !== undefined && !Array.isArray(value.messages)) {
+    issues.push({ field: `${where}messages`, message: `${where}messages must be an array of {"role", "content"} messages, got ${describe(value.messages)}` });
+    promptUsable = false;
+  }
   for (const t of texts) if (value[t] === undefined) issues.push({ field: `${where}${t}`, message: `${where}${t} is missing` });
   if (value.id !== undefined && typeof value.id !== 'string' && !(typeof value.id === 'number' && Number.isFinite(value.id))) {
     issues.push({ field: `${where}id`, message: `${where}id must be a string or a number, got ${describe(value.id)}` });
   }
-  if (issues.length > before) return null;
-  // The model's own checks, once per text. A bad prompt is reported once; the responses are
-  // then checked against a stand-in prompt, so their own problems are reported too.
+  // The model's own checks on every text given. A bad prompt is reported once; the responses
+  // are then checked against a stand-in prompt, so their own problems are reported too.
   const prompt = value[promptField];
-  let checkedPrompt: unknown = prompt;
+  const standIn = 'stand-in prompt';
+  let checkedPrompt: unknown = promptUsable ? prompt : standIn;
   for (const t of texts) {
+    if (value[t] === undefined) continue;
     const params = { prompt: `${where}${promptField}`, response: `${where}${t}` };
-    try {
-      check(checkedPrompt, value[t], params);
-    } catch (e) {
-      if (!(e instanceof TypeError || e instanceof RangeError)) throw e;
-      const field = fieldOf(e.message, params.prompt, params.response);
-      issues.push({ field, message: e.message });
-      if (!field.startsWith(params.prompt) || checkedPrompt !== prompt) continue;
-      checkedPrompt = 'stand-in prompt';
+    for (;;) {
       try {
         check(checkedPrompt, value[t], params);
-      } catch (e2) {
-        if (!(e2 instanceof TypeError || e2 instanceof RangeError)) throw e2;
-        issues.push({ field: fieldOf(e2.message, params.prompt, params.response), message: e2.message });
+      } catch (e) {
+        if (!(e instanceof TypeError || e instanceof RangeError)) throw e;
+        const field = fieldOf(e.message, params.prompt, params.response);
+        issues.push({ field, message: e.message });
+        if (field.startsWith(params.prompt) && checkedPrompt !== standIn) {
+          checkedPrompt = standIn;
+          continue;
+        }
       }
+      break;
     }
   }
   if (issues.length > before) return null;
