@@ -8,7 +8,14 @@ import { PreferenceTree } from '../tree/preference-tree.js';
 import { defineCommand, type CliIO } from './args.js';
 import { MODEL_OPTIONS, loadModelArg, runSelfCheck, textArg } from './model-args.js';
 
-/** The environment variable `dtr serve` reads its token from (when `--token` is not given). */
+/**
+ * The environment variable `dtr serve` reads its token from (when `--token` is not given).
+ *
+ * @example
+ * ```sh
+ * DTR_SERVE_TOKEN=$(openssl rand -hex 32) dtr serve --model models/fixture --host 0.0.0.0
+ * ```
+ */
 export const TOKEN_ENV = 'DTR_SERVE_TOKEN';
 
 export default defineCommand({

@@ -160,7 +160,14 @@ export class MetricsRegistry {
   }
 }
 
-/** The content type of the Prometheus text format. */
+/**
+ * The content type of the Prometheus text format.
+ *
+ * @example
+ * ```ts
+ * res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE });
+ * ```
+ */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 function labelKey(labels: Labels): string {

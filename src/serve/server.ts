@@ -207,6 +207,10 @@ export class RewardServer {
     const host = options.host ?? DEFAULTS.host;
     const port = options.port ?? DEFAULTS.port;
     const http = createServer();
+    // Idle keep-alive connections outlive a load balancer's (60 s on most), so the balancer never
+    // reuses one the server has just closed; closing the server closes idle ones at once anyway.
+    http.keepAliveTimeout = 65_000;
+    http.headersTimeout = 66_000;
     await new Promise<void>((resolve, reject) => {
       http.once('error', (e: NodeJS.ErrnoException) => reject(listenError(e, host, port)));
       http.listen(port, host, () => resolve());
