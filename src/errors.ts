@@ -29,6 +29,7 @@ export const ERROR_CODES = {
   E_NUMERIC: 'a numerical method failed (a matrix is not positive definite: raise lambda)',
   E_RESUME: 'an interrupted run cannot be resumed: its partial output was made with other inputs or settings',
   E_FORMULA: 'a scalarisation formula is not valid (unknown name, function, assignment)',
+  E_LISTEN: 'a server could not listen on its host and port (in use, not an address of this machine, no permission)',
   E_INTERRUPTED: 'the run was stopped (Ctrl-C, SIGTERM or an AbortSignal); the work done so far was kept: rerun the same command to resume',
 } as const;
 

@@ -196,3 +196,10 @@ export { RewardCache, scoreWithCache, REWARD_CACHE_FORMAT } from './model/reward
 export type { CachedScore, CachedScoring, RewardCacheOptions, ScoreWithCacheOptions } from './model/reward-cache.js';
 export { scoreTextPairs } from './model/score-pairs.js';
 export type { ScoreTextPairsOptions, ScoredTextPairs } from './model/score-pairs.js';
+
+// Serving: the reward model as an HTTP service (`dtr serve`, docs/serving.md).
+export { RewardServer } from './serve/server.js';
+export type { ServeOptions, ServeSummary, ServeState, ModelSource } from './serve/server.js';
+export { SERVE_ERROR_CODES, ServeError } from './serve/errors.js';
+export type { ServeErrorCode, ErrorBody, FieldIssue } from './serve/errors.js';
+export type { CompareRequestItem, ScoreRequestItem, RequestDecisionOptions, RequestId } from './serve/requests.js';

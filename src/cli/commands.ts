@@ -49,4 +49,8 @@ export const COMMANDS: Readonly<Record<string, { summary: string; load: () => Pr
     summary: 'write an explanation report (HTML, Markdown or JSON) for one comparison or a dataset',
     load: async () => (await import('./report.js')).default as unknown as Command<OptionSpecs>,
   },
+  serve: {
+    summary: 'serve the model over HTTP: POST /v1/compare and /v1/score, GET /healthz and /metrics',
+    load: async () => (await import('./serve.js')).default as unknown as Command<OptionSpecs>,
+  },
 };

@@ -1,0 +1,127 @@
+/**
+ * `dtr serve` under load, on the fixture model: requests per second and p50/p99 latency of
+ * single-pair requests with many in flight, and pairs per second of batch requests, against the
+ * same pairs through `compareMany` in-process (the peer, measured in the same run).
+ *
+ * The server is the built binary in its own process (as it is deployed), so the load generator
+ * here does not share its thread; the client keeps connections alive. The fixture backbone's
+ * forward pass is tiny, so what is measured is the service's own cost per pair (HTTP, JSON,
+ * queueing, tokenizing) against the SDK's: with a real 8B backbone the forward pass dominates
+ * both and the ratio moves toward 1.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RewardModel, type CompareItem } from '../src/index.js';
+import { SeededRandom } from '../src/tree/random.js';
+import { writeFixtureModel } from '../test/support/fixture-model.js';
+import type { BenchContext } from './context.js';
+
+const WORDS = 'the model reads each response and scores how helpful correct coherent complex and verbose it is while the tree explains which attribute decided'.split(' ');
+
+function pairs(n: number, seed: number): CompareItem[] {
+  const rng = new SeededRandom(seed);
+  const text = (words: number): string => Array.from({ length: words }, () => WORDS[rng.int(WORDS.length)]!).join(' ');
+  return Array.from({ length: n }, (_, i) => ({ prompt: `Question ${i}: ${text(8 + rng.int(24))}?`, a: text(10 + rng.int(90)), b: text(10 + rng.int(90)) }));
+}
+
+function post(agent: Agent, url: string, body: string): Promise<{ status: number; ms: number }> {
+  const t = performance.now();
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - t }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Sends every body with `concurrency` in flight; latencies in ms, wall seconds. */
+async function load(agent: Agent, url: string, bodies: string[], concurrency: number): Promise<{ latencies: number[]; seconds: number }> {
+  const latencies: number[] = [];
+  let next = 0;
+  const t = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < bodies.length) {
+        const r = await post(agent, url, bodies[next++]!);
+        if (r.status !== 200) throw new Error(`the server answered ${r.status}`);
+        latencies.push(r.ms);
+      }
+    }),
+  );
+  return { latencies, seconds: (performance.now() - t) / 1000 };
+}
+
+const quantile = (xs: number[], q: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+};
+
+export default async function (ctx: BenchContext): Promise<void> {
+  const n = ctx.quick ? 300 : 2000;
+  const inFlight = 32;
+  const batch = 32;
+  const dir = mkdtempSync(join(tmpdir(), 'dtr-bench-serve-'));
+  let proc: ChildProcess | null = null;
+  try {
+    writeFixtureModel(dir);
+    const items = pairs(n, 5);
+
+    // Peer: the same pairs through compareMany in this process (warm).
+    const model = await RewardModel.load(dir);
+    let peerSeconds: number;
+    try {
+      // A whole run first: long runs start the tokenizer worker, which is then warm, as in a server.
+      await model.compareMany(items);
+      const t = performance.now();
+      await model.compareMany(items);
+      peerSeconds = (performance.now() - t) / 1000;
+    } finally {
+      await model.dispose();
+    }
+    const peerRate = n / peerSeconds;
+
+    const server = spawn(process.execPath, [join(ctx.root, 'dist', 'cli', 'main.js'), 'serve', '--model', dir, '--port', '0', '--queue-size', String(4 * inFlight * batch)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    server.stderr.on('data', (d: Buffer) => void (stderr += d.toString()));
+    proc = server;
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      server.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /ready: .*\n/.test(out) ? /listening on (\S+)/.exec(out) : null;
+        if (m) resolve(m[1]!);
+      });
+      server.on('exit', (code) => reject(new Error(`dtr serve exited with ${code}: ${stderr}`)));
+    });
+    const agent = new Agent({ keepAlive: true, maxSockets: inFlight });
+    try {
+      const single = items.map((it) => JSON.stringify(it));
+      await load(agent, `${url}/v1/compare`, single.slice(0, 64), inFlight); // warm-up
+      const s = await load(agent, `${url}/v1/compare`, single, inFlight);
+      const rate = n / s.seconds;
+      const batches: string[] = [];
+      for (let i = 0; i < n; i += batch) batches.push(JSON.stringify({ items: items.slice(i, i + batch) }));
+      const b = await load(agent, `${url}/v1/compare`, batches, 4);
+      const batchRate = n / b.seconds;
+
+      ctx.print(`${n} pairs (fixture model: tiny backbone, real Llama-3 tokenizer, responses of 10-100 words); server: dtr serve in its own process, keep-alive clients`);
+      ctx.print(`| measure | dtr serve | peer (same run) | ratio |`);
+      ctx.print(`|---|---|---|---|`);
+      ctx.print(`| single-pair POST /v1/compare, ${inFlight} in flight | ${rate.toFixed(0)} req/s, p50 ${quantile(s.latencies, 0.5).toFixed(1)} ms, p99 ${quantile(s.latencies, 0.99).toFixed(1)} ms | compareMany in-process: ${peerRate.toFixed(0)} pairs/s | ${(rate / peerRate).toFixed(2)} |`);
+      ctx.print(`| batches of ${batch} pairs, 4 in flight | ${batchRate.toFixed(0)} pairs/s, p50 ${quantile(b.latencies, 0.5).toFixed(0)} ms per batch | compareMany in-process: ${peerRate.toFixed(0)} pairs/s | ${(batchRate / peerRate).toFixed(2)} |`);
+    } finally {
+      agent.destroy();
+      const exited = new Promise((resolve) => server.once('exit', resolve));
+      server.kill('SIGTERM');
+      await exited;
+    }
+  } finally {
+    if (proc && proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
