@@ -40,6 +40,9 @@ def build_parser():
     ap.add_argument("--pad-token", help="the pad token (default: <|reserved_special_token_2|> for Llama-3, the tokenizer's own for Gemma)")
     ap.add_argument("--hidden", type=int, default=16, help="hidden size (default: %(default)s)")
     ap.add_argument("--layers", type=int, default=2, help="decoder layers (default: %(default)s)")
+    ap.add_argument("--heads", type=int, default=2, help="attention heads (default: %(default)s)")
+    ap.add_argument("--kv-heads", type=int, default=1, help="key/value heads (default: %(default)s)")
+    ap.add_argument("--intermediate", type=int, help="MLP width (default: 2 x hidden)")
     ap.add_argument("--sliding-window", type=int, default=32, help="Gemma-2: sliding window of its local layers (default: %(default)s, so a 1,000-token conversation crosses it)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--head-out", metavar="FILE.json", help="skywork kind: also write a random five-attribute head file here (for --head of the exporter)")
@@ -65,8 +68,11 @@ def main(argv=None):
         return 2
     tok.pad_token = pad
     labels = 1 if args.kind == "skywork" else len(ATTRIBUTES)
-    common = dict(vocab_size=len(tok), hidden_size=args.hidden, intermediate_size=2 * args.hidden, num_hidden_layers=args.layers,
-                  num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=4096, num_labels=labels,
+    if args.hidden % args.heads or args.heads % args.kv_heads:
+        print(f"make_tiny_checkpoint: --hidden {args.hidden} must be a multiple of --heads {args.heads}, and that of --kv-heads {args.kv_heads}", file=sys.stderr)
+        return 2
+    common = dict(vocab_size=len(tok), hidden_size=args.hidden, intermediate_size=args.intermediate or 2 * args.hidden, num_hidden_layers=args.layers,
+                  num_attention_heads=args.heads, num_key_value_heads=args.kv_heads, max_position_embeddings=4096, num_labels=labels,
                   pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id)
     if args.kind == "rlhflow":
         common["id2label"] = dict(enumerate(RLHFLOW_LABEL_ORDER))
@@ -76,7 +82,7 @@ def main(argv=None):
         config = transformers.LlamaConfig(rms_norm_eps=1e-5, rope_theta=500000.0, **common)
         model = transformers.LlamaForSequenceClassification(config)
     else:
-        config = transformers.Gemma2Config(head_dim=args.hidden // 2, sliding_window=args.sliding_window, query_pre_attn_scalar=args.hidden // 2,
+        config = transformers.Gemma2Config(head_dim=args.hidden // args.heads, sliding_window=args.sliding_window, query_pre_attn_scalar=args.hidden // args.heads,
                                            attn_logit_softcapping=50.0, final_logit_softcapping=30.0, **common)
         model = transformers.Gemma2ForSequenceClassification(config)
     with torch.no_grad():
