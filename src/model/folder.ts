@@ -150,7 +150,8 @@ export function inspectModelFolder(dir: string, overrides: FolderOverrides = {})
   let chatTemplateFrom: string | null = null;
   if (tokenizerConfig !== undefined && (tokenizerConfig === null || typeof tokenizerConfig !== 'object' || Array.isArray(tokenizerConfig))) {
     issues.push({ path: 'tokenizer_config.json', message: 'must be a JSON object' });
-  } else {
+  } else if (tokenizerConfig !== undefined || config?.chatTemplate || existsSync(join(root, 'chat_template.jinja'))) {
+    // (Without a readable tokenizer_config.json that file's issue says enough.)
     const found = folderTemplate(root, config, overrides.chatTemplate !== undefined, (tokenizerConfig ?? null) as Record<string, unknown> | null, tokenizerJson, issues, warnings);
     if (found) ({ source: chatTemplate, from: chatTemplateFrom } = found);
   }
