@@ -204,6 +204,16 @@ print(json.dumps([
     expect(out).toEqual([['J\nK', 'chat_template.jinja'], ['D', 'tokenizer_config.json'], ['L', 'chat_template.json'], [null, null], createHash('sha256').update('é', 'utf8').digest('hex')]);
   });
 
+  it("prints the card example's rewards beside the published ones (RLHFlow's Llama-3.1-8B card)", () => {
+    const out = JSON.parse(py(`
+import json, dtr_export as d, export_check as c
+print(json.dumps(c.card_rewards_table([[3.95, 3.97, 3.86, 0.99, 1.49]], d.CARD_REWARDS["RLHFlow/Decision-Tree-Reward-Llama-3.1-8B"][:1]) + c.card_rewards_table([[1, 2, 3, 4, 5]])))`)) as string[];
+    expect(out).toEqual([
+      'card response 1: helpfulness 3.9500 (card 3.9604, -0.0104), correctness 3.9700 (card 3.9728, -0.0028), coherence 3.8600 (card 3.8583, +0.0017), complexity 0.9900 (card 0.9910, -0.0010), verbosity 1.4900 (card 1.4902, -0.0002)',
+      'card response 1: helpfulness 1.0000, correctness 2.0000, coherence 3.0000, complexity 4.0000, verbosity 5.0000',
+    ]);
+  });
+
   it('recognises a preset from a hub id or from a local folder named like one', () => {
     const dir = tmp();
     mkdirSync(join(dir, 'Skywork-Reward-Gemma-2-27B-v0.2'));
