@@ -23,7 +23,7 @@
  * in every feature's sorted order, and splitting stably partitions those segments, so no node
  * ever re-sorts. With integer weights (the usual case) log_loss uses a table of k*log2(k).
  */
-import { argsortFloat64 } from './argsort.js';
+import { sortColumn } from './argsort.js';
 
 /** Split criterion: `log_loss` (entropy, base 2; the published trees' criterion) or `gini`. */
 export type Criterion = 'log_loss' | 'gini';
@@ -85,41 +85,31 @@ export function impurityOf(criterion: Criterion, w: number, c1: number): number 
 /**
  * Fits a tree. `X` is n x nFeatures row-major and finite, `y` holds 0/1, `w` (optional) finite
  * non-negative weights with a positive sum. Callers validate; this function trusts its input.
+ *
+ * Shaped for the first fit in a fresh process as much as the hundredth: every pass over the
+ * samples is a small function of its own with one array type per argument (V8 then optimises
+ * it early and whole, where an on-stack replacement into one large function kept bailing out on
+ * code below the loop that had not run yet), results come back through a scratch array, not
+ * fresh objects, and the node loop itself only orchestrates.
  */
 export function fitCart(X: Float64Array, nFeatures: number, y: Uint8Array, w: Float64Array | null, params: CartParams): TreeArrays {
   const n = y.length;
   const { criterion, maxDepth, minSamplesSplit, minSamplesLeaf, minImpurityDecrease } = params;
 
   // Presort once: per feature, sample indices in ascending value order and the values beside them.
-  const sIdx: Int32Array[] = [];
-  const sVal: Float64Array[] = [];
-  const column = new Float64Array(n);
-  for (let f = 0; f < nFeatures; f++) {
-    for (let i = 0; i < n; i++) column[i] = X[i * nFeatures + f]!;
-    const order = argsortFloat64(column);
-    const vals = new Float64Array(n);
-    for (let p = 0; p < n; p++) vals[p] = column[order[p]!]!;
-    sIdx.push(order);
-    sVal.push(vals);
-  }
+  const { sIdx, sVal, goesLeft, tmpIdx, tmpVal } = workspace(n, nFeatures);
+  for (let f = 0; f < nFeatures; f++) sortColumn(X, nFeatures, f, n, sIdx[f]!, sVal[f]!);
 
-  let totalWeight = 0;
+  const two = new Float64Array(2); // results of the helpers below
+  let totalWeight = n;
   let integerWeights = true;
-  if (w === null) totalWeight = n;
-  else {
-    for (let i = 0; i < n; i++) {
-      const wi = w[i]!;
-      totalWeight += wi;
-      if (wi !== Math.floor(wi)) integerWeights = false;
-    }
+  if (w !== null) {
+    integerWeights = weightTotal(w, n, two);
+    totalWeight = two[0]!;
   }
   // k*log2(k) for every reachable integer mass: turns the log-loss proxy into table lookups.
   let xlx: Float64Array | null = null;
-  if (criterion === 'log_loss' && integerWeights && totalWeight <= TABLE_LIMIT) {
-    const size = Math.round(totalWeight) + 1;
-    xlx = new Float64Array(size);
-    for (let k = 1; k < size; k++) xlx[k] = k * (Math.log(k) / LOG2);
-  }
+  if (criterion === 'log_loss' && integerWeights && totalWeight <= TABLE_LIMIT) xlx = xlog2xTable(Math.round(totalWeight) + 1);
 
   const cap = Math.max(1, 2 ** Math.min(maxDepth + 1, 20));
   const out = {
@@ -143,46 +133,43 @@ export function fitCart(X: Float64Array, nFeatures: number, y: Uint8Array, w: Fl
     }
   };
 
-  const goesLeft = new Uint8Array(n);
-  const tmpIdx = new Int32Array(n);
-  const tmpVal = new Float64Array(n);
-
-  interface Frame {
-    start: number;
-    end: number;
-    depth: number;
-    parent: number;
-    isLeft: boolean;
-    impurity: number;
-    statsFeature: number;
-  }
-  const stack: Frame[] = [{ start: 0, end: n, depth: 0, parent: -1, isLeft: false, impurity: Infinity, statsFeature: 0 }];
+  // The depth-first stack, as parallel arrays of numbers (one shape, no objects).
+  const stStart: number[] = [0];
+  const stEnd: number[] = [n];
+  const stDepth: number[] = [0];
+  const stParent: number[] = [-1];
+  const stLeft: number[] = [0];
+  const stImpurity: number[] = [Infinity];
+  const stStats: number[] = [0];
   let first = true;
 
-  while (stack.length > 0) {
-    const frame = stack.pop()!;
-    const { start, end, depth, parent, isLeft } = frame;
+  while (stStart.length > 0) {
+    const start = stStart.pop()!;
+    const end = stEnd.pop()!;
+    const depth = stDepth.pop()!;
+    const parent = stParent.pop()!;
+    const isLeft = stLeft.pop()! === 1;
+    const frameImpurity = stImpurity.pop()!;
+    const statsFeature = stStats.pop()!;
     const nodeSamples = end - start;
 
     // Weighted size and class-1 mass of the node, from a feature whose segment holds exactly
     // this node's samples (all of them do, unless the parent skipped partitioning: see below).
-    const idx0 = sIdx[frame.statsFeature]!;
-    let wNode = 0;
-    let c1Node = 0;
+    const idx0 = sIdx[statsFeature]!;
+    let wNode: number;
+    let c1Node: number;
     if (w === null) {
       wNode = nodeSamples;
-      for (let p = start; p < end; p++) c1Node += y[idx0[p]!]!;
+      c1Node = classOnes(idx0, y, start, end);
     } else {
-      for (let p = start; p < end; p++) {
-        const i = idx0[p]!;
-        wNode += w[i]!;
-        c1Node += w[i]! * y[i]!;
-      }
+      weightedMass(idx0, y, w, start, end, two);
+      wNode = two[0]!;
+      c1Node = two[1]!;
     }
 
     let isLeaf = depth >= maxDepth || nodeSamples < minSamplesSplit || nodeSamples < 2 * minSamplesLeaf;
     // The root's impurity is computed here; a child's comes from its parent's split, as in scikit-learn.
-    const impurity = first ? impurityOf(criterion, wNode, c1Node) : frame.impurity;
+    const impurity = first ? impurityOf(criterion, wNode, c1Node) : frameImpurity;
     first = false;
     isLeaf = isLeaf || impurity <= EPSILON;
 
@@ -198,28 +185,30 @@ export function fitCart(X: Float64Array, nFeatures: number, y: Uint8Array, w: Fl
         const idx = sIdx[f]!;
         if (vals[end - 1]! <= vals[start]! + FEATURE_THRESHOLD) continue; // constant here
         // The common case (no weights, log_loss) gets its own tight loop: table lookups only.
-        const found =
+        const pos =
           w === null && xlx !== null
             ? scanUnweightedTable(vals, idx, y, xlx, start, end, minSamplesLeaf, wNode, c1Node, bestProxy)
             : scanGeneral(vals, idx, y, w, xlx, criterion, start, end, minSamplesLeaf, wNode, c1Node, bestProxy);
-        if (found.pos >= 0) {
-          bestProxy = found.proxy;
+        if (pos >= 0) {
+          bestProxy = scanProxy;
           bestFeature = f;
-          bestPos = found.pos;
-          let t = vals[found.pos - 1]! / 2 + vals[found.pos]! / 2;
-          if (t === vals[found.pos]! || !Number.isFinite(t)) t = vals[found.pos - 1]!;
+          bestPos = pos;
+          let t = vals[pos - 1]! / 2 + vals[pos]! / 2;
+          if (t === vals[pos]! || !Number.isFinite(t)) t = vals[pos - 1]!;
           bestThreshold = t;
         }
       }
       if (bestPos < end) {
         const idx = sIdx[bestFeature]!;
-        let wL = 0;
-        let cL = 0;
-        for (let p = start; p < bestPos; p++) {
-          const i = idx[p]!;
-          const wi = w === null ? 1 : w[i]!;
-          wL += wi;
-          cL += wi * y[i]!;
+        let wL: number;
+        let cL: number;
+        if (w === null) {
+          wL = bestPos - start;
+          cL = classOnes(idx, y, start, bestPos);
+        } else {
+          weightedMass(idx, y, w, start, bestPos, two);
+          wL = two[0]!;
+          cL = two[1]!;
         }
         const wR = wNode - wL;
         impLeft = impurityOf(criterion, wL, cL);
@@ -252,32 +241,19 @@ export function fitCart(X: Float64Array, nFeatures: number, y: Uint8Array, w: Fl
       // certain to be leaves, only the split feature's segment (already partitioned) is needed.
       const leftLeaf = depth + 1 >= maxDepth || bestPos - start < Math.max(minSamplesSplit, 2 * minSamplesLeaf);
       const rightLeaf = depth + 1 >= maxDepth || end - bestPos < Math.max(minSamplesSplit, 2 * minSamplesLeaf);
-      const partition = !(leftLeaf && rightLeaf);
-      const idxBest = sIdx[bestFeature]!;
-      if (partition) for (let p = start; p < end; p++) goesLeft[idxBest[p]!] = p < bestPos ? 1 : 0;
-      for (let f = 0; f < nFeatures && partition; f++) {
-        if (f === bestFeature) continue;
-        const idx = sIdx[f]!;
-        const vals = sVal[f]!;
-        let l = start;
-        let r = 0;
-        for (let p = start; p < end; p++) {
-          const i = idx[p]!;
-          if (goesLeft[i] === 1) {
-            idx[l] = i;
-            vals[l] = vals[p]!;
-            l++;
-          } else {
-            tmpIdx[r] = i;
-            tmpVal[r] = vals[p]!;
-            r++;
-          }
+      if (!(leftLeaf && rightLeaf)) {
+        markSides(sIdx[bestFeature]!, goesLeft, start, end, bestPos);
+        for (let f = 0; f < nFeatures; f++) {
+          if (f !== bestFeature) partitionSegment(sIdx[f]!, sVal[f]!, goesLeft, start, end, tmpIdx, tmpVal);
         }
-        idx.set(tmpIdx.subarray(0, r), l);
-        vals.set(tmpVal.subarray(0, r), l);
       }
-      stack.push({ start: bestPos, end, depth: depth + 1, parent: id, isLeft: false, impurity: impRight, statsFeature: bestFeature });
-      stack.push({ start, end: bestPos, depth: depth + 1, parent: id, isLeft: true, impurity: impLeft, statsFeature: bestFeature });
+      stStart.push(bestPos, start);
+      stEnd.push(end, bestPos);
+      stDepth.push(depth + 1, depth + 1);
+      stParent.push(id, id);
+      stLeft.push(0, 1);
+      stImpurity.push(impRight, impLeft);
+      stStats.push(bestFeature, bestFeature);
     }
   }
 
@@ -296,13 +272,106 @@ export function fitCart(X: Float64Array, nFeatures: number, y: Uint8Array, w: Fl
   };
 }
 
-interface ScanResult {
-  /** Best split position in this feature, or -1 when none beats `bestSoFar`. */
-  pos: number;
-  proxy: number;
+/** The engine's per-sample arrays, kept for the next fit of the same size (bootstrap refits fit 100 trees of one size). */
+let work: { n: number; nFeatures: number; sIdx: Int32Array[]; sVal: Float64Array[]; goesLeft: Uint8Array; tmpIdx: Int32Array; tmpVal: Float64Array } | null = null;
+
+function workspace(n: number, nFeatures: number): NonNullable<typeof work> {
+  if (work && work.n === n && work.nFeatures === nFeatures) return work;
+  const w = {
+    n,
+    nFeatures,
+    sIdx: Array.from({ length: nFeatures }, () => new Int32Array(n)),
+    sVal: Array.from({ length: nFeatures }, () => new Float64Array(n)),
+    goesLeft: new Uint8Array(n),
+    tmpIdx: new Int32Array(n),
+    tmpVal: new Float64Array(n),
+  };
+  // Kept up to ~16 MB; a larger fit's arrays go with it.
+  if (n * nFeatures <= 1 << 20) work = w;
+  return w;
 }
 
-/** Scans one feature's segment for the best split: unweighted rows, log_loss via the k*log2(k) table. */
+/** Writes the weights' sum into out[0]; returns whether every weight is an integer. */
+function weightTotal(w: Float64Array, n: number, out: Float64Array): boolean {
+  let total = 0;
+  let integer = true;
+  for (let i = 0; i < n; i++) {
+    const wi = w[i]!;
+    total += wi;
+    if (wi !== Math.floor(wi)) integer = false;
+  }
+  out[0] = total;
+  return integer;
+}
+
+/** The k*log2(k) table, kept between fits (entries never change; repeated fits of one size, e.g. bootstrap refits, reuse it). */
+let xlxCache: Float64Array | null = null;
+
+/** k*log2(k) for k = 0 .. size-1 (at least). */
+function xlog2xTable(size: number): Float64Array {
+  if (xlxCache && xlxCache.length >= size) return xlxCache;
+  const t = new Float64Array(size);
+  for (let k = 1; k < size; k++) t[k] = k * (Math.log(k) / LOG2);
+  if (size <= 1 << 20) xlxCache = t; // keep at most 8 MB
+  return t;
+}
+
+/** Class-1 rows among positions [start, end) of a feature's order. */
+function classOnes(idx: Int32Array, y: Uint8Array, start: number, end: number): number {
+  let c = 0;
+  for (let p = start; p < end; p++) c += y[idx[p]!]!;
+  return c;
+}
+
+/** Weighted size (out[0]) and class-1 mass (out[1]) of positions [start, end). */
+function weightedMass(idx: Int32Array, y: Uint8Array, w: Float64Array, start: number, end: number, out: Float64Array): void {
+  let wSum = 0;
+  let c1 = 0;
+  for (let p = start; p < end; p++) {
+    const i = idx[p]!;
+    wSum += w[i]!;
+    c1 += w[i]! * y[i]!;
+  }
+  out[0] = wSum;
+  out[1] = c1;
+}
+
+/** goesLeft[sample] for the samples of [start, end): 1 before the split position. */
+function markSides(idx: Int32Array, goesLeft: Uint8Array, start: number, end: number, pos: number): void {
+  for (let p = start; p < end; p++) goesLeft[idx[p]!] = p < pos ? 1 : 0;
+}
+
+/** Stable partition of one feature's segment [start, end) into [left | right] by goesLeft. */
+function partitionSegment(idx: Int32Array, vals: Float64Array, goesLeft: Uint8Array, start: number, end: number, tmpIdx: Int32Array, tmpVal: Float64Array): void {
+  let l = start;
+  let r = 0;
+  for (let p = start; p < end; p++) {
+    const i = idx[p]!;
+    if (goesLeft[i] === 1) {
+      idx[l] = i;
+      vals[l] = vals[p]!;
+      l++;
+    } else {
+      tmpIdx[r] = i;
+      tmpVal[r] = vals[p]!;
+      r++;
+    }
+  }
+  idx.set(tmpIdx.subarray(0, r), l);
+  vals.set(tmpVal.subarray(0, r), l);
+}
+
+/**
+ * The proxy of the last scan's best position. A module variable, not an out-parameter: a store
+ * below a hot loop has no type feedback when V8 replaces the loop with optimised code on the
+ * stack, and every call would bail out there.
+ */
+let scanProxy = 0;
+
+/**
+ * Scans one feature's segment for the best split: unweighted rows, log_loss via the k*log2(k)
+ * table. Returns the best position (or -1 when none beats `bestSoFar`), its proxy in `scanProxy`.
+ */
 function scanUnweightedTable(
   vals: Float64Array,
   idx: Int32Array,
@@ -314,17 +383,17 @@ function scanUnweightedTable(
   wNode: number,
   c1Node: number,
   bestSoFar: number,
-): ScanResult {
+): number {
   let best = bestSoFar;
   let pos = -1;
   let cL = 0;
   const lo = start + minLeaf;
   const hi = end - minLeaf;
-  // Rows before the first allowed position only accumulate.
-  for (let p = start; p < lo - 1; p++) cL += y[idx[p]!]!;
-  for (let p = Math.max(start + 1, lo); p <= hi; p++) {
+  // One loop (positions before the first allowed one only accumulate): a second loop that
+  // rarely runs leaves V8 no type feedback for it, and optimised code would bail out there.
+  for (let p = start + 1; p <= hi; p++) {
     cL += y[idx[p - 1]!]!;
-    if (vals[p]! <= vals[p - 1]! + FEATURE_THRESHOLD) continue;
+    if (p < lo || vals[p]! <= vals[p - 1]! + FEATURE_THRESHOLD) continue;
     const wL = p - start;
     const wR = wNode - wL;
     const cR = c1Node - cL;
@@ -334,10 +403,11 @@ function scanUnweightedTable(
       pos = p;
     }
   }
-  return { pos, proxy: best };
+  scanProxy = best;
+  return pos;
 }
 
-/** Scans one feature's segment for the best split: any weights, any criterion. */
+/** Scans one feature's segment for the best split: any weights, any criterion (as {@link scanUnweightedTable}). */
 function scanGeneral(
   vals: Float64Array,
   idx: Int32Array,
@@ -351,7 +421,7 @@ function scanGeneral(
   wNode: number,
   c1Node: number,
   bestSoFar: number,
-): ScanResult {
+): number {
   let best = bestSoFar;
   let pos = -1;
   let wL = 0;
@@ -374,5 +444,6 @@ function scanGeneral(
       pos = p;
     }
   }
-  return { pos, proxy: best };
+  scanProxy = best;
+  return pos;
 }
