@@ -2,14 +2,18 @@
  * Stable argsort of float64 values by LSD radix sort on their IEEE-754 bit patterns.
  *
  * Why: presorting every feature once is the only sort the CART engine does, and a comparator
- * sort over 80k indices costs ~20 ms per feature in V8; six 11-bit radix passes (fewer when digits are shared) cost ~1-2 ms.
- * Equal values keep their index order, so the result is deterministic. Inputs must be finite
- * (the engine validates that before calling); -0 sorts just before +0.
+ * sort over 80k indices costs ~20 ms per feature in V8; 11-bit radix passes (up to six, fewer
+ * when a digit is shared by every value) cost ~1-4 ms. Equal values keep their index order, so
+ * the result is deterministic. Inputs must be finite (the engine validates that before calling);
+ * -0 sorts just before +0.
  *
- * Shaped for the first call in a fresh process, not only the hundredth: every loop is a small
- * function of its own with one array type per argument, so V8 optimises each one early and
- * whole (an on-stack replacement into a large function keeps bailing out on code below the loop
- * that has not run yet), and all six digit histograms come from one pass over the keys.
+ * Shaped for the first call in a fresh process, not only the hundredth. The passes run in a
+ * small WebAssembly module assembled below (compiled before its first call, so no interpreter
+ * phase; keys, histograms and the sorted values live in its memory and the engine reads them
+ * in place). Where WebAssembly is missing, the same passes run in JavaScript, each loop a small
+ * function of its own with one array type per argument, so V8 optimises each early and whole.
+ * All six digit histograms come from one pass over the keys, the passes that change nothing are
+ * known before any runs, and the last pass writes the values back from the keys (no gather).
  */
 
 /** Buckets per 11-bit digit. */
@@ -40,9 +44,91 @@ function buffers(n: number): Scratch {
 }
 
 export function argsortFloat64(values: Float64Array): Int32Array {
-  const order = new Int32Array(values.length);
-  sortColumn(values, 1, 0, values.length, order, new Float64Array(values.length));
-  return order;
+  return presortColumns(values, 1, values.length).orders[0]!.slice();
+}
+
+/** Where {@link presortColumns} leaves its results when WebAssembly is unavailable, kept for the next call. */
+let jsOut: { n: number; nFeatures: number; orders: Int32Array[]; sorted: Float64Array[] } | null = null;
+
+/**
+ * Sorts every column of the row-major X [n, nFeatures]: `orders[f]` is column f's stable
+ * argsort, `sorted[f]` its values in that order. WebAssembly where available (fast from the
+ * first call), else {@link sortColumn} per column; both give the same result. The arrays are
+ * the sorter's own, reused: valid until the next call (copy what must outlive it).
+ */
+export function presortColumns(X: Float64Array, nFeatures: number, n: number): { orders: Int32Array[]; sorted: Float64Array[] } {
+  const k = radixWasm();
+  if (!k || n === 0) {
+    if (!jsOut || jsOut.n !== n || jsOut.nFeatures !== nFeatures) {
+      jsOut = { n, nFeatures, orders: Array.from({ length: nFeatures }, () => new Int32Array(n)), sorted: Array.from({ length: nFeatures }, () => new Float64Array(n)) };
+    }
+    for (let f = 0; f < nFeatures; f++) sortColumn(X, nFeatures, f, n, jsOut.orders[f]!, jsOut.sorted[f]!);
+    return { orders: jsOut.orders, sorted: jsOut.sorted };
+  }
+  // Memory: X, the keys and their copies, three permutations, histograms, then per column its
+  // order and sorted values (the last pass writes them there: the caller reads them in place).
+  const q = 4 * n;
+  const hi = 8 * n * nFeatures;
+  const lo = hi + q;
+  const sHiAt = lo + q;
+  const sLoAt = sHiAt + q;
+  const ordA = sLoAt + q;
+  const ordB = ordA + q;
+  const identity = ordB + q;
+  const countsAt = identity + q;
+  const outAt = countsAt + 6 * RADIX * 4 + ((8 - ((countsAt + 6 * RADIX * 4) % 8)) % 8);
+  const end = outAt + 12 * n * nFeatures;
+  const mem = k.memory;
+  if (mem.buffer.byteLength < end) mem.grow(Math.ceil((end - mem.buffer.byteLength) / 65536));
+  const buffer = mem.buffer;
+  new Float64Array(buffer, 0, n * nFeatures).set(X.subarray(0, n * nFeatures));
+  k.identity(identity, n);
+  const words = new Uint32Array(buffer);
+  const counts = new Int32Array(buffer, countsAt, 6 * RADIX);
+  const orders: Int32Array[] = [];
+  const sorted: Float64Array[] = [];
+  for (let f = 0; f < nFeatures; f++) {
+    const valsAt = outAt + 8 * n * f; // 8-aligned: the doubles first, then the orders after all of them
+    const orderAt = outAt + 8 * n * nFeatures + 4 * n * f;
+    orders.push(new Int32Array(buffer, orderAt, n));
+    sorted.push(new Float64Array(buffer, valsAt, n));
+    counts.fill(0);
+    k.keys(8 * f, 8 * nFeatures, n, hi, lo, countsAt);
+    // A pass where every key shares the digit changes nothing: skip it (known from the histograms).
+    const passes: number[] = [];
+    for (let pass = 0; pass < 6; pass++) {
+      const key = words[(pass < 3 ? lo : hi) / 4]!;
+      if (counts[pass * RADIX + ((key >>> ((pass % 3) * 11)) & 0x7ff)] !== n) passes.push(pass);
+    }
+    if (passes.length === 0) {
+      orders[f]!.set(new Int32Array(buffer, identity, n));
+      const out = sorted[f]!;
+      for (let i = 0; i < n; i++) out[i] = X[i * nFeatures + f]!;
+      continue;
+    }
+    let ord = identity;
+    let next = ordA;
+    let other = ordB;
+    let kHi = hi;
+    let kLo = lo;
+    let sHi = sHiAt;
+    let sLo = sLoAt;
+    for (let i = 0; i < passes.length; i++) {
+      const pass = passes[i]!;
+      const shift = (pass % 3) * 11;
+      k.prefix(countsAt, pass * RADIX * 4);
+      if (i === passes.length - 1) {
+        k.last(pass < 3 ? kLo : kHi, kLo, kHi, ord, countsAt, pass * RADIX * 4, shift, orderAt, valsAt, n);
+        break;
+      }
+      k.scatter(pass < 3 ? kLo : kHi, kLo, kHi, ord, countsAt, pass * RADIX * 4, shift, next, sLo, sHi, n);
+      [kLo, sLo] = [sLo, kLo];
+      [kHi, sHi] = [sHi, kHi];
+      ord = next;
+      [next, other] = [other, next];
+    }
+  }
+  return { orders, sorted };
 }
 
 /**
@@ -168,4 +254,201 @@ function scatter(keys: Uint32Array, lo: Uint32Array, hi: Uint32Array, ord: Int32
 
 function fillIdentity(order: Int32Array, n: number): void {
   for (let i = 0; i < n; i++) order[i] = i;
+}
+
+// ---- The same radix sort in WebAssembly -------------------------------------------------
+//
+// A fresh process runs JavaScript in V8's interpreter until each hot loop has been optimised,
+// which for the first fit's presort (5 features x 80k values, 4-6 passes each) cost several times
+// the sort itself. WebAssembly is compiled before its first call (Liftoff) and runs near native
+// speed at once. The module is assembled here, byte by byte (a few hundred bytes: key making with
+// all six histograms, prefix sums, the scatter passes), so no build step or binary file is
+// needed; the JavaScript functions above stay as the fallback and as the reference the tests
+// hold it to. Same algorithm, same passes, same order: the results are identical.
+
+const uleb = (v: number): number[] => {
+  const out: number[] = [];
+  do {
+    let b = v & 0x7f;
+    v >>>= 7;
+    if (v !== 0) b |= 0x80;
+    out.push(b);
+  } while (v !== 0);
+  return out;
+};
+const sleb = (v: number): number[] => {
+  const out: number[] = [];
+  for (;;) {
+    const b = v & 0x7f;
+    v >>= 7;
+    if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 0x80);
+  }
+};
+const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
+const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
+
+/** The few i32 instructions the kernels use. */
+const w = {
+  get: (i: number): number[] => [0x20, ...uleb(i)],
+  set: (i: number): number[] => [0x21, ...uleb(i)],
+  tee: (i: number): number[] => [0x22, ...uleb(i)],
+  c: (v: number): number[] => [0x41, ...sleb(v | 0)],
+  load: (offset = 0): number[] => [0x28, 2, ...uleb(offset)],
+  store: (offset = 0): number[] => [0x36, 2, ...uleb(offset)],
+  add: [0x6a],
+  and: [0x71],
+  or: [0x72],
+  xor: [0x73],
+  shl: [0x74],
+  shrU: [0x76],
+  ltU: [0x49],
+  eqz: [0x45],
+  select: [0x1b],
+  end: [0x0b],
+};
+/** `for (i = 0; i < n; i++) body`, i and n locals (i starts at 0: wasm locals do). */
+const forLoop = (i: number, n: number, body: number[]): number[] => [
+  0x02, 0x40, ...w.get(n), ...w.eqz, 0x0d, 0, // block; if (n == 0) break
+  0x03, 0x40, ...body, ...w.get(i), ...w.c(1), ...w.add, ...w.tee(i), ...w.get(n), ...w.ltU, 0x0d, 0, ...w.end, // loop ... br_if
+  ...w.end,
+];
+/** counts[byteOffset + ((word >>> shift) & 2047) * 4]++ (counts base address in local `counts`). */
+const bump = (counts: number, word: number, shift: number, byteOffset: number, tmp: number): number[] => [
+  ...w.get(counts), ...w.get(word), ...w.c(shift), ...w.shrU, ...w.c(2047), ...w.and, ...w.c(2), ...w.shl, ...w.add, ...w.tee(tmp),
+  ...w.get(tmp), ...w.load(byteOffset), ...w.c(1), ...w.add, ...w.store(byteOffset),
+];
+
+/** keys(src, strideBytes, n, hi, lo, counts): the sortable keys of a strided column and the six histograms. */
+function keysBody(): number[] {
+  const [src, stride, n, hi, lo, counts, i, at, h, l, neg, tmp] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+  return [
+    ...w.get(src), ...w.set(at),
+    ...forLoop(i, n, [
+      ...w.get(at), ...w.load(4), ...w.set(h),
+      ...w.get(at), ...w.load(0), ...w.set(l),
+      ...w.get(h), ...w.c(31), ...w.shrU, ...w.set(neg),
+      ...w.get(h), ...w.c(-1), ...w.xor, ...w.get(h), ...w.c(0x80000000), ...w.or, ...w.get(neg), ...w.select, ...w.set(h),
+      ...w.get(l), ...w.c(-1), ...w.xor, ...w.get(l), ...w.get(neg), ...w.select, ...w.set(l),
+      ...w.get(hi), ...w.get(i), ...w.c(2), ...w.shl, ...w.add, ...w.get(h), ...w.store(),
+      ...w.get(lo), ...w.get(i), ...w.c(2), ...w.shl, ...w.add, ...w.get(l), ...w.store(),
+      ...bump(counts, l, 0, 0, tmp), ...bump(counts, l, 11, RADIX * 4, tmp), ...bump(counts, l, 22, 2 * RADIX * 4, tmp),
+      ...bump(counts, h, 0, 3 * RADIX * 4, tmp), ...bump(counts, h, 11, 4 * RADIX * 4, tmp), ...bump(counts, h, 22, 5 * RADIX * 4, tmp),
+      ...w.get(at), ...w.get(stride), ...w.add, ...w.set(at),
+    ]),
+  ];
+}
+
+/** prefix(counts, baseBytes): bucket counts -> starting positions. */
+function prefixBody(): number[] {
+  const [counts, base, d, sum, addr, c, k] = [0, 1, 2, 3, 4, 5, 6];
+  return [
+    ...w.c(RADIX), ...w.set(k),
+    ...forLoop(d, k, [
+      ...w.get(counts), ...w.get(base), ...w.add, ...w.get(d), ...w.c(2), ...w.shl, ...w.add, ...w.tee(addr), ...w.load(), ...w.set(c),
+      ...w.get(addr), ...w.get(sum), ...w.store(),
+      ...w.get(sum), ...w.get(c), ...w.add, ...w.set(sum),
+    ]),
+  ];
+}
+
+/** scatter(keys, lo, hi, ord, counts, baseBytes, shift, ordOut, loOut, hiOut, n): a middle pass. */
+function scatterBody(): number[] {
+  const [keys, lo, hi, ord, counts, base, shift, ordOut, loOut, hiOut, n, i, addr, dst, i4] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14];
+  const move = (out: number, from: number): number[] => [...w.get(out), ...w.get(dst), ...w.add, ...w.get(from), ...w.get(i4), ...w.add, ...w.load(), ...w.store()];
+  return forLoop(i, n, [
+    ...w.get(i), ...w.c(2), ...w.shl, ...w.set(i4),
+    ...w.get(counts), ...w.get(base), ...w.add, ...w.get(keys), ...w.get(i4), ...w.add, ...w.load(), ...w.get(shift), ...w.shrU, ...w.c(2047), ...w.and, ...w.c(2), ...w.shl, ...w.add, ...w.set(addr),
+    ...w.get(addr), ...w.load(), ...w.set(dst),
+    ...w.get(addr), ...w.get(dst), ...w.c(1), ...w.add, ...w.store(),
+    ...w.get(dst), ...w.c(2), ...w.shl, ...w.set(dst),
+    ...move(ordOut, ord), ...move(loOut, lo), ...move(hiOut, hi),
+  ]);
+}
+
+/** last(keys, lo, hi, ord, counts, baseBytes, shift, order, bits, n): the last pass, writing the order and the doubles. */
+function lastBody(): number[] {
+  const [keys, lo, hi, ord, counts, base, shift, order, bits, n, i, addr, dst, i4, h, l, pos, b8] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17];
+  return forLoop(i, n, [
+    ...w.get(i), ...w.c(2), ...w.shl, ...w.set(i4),
+    ...w.get(counts), ...w.get(base), ...w.add, ...w.get(keys), ...w.get(i4), ...w.add, ...w.load(), ...w.get(shift), ...w.shrU, ...w.c(2047), ...w.and, ...w.c(2), ...w.shl, ...w.add, ...w.set(addr),
+    ...w.get(addr), ...w.load(), ...w.set(dst),
+    ...w.get(addr), ...w.get(dst), ...w.c(1), ...w.add, ...w.store(),
+    ...w.get(order), ...w.get(dst), ...w.c(2), ...w.shl, ...w.add, ...w.get(ord), ...w.get(i4), ...w.add, ...w.load(), ...w.store(),
+    ...w.get(hi), ...w.get(i4), ...w.add, ...w.load(), ...w.set(h),
+    ...w.get(lo), ...w.get(i4), ...w.add, ...w.load(), ...w.set(l),
+    ...w.get(h), ...w.c(31), ...w.shrU, ...w.set(pos),
+    ...w.get(bits), ...w.get(dst), ...w.c(3), ...w.shl, ...w.add, ...w.set(b8),
+    // positive key (top bit set): clear it; negative: flip every bit (the key transform's inverse)
+    ...w.get(b8), ...w.get(h), ...w.c(0x7fffffff), ...w.and, ...w.get(h), ...w.c(-1), ...w.xor, ...w.get(pos), ...w.select, ...w.store(4),
+    ...w.get(b8), ...w.get(l), ...w.get(l), ...w.c(-1), ...w.xor, ...w.get(pos), ...w.select, ...w.store(0),
+  ]);
+}
+
+/** identity(ptr, n): ptr[i] = i. */
+function identityBody(): number[] {
+  const [ptr, n, i] = [0, 1, 2];
+  return forLoop(i, n, [...w.get(ptr), ...w.get(i), ...w.c(2), ...w.shl, ...w.add, ...w.get(i), ...w.store()]);
+}
+
+/** The part of the WebAssembly API used here (the project's TypeScript libs do not declare it). */
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: object };
+}
+
+interface RadixWasm {
+  memory: { buffer: ArrayBuffer; grow(pages: number): number };
+  keys: (src: number, stride: number, n: number, hi: number, lo: number, counts: number) => void;
+  prefix: (counts: number, base: number) => void;
+  scatter: (keys: number, lo: number, hi: number, ord: number, counts: number, base: number, shift: number, ordOut: number, loOut: number, hiOut: number, n: number) => void;
+  last: (keys: number, lo: number, hi: number, ord: number, counts: number, base: number, shift: number, order: number, bits: number, n: number) => void;
+  identity: (ptr: number, n: number) => void;
+}
+
+/** Assembles and instantiates the module (synchronously: it is a few hundred bytes). */
+function buildRadixWasm(): RadixWasm {
+  const I32 = 0x7f;
+  const fns: Array<{ name: string; params: number; locals: number; body: number[] }> = [
+    { name: 'keys', params: 6, locals: 6, body: keysBody() },
+    { name: 'prefix', params: 2, locals: 5, body: prefixBody() },
+    { name: 'scatter', params: 11, locals: 4, body: scatterBody() },
+    { name: 'last', params: 10, locals: 8, body: lastBody() },
+    { name: 'identity', params: 2, locals: 1, body: identityBody() },
+  ];
+  const types = fns.map((f) => [0x60, ...vec(Array.from({ length: f.params }, () => [I32])), 0]);
+  const bytes = [
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, vec(types)),
+    ...section(3, vec(fns.map((_, i) => uleb(i)))),
+    ...section(5, vec([[0x00, ...uleb(1)]])), // one memory, 1 page to start, grown as needed
+    ...section(7, vec([
+      ...fns.map((f, i) => [...uleb(f.name.length), ...[...f.name].map((ch) => ch.charCodeAt(0)), 0x00, ...uleb(i)]),
+      [...uleb(6), ...[...'memory'].map((ch) => ch.charCodeAt(0)), 0x02, 0],
+    ])),
+    ...section(10, vec(fns.map((f) => {
+      const body = [...vec([[...uleb(f.locals), I32]]), ...f.body, ...w.end];
+      return [...uleb(body.length), ...body];
+    }))),
+  ];
+  const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly!;
+  const instance = new api.Instance(new api.Module(new Uint8Array(bytes)), {});
+  return instance.exports as unknown as RadixWasm;
+}
+
+let wasm: RadixWasm | null | undefined;
+
+/** The WebAssembly kernels, or null where WebAssembly is unavailable (the JavaScript path then runs). */
+function radixWasm(): RadixWasm | null {
+  if (wasm === undefined) {
+    try {
+      wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly ? buildRadixWasm() : null;
+    } catch {
+      wasm = null;
+    }
+  }
+  return wasm;
 }

@@ -23,7 +23,7 @@
  * in every feature's sorted order, and splitting stably partitions those segments, so no node
  * ever re-sorts. With integer weights (the usual case) log_loss uses a table of k*log2(k).
  */
-import { sortColumn } from './argsort.js';
+import { presortColumns } from './argsort.js';
 
 /** Split criterion: `log_loss` (entropy, base 2; the published trees' criterion) or `gini`. */
 export type Criterion = 'log_loss' | 'gini';
@@ -97,8 +97,8 @@ export function fitCart(X: Float64Array, nFeatures: number, y: Uint8Array, w: Fl
   const { criterion, maxDepth, minSamplesSplit, minSamplesLeaf, minImpurityDecrease } = params;
 
   // Presort once: per feature, sample indices in ascending value order and the values beside them.
-  const { sIdx, sVal, goesLeft, tmpIdx, tmpVal } = workspace(n, nFeatures);
-  for (let f = 0; f < nFeatures; f++) sortColumn(X, nFeatures, f, n, sIdx[f]!, sVal[f]!);
+  const { orders: sIdx, sorted: sVal } = presortColumns(X, nFeatures, n);
+  const { goesLeft, tmpIdx, tmpVal } = workspace(n);
 
   const two = new Float64Array(2); // results of the helpers below
   let totalWeight = n;
@@ -272,22 +272,13 @@ export function fitCart(X: Float64Array, nFeatures: number, y: Uint8Array, w: Fl
   };
 }
 
-/** The engine's per-sample arrays, kept for the next fit of the same size (bootstrap refits fit 100 trees of one size). */
-let work: { n: number; nFeatures: number; sIdx: Int32Array[]; sVal: Float64Array[]; goesLeft: Uint8Array; tmpIdx: Int32Array; tmpVal: Float64Array } | null = null;
+/** The engine's per-sample scratch, kept for the next fit of the same size (bootstrap refits fit 100 trees of one size). */
+let work: { n: number; goesLeft: Uint8Array; tmpIdx: Int32Array; tmpVal: Float64Array } | null = null;
 
-function workspace(n: number, nFeatures: number): NonNullable<typeof work> {
-  if (work && work.n === n && work.nFeatures === nFeatures) return work;
-  const w = {
-    n,
-    nFeatures,
-    sIdx: Array.from({ length: nFeatures }, () => new Int32Array(n)),
-    sVal: Array.from({ length: nFeatures }, () => new Float64Array(n)),
-    goesLeft: new Uint8Array(n),
-    tmpIdx: new Int32Array(n),
-    tmpVal: new Float64Array(n),
-  };
-  // Kept up to ~16 MB; a larger fit's arrays go with it.
-  if (n * nFeatures <= 1 << 20) work = w;
+function workspace(n: number): NonNullable<typeof work> {
+  if (work && work.n === n) return work;
+  const w = { n, goesLeft: new Uint8Array(n), tmpIdx: new Int32Array(n), tmpVal: new Float64Array(n) };
+  if (n <= 1 << 21) work = w; // kept up to ~27 MB
   return w;
 }
 

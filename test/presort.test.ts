@@ -1,0 +1,44 @@
+/** The CART presort: the WebAssembly radix sort against the JavaScript one and a comparator sort. */
+import { describe, expect, it } from 'vitest';
+import { argsortFloat64, presortColumns, sortColumn } from '../src/tree/argsort.js';
+import { SeededRandom } from '../src/tree/random.js';
+
+function reference(values: Float64Array): number[] {
+  const negZero = (i: number): number => (Object.is(values[i], -0) ? 1 : 0);
+  return Array.from(values.keys()).sort((a, b) => values[a]! - values[b]! || negZero(b) - negZero(a) || a - b);
+}
+
+describe('presortColumns', () => {
+  it('sorts every column of a row-major matrix as sortColumn (JavaScript) and a comparator sort do, values included', () => {
+    const rng = new SeededRandom(9);
+    const n = 3000;
+    const k = 6;
+    const x = new Float64Array(n * k);
+    for (let i = 0; i < n; i++) {
+      x[i * k] = rng.normal(); // general doubles: all six passes
+      x[i * k + 1] = Math.fround(rng.normal()); // float32 values: the low passes are skipped
+      x[i * k + 2] = Math.round(rng.normal() * 3); // many ties
+      x[i * k + 3] = 2.5; // constant: no pass at all
+      x[i * k + 4] = rng.next() < 0.3 ? (rng.next() < 0.5 ? -0 : 0) : rng.normal() * 1e-300; // signed zeros, tiny values
+      x[i * k + 5] = (rng.next() - 0.5) * 1e300;
+    }
+    const { orders, sorted } = presortColumns(x, k, n);
+    for (let f = 0; f < k; f++) {
+      const col = Float64Array.from({ length: n }, (_, i) => x[i * k + f]!);
+      const order = new Int32Array(n);
+      const vals = new Float64Array(n);
+      sortColumn(x, k, f, n, order, vals);
+      expect(Array.from(orders[f]!), `column ${f}`).toEqual(Array.from(order));
+      expect(Array.from(orders[f]!)).toEqual(reference(col));
+      for (let p = 0; p < n; p++) expect(Object.is(sorted[f]![p], col[orders[f]![p]!]) && Object.is(vals[p], col[order[p]!])).toBe(true);
+    }
+  });
+
+  it('argsortFloat64 returns its own copy; empty and one-element inputs', () => {
+    const a = argsortFloat64(Float64Array.from([3, 1, 2]));
+    argsortFloat64(Float64Array.from([1, 2, 3]));
+    expect(Array.from(a)).toEqual([1, 2, 0]);
+    expect(Array.from(argsortFloat64(new Float64Array(0)))).toEqual([]);
+    expect(Array.from(argsortFloat64(Float64Array.from([7])))).toEqual([0]);
+  });
+});
