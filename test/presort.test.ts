@@ -1,6 +1,7 @@
 /** The CART presort: the WebAssembly radix sort against the JavaScript one and a comparator sort. */
 import { describe, expect, it } from 'vitest';
-import { argsortFloat64, presortColumns, sortColumn } from '../src/tree/argsort.js';
+import { argsortFloat64, assembleRadixWasm, presortColumns, RADIX_WASM, sortColumn } from '../src/tree/argsort.js';
+import { assembleCartWasm, CART_WASM } from '../src/tree/cart.js';
 import { SeededRandom } from '../src/tree/random.js';
 
 function reference(values: Float64Array): number[] {
@@ -40,5 +41,10 @@ describe('presortColumns', () => {
     expect(Array.from(a)).toEqual([1, 2, 0]);
     expect(Array.from(argsortFloat64(new Float64Array(0)))).toEqual([]);
     expect(Array.from(argsortFloat64(Float64Array.from([7])))).toEqual([0]);
+  });
+
+  it('the stored WebAssembly modules are what the assemblers in argsort.ts and cart.ts make (after editing a kernel, store the new base64)', () => {
+    expect(Buffer.from(assembleRadixWasm()).toString('base64')).toBe(RADIX_WASM);
+    expect(Buffer.from(assembleCartWasm()).toString('base64')).toBe(CART_WASM);
   });
 });

@@ -56,14 +56,14 @@ let jsOut: { n: number; nFeatures: number; orders: Int32Array[]; sorted: Float64
  * first call), else {@link sortColumn} per column; both give the same result. The arrays are
  * the sorter's own, reused: valid until the next call (copy what must outlive it).
  */
-export function presortColumns(X: Float64Array, nFeatures: number, n: number): { orders: Int32Array[]; sorted: Float64Array[] } {
+export function presortColumns(X: Float64Array, nFeatures: number, n: number, extraBytes = 0): { orders: Int32Array[]; sorted: Float64Array[]; memory: ArrayBuffer | null; extraAt: number } {
   const k = radixWasm();
   if (!k || n === 0) {
     if (!jsOut || jsOut.n !== n || jsOut.nFeatures !== nFeatures) {
       jsOut = { n, nFeatures, orders: Array.from({ length: nFeatures }, () => new Int32Array(n)), sorted: Array.from({ length: nFeatures }, () => new Float64Array(n)) };
     }
     for (let f = 0; f < nFeatures; f++) sortColumn(X, nFeatures, f, n, jsOut.orders[f]!, jsOut.sorted[f]!);
-    return { orders: jsOut.orders, sorted: jsOut.sorted };
+    return { orders: jsOut.orders, sorted: jsOut.sorted, memory: null, extraAt: -1 };
   }
   // Memory: X, the keys and their copies, three permutations, histograms, then per column its
   // order and sorted values (the last pass writes them there: the caller reads them in place).
@@ -77,7 +77,8 @@ export function presortColumns(X: Float64Array, nFeatures: number, n: number): {
   const identity = ordB + q;
   const countsAt = identity + q;
   const outAt = countsAt + 6 * RADIX * 4 + ((8 - ((countsAt + 6 * RADIX * 4) % 8)) % 8);
-  const end = outAt + 12 * n * nFeatures;
+  const extraAt = outAt + 12 * n * nFeatures + 8;
+  const end = extraAt + extraBytes;
   const mem = k.memory;
   if (mem.buffer.byteLength < end) mem.grow(Math.ceil((end - mem.buffer.byteLength) / 65536));
   const buffer = mem.buffer;
@@ -128,7 +129,7 @@ export function presortColumns(X: Float64Array, nFeatures: number, n: number): {
       [next, other] = [other, next];
     }
   }
-  return { orders, sorted };
+  return { orders, sorted, memory: buffer, extraAt: extraAt - ((extraAt) % 8) };
 }
 
 /**
@@ -292,7 +293,8 @@ const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.fl
 const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
 
 /** The few i32 instructions the kernels use. */
-const w = {
+/** The wasm instructions the kernels use (i32 unless named f64), as byte arrays to spread. */
+export const w = {
   get: (i: number): number[] => [0x20, ...uleb(i)],
   set: (i: number): number[] => [0x21, ...uleb(i)],
   tee: (i: number): number[] => [0x22, ...uleb(i)],
@@ -309,13 +311,73 @@ const w = {
   eqz: [0x45],
   select: [0x1b],
   end: [0x0b],
+  sub: [0x6b],
+  ltS: [0x48],
+  leS: [0x4c],
+  load8: (offset = 0): number[] => [0x2d, 0, ...uleb(offset)],
+  store8: (offset = 0): number[] => [0x3a, 0, ...uleb(offset)],
+  f64: (v: number): number[] => [0x44, ...new Uint8Array(Float64Array.of(v).buffer)],
+  f64load: (offset = 0): number[] => [0x2b, 3, ...uleb(offset)],
+  f64store: (offset = 0): number[] => [0x39, 3, ...uleb(offset)],
+  f64add: [0xa0],
+  f64sub: [0xa1],
+  f64neg: [0x9a],
+  f64le: [0x65],
+  f64gt: [0x64],
+  /** if (cond on the stack) { ... } */
+  if: [0x04, 0x40],
+  else: [0x05],
+  /** `continue` inside {@link forLoop}'s body (a branch to the end of the body block). */
+  next: [0x0c, 0],
+  ret: [0x0f],
 };
+export const I32 = 0x7f;
+export const F64 = 0x7c;
 /** `for (i = 0; i < n; i++) body`, i and n locals (i starts at 0: wasm locals do). */
-const forLoop = (i: number, n: number, body: number[]): number[] => [
+export const forLoop = (i: number, n: number, body: number[]): number[] => [
   0x02, 0x40, ...w.get(n), ...w.eqz, 0x0d, 0, // block; if (n == 0) break
   0x03, 0x40, ...body, ...w.get(i), ...w.c(1), ...w.add, ...w.tee(i), ...w.get(n), ...w.ltU, 0x0d, 0, ...w.end, // loop ... br_if
   ...w.end,
 ];
+/**
+ * `for (i = from; i < to; i++) body` over i32 locals, signed compare; inside `body`, `w.next`
+ * skips to the next i (the body sits in its own block).
+ */
+export const forRange = (i: number, to: number, body: number[]): number[] => [
+  0x02, 0x40, ...w.get(i), ...w.get(to), ...w.ltS, ...w.eqz, 0x0d, 0, // block; if (!(i < to)) break
+  0x03, 0x40, 0x02, 0x40, ...body, ...w.end, ...w.get(i), ...w.c(1), ...w.add, ...w.tee(i), ...w.get(to), ...w.ltS, 0x0d, 0, ...w.end,
+  ...w.end,
+];
+
+/** One function of a module: its name (exported), parameter, result and local types, body. */
+export interface WasmFunction {
+  name: string;
+  params: number[];
+  results: number[];
+  locals: number[];
+  body: number[];
+}
+
+/**
+ * A module's bytes: the functions (all exported) and one memory, its own (exported as
+ * `memory`) or imported from `env.memory`.
+ */
+export function assembleModule(fns: WasmFunction[], memory: 'own' | 'import'): Uint8Array {
+  const name = (s2: string): number[] => [...uleb(s2.length), ...[...s2].map((ch) => ch.charCodeAt(0))];
+  const bytes = [
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, vec(fns.map((f) => [0x60, ...vec(f.params.map((t) => [t])), ...vec(f.results.map((t) => [t]))]))),
+    ...(memory === 'import' ? section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x00, ...uleb(1)]])) : []),
+    ...section(3, vec(fns.map((_, i) => uleb(i)))),
+    ...(memory === 'own' ? section(5, vec([[0x00, ...uleb(1)]])) : []), // 1 page to start, grown as needed
+    ...section(7, vec([...fns.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]), ...(memory === 'own' ? [[...name('memory'), 0x02, 0]] : [])])),
+    ...section(10, vec(fns.map((f) => {
+      const body = [...vec(f.locals.map((t) => [1, t])), ...f.body, ...w.end];
+      return [...uleb(body.length), ...body];
+    }))),
+  ];
+  return new Uint8Array(bytes);
+}
 /** counts[byteOffset + ((word >>> shift) & 2047) * 4]++ (counts base address in local `counts`). */
 const bump = (counts: number, word: number, shift: number, byteOffset: number, tmp: number): number[] => [
   ...w.get(counts), ...w.get(word), ...w.c(shift), ...w.shrU, ...w.c(2047), ...w.and, ...w.c(2), ...w.shl, ...w.add, ...w.tee(tmp),
@@ -409,40 +471,40 @@ interface RadixWasm {
   identity: (ptr: number, n: number) => void;
 }
 
-/** Assembles and instantiates the module (synchronously: it is a few hundred bytes). */
-function buildRadixWasm(): RadixWasm {
-  const I32 = 0x7f;
-  const fns: Array<{ name: string; params: number; locals: number; body: number[] }> = [
-    { name: 'keys', params: 6, locals: 6, body: keysBody() },
-    { name: 'prefix', params: 2, locals: 5, body: prefixBody() },
-    { name: 'scatter', params: 11, locals: 4, body: scatterBody() },
-    { name: 'last', params: 10, locals: 8, body: lastBody() },
-    { name: 'identity', params: 2, locals: 1, body: identityBody() },
-  ];
-  const types = fns.map((f) => [0x60, ...vec(Array.from({ length: f.params }, () => [I32])), 0]);
-  const bytes = [
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec(types)),
-    ...section(3, vec(fns.map((_, i) => uleb(i)))),
-    ...section(5, vec([[0x00, ...uleb(1)]])), // one memory, 1 page to start, grown as needed
-    ...section(7, vec([
-      ...fns.map((f, i) => [...uleb(f.name.length), ...[...f.name].map((ch) => ch.charCodeAt(0)), 0x00, ...uleb(i)]),
-      [...uleb(6), ...[...'memory'].map((ch) => ch.charCodeAt(0)), 0x02, 0],
-    ])),
-    ...section(10, vec(fns.map((f) => {
-      const body = [...vec([[...uleb(f.locals), I32]]), ...f.body, ...w.end];
-      return [...uleb(body.length), ...body];
-    }))),
-  ];
+/**
+ * The module's bytes, assembled from the functions above. Exported for the test that holds
+ * {@link RADIX_WASM} to it; at run time the stored copy is used (assembling runs the
+ * interpreter over thousands of small arrays, up to tens of ms in a fresh process).
+ */
+export function assembleRadixWasm(): Uint8Array {
+  const i32s = (k: number): number[] => Array.from({ length: k }, () => I32);
+  return assembleModule([
+    { name: 'keys', params: i32s(6), results: [], locals: i32s(6), body: keysBody() },
+    { name: 'prefix', params: i32s(2), results: [], locals: i32s(5), body: prefixBody() },
+    { name: 'scatter', params: i32s(11), results: [], locals: i32s(4), body: scatterBody() },
+    { name: 'last', params: i32s(10), results: [], locals: i32s(8), body: lastBody() },
+    { name: 'identity', params: i32s(2), results: [], locals: i32s(1), body: identityBody() },
+  ], 'own');
+}
+
+/** {@link assembleRadixWasm}'s output, stored (base64); test/presort.test.ts checks they agree. */
+export const RADIX_WASM =
+  'AGFzbQEAAAABLwVgBn9/f39/fwBgAn9/AGALf39/f39/f39/f38AYAp/f39/f39/f39/AGACf38AAwYFAAECAwQFAwEAAQc2BgRrZXlzAAAGcHJlZml4AAEHc2NhdHRlcgACBGxhc3QAAwhpZGVudGl0eQAEBm1lbW9yeQIACvMFBbgCBgF/AX8BfwF/AX8BfyAAIQcCQCACRQ0AA0AgBygCBCEIIAcoAgAhCSAIQR92IQogCEF/cyAIQYCAgIB4ciAKGyEIIAlBf3MgCSAKGyEJIAMgBkECdGogCDYCACAEIAZBAnRqIAk2AgAgBSAJQQB2Qf8PcUECdGoiCyALKAIAQQFqNgIAIAUgCUELdkH/D3FBAnRqIgsgCygCgEBBAWo2AoBAIAUgCUEWdkH/D3FBAnRqIgsgCygCgIABQQFqNgKAgAEgBSAIQQB2Qf8PcUECdGoiCyALKAKAwAFBAWo2AoDAASAFIAhBC3ZB/w9xQQJ0aiILIAsoAoCAAkEBajYCgIACIAUgCEEWdkH/D3FBAnRqIgsgCygCgMACQQFqNgKAwAIgByABaiEHIAZBAWoiBiACSQ0ACwsLSAUBfwF/AX8BfwF/QYAQIQYCQCAGRQ0AA0AgACABaiACQQJ0aiIEKAIAIQUgBCADNgIAIAMgBWohAyACQQFqIgIgBkkNAAsLC4oBBAF/AX8BfwF/AkAgCkUNAANAIAtBAnQhDiAEIAVqIAAgDmooAgAgBnZB/w9xQQJ0aiEMIAwoAgAhDSAMIA1BAWo2AgAgDUECdCENIAcgDWogAyAOaigCADYCACAIIA1qIAEgDmooAgA2AgAgCSANaiACIA5qKAIANgIAIAtBAWoiCyAKSQ0ACwsLuAEIAX8BfwF/AX8BfwF/AX8BfwJAIAlFDQADQCAKQQJ0IQ0gBCAFaiAAIA1qKAIAIAZ2Qf8PcUECdGohCyALKAIAIQwgCyAMQQFqNgIAIAcgDEECdGogAyANaigCADYCACACIA1qKAIAIQ4gASANaigCACEPIA5BH3YhECAIIAxBA3RqIREgESAOQf////8HcSAOQX9zIBAbNgIEIBEgDyAPQX9zIBAbNgIAIApBAWoiCiAJSQ0ACwsLKAEBfwJAIAFFDQADQCAAIAJBAnRqIAI2AgAgAkEBaiICIAFJDQALCws=';
+
+/** Instantiates a module from its base64 bytes (synchronously: modules here are a few hundred bytes). */
+export function instantiate(base64: string, imports: object = {}): object {
   const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly!;
-  const instance = new api.Instance(new api.Module(new Uint8Array(bytes)), {});
-  return instance.exports as unknown as RadixWasm;
+  return new api.Instance(new api.Module(new Uint8Array(Buffer.from(base64, 'base64'))), imports).exports;
+}
+
+function buildRadixWasm(): RadixWasm {
+  return instantiate(RADIX_WASM) as RadixWasm;
 }
 
 let wasm: RadixWasm | null | undefined;
 
 /** The WebAssembly kernels, or null where WebAssembly is unavailable (the JavaScript path then runs). */
-function radixWasm(): RadixWasm | null {
+export function radixWasm(): RadixWasm | null {
   if (wasm === undefined) {
     try {
       wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly ? buildRadixWasm() : null;

@@ -23,7 +23,7 @@
  * in every feature's sorted order, and splitting stably partitions those segments, so no node
  * ever re-sorts. With integer weights (the usual case) log_loss uses a table of k*log2(k).
  */
-import { presortColumns } from './argsort.js';
+import { assembleModule, F64, forRange, I32, instantiate, presortColumns, radixWasm, w as op } from './argsort.js';
 
 /** Split criterion: `log_loss` (entropy, base 2; the published trees' criterion) or `gini`. */
 export type Criterion = 'log_loss' | 'gini';
@@ -85,6 +85,7 @@ export function impurityOf(criterion: Criterion, w: number, c1: number): number 
 /**
  * Fits a tree. `X` is n x nFeatures row-major and finite, `y` holds 0/1, `w` (optional) finite
  * non-negative weights with a positive sum. Callers validate; this function trusts its input.
+ * `ranges`, when given (2 x nFeatures), receives each feature's [min, max], cheaply, from the presort.
  *
  * Shaped for the first fit in a fresh process as much as the hundredth: every pass over the
  * samples is a small function of its own with one array type per argument (V8 then optimises
@@ -92,13 +93,9 @@ export function impurityOf(criterion: Criterion, w: number, c1: number): number 
  * code below the loop that had not run yet), results come back through a scratch array, not
  * fresh objects, and the node loop itself only orchestrates.
  */
-export function fitCart(X: Float64Array, nFeatures: number, y: Uint8Array, w: Float64Array | null, params: CartParams): TreeArrays {
+export function fitCart(X: Float64Array, nFeatures: number, y: Uint8Array, w: Float64Array | null, params: CartParams, ranges?: Float64Array): TreeArrays {
   const n = y.length;
   const { criterion, maxDepth, minSamplesSplit, minSamplesLeaf, minImpurityDecrease } = params;
-
-  // Presort once: per feature, sample indices in ascending value order and the values beside them.
-  const { orders: sIdx, sorted: sVal } = presortColumns(X, nFeatures, n);
-  const { goesLeft, tmpIdx, tmpVal } = workspace(n);
 
   const two = new Float64Array(2); // results of the helpers below
   let totalWeight = n;
@@ -110,6 +107,38 @@ export function fitCart(X: Float64Array, nFeatures: number, y: Uint8Array, w: Fl
   // k*log2(k) for every reachable integer mass: turns the log-loss proxy into table lookups.
   let xlx: Float64Array | null = null;
   if (criterion === 'log_loss' && integerWeights && totalWeight <= TABLE_LIMIT) xlx = xlog2xTable(Math.round(totalWeight) + 1);
+
+  // Presort once: per feature, sample indices in ascending value order and the values beside them.
+  // With WebAssembly they are in its memory, beside room for the labels, the partition scratch
+  // and the table, and the passes over the samples below run as its kernels (same arithmetic).
+  const at = { y: 0, goesLeft: n, tmpVal: 8 * Math.ceil((2 * n) / 8), tmpIdx: 0, xlx: 0, out: 0, end: 0 };
+  at.tmpIdx = at.tmpVal + 8 * n;
+  at.xlx = 8 * Math.ceil((at.tmpIdx + 4 * n) / 8);
+  at.out = at.xlx + 8 * (xlx ? xlx.length : 0);
+  at.end = at.out + 8;
+  const pre = presortColumns(X, nFeatures, n, at.end);
+  const sIdx = pre.orders;
+  const sVal = pre.sorted;
+  const kern = pre.memory ? cartKernels() : null;
+  const base = pre.extraAt;
+  let scanBest: Float64Array | null = null;
+  if (kern) {
+    new Uint8Array(pre.memory!, base + at.y, n).set(y);
+    if (xlx) new Float64Array(pre.memory!, base + at.xlx, xlx.length).set(xlx);
+    scanBest = new Float64Array(pre.memory!, base + at.out, 1);
+  }
+  const { goesLeft, tmpIdx, tmpVal } = kern ? { goesLeft: null, tmpIdx: null, tmpVal: null } : workspace(n);
+  // Each feature's range, from its sorted values (before partitioning reorders them), as a
+  // first-seen min/max scan over the rows would give it: where the extreme is a zero, which
+  // zero (-0 or +0) that scan meets first decides, so those few features are scanned.
+  if (ranges) {
+    for (let f = 0; f < nFeatures; f++) {
+      const lo = sVal[f]![0]!;
+      const hi = sVal[f]![n - 1]!;
+      ranges[2 * f] = lo === 0 ? columnExtreme(X, nFeatures, f, n, -1) : lo;
+      ranges[2 * f + 1] = hi === 0 ? columnExtreme(X, nFeatures, f, n, 1) : hi;
+    }
+  }
 
   const cap = Math.max(1, 2 ** Math.min(maxDepth + 1, 20));
   const out = {
@@ -160,7 +189,7 @@ export function fitCart(X: Float64Array, nFeatures: number, y: Uint8Array, w: Fl
     let c1Node: number;
     if (w === null) {
       wNode = nodeSamples;
-      c1Node = classOnes(idx0, y, start, end);
+      c1Node = kern ? kern.classOnes(idx0.byteOffset, base + at.y, start, end) : classOnes(idx0, y, start, end);
     } else {
       weightedMass(idx0, y, w, start, end, two);
       wNode = two[0]!;
@@ -185,10 +214,13 @@ export function fitCart(X: Float64Array, nFeatures: number, y: Uint8Array, w: Fl
         const idx = sIdx[f]!;
         if (vals[end - 1]! <= vals[start]! + FEATURE_THRESHOLD) continue; // constant here
         // The common case (no weights, log_loss) gets its own tight loop: table lookups only.
-        const pos =
-          w === null && xlx !== null
-            ? scanUnweightedTable(vals, idx, y, xlx, start, end, minSamplesLeaf, wNode, c1Node, bestProxy)
-            : scanGeneral(vals, idx, y, w, xlx, criterion, start, end, minSamplesLeaf, wNode, c1Node, bestProxy);
+        let pos: number;
+        if (w === null && xlx !== null) {
+          if (kern) {
+            pos = kern.scan(vals.byteOffset, idx.byteOffset, base + at.y, base + at.xlx, start, end, minSamplesLeaf, wNode, c1Node, bestProxy, base + at.out);
+            scanProxy = scanBest![0]!;
+          } else pos = scanUnweightedTable(vals, idx, y, xlx, start, end, minSamplesLeaf, wNode, c1Node, bestProxy);
+        } else pos = scanGeneral(vals, idx, y, w, xlx, criterion, start, end, minSamplesLeaf, wNode, c1Node, bestProxy);
         if (pos >= 0) {
           bestProxy = scanProxy;
           bestFeature = f;
@@ -204,7 +236,7 @@ export function fitCart(X: Float64Array, nFeatures: number, y: Uint8Array, w: Fl
         let cL: number;
         if (w === null) {
           wL = bestPos - start;
-          cL = classOnes(idx, y, start, bestPos);
+          cL = kern ? kern.classOnes(idx.byteOffset, base + at.y, start, bestPos) : classOnes(idx, y, start, bestPos);
         } else {
           weightedMass(idx, y, w, start, bestPos, two);
           wL = two[0]!;
@@ -242,9 +274,16 @@ export function fitCart(X: Float64Array, nFeatures: number, y: Uint8Array, w: Fl
       const leftLeaf = depth + 1 >= maxDepth || bestPos - start < Math.max(minSamplesSplit, 2 * minSamplesLeaf);
       const rightLeaf = depth + 1 >= maxDepth || end - bestPos < Math.max(minSamplesSplit, 2 * minSamplesLeaf);
       if (!(leftLeaf && rightLeaf)) {
-        markSides(sIdx[bestFeature]!, goesLeft, start, end, bestPos);
-        for (let f = 0; f < nFeatures; f++) {
-          if (f !== bestFeature) partitionSegment(sIdx[f]!, sVal[f]!, goesLeft, start, end, tmpIdx, tmpVal);
+        if (kern) {
+          kern.markSides(sIdx[bestFeature]!.byteOffset, base + at.goesLeft, start, end, bestPos);
+          for (let f = 0; f < nFeatures; f++) {
+            if (f !== bestFeature) kern.partition(sIdx[f]!.byteOffset, sVal[f]!.byteOffset, base + at.goesLeft, start, end, base + at.tmpIdx, base + at.tmpVal);
+          }
+        } else {
+          markSides(sIdx[bestFeature]!, goesLeft!, start, end, bestPos);
+          for (let f = 0; f < nFeatures; f++) {
+            if (f !== bestFeature) partitionSegment(sIdx[f]!, sVal[f]!, goesLeft!, start, end, tmpIdx!, tmpVal!);
+          }
         }
       }
       stStart.push(bestPos, start);
@@ -280,6 +319,16 @@ function workspace(n: number): NonNullable<typeof work> {
   const w = { n, goesLeft: new Uint8Array(n), tmpIdx: new Int32Array(n), tmpVal: new Float64Array(n) };
   if (n <= 1 << 21) work = w; // kept up to ~27 MB
   return w;
+}
+
+/** The first-seen minimum (sign -1) or maximum (sign 1) of column f, as `if (v < lo) lo = v` over the rows. */
+function columnExtreme(X: Float64Array, nFeatures: number, f: number, n: number, sign: number): number {
+  let e = sign < 0 ? Infinity : -Infinity;
+  for (let i = 0; i < n; i++) {
+    const v = X[i * nFeatures + f]!;
+    if (sign < 0 ? v < e : v > e) e = v;
+  }
+  return e;
 }
 
 /** Writes the weights' sum into out[0]; returns whether every weight is an integer. */
@@ -437,4 +486,127 @@ function scanGeneral(
   }
   scanProxy = best;
   return pos;
+}
+
+// ---- The passes over the samples as WebAssembly kernels ----------------------------------
+//
+// For the same reason as the presort (argsort.ts): compiled before their first call, they skip
+// the interpreter phase a fresh process spends on each JavaScript loop. They work in the
+// presort's memory (imported), on the arrays it leaves there, and do exactly the arithmetic of
+// the JavaScript functions above (which remain the fallback): the same integer counts, the
+// same float64 operations in the same order, so the trees are identical.
+
+interface CartKernels {
+  classOnes(idx: number, y: number, start: number, end: number): number;
+  markSides(idx: number, goesLeft: number, start: number, end: number, pos: number): void;
+  partition(idx: number, vals: number, goesLeft: number, start: number, end: number, tmpIdx: number, tmpVal: number): void;
+  scan(vals: number, idx: number, y: number, xlx: number, start: number, end: number, minLeaf: number, wNode: number, c1Node: number, bestSoFar: number, out: number): number;
+}
+
+/** [base + i * 4] (i32 element address). */
+const el4 = (base: number, i: number[]): number[] => [...op.get(base), ...i, ...op.c(2), ...op.shl, ...op.add];
+/** [base + i * 8] (f64 element address). */
+const el8 = (base: number, i: number[]): number[] => [...op.get(base), ...i, ...op.c(3), ...op.shl, ...op.add];
+
+function classOnesKernel(): number[] {
+  const [idx, y, start, end, p, c] = [0, 1, 2, 3, 4, 5];
+  return [
+    ...op.get(start), ...op.set(p),
+    ...forRange(p, end, [...op.get(c), ...op.get(y), ...el4(idx, op.get(p)), ...op.load(), ...op.add, ...op.load8(), ...op.add, ...op.set(c)]),
+    ...op.get(c),
+  ];
+}
+
+function markSidesKernel(): number[] {
+  const [idx, goesLeft, start, end, pos, p] = [0, 1, 2, 3, 4, 5];
+  return [
+    ...op.get(start), ...op.set(p),
+    ...forRange(p, end, [...op.get(goesLeft), ...el4(idx, op.get(p)), ...op.load(), ...op.add, ...op.get(p), ...op.get(pos), ...op.ltS, ...op.store8()]),
+  ];
+}
+
+function partitionKernel(): number[] {
+  const [idx, vals, goesLeft, start, end, tmpIdx, tmpVal, p, l, r, i, q, v] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+  return [
+    ...op.get(start), ...op.tee(p), ...op.set(l),
+    ...forRange(p, end, [
+      ...el4(idx, op.get(p)), ...op.load(), ...op.set(i),
+      ...el8(vals, op.get(p)), ...op.f64load(), ...op.set(v),
+      ...op.get(goesLeft), ...op.get(i), ...op.add, ...op.load8(),
+      ...op.if,
+      ...el4(idx, op.get(l)), ...op.get(i), ...op.store(),
+      ...el8(vals, op.get(l)), ...op.get(v), ...op.f64store(),
+      ...op.get(l), ...op.c(1), ...op.add, ...op.set(l),
+      ...op.else,
+      ...el4(tmpIdx, op.get(r)), ...op.get(i), ...op.store(),
+      ...el8(tmpVal, op.get(r)), ...op.get(v), ...op.f64store(),
+      ...op.get(r), ...op.c(1), ...op.add, ...op.set(r),
+      ...op.end,
+    ]),
+    // The right side after the left, in order.
+    ...forRange(q, r, [
+      ...el4(idx, [...op.get(l), ...op.get(q), ...op.add]), ...el4(tmpIdx, op.get(q)), ...op.load(), ...op.store(),
+      ...el8(vals, [...op.get(l), ...op.get(q), ...op.add]), ...el8(tmpVal, op.get(q)), ...op.f64load(), ...op.f64store(),
+    ]),
+  ];
+}
+
+function scanKernel(): number[] {
+  const [vals, idx, y, xlx, start, end, minLeaf, wNode, c1Node, bestSoFar, out] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const [p, cL, lo, last, pos, wL, wR, cR, best, proxy] = [11, 12, 13, 14, 15, 16, 17, 18, 19, 20];
+  const table = (i: number[]): number[] => [...el8(xlx, i), ...op.f64load()];
+  const pm1 = [...op.get(p), ...op.c(1), ...op.sub];
+  return [
+    ...op.get(bestSoFar), ...op.set(best),
+    ...op.c(-1), ...op.set(pos),
+    ...op.get(start), ...op.get(minLeaf), ...op.add, ...op.set(lo),
+    ...op.get(end), ...op.get(minLeaf), ...op.sub, ...op.c(1), ...op.add, ...op.set(last), // p <= end - minLeaf
+    ...op.get(start), ...op.c(1), ...op.add, ...op.set(p),
+    ...forRange(p, last, [
+      ...op.get(cL), ...op.get(y), ...el4(idx, pm1), ...op.load(), ...op.add, ...op.load8(), ...op.add, ...op.set(cL),
+      ...op.get(p), ...op.get(lo), ...op.ltS, 0x0d, 0, // p < lo: next
+      ...el8(vals, op.get(p)), ...op.f64load(), ...el8(vals, pm1), ...op.f64load(), ...op.f64(FEATURE_THRESHOLD), ...op.f64add, ...op.f64le, 0x0d, 0, // not a new value: next
+      ...op.get(p), ...op.get(start), ...op.sub, ...op.set(wL),
+      ...op.get(wNode), ...op.get(wL), ...op.sub, ...op.set(wR),
+      ...op.get(c1Node), ...op.get(cL), ...op.sub, ...op.set(cR),
+      // -(xlx[wL] - xlx[wL - cL] - xlx[cL]) - (xlx[wR] - xlx[wR - cR] - xlx[cR])
+      ...table(op.get(wL)), ...table([...op.get(wL), ...op.get(cL), ...op.sub]), ...op.f64sub, ...table(op.get(cL)), ...op.f64sub, ...op.f64neg,
+      ...table(op.get(wR)), ...table([...op.get(wR), ...op.get(cR), ...op.sub]), ...op.f64sub, ...table(op.get(cR)), ...op.f64sub, ...op.f64sub,
+      ...op.set(proxy),
+      ...op.get(proxy), ...op.get(best), ...op.f64gt,
+      ...op.if, ...op.get(proxy), ...op.set(best), ...op.get(p), ...op.set(pos), ...op.end,
+    ]),
+    ...op.get(out), ...op.get(best), ...op.f64store(),
+    ...op.get(pos),
+  ];
+}
+
+/** The kernels' module bytes; test/presort.test.ts holds {@link CART_WASM} to them. */
+export function assembleCartWasm(): Uint8Array {
+  const i32s = (k: number): number[] => Array.from({ length: k }, () => I32);
+  return assembleModule([
+    { name: 'classOnes', params: i32s(4), results: [I32], locals: i32s(2), body: classOnesKernel() },
+    { name: 'markSides', params: i32s(5), results: [], locals: i32s(1), body: markSidesKernel() },
+    { name: 'partition', params: i32s(7), results: [], locals: [...i32s(5), F64], body: partitionKernel() },
+    { name: 'scan', params: [...i32s(9), F64, I32], results: [I32], locals: [...i32s(8), F64, F64], body: scanKernel() },
+  ], 'import');
+}
+
+/** {@link assembleCartWasm}'s output, stored (base64). */
+export const CART_WASM =
+  'AGFzbQEAAAABKgRgBH9/f38Bf2AFf39/f38AYAd/f39/f39/AGALf39/f39/f39/fH8BfwIPAQNlbnYGbWVtb3J5AgABAwUEAAECAwcsBAljbGFzc09uZXMAAAltYXJrU2lkZXMAAQlwYXJ0aXRpb24AAgRzY2FuAAMKgAUEPwIBfwF/IAIhBAJAIAQgA0hFDQADQAJAIAUgASAAIARBAnRqKAIAai0AAGohBQsgBEEBaiIEIANIDQALCyAFCzsBAX8gAiEFAkAgBSADSEUNAANAAkAgASAAIAVBAnRqKAIAaiAFIARIOgAACyAFQQFqIgUgA0gNAAsLC+gBBgF/AX8BfwF/AX8BfCADIgchCAJAIAcgBEhFDQADQAJAIAAgB0ECdGooAgAhCiABIAdBA3RqKwMAIQwgAiAKai0AAARAIAAgCEECdGogCjYCACABIAhBA3RqIAw5AwAgCEEBaiEIBSAFIAlBAnRqIAo2AgAgBiAJQQN0aiAMOQMAIAlBAWohCQsLIAdBAWoiByAESA0ACwsCQCALIAlIRQ0AA0ACQCAAIAggC2pBAnRqIAUgC0ECdGooAgA2AgAgASAIIAtqQQN0aiAGIAtBA3RqKwMAOQMACyALQQFqIgsgCUgNAAsLC5cCCgF/AX8BfwF/AX8BfwF/AX8BfAF8IAkhE0F/IQ8gBCAGaiENIAUgBmtBAWohDiAEQQFqIQsCQCALIA5IRQ0AA0ACQCAMIAIgASALQQFrQQJ0aigCAGotAABqIQwgCyANSA0AIAAgC0EDdGorAwAgACALQQFrQQN0aisDAERIr7ya8td6PqBlDQAgCyAEayEQIAcgEGshESAIIAxrIRIgAyAQQQN0aisDACADIBAgDGtBA3RqKwMAoSADIAxBA3RqKwMAoZogAyARQQN0aisDACADIBEgEmtBA3RqKwMAoSADIBJBA3RqKwMAoaEhFCAUIBNkBEAgFCETIAshDwsLIAtBAWoiCyAOSA0ACwsgCiATOQMAIA8L';
+
+let kernels: CartKernels | null | undefined;
+
+/** The kernels, sharing the presort's memory; null where WebAssembly is unavailable. */
+function cartKernels(): CartKernels | null {
+  if (kernels === undefined) {
+    const sort = radixWasm();
+    try {
+      kernels = sort ? (instantiate(CART_WASM, { env: { memory: sort.memory } }) as CartKernels) : null;
+    } catch {
+      kernels = null;
+    }
+  }
+  return kernels;
 }
