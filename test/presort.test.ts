@@ -48,3 +48,24 @@ describe('presortColumns', () => {
     expect(Buffer.from(assembleCartWasm()).toString('base64')).toBe(CART_WASM);
   });
 });
+
+describe('the JavaScript fallback (a Node without WebAssembly)', () => {
+  it('fits the same trees and bootstrap importances as the WebAssembly kernels', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { fileURLToPath } = await import('node:url');
+    const { PreferenceTree } = await import('../src/tree/preference-tree.js');
+    const { bootstrapImportances } = await import('../src/tree/importance.js');
+    const script = `
+      const { PreferenceTree } = await import(${JSON.stringify(fileURLToPath(new URL('../src/tree/preference-tree.ts', import.meta.url)))});
+      const { bootstrapImportances } = await import(${JSON.stringify(fileURLToPath(new URL('../src/tree/importance.ts', import.meta.url)))});
+      const { cases } = await import(${JSON.stringify(fileURLToPath(new URL('./support/tree-cases.ts', import.meta.url)))});
+      console.log(JSON.stringify({ wasm: typeof WebAssembly, out: cases(PreferenceTree, bootstrapImportances) }));`;
+    const tsx = fileURLToPath(new URL('../node_modules/tsx/dist/loader.mjs', import.meta.url));
+    const r = spawnSync(process.execPath, ['--no-expose-wasm', '--import', tsx, '--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const { cases } = await import('./support/tree-cases.js');
+    const child = JSON.parse(r.stdout.trim().split('\n').pop()!) as { wasm: string; out: string[] };
+    expect(child.wasm).toBe('undefined');
+    expect(child.out).toEqual(cases(PreferenceTree, bootstrapImportances));
+  }, 60_000);
+});
