@@ -53,10 +53,15 @@ const y = new Uint8Array(yb.buffer.slice(yb.byteOffset, yb.byteOffset + yb.lengt
 const out = { importSeconds: importMs / 1000, times: [] };
 if (mode === 'fit') {
   for (let r = 0; r < Number(runs); r++) {
+    const c = process.cpuUsage();
     const t = performance.now();
     const tree = sdk.PreferenceTree.fitArrays(X, y, { criterion: 'log_loss', maxDepth: 3 });
     out.times.push(performance.now() - t);
-    if (r === 0) out.features = Array.from(tree.arrays.feature, (f) => (f < 0 ? -2 : f));
+    if (r === 0) {
+      const u = process.cpuUsage(c);
+      out.firstCpu = (u.user + u.system) / 1000;
+      out.features = Array.from(tree.arrays.feature, (f) => (f < 0 ? -2 : f));
+    }
   }
 } else {
   const t = performance.now();
@@ -70,6 +75,8 @@ console.log(JSON.stringify(out));
 interface PeerRun {
   importSeconds: number;
   times: number[];
+  /** CPU milliseconds of the first fit (all threads: V8's compiler and GC threads count). */
+  firstCpu?: number;
   version?: string;
   features?: number[];
   thresholds?: number[];
@@ -132,6 +139,10 @@ export default async function cart(ctx: BenchContext): Promise<void> {
     if (lgb.length) ctx.print(row(`LightGBM ${lgb[0]!.version} (histograms)`, lgb));
     else ctx.print(`  LightGBM unavailable (${ctx.venvPython ? `${ctx.venvPython} has no lightgbm` : 'no .venv/bin/python or $DTR_BENCH_PYTHON'}: pip install -r bench/python/requirements.txt)`);
     ctx.print(`  dtr/scikit-learn: warm ${ratio(dWarm, skWarm)} (goal <= 0.500 ${skWarm !== null && dWarm <= skWarm / 2 ? 'met' : 'NOT met'}); first fit ${ratio(dFirst, skFirst)} of its first fit, ${ratio(dFirst, skWarm)} of its warm fit (goal <= 0.500 ${skWarm !== null && dFirst <= skWarm / 2 ? 'met' : 'NOT met'})`);
+    if (sk.length) {
+      const cpu = (xs: PeerRun[]): number[] => xs.map((x) => x.firstCpu!);
+      ctx.print(`  first fit, CPU time (all threads; less disturbed by other jobs than wall time): dtr ${ms(median(cpu(dtr)))} [${range(cpu(dtr))}], scikit-learn ${ms(median(cpu(sk)))} [${range(cpu(sk))}], ratio ${ratio(median(cpu(dtr)), median(cpu(sk)))}`);
+    }
     if (lgb.length) {
       ctx.print(`  dtr/LightGBM: warm ${ratio(dWarm, median(warms(lgb)))}, first fit ${ratio(dFirst, median(firsts(lgb)))} (LightGBM threads: ${lgb[0]!.threads}; it bins features into max_bin=255 histograms and uses a second-order gain, so its thresholds differ)`);
     }
