@@ -149,7 +149,7 @@ export default async function (ctx: BenchContext): Promise<void> {
       const ps = peer.stages;
       ctx.print(`  numpy          ${s(np.wall)}${cpu(np)}   [in-process: read ${s(ps.read! * 1000)}, Gram ${s(ps.gram! * 1000)}, CV ${s(ps.cv! * 1000)}, final ${s(ps.fit! * 1000)} (${peer.solver}); all runs ${all(npRuns)} s]`);
       const ratio = cmd.wall / np.wall;
-      ctx.print(`  ratio ${ratio.toFixed(2)}x numpy's wall time${Number.isNaN(cmd.cpu) ? '' : `, ${(cmd.cpu / np.cpu).toFixed(2)}x its CPU time`} (goal: <= 1.00 ${ratio <= 1 ? 'met' : 'NOT met'})`);
+      ctx.print(`  ratio ${ratio.toFixed(2)}x numpy's wall time${Number.isNaN(cmd.cpu) ? '' : `, ${(cmd.cpu / np.cpu).toFixed(2)}x its CPU time`} (goal: <= 1.00 ${ctx.quick ? 'at full size; this smoke size is dominated by start-up costs' : ratio <= 1 ? 'met' : 'NOT met'})`);
       // Same work, same answer: lambdas, held-out MSE, weights.
       const head = JSON.parse(readFileSync(out, 'utf8')) as HeadJson;
       const w = head.weight.flat();
