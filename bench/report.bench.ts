@@ -19,7 +19,7 @@ import { renderMarkdown } from '../src/report/markdown.js';
 import { renderJson } from '../src/report/render.js';
 import type { DatasetInput } from '../src/report/types.js';
 import { PreferenceTree } from '../src/tree/preference-tree.js';
-import { SeededRandom } from '../src/tree/random.js';
+import { SeededRandom } from '../src/util/random.js';
 import { median, timeRuns, type BenchContext } from './context.js';
 
 const GOAL_MS = 2000;

@@ -20,7 +20,7 @@ import { explain } from '../src/explain/explain.js';
 import { LinearHead } from '../src/head/head.js';
 import { RewardModel } from '../src/model/reward-model.js';
 import { makeProvenance } from '../src/provenance.js';
-import { SeededRandom } from '../src/tree/random.js';
+import { SeededRandom } from '../src/util/random.js';
 import { writeFixtureModel } from '../test/support/fixture-model.js';
 import { median, timeRuns, type BenchContext } from './context.js';
 

@@ -39,14 +39,14 @@ export { bootstrapImportances, rankAttributes } from './tree/importance.js';
 export type { BootstrapOptions, BootstrapImportances } from './tree/importance.js';
 export { trainTree, splitMetrics } from './tree/train.js';
 export type { TrainOptions, TrainReport, SplitMetrics } from './tree/train.js';
-export { SeededRandom } from './tree/random.js';
+export { SeededRandom } from './util/random.js';
 
 // Explanations.
 export { explain, checkDecisionOptions, mirrorPreference, preferenceOf, preferenceOfMargin, probabilityOf, symmetricProbability, symmetricMargin, describePath, describeStep } from './explain/explain.js';
 export type { Explanation, ExplainOptions, Counterfactual, MirrorReading, Preference } from './explain/explain.js';
 export { exportText } from './explain/export-text.js';
 export type { ExportTextOptions } from './explain/export-text.js';
-export { formatFixed } from './explain/format.js';
+export { formatFixed } from './util/format.js';
 
 // Data and metrics.
 export { readAttributePairs, parseAttributePairs, selectPairs, augmentSwaps, NO_LABEL } from './data/pairs.js';

@@ -14,7 +14,7 @@ import { buildDatasetReport } from '../src/report/dataset.js';
 import { renderHtml } from '../src/report/html.js';
 import { datasetInputFromRows, parseReportRows } from '../src/report/input.js';
 import type { DatasetInput, Report } from '../src/report/types.js';
-import { SeededRandom } from '../src/tree/random.js';
+import { SeededRandom } from '../src/util/random.js';
 import { readJsonl } from '../src/io/jsonl.js';
 import { PreferenceTree } from '../src/tree/preference-tree.js';
 import { CARD, FLAT, HOSTILE, SMALL_PAIRS, megabyte } from './support/report-fixtures.js';

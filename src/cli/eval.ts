@@ -7,7 +7,7 @@ import { diffPairResults, readPairResults, writePairResults, type PairResult, ty
 import { REWARDBENCH2_SUBSETS } from '../eval/rewardbench2.js';
 import { REWARDBENCH_SECTIONS, type RewardBenchWeighting } from '../eval/rewardbench.js';
 import { RM_BENCH_DOMAINS, RM_BENCH_STYLES } from '../eval/rmbench.js';
-import { formatFixed } from '../explain/format.js';
+import { PLAIN } from '../util/format.js';
 import { dataFileRecord, type DataFileRecord } from '../provenance.js';
 import { defineCommand, type CliIO } from './args.js';
 import { createProgress } from './progress.js';
@@ -243,7 +243,7 @@ export function evalReportJson(report: EvalReport): Record<string, unknown> {
   };
 }
 
-const p1 = (x: number | null | undefined): string => (x === null || x === undefined || Number.isNaN(x) ? '-' : formatFixed(x, 1));
+const p1 = (x: number | null | undefined): string => PLAIN.fixed(x, 1);
 const plural = (k: number, word: string): string => `${k} ${word}${k === 1 ? '' : 's'}`;
 
 /** The human-readable report of `dtr eval`. */
@@ -391,7 +391,7 @@ function comparisonJson(c: Comparison): Record<string, unknown> {
   return { file: c.file, overall: delta(c.before.overall, c.after.overall), sections, scores, subsets, ...c.diff };
 }
 
-const signed1 = (x: number | null): string => (x === null || Number.isNaN(x) ? '-' : `${x > 0 ? '+' : ''}${formatFixed(x, 1)}`);
+const signed1 = (x: number | null): string => PLAIN.signedFixed(x, 1);
 
 /** The text block `dtr eval --compare` adds: score changes and the pairs that changed. */
 function renderComparison(c: Comparison): string {

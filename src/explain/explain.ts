@@ -1,6 +1,6 @@
 import { ATTRIBUTES, ATTRIBUTE_COUNT, fromVector, toVector, type Attribute, type AttributeScores } from '../attributes.js';
 import type { LeafInfo, PathStep, PreferenceTree } from '../tree/preference-tree.js';
-import { formatFixed } from './format.js';
+import { PLAIN } from '../util/format.js';
 
 /** Which response a decision favours; `tie` when P(a) is within the tie band of 0.5. */
 export type Preference = 'a' | 'b' | 'tie';
@@ -175,8 +175,8 @@ export function checkDecisionOptions(options: ExplainOptions): { symmetric: bool
   return { symmetric, tieBand };
 }
 
-const fmt = (x: number): string => formatFixed(x, 3);
-const signed = (x: number): string => (x > 0 ? `+${fmt(x)}` : fmt(x));
+const fmt = (x: number): string => PLAIN.f3(x);
+const { signed } = PLAIN;
 
 /** "helpfulness difference +1.791 > 0.019" */
 export function describeStep(step: PathStep): string {
@@ -191,7 +191,7 @@ export function describePath(path: readonly PathStep[]): string {
 function leafText(leaf: LeafInfo, who: 'A' | 'B'): string {
   const p = who === 'A' ? leaf.probability : leaf.probability;
   const count = leaf.samples === null ? '' : `${Math.round(leaf.samples)} pairs, `;
-  return `leaf ${leaf.node} (${count}${formatFixed(leaf.share * 100, 1)}% of training pairs, P(${who} preferred) = ${fmt(p)})`;
+  return `leaf ${leaf.node} (${count}${PLAIN.pct(leaf.share)} of training pairs, P(${who} preferred) = ${fmt(p)})`;
 }
 
 function describe(pref: Preference, p: number, tieBand: number, path: PathStep[], leaf: LeafInfo, mirror: MirrorReading | null): string {

@@ -1,6 +1,6 @@
 import { ATTRIBUTES } from '../attributes.js';
 import type { PreferenceTree } from '../tree/preference-tree.js';
-import { formatFixed } from './format.js';
+import { formatFixed } from '../util/format.js';
 
 /** Options of {@link PreferenceTree.exportText}. */
 export interface ExportTextOptions {

@@ -1,6 +1,6 @@
 import { ATTRIBUTES, checkAttributeScores, type AttributeScores } from '../attributes.js';
 import { explain, preferenceOf } from '../explain/explain.js';
-import { formatFixed } from '../explain/format.js';
+import { formatFixed } from '../util/format.js';
 import type { PreferenceTree } from '../tree/preference-tree.js';
 import { PACKAGE_ID } from '../version.js';
 import { countBidiControls } from './escape.js';

@@ -6,7 +6,7 @@
 import { ATTRIBUTES } from '../attributes.js';
 import type { Preference } from '../explain/explain.js';
 import { escapeHtml, escapeUserText } from './escape.js';
-import { formatFixed } from '../explain/format.js';
+import { formatFixed } from '../util/format.js';
 import { differenceBar, importanceSvg, probabilityBar, reliabilitySvg, thresholdRuler, treeLayout, treeSlots, treeSvg } from './svg.js';
 import type { ComparisonReport, DatasetReport, Report, ReportExample, ReportTree } from './types.js';
 import {

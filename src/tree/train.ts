@@ -5,7 +5,7 @@ import { probabilityOf } from '../explain/explain.js';
 import type { Provenance } from '../provenance.js';
 import { bootstrapImportances, type BootstrapImportances } from './importance.js';
 import { PreferenceTree, type FitOptions } from './preference-tree.js';
-import { SeededRandom } from './random.js';
+import { SeededRandom } from '../util/random.js';
 
 /** Metrics of a tree on one split of the data. */
 export interface SplitMetrics extends PairMetrics {

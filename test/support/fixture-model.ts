@@ -44,7 +44,7 @@ import { LinearHead } from '../../src/head/head.js';
 import { writeFileAtomic } from '../../src/io/atomic.js';
 import { makeProvenance } from '../../src/provenance.js';
 import { buildModel, externalize, type GraphSpec, type NodeSpec, type TensorSpec, type ValueSpec } from '../../src/onnx/builder.js';
-import { SeededRandom } from '../../src/tree/random.js';
+import { SeededRandom } from '../../src/util/random.js';
 import { MODEL_CONFIG_FORMAT, MODEL_CONFIG_VERSION, serializeModelConfig } from '../../src/model/config.js';
 
 /**
