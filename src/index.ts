@@ -42,10 +42,12 @@ export type { TrainOptions, TrainReport, SplitMetrics } from './tree/train.js';
 export { SeededRandom } from './util/random.js';
 
 // Explanations.
-export { explain, checkDecisionOptions, mirrorPreference, preferenceOf, preferenceOfMargin, probabilityOf, symmetricProbability, symmetricMargin, describePath, describeStep } from './explain/explain.js';
-export type { Explanation, ExplainOptions, Counterfactual, MirrorReading, Preference } from './explain/explain.js';
-export { exportText } from './explain/export-text.js';
-export type { ExportTextOptions } from './explain/export-text.js';
+export { checkDecisionOptions, mirrorPreference, preferenceOf, preferenceOfMargin, probabilityOf, symmetricProbability, symmetricMargin } from './tree/decision.js';
+export type { DecisionOptions, Preference } from './tree/decision.js';
+export { explain, describePath, describeStep } from './explain/explain.js';
+export type { Explanation, Counterfactual, MirrorReading } from './explain/explain.js';
+export { exportText } from './tree/export-text.js';
+export type { ExportTextOptions } from './tree/export-text.js';
 export { formatFixed } from './util/format.js';
 
 // Data and metrics.
@@ -66,7 +68,7 @@ export type { RewardBench2Subset, RewardBench2Row, RewardBench2SubsetScore, Rewa
 export { JUDGEBENCH_CATEGORIES, judgeBenchCategoryOf, scoreJudgeBench } from './eval/judgebench.js';
 export type { JudgeBenchCategory, JudgeBenchRow, JudgeBenchScore, JudgeBenchScores } from './eval/judgebench.js';
 export { scoreWithTree, scoreWithModel, splitLabelTies, summarizeResults, detectResultsFormat } from './eval/evaluate.js';
-export type { DecisionOptions, EvalReport, PreferenceSetMetrics, SummarizeOptions, ModelScoringOptions, PairComparer, ComparisonLike } from './eval/evaluate.js';
+export type { EvalReport, PreferenceSetMetrics, SummarizeOptions, ModelScoringOptions, PairComparer, ComparisonLike } from './eval/evaluate.js';
 export { readPairResults, parsePairResults, writePairResults, pairResultsToJsonl, diffPairResults, comparisonKey } from './eval/results.js';
 export type { PairResult, PairResultRow, ChangedPair, PairResultsDiff } from './eval/results.js';
 export { readRecordsFile, extractPrompt, tokenizeForOverlap, findContamination, writeFiltered, checkAgainst } from './eval/decontaminate.js';

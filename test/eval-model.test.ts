@@ -12,7 +12,7 @@ import { readEvalSet } from '../src/eval/datasets.js';
 import { readPairResults, type PairResultRow } from '../src/eval/results.js';
 import { RewardModel, type CompareResult } from '../src/model/reward-model.js';
 import { PreferenceTree } from '../src/tree/preference-tree.js';
-import { probabilityOf } from '../src/explain/explain.js';
+import { probabilityOf } from '../src/tree/decision.js';
 import { dtr } from './support/cli.js';
 import { writeFixtureModel, type FixtureModel } from './support/fixture-model.js';
 import { tempDir } from './support/temp.js';

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { ATTRIBUTES, type AttributeScores } from '../src/attributes.js';
 import { CARD_EXAMPLE } from '../src/cli/explain.js';
-import { describePath, explain, preferenceOf, probabilityOf } from '../src/explain/explain.js';
+import { describePath, explain } from '../src/explain/explain.js';
+import { preferenceOf, probabilityOf } from '../src/tree/decision.js';
 import { PreferenceTree } from '../src/tree/preference-tree.js';
 import { SeededRandom } from '../src/util/random.js';
 

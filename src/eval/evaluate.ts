@@ -6,7 +6,8 @@
  * results of any other scorer (`{id, subset, preference}`) are summarised the same way.
  */
 import { ATTRIBUTE_COUNT, toVector, type AttributeScores } from '../attributes.js';
-import { checkDecisionOptions, explain, mirrorPreference, preferenceOf, probabilityOf, type Preference } from '../explain/explain.js';
+import { explain } from '../explain/explain.js';
+import { checkDecisionOptions, mirrorPreference, preferenceOf, probabilityOf, type DecisionOptions, type Preference } from '../tree/decision.js';
 import type { PathStep, PreferenceTree } from '../tree/preference-tree.js';
 import { DtrError } from '../errors.js';
 import type { EvalFormat, EvalItem } from './datasets.js';
@@ -16,14 +17,6 @@ import type { PairResult } from './results.js';
 import { scoreRewardBench2, type RewardBench2Scores } from './rewardbench2.js';
 import { rewardBenchSectionOf, scoreRewardBench, subsetAccuracies, type RewardBenchSection, type RewardBenchWeighting, type SubsetScore } from './rewardbench.js';
 import { scoreRmBench, type RmBenchScores } from './rmbench.js';
-
-/** How decisions are made from a tree. */
-export interface DecisionOptions {
-  /** Symmetric rule p = ½[f(a−b) + 1 − f(b−a)] (default true), as `explain`; false = the published p = f(a−b). */
-  symmetric?: boolean;
-  /** `tie` when |p − 0.5| <= tieBand (default 0). */
-  tieBand?: number;
-}
 
 /**
  * Scores attribute-score pairs with a tree alone (no model): the decision, P(a preferred), the

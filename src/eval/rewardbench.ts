@@ -12,7 +12,7 @@
  * Nothing here is tuned to RewardBench: these are its published rules, applied to whatever
  * per-pair results are given.
  */
-import type { Preference } from '../explain/explain.js';
+import type { Preference } from '../tree/decision.js';
 
 /**
  * The four RewardBench sections, in leaderboard order.

@@ -10,7 +10,8 @@
  */
 import { ATTRIBUTES, ATTRIBUTE_COUNT, fromVector, type AttributeScores } from '../attributes.js';
 import { DtrError, formatIssues } from '../errors.js';
-import { explain, type ExplainOptions, type Explanation } from '../explain/explain.js';
+import { explain, type Explanation } from '../explain/explain.js';
+import type { DecisionOptions } from '../tree/decision.js';
 import type { LinearHead } from '../head/head.js';
 import type { PreferenceTree } from '../tree/preference-tree.js';
 import { createOrtBackbone, type SessionOptions } from '../backbone/ort.js';
@@ -88,8 +89,8 @@ export interface BatchOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-/** Options of {@link RewardModel.compare}: the explanation rule, and optionally another tree. */
-export interface CompareOptions extends ExplainOptions {
+/** Options of {@link RewardModel.compare}: the decision rule, and optionally another tree. */
+export interface CompareOptions extends DecisionOptions {
   tree?: PreferenceTree;
 }
 

@@ -1,5 +1,6 @@
 import { ATTRIBUTES, checkAttributeScores, type AttributeScores } from '../attributes.js';
-import { explain, preferenceOf } from '../explain/explain.js';
+import { explain } from '../explain/explain.js';
+import { preferenceOf } from '../tree/decision.js';
 import { formatFixed } from '../util/format.js';
 import type { PreferenceTree } from '../tree/preference-tree.js';
 import { PACKAGE_ID } from '../version.js';

@@ -8,7 +8,8 @@
 import type { Attribute, AttributeScores } from '../attributes.js';
 import type { DataFileRecord } from '../provenance.js';
 import type { BootstrapImportances } from '../tree/importance.js';
-import type { Counterfactual, Preference } from '../explain/explain.js';
+import type { Counterfactual } from '../explain/explain.js';
+import type { Preference } from '../tree/decision.js';
 import type { LeafInfo, PathStep } from '../tree/preference-tree.js';
 
 /**

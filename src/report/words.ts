@@ -2,7 +2,7 @@
  * Wording and number formats shared by the HTML and Markdown renderers, so both say the same
  * thing in the same digits.
  */
-import type { Preference } from '../explain/explain.js';
+import type { Preference } from '../tree/decision.js';
 import { REPORT } from '../util/format.js';
 import type { PathStep } from '../tree/preference-tree.js';
 import type { DecisionCounts, ReportProvenance, ReportRule, ReportTree } from './types.js';

@@ -1,7 +1,7 @@
 import { ATTRIBUTE_COUNT, type AttributeScores } from '../attributes.js';
 import { augmentSwaps, selectPairs, type AttributePairs } from '../data/pairs.js';
 import { pairMetrics, positionConsistency, type PairMetrics } from '../eval/metrics.js';
-import { probabilityOf } from '../explain/explain.js';
+import { probabilityOf } from '../tree/decision.js';
 import type { Provenance } from '../provenance.js';
 import { bootstrapImportances, type BootstrapImportances } from './importance.js';
 import { PreferenceTree, type FitOptions } from './preference-tree.js';
