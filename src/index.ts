@@ -115,8 +115,9 @@ export type { EncodedConversation, TruncationInfo, TextParams } from './text/enc
 
 // Backbones: the swappable interface, batching and pooling, onnxruntime with CUDA fallback.
 export type { Backbone, BackboneBatch, BackboneBinding, BackboneOutputs, BackboneKind, PaddingSide, ProviderPreference, OutputTensor, ValueInfo } from './backbone/types.js';
-export { planBatches, padBatch, poolLastToken, DEFAULT_BATCH_LIMITS } from './backbone/pooling.js';
-export type { BatchLimits } from './backbone/pooling.js';
+export { planBatches, padBatch, DEFAULT_BATCH_LIMITS } from './backbone/batching.js';
+export type { BatchLimits } from './backbone/batching.js';
+export { poolLastToken } from './backbone/pooling.js';
 export { createOrtBackbone, cudaLibraryProblem, CUDA_INSTALL_COMMAND } from './backbone/ort.js';
 export type { OrtBackboneOptions, SessionOptions } from './backbone/ort.js';
 // Explanation reports: single comparisons and datasets, as HTML (inline SVG), Markdown and JSON.

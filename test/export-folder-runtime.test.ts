@@ -20,7 +20,7 @@ import {
   ridgeHead,
   writeSafetensors,
 } from '../src/index.js';
-import { buildModel } from '../src/onnx/builder.js';
+import { buildModel } from '../src/io/onnx.js';
 import { validateModelConfig } from '../src/model/config.js';
 import { fixtureGraph, fixtureWeights, llama3TokenizerFiles, SKYWORK_LLAMA31_TEMPLATE } from './support/fixture-model.js';
 import { hasNumpy, runPython } from './support/python.js';

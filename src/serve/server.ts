@@ -14,7 +14,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { planBatches } from '../backbone/pooling.js';
+import { planBatches } from '../backbone/batching.js';
 import { DtrError } from '../errors.js';
 import type { CompareOptions, CompareResult, RewardModel, ScoreResult } from '../model/reward-model.js';
 import type { PreferenceTree } from '../tree/preference-tree.js';
