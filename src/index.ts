@@ -96,7 +96,7 @@ export type { HeadFile, Pooling } from './head/head.js';
 
 // Reward models: text in, attribute rewards and explained preferences out.
 export { RewardModel } from './model/reward-model.js';
-export type { LoadOptions, ScoreItem, CompareItem, BatchOptions, CompareOptions, ScoreResult, CompareResult, EmbedResult, EmbedChunk, SelfCheckReport, SelfCheckCase } from './model/reward-model.js';
+export type { LoadOptions, ScoreItem, CompareItem, BatchOptions, CompareOptions, ScoreResult, CompareResult, EmbedResult, EmbedChunk, SelfCheckReport, SelfCheckCase } from './model/types.js';
 export { inspectModelFolder, TEMPLATE_SOURCES } from './model/folder.js';
 export type { ModelFolder, FolderInspection, FolderOverrides, FolderIssue } from './model/folder.js';
 export { validateModelConfig, serializeModelConfig, MODEL_CONFIG_FORMAT, MODEL_CONFIG_VERSION, MODEL_CONFIG_FILE } from './model/config.js';

@@ -3,8 +3,26 @@
  * onnxruntime). Pooling picks each row's last real token, wherever the padding sits (see
  * batching.ts), so scores do not depend on batch composition, order or padding side.
  */
+import { ATTRIBUTE_COUNT } from '../attributes.js';
 import { DtrError } from '../errors.js';
-import type { BackboneBatch, OutputTensor } from './types.js';
+import type { BackboneBatch, BackboneKind, OutputTensor } from './types.js';
+
+/**
+ * One row per conversation of a batch's main output, by the backbone's kind: the last real
+ * token's hidden state (`last_hidden_state`, pooled here), the graph's pooled state (`pooled`),
+ * or the five rewards of a head fused in the graph (`rewards`, in the graph's column order).
+ * @throws DtrError `E_SHAPE` when the output does not fit the kind; `E_BACKBONE` for NaN/Infinity.
+ *
+ * @example
+ * ```ts
+ * const { data, width } = pooledRows(outputs.main, batch, 'last_hidden_state'); // batch x hidden
+ * ```
+ */
+export function pooledRows(output: OutputTensor, batch: BackboneBatch, kind: BackboneKind): { data: Float32Array; width: number } {
+  if (kind === 'rewards') return rowsOf(output, batch.batch, ATTRIBUTE_COUNT, "kind 'rewards' (one column per attribute)");
+  const data = kind === 'last_hidden_state' ? poolLastToken(output, batch) : rowsOf(output, batch.batch, null, "kind 'pooled'").data;
+  return { data, width: data.length / batch.batch };
+}
 
 /**
  * The hidden state of each row's last real token from a `last_hidden_state` output

@@ -1,5 +1,5 @@
 import { DtrError } from '../errors.js';
-import type { CompareResult, ScoreItem } from '../model/reward-model.js';
+import type { CompareResult, ScoreItem } from '../model/types.js';
 import { PreferenceTree } from '../tree/preference-tree.js';
 import type { CliIO } from './args.js';
 import { defineCommand } from './args.js';

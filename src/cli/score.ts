@@ -1,6 +1,6 @@
 import { ATTRIBUTES } from '../attributes.js';
 import { DtrError } from '../errors.js';
-import type { ScoreItem, ScoreResult } from '../model/reward-model.js';
+import type { ScoreItem, ScoreResult } from '../model/types.js';
 import { defineCommand } from './args.js';
 import { JsonlSink, MODEL_OPTIONS, fmtReward, loadModelArg, promptArg, readRows, runSelfCheck, textArg, validateRows } from './model-args.js';
 import { createProgress } from './progress.js';

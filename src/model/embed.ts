@@ -16,7 +16,8 @@ import type { WritableDtype } from '../io/safetensors.js';
 import type { RatedResponses } from '../data/responses.js';
 import { MODEL_CONFIG_FILE, validateModelConfig, type ModelConfig } from './config.js';
 import { canonicalJson, modelIdentity } from './identity.js';
-import type { BatchOptions, RewardModel } from './reward-model.js';
+import type { RewardModel } from './reward-model.js';
+import type { BatchOptions } from './types.js';
 
 /** Options of {@link embedToFile}. */
 export interface EmbedToFileOptions {

@@ -9,7 +9,8 @@ import type { AttributePairs } from '../data/pairs.js';
 import type { EvalItem, EvalSet } from '../eval/datasets.js';
 import { splitLabelTies } from '../eval/evaluate.js';
 import { scoreWithCache, type RewardCache } from './reward-cache.js';
-import type { BatchOptions, RewardModel } from './reward-model.js';
+import type { RewardModel } from './reward-model.js';
+import type { BatchOptions } from './types.js';
 
 /** Layouts whose `a` is the chosen response by construction (every label `a`). */
 const CHOSEN_FIRST: readonly EvalSet['format'][] = ['rewardbench', 'rm-bench', 'rewardbench-2'];

@@ -16,7 +16,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { planBatches } from '../backbone/batching.js';
 import { DtrError } from '../errors.js';
-import type { CompareOptions, CompareResult, RewardModel, ScoreResult } from '../model/reward-model.js';
+import type { RewardModel } from '../model/reward-model.js';
+import type { CompareOptions, CompareResult, ScoreResult } from '../model/types.js';
 import type { PreferenceTree } from '../tree/preference-tree.js';
 import { VERSION } from '../version.js';
 import { ServeError } from './errors.js';
