@@ -19,7 +19,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { ATTRIBUTES, type Attribute, type AttributeScores } from '../src/attributes.js';
-import type { EvalItem } from '../src/eval/datasets.js';
+import type { EvalItem } from '../src/data/datasets.js';
 import { scoreWithTree } from '../src/eval/evaluate.js';
 import { pairResultsToJsonl, type PairResult } from '../src/eval/results.js';
 import { writeFileAtomic } from '../src/io/atomic.js';

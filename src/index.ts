@@ -37,8 +37,8 @@ export { TREE_FORMAT, TREE_FORMAT_VERSION, TREE_SEMANTICS, validateTreeFile, ser
 export type { TreeFile, TreeFileNode, TreeFileParams, TreeFileMetrics, TreeFileCheck } from './tree/file.js';
 export { bootstrapImportances, rankAttributes } from './tree/importance.js';
 export type { BootstrapOptions, BootstrapImportances } from './tree/importance.js';
-export { trainTree, splitMetrics } from './tree/train.js';
-export type { TrainOptions, TrainReport, SplitMetrics } from './tree/train.js';
+export { trainTree, splitMetrics } from './build/train-tree.js';
+export type { TrainOptions, TrainReport, SplitMetrics } from './build/train-tree.js';
 export { SeededRandom } from './util/random.js';
 
 // Explanations.
@@ -59,15 +59,15 @@ export type { PairMetrics, ReliabilityBin, PairMetricsOptions } from './eval/met
 // Evaluation: RewardBench scoring, preference sets, per-pair results, decontamination, judge audits.
 export { REWARDBENCH_SECTIONS, REWARDBENCH_SUBSETS, REWARDBENCH_TABLE_COUNTS, NO_SUBSET, rewardBenchSectionOf, scoreRewardBench, subsetAccuracies } from './eval/rewardbench.js';
 export type { RewardBenchSection, RewardBenchWeighting, RewardBenchRow, RewardBenchScores, SubsetScore } from './eval/rewardbench.js';
-export { EVAL_FORMATS, detectEvalFormat, readEvalSet, parseEvalSet } from './eval/datasets.js';
-export type { EvalFormat, EvalItem, EvalSet, EvalSetOptions } from './eval/datasets.js';
+export { EVAL_FORMATS, detectEvalFormat, readEvalSet, parseEvalSet, splitLabelTies } from './data/datasets.js';
+export type { EvalFormat, EvalItem, EvalSet, EvalSetOptions } from './data/datasets.js';
 export { RM_BENCH_DOMAINS, RM_BENCH_STYLES, rmBenchDomainOf, scoreRmBench, styleAccuracies } from './eval/rmbench.js';
 export type { RmBenchDomain, RmBenchRow, RmBenchAccuracies, RmBenchDomainScore, RmBenchScores } from './eval/rmbench.js';
 export { REWARDBENCH2_SUBSETS, scoreRewardBench2 } from './eval/rewardbench2.js';
 export type { RewardBench2Subset, RewardBench2Row, RewardBench2SubsetScore, RewardBench2TiesScore, RewardBench2Scores } from './eval/rewardbench2.js';
 export { JUDGEBENCH_CATEGORIES, judgeBenchCategoryOf, scoreJudgeBench } from './eval/judgebench.js';
 export type { JudgeBenchCategory, JudgeBenchRow, JudgeBenchScore, JudgeBenchScores } from './eval/judgebench.js';
-export { scoreWithTree, scoreWithModel, splitLabelTies, summarizeResults, detectResultsFormat } from './eval/evaluate.js';
+export { scoreWithTree, scoreWithModel, summarizeResults, detectResultsFormat } from './eval/evaluate.js';
 export type { EvalReport, PreferenceSetMetrics, SummarizeOptions, ModelScoringOptions, PairComparer, ComparisonLike } from './eval/evaluate.js';
 export { readPairResults, parsePairResults, writePairResults, pairResultsToJsonl, diffPairResults, comparisonKey } from './eval/results.js';
 export type { PairResult, PairResultRow, ChangedPair, PairResultsDiff } from './eval/results.js';
@@ -191,14 +191,14 @@ export type { Ratings } from './data/ratings.js';
 // Building models from text: embeddings of rated responses, rewards cached by content, text pairs to attribute pairs.
 export { readRatedResponses, parseRatedResponses } from './data/responses.js';
 export type { RatedResponses, ReadRatedResponsesOptions } from './data/responses.js';
-export { embedToFile, checkEmbeddingsForModel } from './model/embed.js';
-export type { EmbedToFileOptions, EmbedToFileResult } from './model/embed.js';
-export { modelIdentity, fileIdentity, FULL_HASH_LIMIT } from './model/identity.js';
-export type { ModelIdentity } from './model/identity.js';
-export { RewardCache, scoreWithCache, REWARD_CACHE_FORMAT } from './model/reward-cache.js';
-export type { CachedScore, CachedScoring, RewardCacheOptions, ScoreWithCacheOptions } from './model/reward-cache.js';
-export { scoreTextPairs } from './model/score-pairs.js';
-export type { ScoreTextPairsOptions, ScoredTextPairs } from './model/score-pairs.js';
+export { embedToFile, checkEmbeddingsForModel } from './build/embed.js';
+export type { EmbedToFileOptions, EmbedToFileResult } from './build/embed.js';
+export { modelIdentity, fileIdentity, FULL_HASH_LIMIT } from './build/identity.js';
+export type { ModelIdentity } from './build/identity.js';
+export { RewardCache, scoreWithCache, REWARD_CACHE_FORMAT } from './build/reward-cache.js';
+export type { CachedScore, CachedScoring, RewardCacheOptions, ScoreWithCacheOptions } from './build/reward-cache.js';
+export { scoreTextPairs } from './build/score-pairs.js';
+export type { ScoreTextPairsOptions, ScoredTextPairs } from './build/score-pairs.js';
 
 // Serving: the reward model as an HTTP service (`dtr serve`, docs/serving.md).
 export { RewardServer } from './serve/server.js';

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ATTRIBUTES } from '../src/attributes.js';
-import { readEvalSet, type EvalSet } from '../src/eval/datasets.js';
+import { readEvalSet, type EvalSet } from '../src/data/datasets.js';
 import { scoreWithModel, type PairComparer } from '../src/eval/evaluate.js';
 import { readPairResults, type PairResultRow } from '../src/eval/results.js';
 import { RM_BENCH_DOMAINS, rmBenchDomainOf } from '../src/eval/rmbench.js';

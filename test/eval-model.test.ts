@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ATTRIBUTES } from '../src/attributes.js';
-import { readEvalSet } from '../src/eval/datasets.js';
+import { readEvalSet } from '../src/data/datasets.js';
 import { readPairResults, type PairResultRow } from '../src/eval/results.js';
 import { RewardModel } from '../src/model/reward-model.js';
 import type { CompareResult } from '../src/model/types.js';

@@ -1,13 +1,13 @@
 import { resolve } from 'node:path';
 import { DtrError } from '../errors.js';
-import { readEvalSet, EVAL_FORMATS, type EvalFormat, type EvalSet } from '../eval/datasets.js';
-import { scoreWithModel, scoreWithTree, splitLabelTies, summarizeResults, type EvalReport } from '../eval/evaluate.js';
+import { readEvalSet, splitLabelTies, EVAL_FORMATS, type EvalFormat, type EvalSet } from '../data/datasets.js';
+import { scoreWithModel, scoreWithTree, summarizeResults, type EvalReport } from '../eval/evaluate.js';
 import { JUDGEBENCH_CATEGORIES } from '../eval/judgebench.js';
 import { diffPairResults, readPairResults, writePairResults, type PairResult, type PairResultsDiff } from '../eval/results.js';
 import { REWARDBENCH2_SUBSETS } from '../eval/rewardbench2.js';
 import { REWARDBENCH_SECTIONS, type RewardBenchWeighting } from '../eval/rewardbench.js';
 import { RM_BENCH_DOMAINS, RM_BENCH_STYLES } from '../eval/rmbench.js';
-import { PLAIN } from '../util/format.js';
+import { lineList, PLAIN } from '../util/format.js';
 import { dataFileRecord, type DataFileRecord } from '../provenance.js';
 import { defineCommand, type CliIO } from './args.js';
 import { createProgress } from './progress.js';
@@ -202,10 +202,6 @@ async function scoreSet(set: EvalSet, items: EvalSet['items'], opts: ScoreFlags,
   const results = scoreWithTree(tree, items, { ...decision, onProgress: () => progress.tick() });
   progress.done();
   return results;
-}
-
-function lineList(lines: number[]): string {
-  return lines.length > 10 ? `${lines.slice(0, 10).join(', ')}, …` : lines.join(', ');
 }
 
 /**

@@ -10,7 +10,7 @@ import { DtrError, type Issue } from '../errors.js';
 import { streamJsonl } from '../io/jsonl.js';
 import { tempPathFor } from '../io/atomic.js';
 import { RewardModel } from '../model/reward-model.js';
-import type { LoadOptions, ScoreItem, SelfCheckReport } from '../model/types.js';
+import type { BatchOptions, LoadOptions, ScoreItem, SelfCheckReport } from '../model/types.js';
 import type { ChatMessage, Prompt } from '../text/prompt.js';
 import type { CliIO, OptionSpecs } from './args.js';
 import { f3 } from './shared.js';
@@ -52,12 +52,22 @@ export async function loadModelArg(opts: ModelFlags, io: CliIO, command: string,
     ...(head !== undefined ? { head } : {}),
     ...(opts.provider !== undefined ? { provider: opts.provider as 'auto' | 'cuda' | 'cpu' } : {}),
     ...(opts['max-length'] !== undefined ? { maxLength: opts['max-length'] } : {}),
-    ...(opts['batch-size'] !== undefined ? { batchSize: opts['batch-size'] } : {}),
-    ...(opts['max-tokens-per-batch'] !== undefined ? { maxTokensPerBatch: opts['max-tokens-per-batch'] } : {}),
-    ...(opts['padding-side'] !== undefined ? { paddingSide: opts['padding-side'] as 'left' | 'right' } : {}),
+    ...batchFlags(opts),
     onWarning: (m) => io.stderr(`dtr ${command}: warning: ${m}\n`),
     ...overrides,
   });
+}
+
+/**
+ * The batch flags (`--batch-size`, `--max-tokens-per-batch`, `--padding-side`) as batch options,
+ * leaving out the ones not given (so dtr.json's apply).
+ */
+export function batchFlags(opts: Pick<ModelFlags, 'batch-size' | 'max-tokens-per-batch' | 'padding-side'>): Pick<BatchOptions, 'batchSize' | 'maxTokensPerBatch' | 'paddingSide'> {
+  return {
+    ...(opts['batch-size'] !== undefined ? { batchSize: opts['batch-size'] } : {}),
+    ...(opts['max-tokens-per-batch'] !== undefined ? { maxTokensPerBatch: opts['max-tokens-per-batch'] } : {}),
+    ...(opts['padding-side'] !== undefined ? { paddingSide: opts['padding-side'] as 'left' | 'right' } : {}),
+  };
 }
 
 /** A text flag: the text itself, or `@path` to read a file (UTF-8). */

@@ -4,7 +4,7 @@ import type { AttributeScores } from '../attributes.js';
 import { DtrError } from '../errors.js';
 import { readJsonl } from '../io/jsonl.js';
 import { sha256File } from '../io/hash.js';
-import { modelIdentity } from '../model/identity.js';
+import { modelIdentity } from '../build/identity.js';
 import { currentCommandLine, dataFileRecord, type DataFileRecord } from '../provenance.js';
 import { treeFileRecord, type ReportProvenanceOptions, type TreeFileRecord } from '../report/provenance.js';
 import { shippedTreesDir } from '../tree/preference-tree.js';

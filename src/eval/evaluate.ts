@@ -10,13 +10,14 @@ import { explain } from '../explain/explain.js';
 import { checkDecisionOptions, mirrorPreference, preferenceOf, probabilityOf, type DecisionOptions, type Preference } from '../tree/decision.js';
 import type { PathStep, PreferenceTree } from '../tree/preference-tree.js';
 import { DtrError } from '../errors.js';
-import type { EvalFormat, EvalItem } from './datasets.js';
+import type { EvalFormat, EvalItem } from '../data/datasets.js';
 import { judgeBenchCategoryOf, scoreJudgeBench, type JudgeBenchScores } from './judgebench.js';
 import { pairMetrics, type PairMetrics } from './metrics.js';
 import type { PairResult } from './results.js';
 import { scoreRewardBench2, type RewardBench2Scores } from './rewardbench2.js';
 import { rewardBenchSectionOf, scoreRewardBench, subsetAccuracies, type RewardBenchSection, type RewardBenchWeighting, type SubsetScore } from './rewardbench.js';
 import { scoreRmBench, type RmBenchScores } from './rmbench.js';
+import { lineList } from '../util/format.js';
 
 /**
  * Scores attribute-score pairs with a tree alone (no model): the decision, P(a preferred), the
@@ -241,23 +242,6 @@ export async function scoreWithModel(model: PairComparer, items: readonly EvalIt
   return out;
 }
 
-/**
- * Separates items whose label is `tie` (helpsteer2-preference strength 0): no response is
- * preferred, so they cannot be right or wrong. They are reported, never silently dropped.
- *
- * @example
- * ```ts
- * const { scored, equal } = splitLabelTies(set.items);
- * console.error(`${equal.length} pairs rated equal: not scored`);
- * ```
- */
-export function splitLabelTies(items: readonly EvalItem[]): { scored: EvalItem[]; equal: EvalItem[] } {
-  const scored: EvalItem[] = [];
-  const equal: EvalItem[] = [];
-  for (const item of items) (item.label === 'tie' ? equal : scored).push(item);
-  return { scored, equal };
-}
-
 /** Generic preference-set metrics (fractions, not percents). */
 export interface PreferenceSetMetrics extends Omit<PairMetrics, 'logLoss' | 'brier' | 'ece'> {
   /** Log loss, Brier score and ECE over the results that record a probability; null when none does. */
@@ -442,7 +426,7 @@ export function summarizeResults(results: readonly PairResult[], options: Summar
     return { ...base, ...generic, overall: rb2.overall, rewardBench2: rb2, unknownSubsets: rb2.unknownSubsets, duplicateIds: [], warnings: [...rb2.warnings, ...notes()] };
   }
   if (acc.duplicateIds.length > 0) {
-    warnings.push(`${acc.duplicateIds.length} id${acc.duplicateIds.length === 1 ? ' appears' : 's appear'} more than once (every row is kept and counted): ${acc.duplicateIds.slice(0, 10).join(', ')}${acc.duplicateIds.length > 10 ? ', …' : ''}`);
+    warnings.push(`${acc.duplicateIds.length} id${acc.duplicateIds.length === 1 ? ' appears' : 's appear'} more than once (every row is kept and counted): ${lineList(acc.duplicateIds)}`);
   }
   if (format === 'judgebench') {
     const jb = scoreJudgeBench(

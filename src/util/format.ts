@@ -92,3 +92,16 @@ export const PLAIN: NumberStyle = numberStyle('-', 'kept');
  * ```
  */
 export const REPORT: NumberStyle = numberStyle('–', 'as zero');
+
+/**
+ * Line numbers (or ids) for a message: all of them up to ten, else the first ten and `…`.
+ *
+ * @example
+ * ```ts
+ * lineList([3, 7]);                           // '3, 7'
+ * lineList(Array.from({ length: 12 }, (_, i) => i + 1)); // '1, 2, 3, 4, 5, 6, 7, 8, 9, 10, …'
+ * ```
+ */
+export function lineList(lines: readonly (number | string)[]): string {
+  return lines.length > 10 ? `${lines.slice(0, 10).join(', ')}, …` : lines.join(', ');
+}
