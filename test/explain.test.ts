@@ -1,7 +1,7 @@
 /** explain(): the published trees' worked example, the symmetric rule, counterfactuals, golden text. */
 import { describe, expect, it } from 'vitest';
 import { ATTRIBUTES, type AttributeScores } from '../src/attributes.js';
-import { CARD_EXAMPLE } from '../src/cli/explain.js';
+import { CARD_EXAMPLE } from '../src/cli/card-example.js';
 import { describePath, explain } from '../src/explain/explain.js';
 import { preferenceOf, probabilityOf } from '../src/tree/decision.js';
 import { PreferenceTree } from '../src/tree/preference-tree.js';

@@ -10,7 +10,7 @@ import { RM_BENCH_DOMAINS, RM_BENCH_STYLES } from '../eval/rmbench.js';
 import { lineList, PLAIN } from '../util/format.js';
 import { dataFileRecord, type DataFileRecord } from '../provenance.js';
 import { defineCommand, type CliIO } from './args.js';
-import { createProgress } from './progress.js';
+import { createProgress, progressTo } from './progress.js';
 import { loadModelArg, MODEL_OPTIONS } from './model-args.js';
 import { f3, loadTreeArg, pathArg, printJson, table } from './shared.js';
 
@@ -172,18 +172,9 @@ async function scoreSet(set: EvalSet, items: EvalSet['items'], opts: ScoreFlags,
     const model = await loadModelArg({ ...opts, model: opts.model }, io, 'eval');
     try {
       // The model scores each distinct response once: progress counts responses, whose total it knows first.
-      let progress: ReturnType<typeof createProgress> | null = null;
-      let last = 0;
-      const results = await scoreWithModel(model, items, {
-        ...decision,
-        ...(tree ? { tree } : {}),
-        onProgress: (done, total) => {
-          progress ??= createProgress(io, total, { label: 'eval', unit: 'responses' });
-          progress.tick(done - last);
-          last = done;
-        },
-      });
-      (progress ?? createProgress(io, 0, { label: 'eval', unit: 'responses' })).done();
+      const progress = progressTo(io, { label: 'eval', unit: 'responses', idle: 'report' });
+      const results = await scoreWithModel(model, items, { ...decision, ...(tree ? { tree } : {}), onProgress: progress.update });
+      progress.done();
       Object.assign(scoredBy, { model: { dir: opts.model, name: model.config.name, provider: model.provider }, tree: (tree ?? model.tree).name });
       return results;
     } finally {

@@ -9,7 +9,7 @@ import { scoreTrainingPairs, trainTree, type SplitMetrics, type TrainReport } fr
 import { currentCommandLine, dataFileRecord, makeProvenance, type DataFileRecord } from '../provenance.js';
 import { defineCommand, type CliIO } from './args.js';
 import { batchFlags, loadModelArg, MODEL_OPTIONS, type ModelFlags } from './model-args.js';
-import { createProgress, type Progress } from './progress.js';
+import { createProgress, progressTo, type RunningProgress } from './progress.js';
 import { f3, pathArg, printJson, table } from './shared.js';
 
 export default defineCommand({
@@ -244,7 +244,7 @@ async function scoreTextFiles(opts: TextFlags, io: CliIO): Promise<TextScoring> 
   try {
     const cacheName = opts.cache ?? '.dtr-cache';
     // One progress bar per file, finished when the next file starts or scoring ends.
-    let bar: { file: string; progress: Progress; last: number } | null = null;
+    let bar: { file: string; progress: RunningProgress } | null = null;
     const s = await scoreTrainingPairs(model, train, validation, {
       ...batchFlags(opts),
       cacheDir: opts['no-cache'] ? null : pathArg(io, cacheName),
@@ -253,13 +253,12 @@ async function scoreTextFiles(opts: TextFlags, io: CliIO): Promise<TextScoring> 
       onProgress: (file, done, total) => {
         if (bar?.file !== file) {
           bar?.progress.done();
-          bar = { file, progress: createProgress(io, total, { label: `scoring ${file}`, unit: 'conversations', quiet: opts.json }), last: 0 };
+          bar = { file, progress: progressTo(io, { label: `scoring ${file}`, unit: 'conversations', quiet: opts.json }) };
         }
-        bar.progress.tick(done - bar.last);
-        bar.last = done;
+        bar.progress.update(done, total);
       },
     });
-    (bar as { progress: Progress } | null)?.progress.done();
+    (bar as { progress: RunningProgress } | null)?.progress.done();
     const parts: Array<[string, ScoredTextPairs]> = [[opts.pairs, s.train], ...(s.validation ? [[opts.val!, s.validation] as [string, ScoredTextPairs]] : [])];
     const counts = (p: ScoredTextPairs): Record<string, unknown> => ({
       pairs: p.pairs.n,
