@@ -1,8 +1,9 @@
 /**
  * The shipped declarations (dist/*.d.ts) compile in a consumer's project whatever its settings:
  * a tiny consumer importing every entry point is type-checked against the built package with
- * `strict` off and on, declarations of the package and its dependencies included
- * (`skipLibCheck: false`). A compile-time check in a shipped .d.ts once failed with `strict` off.
+ * `strict` off and on (and with node10 resolution, which reads no "exports"), declarations of the
+ * package and its dependencies included (`skipLibCheck: false`). A compile-time check in a shipped
+ * .d.ts once failed with `strict` off.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -46,9 +47,16 @@ describe('the built package in a consumer project', () => {
     writeFileSync(join(dir, 'main.ts'), CONSUMER);
   }, 180_000);
 
-  it.each([false, true])('compiles with strict: %s', (strict) => {
+  // node10 resolution (older tools, the notebooks' tslab kernel) reads no "exports": package.json's typesVersions maps the subpaths.
+  it.each([
+    { strict: false, resolution: 'NodeNext' },
+    { strict: true, resolution: 'NodeNext' },
+    { strict: false, resolution: 'node10' },
+  ])('compiles with strict: $strict, moduleResolution: $resolution', ({ strict, resolution }) => {
+    // Under node10, zod's own declarations need esModuleInterop (as projects on node10 resolution set it).
+    const legacy = resolution === 'node10' ? { module: 'ES2022', esModuleInterop: true } : { module: 'NodeNext' };
     const tsconfig = {
-      compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict, noEmit: true, skipLibCheck: false, types: ['node'], typeRoots: [join(root, 'node_modules', '@types')] },
+      compilerOptions: { target: 'ES2022', ...legacy, moduleResolution: resolution, strict, noEmit: true, skipLibCheck: false, types: ['node'], typeRoots: [join(root, 'node_modules', '@types')] },
       files: ['main.ts'],
     };
     writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(tsconfig));

@@ -5,7 +5,7 @@
  * here in full, so adding or dropping one is a decision made in this file, and the main types
  * are checked with `expectTypeOf` (compile time, through `npm run typecheck`).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type * as Main from '../src/index.js';
 
@@ -77,11 +77,37 @@ describe('entry points', () => {
   });
 
   it('package.json declares each entry point, built from src/<entry>.ts', () => {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { exports: Record<string, { types: string; import: string } | string> };
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { exports: Record<string, { types: string; import: string } | string>; typesVersions: unknown };
     expect(Object.keys(pkg.exports).sort()).toEqual(['.', './advanced', './package.json', './safetensors']);
+    // For node10 resolution, which reads no "exports".
+    expect(pkg.typesVersions).toEqual({ '*': { advanced: ['./dist/advanced.d.ts'], safetensors: ['./dist/safetensors.d.ts'] } });
     for (const [path, entry] of [['.', 'index'], ['./advanced', 'advanced'], ['./safetensors', 'safetensors']] as const) {
       expect(pkg.exports[path]).toMatchObject({ types: `./dist/${entry}.d.ts`, import: `./dist/${entry}.js` });
     }
+  });
+});
+
+/** Every name (values and types) an entry point's source exports. */
+function entryNames(entry: string): Set<string> {
+  const source = readFileSync(new URL(`../src/${entry}.ts`, import.meta.url), 'utf8');
+  return new Set([...source.matchAll(/export (?:type )?\{([^}]*)\} from/g)].flatMap((m) => m[1]!.split(',').map((n) => n.trim()).filter(Boolean)));
+}
+
+describe('the documentation uses the entry points', () => {
+  const pages = ['README.md', ...readdirSync(new URL('../docs/', import.meta.url)).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  it.each(pages)('%s imports from the package only what each entry point exports', (page) => {
+    const text = readFileSync(new URL(`../${page}`, import.meta.url), 'utf8');
+    const wrong: string[] = [];
+    for (const m of text.matchAll(/import\s+(?:type\s+)?\{([^}]*)\}\s+from\s+'decision-tree-reward(?:\/([a-z-]+))?'/g)) {
+      const entry = m[2] ?? 'index';
+      expect(['index', 'advanced', 'safetensors']).toContain(entry);
+      const names = entryNames(entry);
+      for (const raw of m[1]!.split(',')) {
+        const name = raw.replace(/^\s*type\s+/, '').trim();
+        if (name && !names.has(name)) wrong.push(`${name} from '${m[2] ? `decision-tree-reward/${m[2]}` : 'decision-tree-reward'}'`);
+      }
+    }
+    expect(wrong).toEqual([]);
   });
 });
 
