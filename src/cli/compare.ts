@@ -3,9 +3,9 @@ import type { CompareResult } from '../model/types.js';
 import { PreferenceTree } from '../tree/preference-tree.js';
 import { defineCommand } from './args.js';
 import { renderExplanation } from './explain.js';
-import { MODEL_OPTIONS, fmtReward, loadModelArg, promptArg, runSelfCheck, textArg } from './model-args.js';
+import { MODEL_OPTIONS, TEXT_OPTIONS, fmtReward, loadModelArg, promptArg, runSelfCheck } from './model-args.js';
 import { runFile } from './run-file.js';
-import { printJson } from './shared.js';
+import { printJson, textArg } from './shared.js';
 
 export default defineCommand({
   name: 'compare',
@@ -23,12 +23,12 @@ replace "prompt"; an "id" is copied through); every row is checked first, then r
 out as JSONL (stdout, or atomically to --out) with a progress bar on stderr.`,
   options: {
     ...MODEL_OPTIONS,
-    prompt: { type: 'string', valueName: 'TEXT|@FILE', description: 'the prompt (HelpSteer2 <extra_id_1> multi-turn strings are split into turns)' },
-    messages: { type: 'string', valueName: 'JSON|@FILE', description: 'the prompt as a JSON array of {"role", "content"} chat messages' },
+    prompt: TEXT_OPTIONS.prompt,
+    messages: TEXT_OPTIONS.messages,
     a: { type: 'string', valueName: 'TEXT|@FILE', description: 'response A' },
     b: { type: 'string', valueName: 'TEXT|@FILE', description: 'response B' },
     file: { type: 'string', valueName: 'FILE.jsonl', description: 'compare every row of a JSONL file' },
-    out: { type: 'string', valueName: 'FILE.jsonl', description: 'with --file: write results here (atomically) instead of stdout' },
+    out: TEXT_OPTIONS.out,
     tree: { type: 'string', valueName: 'NAME|PATH', description: "use this tree instead of the model's" },
     asymmetric: { type: 'boolean', description: 'use the published rule p = f(a-b) instead of the symmetric one' },
     'tie-band': { type: 'number', valueName: 'X', description: 'call it a tie when |p - 0.5| <= X', default: 0 },

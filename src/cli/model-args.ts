@@ -3,14 +3,13 @@
  * warnings on stderr, the batch flags, reading text flags (`@file` reads a file), the prompt from
  * `--prompt` or `--messages`, and the `--self-check` report. (`--file` runs: run-file.ts.)
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DtrError } from '../errors.js';
 import { RewardModel } from '../model/reward-model.js';
 import type { BatchOptions, LoadOptions, ScoreItem, SelfCheckReport } from '../model/types.js';
 import type { ChatMessage, Prompt } from '../text/prompt.js';
 import type { CliIO, OptionSpecs } from './args.js';
-import { f3 } from './shared.js';
+import { f3, textArg } from './shared.js';
 
 /** Flags of every command that loads a model folder. */
 export const MODEL_OPTIONS = {
@@ -23,6 +22,13 @@ export const MODEL_OPTIONS = {
   'padding-side': { type: 'string', choices: ['right', 'left'], description: "padding side (default: dtr.json's)" },
   'self-check': { type: 'boolean', description: 'first check that scores do not depend on batch composition, order or padding (fails with exit 1 otherwise)' },
   tolerance: { type: 'number', valueName: 'X', description: 'largest reward difference --self-check accepts', default: 1e-5 },
+} as const satisfies OptionSpecs;
+
+/** The prompt flags of `dtr score` and `dtr compare`, and where `--file` results go. */
+export const TEXT_OPTIONS = {
+  prompt: { type: 'string', valueName: 'TEXT|@FILE', description: 'the prompt (HelpSteer2 <extra_id_1> multi-turn strings are split into turns)' },
+  messages: { type: 'string', valueName: 'JSON|@FILE', description: 'the prompt as a JSON array of {"role", "content"} chat messages' },
+  out: { type: 'string', valueName: 'FILE.jsonl', description: 'with --file: write results here (atomically) instead of stdout' },
 } as const satisfies OptionSpecs;
 
 /** The model flags shared by every command that loads a model folder. */
@@ -65,14 +71,6 @@ export function batchFlags(opts: Pick<ModelFlags, 'batch-size' | 'max-tokens-per
     ...(opts['max-tokens-per-batch'] !== undefined ? { maxTokensPerBatch: opts['max-tokens-per-batch'] } : {}),
     ...(opts['padding-side'] !== undefined ? { paddingSide: opts['padding-side'] as 'left' | 'right' } : {}),
   };
-}
-
-/** A text flag: the text itself, or `@path` to read a file (UTF-8). */
-export function textArg(io: CliIO, flag: string, value: string): string {
-  if (!value.startsWith('@')) return value;
-  const path = resolve(io.cwd, value.slice(1));
-  if (!existsSync(path) || statSync(path).isDirectory()) throw new DtrError('E_NOT_FOUND', `--${flag}: no such file ${value.slice(1)}`);
-  return readFileSync(path, 'utf8');
 }
 
 /** The prompt from `--prompt TEXT|@file` or `--messages JSON|@file.json` (exactly one). */

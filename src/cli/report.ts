@@ -16,9 +16,9 @@ import type { Prompt } from '../text/prompt.js';
 import type { PreferenceTree } from '../tree/preference-tree.js';
 import { defineCommand, type CliIO } from './args.js';
 import { CARD_EXAMPLE, CARD_EXAMPLE_TEXTS } from './card-example.js';
-import { MODEL_OPTIONS, loadModelArg, promptArg, runSelfCheck, textArg } from './model-args.js';
+import { MODEL_OPTIONS, loadModelArg, promptArg, runSelfCheck } from './model-args.js';
 import { createProgress, progressTo } from './progress.js';
-import { f3, loadTreeArg, parseScoresArg, pathArg, pct, printJson } from './shared.js';
+import { f3, loadTreeArg, parseScoresArg, pathArg, pct, printJson, textArg } from './shared.js';
 
 const DEFAULT_TREE = 'rlhflow-llama-3.1-8b';
 

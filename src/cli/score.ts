@@ -2,9 +2,9 @@ import { ATTRIBUTES } from '../attributes.js';
 import { DtrError } from '../errors.js';
 import type { ScoreResult } from '../model/types.js';
 import { defineCommand } from './args.js';
-import { MODEL_OPTIONS, fmtReward, loadModelArg, promptArg, runSelfCheck, textArg } from './model-args.js';
+import { MODEL_OPTIONS, TEXT_OPTIONS, fmtReward, loadModelArg, promptArg, runSelfCheck } from './model-args.js';
 import { runFile } from './run-file.js';
-import { printJson, table } from './shared.js';
+import { printJson, table, textArg } from './shared.js';
 
 export default defineCommand({
   name: 'score',
@@ -20,11 +20,11 @@ With --file, each line is {"prompt": "...", "response": "..."} ("messages": [...
 stream out as JSONL (to stdout, or atomically to --out), with a progress bar on stderr.`,
   options: {
     ...MODEL_OPTIONS,
-    prompt: { type: 'string', valueName: 'TEXT|@FILE', description: 'the prompt (HelpSteer2 <extra_id_1> multi-turn strings are split into turns)' },
-    messages: { type: 'string', valueName: 'JSON|@FILE', description: 'the prompt as a JSON array of {"role", "content"} chat messages' },
+    prompt: TEXT_OPTIONS.prompt,
+    messages: TEXT_OPTIONS.messages,
     response: { type: 'string', valueName: 'TEXT|@FILE', description: 'the response to score' },
     file: { type: 'string', valueName: 'FILE.jsonl', description: 'score every row of a JSONL file' },
-    out: { type: 'string', valueName: 'FILE.jsonl', description: 'with --file: write results here (atomically) instead of stdout' },
+    out: TEXT_OPTIONS.out,
   },
   examples: [
     "dtr score --model models/fixture --prompt 'What is 2 + 2?' --response 'It is 4.'",

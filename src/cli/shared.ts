@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ATTRIBUTES, checkAttributeScores, type AttributeScores } from '../attributes.js';
 import { DtrError } from '../errors.js';
@@ -6,14 +6,17 @@ import { PreferenceTree } from '../tree/preference-tree.js';
 import { PLAIN } from '../util/format.js';
 import type { CliIO } from './args.js';
 
+/** A text flag: the text itself, or `@path` to read a file (UTF-8). */
+export function textArg(io: CliIO, flag: string, value: string): string {
+  if (!value.startsWith('@')) return value;
+  const path = resolve(io.cwd, value.slice(1));
+  if (!existsSync(path) || statSync(path).isDirectory()) throw new DtrError('E_NOT_FOUND', `--${flag}: no such file ${value.slice(1)}`);
+  return readFileSync(path, 'utf8');
+}
+
 /** Parses a `--a`/`--b` value: inline JSON, or `@file.json`. */
 export function parseScoresArg(flag: string, value: string, io: CliIO): AttributeScores {
-  let text = value;
-  if (value.startsWith('@')) {
-    const path = resolve(io.cwd, value.slice(1));
-    if (!existsSync(path)) throw new DtrError('E_NOT_FOUND', `--${flag}: no such file ${value.slice(1)}`);
-    text = readFileSync(path, 'utf8');
-  }
+  const text = textArg(io, flag, value);
   let json: unknown;
   try {
     json = JSON.parse(text);

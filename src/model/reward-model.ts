@@ -253,12 +253,7 @@ export class RewardModel {
     this.checkScorable();
     const resolved = this.batcher.resolve(options);
     const total = options.total ?? (Array.isArray(items) ? items.length : undefined);
-    let index = 0;
-    const requests = mapWindows(items, resolved.batchSize, (it) => {
-      const where = `items[${index++}]`;
-      if (!options.checked) checkScoreItem(it, where);
-      return [{ prompt: it.prompt, response: it.response, params: { prompt: `${where}.prompt`, response: `${where}.response` } }];
-    });
+    const requests = scoreWindows(items, resolved.batchSize, options.checked === true);
     let done = 0;
     for await (const { encoded, out } of this.batcher.pipeline(requests, resolved, false, total, (n) => {
       done += n;
@@ -322,12 +317,7 @@ export class RewardModel {
     if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new TypeError('options.signal must be an AbortSignal');
     const total = options.total ?? (Array.isArray(items) ? items.length : undefined);
     const h = this.hiddenSize!;
-    let index = 0;
-    const windows = mapWindows(items, resolved.batchSize, (it) => {
-      const where = `items[${index++}]`;
-      if (!options.checked) checkScoreItem(it, where);
-      return [{ prompt: it.prompt, response: it.response, params: { prompt: `${where}.prompt`, response: `${where}.response` } }];
-    });
+    const windows = scoreWindows(items, resolved.batchSize, options.checked === true);
     let done = 0;
     let start = 0;
     options.signal?.throwIfAborted();
@@ -496,5 +486,15 @@ function scoreRequests(items: readonly ScoreItem[], param: string): EncodeReques
     const where = `${param}[${i}]`;
     checkScoreItem(it, where);
     return { prompt: it.prompt, response: it.response, params: { prompt: `${where}.prompt`, response: `${where}.response` } satisfies TextParams };
+  });
+}
+
+/** Windows of score requests (one conversation per item), each item checked unless the caller has. */
+function scoreWindows(items: Iterable<ScoreItem> | AsyncIterable<ScoreItem>, batchSize: number, checked: boolean): AsyncGenerator<EncodeRequest[]> {
+  let index = 0;
+  return mapWindows(items, batchSize, (it) => {
+    const where = `items[${index++}]`;
+    if (!checked) checkScoreItem(it, where);
+    return [{ prompt: it.prompt, response: it.response, params: { prompt: `${where}.prompt`, response: `${where}.response` } }];
   });
 }
