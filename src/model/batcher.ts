@@ -43,15 +43,8 @@ const WORKER_THRESHOLD = 128;
 
 const DISPOSED_MESSAGE = 'this RewardModel was disposed: it can no longer score';
 
-/**
- * The error of every call on (or still running at) a disposed model; `cause`: what the release made fail.
- *
- * @example
- * ```ts
- * throw disposedError(); // DtrError E_DISPOSED: this RewardModel was disposed: it can no longer score
- * ```
- */
-export function disposedError(cause?: unknown): DtrError {
+/** The error of every call on (or still running at) a disposed model; `cause`: what the release made fail. */
+function disposedError(cause?: unknown): DtrError {
   return new DtrError('E_DISPOSED', DISPOSED_MESSAGE, { hint: 'load it again with RewardModel.load', ...(cause !== undefined ? { cause } : {}) });
 }
 
