@@ -67,6 +67,16 @@ describe('the chat template of a model folder', () => {
     const named = inspectModelFolder(fx.dir);
     expect(named.success && named.folder.chatTemplate).toBe(JINJA);
 
+    // Named templates and none is 'default': refused, naming them, as transformers refuses (no built-in fallback).
+    editJson(join(fx.dir, 'tokenizer_config.json'), (d) => {
+      d.chat_template = [{ name: 'tool_use', template: JINJA }, { name: 'rag', template: JINJA }];
+    });
+    const undecided = inspectModelFolder(fx.dir);
+    expect(undecided.success).toBe(false);
+    if (!undecided.success) {
+      expect(undecided.issues).toContainEqual({ path: 'tokenizer_config.json', message: "chat_template holds named templates and none is named 'default' (available: rag, tool_use): transformers refuses to choose one, and so does the SDK" });
+    }
+
     const dir = folderWithout();
     writeFileSync(join(dir, 'chat_template.json'), JSON.stringify({ chat_template: JINJA }));
     const legacy = inspectModelFolder(dir);
