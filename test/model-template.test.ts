@@ -141,9 +141,12 @@ describe('the chat template of a model folder', () => {
     }
   });
 
-  it('the built-in templates are the vendored reference files, byte for byte', () => {
+  it('the built-in templates are the vendored reference files, byte for byte, and the exporter has the same (notebooks/python/builtin_templates.json)', () => {
     for (const t of BUILTIN_TEMPLATES) {
       expect(t.source).toBe(readFileSync(new URL(`./fixtures/chat-templates/${t.name}.jinja`, import.meta.url), 'utf8'));
     }
+    // dtr_export.py traces and checks a template-less checkpoint with the template the SDK will use.
+    const python = JSON.parse(readFileSync(new URL('../notebooks/python/builtin_templates.json', import.meta.url), 'utf8')) as { templates: unknown[] };
+    expect(python.templates).toEqual(BUILTIN_TEMPLATES.map((t) => ({ ...t, markers: [...t.markers] })));
   });
 });
