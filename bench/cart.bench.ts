@@ -17,7 +17,7 @@ import { pathToFileURL } from 'node:url';
 import { DecisionTreeClassifier } from 'ml-cart';
 import { ATTRIBUTE_COUNT } from '../src/attributes.js';
 import { PreferenceTree } from '../src/tree/preference-tree.js';
-import { SeededRandom } from '../src/tree/random.js';
+import { SeededRandom } from '../src/util/random.js';
 import { median, timeRuns, type BenchContext } from './context.js';
 
 function data(n: number, seed: number): { deltas: Float64Array; labels: Uint8Array } {

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findContamination, readRecordsFile, type PromptRecord } from '../src/eval/decontaminate.js';
-import { SeededRandom } from '../src/tree/random.js';
+import { SeededRandom } from '../src/util/random.js';
 import { median, timeRuns, type BenchContext } from './context.js';
 
 function prompts(n: number, words: number, vocab: string[], rng: SeededRandom, prefix: string): PromptRecord[] {

@@ -20,7 +20,7 @@ import { ATTRIBUTES } from '../src/attributes.js';
 import { assignFolds } from '../src/head/ridge.js';
 import { OrtLinalg } from '../src/head/ort-linalg.js';
 import { writeSafetensors } from '../src/io/safetensors.js';
-import { SeededRandom } from '../src/tree/random.js';
+import { SeededRandom } from '../src/util/random.js';
 import type { BenchContext } from './context.js';
 
 const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;

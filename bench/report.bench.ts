@@ -14,12 +14,13 @@ import { ATTRIBUTE_COUNT } from '../src/attributes.js';
 import { buildComparisonReport } from '../src/report/comparison.js';
 import { buildDatasetReport, type DatasetReportOptions } from '../src/report/dataset.js';
 import { renderHtml } from '../src/report/html.js';
-import { datasetInputFromRows, parseReportRows } from '../src/report/input.js';
+import { datasetInputFromRows } from '../src/report/input.js';
+import { parsePairRows } from '../src/data/text-rows.js';
 import { renderMarkdown } from '../src/report/markdown.js';
 import { renderJson } from '../src/report/render.js';
 import type { DatasetInput } from '../src/report/types.js';
 import { PreferenceTree } from '../src/tree/preference-tree.js';
-import { SeededRandom } from '../src/tree/random.js';
+import { SeededRandom } from '../src/util/random.js';
 import { median, timeRuns, type BenchContext } from './context.js';
 
 const GOAL_MS = 2000;
@@ -110,7 +111,7 @@ export default async function (ctx: BenchContext): Promise<void> {
       line: i + 1,
       value: { a: Object.fromEntries(Object.entries(r.labels[0]!).map(([k, v]) => [k, v * 4])), b: Object.fromEntries(Object.entries(r.labels[1]!).map(([k, v]) => [k, v * 4])) },
     }));
-    const hs = datasetInputFromRows(parseReportRows(rows, 'train.json', { need: 'scores' }), 'train.json');
+    const hs = datasetInputFromRows(parsePairRows(rows, 'train.json', { need: 'scores' }), 'train.json');
     const t = median(await timeRuns(() => renderHtml(buildDatasetReport(human, hs, { compareTree: llama })), runs));
     row(ctx, `HelpSteer2 subset (${hs.n} pairs, no labels): build + HTML`, t);
   } else {

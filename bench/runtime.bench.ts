@@ -14,13 +14,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ATTRIBUTES } from '../src/attributes.js';
-import { padBatch, poolLastToken } from '../src/backbone/pooling.js';
+import { padBatch } from '../src/backbone/batching.js';
+import { poolLastToken } from '../src/backbone/pooling.js';
 import type { Backbone, BackboneBatch, BackboneOutputs } from '../src/backbone/types.js';
 import { explain } from '../src/explain/explain.js';
 import { LinearHead } from '../src/head/head.js';
 import { RewardModel } from '../src/model/reward-model.js';
 import { makeProvenance } from '../src/provenance.js';
-import { SeededRandom } from '../src/tree/random.js';
+import { SeededRandom } from '../src/util/random.js';
 import { writeFixtureModel } from '../test/support/fixture-model.js';
 import { median, timeRuns, type BenchContext } from './context.js';
 

@@ -19,7 +19,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { SeededRandom } from '../src/tree/random.js';
+import { SeededRandom } from '../src/util/random.js';
 import type { BenchContext } from './context.js';
 
 interface Side {

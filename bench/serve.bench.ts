@@ -15,7 +15,7 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RewardModel, type CompareItem } from '../src/index.js';
-import { SeededRandom } from '../src/tree/random.js';
+import { SeededRandom } from '../src/util/random.js';
 import { writeFixtureModel } from '../test/support/fixture-model.js';
 import type { BenchContext } from './context.js';
 

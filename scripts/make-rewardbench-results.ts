@@ -19,12 +19,12 @@
  */
 import { fileURLToPath } from 'node:url';
 import { ATTRIBUTES, type Attribute, type AttributeScores } from '../src/attributes.js';
-import type { EvalItem } from '../src/eval/datasets.js';
+import type { EvalItem } from '../src/data/datasets.js';
 import { scoreWithTree } from '../src/eval/evaluate.js';
 import { pairResultsToJsonl, type PairResult } from '../src/eval/results.js';
 import { writeFileAtomic } from '../src/io/atomic.js';
 import { computeImportances, PreferenceTree } from '../src/tree/preference-tree.js';
-import { SeededRandom } from '../src/tree/random.js';
+import { SeededRandom } from '../src/util/random.js';
 import { TREE_FORMAT, TREE_FORMAT_VERSION, TREE_SEMANTICS, type TreeFile, type TreeFileNode } from '../src/tree/file.js';
 
 /** Where the files go, relative to the repository root. */

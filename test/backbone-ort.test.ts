@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CUDA_INSTALL_COMMAND, createOrtBackbone, createWithFallback, cudaLibraryProblem } from '../src/backbone/ort.js';
-import { padBatch } from '../src/backbone/pooling.js';
+import { padBatch } from '../src/backbone/batching.js';
 import type { BackboneBinding } from '../src/backbone/types.js';
 import { DtrError } from '../src/errors.js';
 import { writeFixtureModel } from './support/fixture-model.js';

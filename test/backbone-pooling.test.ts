@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DtrError } from '../src/errors.js';
-import { padBatch, planBatches, poolLastToken, rowsOf } from '../src/backbone/pooling.js';
+import { padBatch, planBatches } from '../src/backbone/batching.js';
+import { poolLastToken, rowsOf } from '../src/backbone/pooling.js';
 import type { OutputTensor } from '../src/backbone/types.js';
 
 describe('planBatches', () => {

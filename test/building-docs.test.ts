@@ -5,11 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { compileTarget, LinearHead, PreferenceTree } from '../src/index.js';
+import { LinearHead, PreferenceTree } from '../src/index.js';
+import { compileTarget } from '../src/advanced.js';
 import { dtr } from './support/cli.js';
 import { writeSyntheticEmbeddings } from './support/embeddings.js';
 import { writeFixtureModel } from './support/fixture-model.js';
 import { tempDir } from './support/temp.js';
+import { importFromSources } from './support/package-imports.js';
 
 const doc = readFileSync(new URL('../docs/building.md', import.meta.url), 'utf8');
 
@@ -81,8 +83,7 @@ describe('docs/building.md: the retraining loop', () => {
   it('the TypeScript version runs as written', () => {
     const ts = /### From TypeScript\n[\s\S]*?```ts\n([\s\S]*?)```/.exec(loop)![1]!;
     const dir = scratch();
-    const index = fileURLToPath(new URL('../src/index.ts', import.meta.url));
-    const script = `${ts.replace("from 'decision-tree-reward'", `from ${JSON.stringify(index)}`)}
+    const script = `${importFromSources(ts)}
 console.log(JSON.stringify({ truncated: emb.truncatedRows.length, resumed: emb.resumedRows, dtype: emb.dtype, hits: scored.cacheHits, computed: scored.computed, ties: scored.ties.length, n: report.trainN }));
 `;
     writeFileSync(join(dir, 'loop.mts'), script);

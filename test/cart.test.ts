@@ -4,7 +4,7 @@ import { ATTRIBUTES } from '../src/attributes.js';
 import { argsortFloat64 } from '../src/tree/argsort.js';
 import { fitCart, impurityOf } from '../src/tree/cart.js';
 import { PreferenceTree } from '../src/tree/preference-tree.js';
-import { SeededRandom } from '../src/tree/random.js';
+import { SeededRandom } from '../src/util/random.js';
 import { syntheticDeltas } from './support/data.js';
 
 /** Rows of [helpfulness delta, label]; the other four deltas are 0. */

@@ -9,19 +9,10 @@ import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, unlinkSync
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  ATTRIBUTES,
-  DtrError,
-  embedToFile,
-  modelIdentity,
-  parseRatings,
-  readEmbeddingsFile,
-  readRatedResponses,
-  readSafetensors,
-  RewardModel,
-  sha256File,
-  toBfloat16Bits,
-} from '../src/index.js';
+import { ATTRIBUTES, DtrError, embedToFile, modelIdentity, parseRatings, readRatedResponses, RewardModel } from '../src/index.js';
+import { sha256File } from '../src/advanced.js';
+import { readEmbeddingsFile, readSafetensors } from '../src/safetensors.js';
+import { toBfloat16Bits } from '../src/io/safetensors.js';
 import { dtr } from './support/cli.js';
 import { writeFixtureModel } from './support/fixture-model.js';
 import { tempDir } from './support/temp.js';

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ATTRIBUTES, LinearHead, SeededRandom, writeSafetensors, readRatings } from '../src/index.js';
+import { ATTRIBUTES, LinearHead, readRatings } from '../src/index.js';
+import { SeededRandom } from '../src/advanced.js';
+import { writeSafetensors } from '../src/safetensors.js';
 import { dtr } from './support/cli.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/helpsteer2-ratings-24.jsonl', import.meta.url));

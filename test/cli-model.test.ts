@@ -162,8 +162,9 @@ describe('dtr compare', () => {
     const r = await run(['compare', '--model', dir, '--file', 'bad.jsonl', '--out', 'never.jsonl', '--verbose'], work);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/bad\.jsonl: 4 bad rows, nothing was scored/);
-    expect(r.err).toMatch(/bad\.jsonl:1: missing "b"/);
-    expect(r.err).toMatch(/bad\.jsonl:2: prompt must be a string or an array of chat messages/);
+    // Rows are read by the one pair-row parser (data/text-rows.ts), as `dtr report --pairs` reads them.
+    expect(r.err).toMatch(/bad\.jsonl:1: missing the response text "b" \(a string\)/);
+    expect(r.err).toMatch(/bad\.jsonl:2: prompt must be a string, got number 3/);
     expect(r.err).toMatch(/bad\.jsonl:3: malformed JSON/);
     expect(r.err).toMatch(/bad\.jsonl:4: a contains the tokenizer's special token '<\|eot_id\|>' at index 1/);
     expect(existsSync(join(work, 'never.jsonl'))).toBe(false);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dtr } from './support/cli.js';
 import { writeFixtureModel } from './support/fixture-model.js';
+import { importFromSources } from './support/package-imports.js';
 
 const page = readFileSync(new URL('../docs/eval.md', import.meta.url), 'utf8');
 // Commands write their outputs (results.jsonl, judge.json...) into a scratch copy, never the checkout.
@@ -93,10 +94,9 @@ describe('docs/eval.md', () => {
 
   it('the TypeScript scoreWithModel example runs as written, and matches dtr eval --model', async () => {
     const ts = /### Scoring response texts with a model\n[\s\S]*?```ts\n([\s\S]*?)```/.exec(page)![1]!;
-    const index = fileURLToPath(new URL('../src/index.ts', import.meta.url));
     writeFileSync(
       join(work, 'eval-model.mts'),
-      `${ts.replace("from 'decision-tree-reward'", `from ${JSON.stringify(index)}`)}\nconsole.log(JSON.stringify({ format: report.format, n: report.n, overall: report.overall, steps: results[0]!.path.length }));\n`,
+      `${importFromSources(ts)}\nconsole.log(JSON.stringify({ format: report.format, n: report.n, overall: report.overall, steps: results[0]!.path.length }));\n`,
     );
     const tsx = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
     const r = spawnSync(tsx, ['eval-model.mts'], { cwd: work, encoding: 'utf8' });
@@ -112,10 +112,8 @@ describe('docs/eval.md', () => {
 
   it('the TypeScript example of results from any scorer runs as written and prints what its comments say', () => {
     const ts = /### Results from any scorer\n[\s\S]*?```ts\n([\s\S]*?)```/.exec(page)![1]!;
-    const index = fileURLToPath(new URL('../src/index.ts', import.meta.url));
     // Each commented expression is printed, so the comments can be checked against what it gives.
-    const body = ts
-      .replace("from 'decision-tree-reward'", `from ${JSON.stringify(index)}`)
+    const body = importFromSources(ts)
       .split('\n')
       .map((line) => (/^[a-z].*;\s+\/\/ /.test(line) && !line.startsWith('const ') ? `console.log(JSON.stringify(${line.slice(0, line.indexOf(';'))}));` : line))
       .join('\n');

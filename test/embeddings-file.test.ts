@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ATTRIBUTES, DtrError, EmbeddingsWriter, readEmbeddingsFile, readSafetensors, serializeSafetensors, writeSafetensors } from '../src/index.js';
+import { ATTRIBUTES, DtrError } from '../src/index.js';
+import { EmbeddingsWriter, readEmbeddingsFile, readSafetensors, serializeSafetensors, writeSafetensors } from '../src/safetensors.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'dtr-emb-'));
 

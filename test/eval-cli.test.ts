@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readPairResults } from '../src/eval/results.js';
-import { readEvalSet } from '../src/eval/datasets.js';
+import { readEvalSet } from '../src/data/datasets.js';
 import { DtrError } from '../src/errors.js';
 import { dtr } from './support/cli.js';
 

@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseEvalSet, readEvalSet } from '../src/eval/datasets.js';
+import { parseEvalSet, readEvalSet } from '../src/data/datasets.js';
 import { summarizeResults } from '../src/eval/evaluate.js';
 import { judgeBenchCategoryOf, scoreJudgeBench } from '../src/eval/judgebench.js';
 import { parsePairResults } from '../src/eval/results.js';

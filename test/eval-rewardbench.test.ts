@@ -5,7 +5,7 @@ import { difference, toVector } from '../src/attributes.js';
 import { readPairResults } from '../src/eval/results.js';
 import { summarizeResults } from '../src/eval/evaluate.js';
 import { REWARDBENCH_SECTIONS, REWARDBENCH_SUBSETS, REWARDBENCH_TABLE_COUNTS, rewardBenchSectionOf, scoreRewardBench } from '../src/eval/rewardbench.js';
-import { preferenceOf, probabilityOf } from '../src/explain/explain.js';
+import { preferenceOf, probabilityOf } from '../src/tree/decision.js';
 import { PreferenceTree } from '../src/tree/preference-tree.js';
 import { REWARDBENCH_FIXTURE_FILES, rewardBenchFixtureTexts } from '../scripts/make-rewardbench-results.js';
 import { dtr } from './support/cli.js';

@@ -25,7 +25,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseEvalSet, readEvalSet } from '../src/eval/datasets.js';
+import { parseEvalSet, readEvalSet } from '../src/data/datasets.js';
 import { summarizeResults } from '../src/eval/evaluate.js';
 import { readPairResults } from '../src/eval/results.js';
 import { REWARDBENCH2_SUBSETS, scoreRewardBench2 } from '../src/eval/rewardbench2.js';

@@ -24,7 +24,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseEvalSet, readEvalSet } from '../src/eval/datasets.js';
+import { parseEvalSet, readEvalSet } from '../src/data/datasets.js';
 import { detectResultsFormat, summarizeResults } from '../src/eval/evaluate.js';
 import { readPairResults } from '../src/eval/results.js';
 import { RM_BENCH_DOMAINS, rmBenchDomainOf, scoreRmBench, styleAccuracies } from '../src/eval/rmbench.js';

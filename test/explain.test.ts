@@ -1,10 +1,11 @@
 /** explain(): the published trees' worked example, the symmetric rule, counterfactuals, golden text. */
 import { describe, expect, it } from 'vitest';
 import { ATTRIBUTES, type AttributeScores } from '../src/attributes.js';
-import { CARD_EXAMPLE } from '../src/cli/explain.js';
-import { describePath, explain, preferenceOf, probabilityOf } from '../src/explain/explain.js';
+import { CARD_EXAMPLE } from '../src/cli/card-example.js';
+import { describePath, explain } from '../src/explain/explain.js';
+import { preferenceOf, probabilityOf } from '../src/tree/decision.js';
 import { PreferenceTree } from '../src/tree/preference-tree.js';
-import { SeededRandom } from '../src/tree/random.js';
+import { SeededRandom } from '../src/util/random.js';
 
 const llama = PreferenceTree.load('rlhflow-llama-3.1-8b');
 const gemma = PreferenceTree.load('rlhflow-gemma-2-27b');

@@ -9,18 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import {
-  ATTRIBUTES,
-  EmbeddingsWriter,
-  fitRidge,
-  LinearHead,
-  makeProvenance,
-  readEmbeddingsFile,
-  RewardModel,
-  ridgeHead,
-  writeSafetensors,
-} from '../src/index.js';
-import { buildModel } from '../src/onnx/builder.js';
+import { ATTRIBUTES, LinearHead, makeProvenance, RewardModel } from '../src/index.js';
+import { fitRidge, ridgeHead } from '../src/advanced.js';
+import { EmbeddingsWriter, readEmbeddingsFile, writeSafetensors } from '../src/safetensors.js';
+import { buildModel } from '../src/io/onnx.js';
 import { validateModelConfig } from '../src/model/config.js';
 import { fixtureGraph, fixtureWeights, llama3TokenizerFiles, SKYWORK_LLAMA31_TEMPLATE } from './support/fixture-model.js';
 import { hasNumpy, runPython } from './support/python.js';

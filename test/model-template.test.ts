@@ -67,6 +67,16 @@ describe('the chat template of a model folder', () => {
     const named = inspectModelFolder(fx.dir);
     expect(named.success && named.folder.chatTemplate).toBe(JINJA);
 
+    // Named templates and none is 'default': refused, naming them, as transformers refuses (no built-in fallback).
+    editJson(join(fx.dir, 'tokenizer_config.json'), (d) => {
+      d.chat_template = [{ name: 'tool_use', template: JINJA }, { name: 'rag', template: JINJA }];
+    });
+    const undecided = inspectModelFolder(fx.dir);
+    expect(undecided.success).toBe(false);
+    if (!undecided.success) {
+      expect(undecided.issues).toContainEqual({ path: 'tokenizer_config.json', message: "chat_template holds named templates and none is named 'default' (available: rag, tool_use): transformers refuses to choose one, and so does the SDK" });
+    }
+
     const dir = folderWithout();
     writeFileSync(join(dir, 'chat_template.json'), JSON.stringify({ chat_template: JINJA }));
     const legacy = inspectModelFolder(dir);
@@ -131,9 +141,12 @@ describe('the chat template of a model folder', () => {
     }
   });
 
-  it('the built-in templates are the vendored reference files, byte for byte', () => {
+  it('the built-in templates are the vendored reference files, byte for byte, and the exporter has the same (notebooks/python/builtin_templates.json)', () => {
     for (const t of BUILTIN_TEMPLATES) {
       expect(t.source).toBe(readFileSync(new URL(`./fixtures/chat-templates/${t.name}.jinja`, import.meta.url), 'utf8'));
     }
+    // dtr_export.py traces and checks a template-less checkpoint with the template the SDK will use.
+    const python = JSON.parse(readFileSync(new URL('../notebooks/python/builtin_templates.json', import.meta.url), 'utf8')) as { templates: unknown[] };
+    expect(python.templates).toEqual(BUILTIN_TEMPLATES.map((t) => ({ ...t, markers: [...t.markers] })));
   });
 });

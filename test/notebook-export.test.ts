@@ -180,6 +180,9 @@ describe.skipIf(!hasPython)('notebooks/python/export_steps.py', () => {
       'card response 2: helpfulness 2.1700, correctness 2.2000, coherence 3.2000, complexity 0.8800, verbosity 1.4600',
     ]);
     expect(py<unknown>(`print(json.dumps(es.card_rewards(${JSON.stringify(dir)})))`)).toEqual(rewards);
+    // Exports since --reference-dtype record the reference's dtype.
+    writeFileSync(join(dir, 'export.json'), JSON.stringify({ ...exportJson, check: { ...exportJson.check, referenceDtype: 'bf16' } }));
+    expect(py<string[]>(`print(json.dumps(es.export_summary(${JSON.stringify(dir)})))`)[4]).toBe('check: passed (7 conversations, fp16, against transformers in bf16)');
     const { check: _, ...unchecked } = exportJson;
     writeFileSync(join(dir, 'export.json'), JSON.stringify(unchecked));
     expect(py<string[]>(`print(json.dumps(es.export_summary(${JSON.stringify(dir)})))`).at(-1)).toBe('check: not run (export with --check to compare onnxruntime with transformers)');

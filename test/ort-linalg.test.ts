@@ -1,7 +1,8 @@
 /** The float64 Gemm-based Gram, Cholesky and solves of ridge fitting, against mathjs on small systems. */
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { DtrError, SeededRandom } from '../src/index.js';
+import { DtrError } from '../src/index.js';
+import { SeededRandom } from '../src/advanced.js';
 import { OrtLinalg, PanelMatrix, PANEL } from '../src/head/ort-linalg.js';
 
 const math = createRequire(import.meta.url)('mathjs') as {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { argsortFloat64, assembleRadixWasm, presortColumns, RADIX_WASM, sortColumn } from '../src/tree/argsort.js';
 import { assembleCartWasm, CART_WASM } from '../src/tree/cart.js';
-import { SeededRandom } from '../src/tree/random.js';
+import { SeededRandom } from '../src/util/random.js';
 
 function reference(values: Float64Array): number[] {
   const negZero = (i: number): number => (Object.is(values[i], -0) ? 1 : 0);

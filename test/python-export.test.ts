@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ATTRIBUTES, LinearHead, PreferenceTree, SeededRandom, writeSafetensors } from '../src/index.js';
+import { ATTRIBUTES, LinearHead, PreferenceTree } from '../src/index.js';
+import { SeededRandom } from '../src/advanced.js';
+import { writeSafetensors } from '../src/safetensors.js';
 import { validateModelConfig } from '../src/model/config.js';
 import { hasNumpy, hasSklearn, PYTHON, runPython } from './support/python.js';
 import { spawnSync } from 'node:child_process';
@@ -176,13 +178,23 @@ import json, dtr_export as d
 a = d.model_config("m", "x", 8, head="heads/h.json", pad_token_id=128009, dtype="fp16", chat_template_sha256="ab" * 32)
 b = d.model_config("m", "x", 8, has_score=True)
 c = d.model_config("m", "x", 8, kind="rewards", has_score=False)
-print(json.dumps([a, b, c]))`)) as Array<Record<string, any>>;
+e = d.model_config("m", "x", 8, pad_token_id=128009, scalar_pooling="first-pad-minus-one")
+errors = []
+for kw in ({"scalar_pooling": "first-pad-minus-one"}, {"pad_token_id": 5, "scalar_pooling": "middle"}):
+    try:
+        d.model_config("m", "x", 8, **kw)
+    except d.ExportError as err:
+        errors.append(str(err))
+print(json.dumps([a, b, c, e, errors]))`)) as Array<Record<string, any>>;
     expect(out[0]!.backbone).toMatchObject({ outputPooling: { pooled: 'last-token', logits: 'last-non-pad-token' }, padTokenId: 128009, dtype: 'fp16' });
     expect(out[0]!.chatTemplateSha256).toBe('ab'.repeat(32));
     // Without a pad token, transformers' own score reads the last token too.
     expect(out[1]!.backbone.outputPooling).toEqual({ pooled: 'last-token', logits: 'last-token' });
     expect(out[2]!.backbone.outputPooling).toEqual({ rewards: 'last-token', pooled: 'last-token' });
-    for (const doc of out) expect(validateModelConfig(doc)).toMatchObject({ success: true });
+    // transformers < 4.49's rule, written when the exporter ran with one of those versions.
+    expect(out[3]!.backbone.outputPooling).toEqual({ pooled: 'last-token', logits: 'first-pad-minus-one' });
+    for (const doc of out.slice(0, 4)) expect(validateModelConfig(doc)).toMatchObject({ success: true });
+    expect(out[4]).toEqual(["scalar pooling 'first-pad-minus-one' needs the pad token id it skips", 'scalar pooling must be one of last-token, last-non-pad-token, first-pad-minus-one, got \'middle\'']);
   });
 
   it('finds the chat template where transformers does: chat_template.jinja, tokenizer_config.json (named: default), chat_template.json', () => {
@@ -202,6 +214,40 @@ print(json.dumps([
     d.template_sha256("\\u00e9"),
 ]))`, dir)) as unknown[];
     expect(out).toEqual([['J\nK', 'chat_template.jinja'], ['D', 'tokenizer_config.json'], ['L', 'chat_template.json'], [null, null], createHash('sha256').update('é', 'utf8').digest('hex')]);
+  });
+
+  it('refuses named chat templates with none named default, naming them, as transformers does (and check_model_folder reports it)', () => {
+    const dir = tmp();
+    const out = py(`
+import json, os, dtr_export as d, export_steps as s
+for name, t in (("list", [{"name": "tool_use", "template": "T"}, {"name": "rag", "template": "R"}]), ("object", {"rag": "R"})):
+    os.makedirs(name)
+    json.dump({"chat_template": t}, open(os.path.join(name, "tokenizer_config.json"), "w"))
+    try:
+        print(d.checkpoint_template(name))
+    except d.ExportError as e:
+        print(e)
+    print(s._check_template(name, {}))`, dir);
+    expect(out.trim().split('\n')).toEqual([
+      'tokenizer_config.json has several chat templates and none named \'default\' (rag, tool_use): transformers refuses to choose one ("multiple chat templates with no default specified"), and so does the SDK; save the one the reward model was trained with as chat_template.jinja in the checkpoint folder',
+      "[\"tokenizer_config.json: named chat templates and none is named 'default' (available: rag, tool_use); transformers and the SDK refuse to choose one\"]",
+      'tokenizer_config.json has several chat templates and none named \'default\' (rag): transformers refuses to choose one ("multiple chat templates with no default specified"), and so does the SDK; save the one the reward model was trained with as chat_template.jinja in the checkpoint folder',
+      "[\"tokenizer_config.json: named chat templates and none is named 'default' (available: rag); transformers and the SDK refuse to choose one\"]",
+    ]);
+  });
+
+  it("picks the SDK's built-in template for a folder with none as the SDK does (builtin_templates.json, by the tokenizer's added tokens)", () => {
+    const dir = tmp();
+    const out = JSON.parse(py(`
+import json, os, dtr_export as d
+def folder(name, tokens):
+    os.makedirs(name)
+    json.dump({"added_tokens": [{"id": i, "content": t} for i, t in enumerate(tokens)]}, open(os.path.join(name, "tokenizer.json"), "w"))
+    t = d.builtin_template(name)
+    return t and t["name"]
+print(json.dumps([folder("llama", ["<|begin_of_text|>", "<|start_header_id|>", "<|eot_id|>"]), folder("gemma", ["<bos>", "<start_of_turn>", "<end_of_turn>"]),
+                  folder("half", ["<|start_header_id|>"]), folder("none", [])]))`, dir)) as unknown[];
+    expect(out).toEqual(['llama-3.1-instruct', 'gemma-2-it', null, null]);
   });
 
   it("prints the card example's rewards beside the published ones (RLHFlow's Llama-3.1-8B card)", () => {

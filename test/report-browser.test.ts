@@ -12,9 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildComparisonReport } from '../src/report/comparison.js';
 import { buildDatasetReport } from '../src/report/dataset.js';
 import { renderHtml } from '../src/report/html.js';
-import { datasetInputFromRows, parseReportRows } from '../src/report/input.js';
+import { datasetInputFromRows } from '../src/report/input.js';
+import { parsePairRows } from '../src/data/text-rows.js';
 import type { DatasetInput, Report } from '../src/report/types.js';
-import { SeededRandom } from '../src/tree/random.js';
+import { SeededRandom } from '../src/util/random.js';
 import { readJsonl } from '../src/io/jsonl.js';
 import { PreferenceTree } from '../src/tree/preference-tree.js';
 import { CARD, FLAT, HOSTILE, SMALL_PAIRS, megabyte } from './support/report-fixtures.js';
@@ -120,7 +121,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`reports in Chromium (${CHROMIUM}; skippe
   });
 
   it('dataset with --compare-tree: key numbers, reliability diagram and both trees are visible', async () => {
-    const rows = parseReportRows(readJsonl(SMALL_PAIRS), 'pairs-small.jsonl', { need: 'scores' });
+    const rows = parsePairRows(readJsonl(SMALL_PAIRS), 'pairs-small.jsonl', { need: 'scores' });
     const report = buildDatasetReport(llama, datasetInputFromRows(rows, 'pairs-small.jsonl'), { compareTree: human, bootstrap: 20 });
     const { page, context, requests } = await open(report, 'report-dataset', { javaScript: false });
     try {

@@ -2,11 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { ATTRIBUTES, ATTRIBUTE_COUNT, fromVector, type AttributeScores } from '../src/attributes.js';
 import { NO_LABEL, readAttributePairs } from '../src/data/pairs.js';
 import { reliability } from '../src/eval/metrics.js';
-import { explain, type Preference } from '../src/explain/explain.js';
+import { explain } from '../src/explain/explain.js';
+import { type Preference } from '../src/tree/decision.js';
 import { buildDatasetReport } from '../src/report/dataset.js';
 import { renderMarkdown } from '../src/report/markdown.js';
 import { hardestWords, largestWords, shownWords, splitsWords } from '../src/report/words.js';
-import { datasetInputFromRows, parseReportRows } from '../src/report/input.js';
+import { datasetInputFromRows } from '../src/report/input.js';
+import { parsePairRows } from '../src/data/text-rows.js';
 import type { DatasetInput } from '../src/report/types.js';
 import { readJsonl } from '../src/io/jsonl.js';
 import { bootstrapImportances } from '../src/tree/importance.js';
@@ -16,7 +18,7 @@ import { SMALL_PAIRS } from './support/report-fixtures.js';
 
 const llama = PreferenceTree.load('rlhflow-llama-3.1-8b');
 const human = PreferenceTree.load('helpsteer2-human');
-const input: DatasetInput = datasetInputFromRows(parseReportRows(readJsonl(SMALL_PAIRS), 'pairs-small.jsonl', { need: 'scores' }), 'pairs-small.jsonl');
+const input: DatasetInput = datasetInputFromRows(parsePairRows(readJsonl(SMALL_PAIRS), 'pairs-small.jsonl', { need: 'scores' }), 'pairs-small.jsonl');
 const row = (x: Float64Array, i: number): AttributeScores => fromVector(x.subarray(i * ATTRIBUTE_COUNT, (i + 1) * ATTRIBUTE_COUNT));
 const label = (i: number): Preference | null => (input.labels![i] === NO_LABEL ? null : input.labels![i] === 1 ? 'a' : 'b');
 

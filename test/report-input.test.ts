@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DtrError } from '../src/errors.js';
-import { comparisonInputFromCompared, datasetInputFromRows, parseComparisonJson, parseReportRows } from '../src/report/input.js';
+import { comparisonInputFromCompared, datasetInputFromRows, parseComparisonJson } from '../src/report/input.js';
+import { parsePairRows } from '../src/data/text-rows.js';
 import { CARD } from './support/report-fixtures.js';
 
 const rows = (...values: unknown[]) => values.map((value, i) => ({ line: i + 1, value }));
@@ -15,9 +16,9 @@ function issuesOf(fn: () => unknown): string[] {
   throw new Error('expected a DtrError');
 }
 
-describe('parseReportRows', () => {
+describe('parsePairRows', () => {
   it('reads attribute pairs with labels, subsets, ids, texts and truncation', () => {
-    const [r] = parseReportRows(
+    const [r] = parsePairRows(
       rows({ id: 7, category: 'chat', a: CARD.a, b: CARD.b, label: 'b', prompt: 'p', response_a: 'x', response_b: 'y', truncated: { a: true } }),
       'f.jsonl',
       { need: 'scores' },
@@ -41,7 +42,7 @@ describe('parseReportRows', () => {
   });
 
   it('reads text pairs for a model, with a prompt or chat messages', () => {
-    const out = parseReportRows(
+    const out = parsePairRows(
       rows({ prompt: 'Hi', a: 'Hello', b: 'Go away', label: 'a' }, { messages: [{ role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Hey' }, { role: 'user', content: 'More?' }], a: 'Yes', b: 'No' }),
       'f.jsonl',
       { need: 'texts' },
@@ -55,7 +56,7 @@ describe('parseReportRows', () => {
 
   it('reports every bad row at once, with its line', () => {
     const issues = issuesOf(() =>
-      parseReportRows(
+      parsePairRows(
         rows([1, 2], { a: CARD.a }, { a: { ...CARD.a, coherence: Infinity }, b: CARD.b, subset: 3 }, { a: CARD.a, b: CARD.b, truncated: 'yes', truncation: null }),
         'f.jsonl',
         { need: 'scores' },
@@ -71,7 +72,7 @@ describe('parseReportRows', () => {
   });
 
   it('says what text rows need', () => {
-    expect(issuesOf(() => parseReportRows(rows({ a: 'x' }, { prompt: 'p', messages: [{ role: 'user', content: 'q' }], a: 'x', b: 'y' }), 'f.jsonl', { need: 'texts' }))).toEqual([
+    expect(issuesOf(() => parsePairRows(rows({ a: 'x' }, { prompt: 'p', messages: [{ role: 'user', content: 'q' }], a: 'x', b: 'y' }), 'f.jsonl', { need: 'texts' }))).toEqual([
       'f.jsonl:1: missing "prompt" (a string) or "messages" to score the responses with',
       'f.jsonl:1: missing the response text "b" (a string)',
       'f.jsonl:2: give "prompt" or "messages", not both',
@@ -79,13 +80,13 @@ describe('parseReportRows', () => {
   });
 
   it('refuses an empty file', () => {
-    expect(() => parseReportRows([], 'f.jsonl', { need: 'scores' })).toThrow(expect.objectContaining({ code: 'E_EMPTY' }));
+    expect(() => parsePairRows([], 'f.jsonl', { need: 'scores' })).toThrow(expect.objectContaining({ code: 'E_EMPTY' }));
   });
 });
 
 describe('datasetInputFromRows', () => {
   it('lays rows out as arrays, labels 255 where missing, and takes model scores over the rows', () => {
-    const parsed = parseReportRows(rows({ a: CARD.a, b: CARD.b, label: 'a' }, { a: CARD.b, b: CARD.a }), 'f.jsonl', { need: 'scores' });
+    const parsed = parsePairRows(rows({ a: CARD.a, b: CARD.b, label: 'a' }, { a: CARD.b, b: CARD.a }), 'f.jsonl', { need: 'scores' });
     const input = datasetInputFromRows(parsed, 'f.jsonl', [
       { a: CARD.b, b: CARD.a, truncated: { a: false, b: true } },
       { a: CARD.a, b: CARD.b, truncated: null },
@@ -100,14 +101,14 @@ describe('datasetInputFromRows', () => {
   });
 
   it('counts "tie" labels (as dtr eval writes them) as unlabelled, with a note', () => {
-    const parsed = parseReportRows(rows({ a: CARD.a, b: CARD.b, label: 'tie' }, { a: CARD.a, b: CARD.b, label: 'a' }), 'f.jsonl', { need: 'scores' });
+    const parsed = parsePairRows(rows({ a: CARD.a, b: CARD.b, label: 'tie' }, { a: CARD.a, b: CARD.b, label: 'a' }), 'f.jsonl', { need: 'scores' });
     const input = datasetInputFromRows(parsed, null);
     expect(Array.from(input.labels!)).toEqual([255, 1]);
     expect(input.notes).toEqual(['1 pair is labelled "tie" (rated equal): it counts as unlabelled.']);
   });
 
   it('has no labels array when no row is labelled', () => {
-    const parsed = parseReportRows(rows({ a: CARD.a, b: CARD.b }), 'f.jsonl', { need: 'scores' });
+    const parsed = parsePairRows(rows({ a: CARD.a, b: CARD.b }), 'f.jsonl', { need: 'scores' });
     expect(datasetInputFromRows(parsed, null).labels).toBeNull();
   });
 });
@@ -142,7 +143,7 @@ describe('comparisonInputFromCompared', () => {
   });
 
   it('feeds a dataset with model comparisons in place of the rows\' rewards', () => {
-    const parsed = parseReportRows(rows({ prompt: 'p', a: 'x', b: 'y', label: 'b' }), 'f.jsonl', { need: 'texts' });
+    const parsed = parsePairRows(rows({ prompt: 'p', a: 'x', b: 'y', label: 'b' }), 'f.jsonl', { need: 'texts' });
     const input = datasetInputFromRows(parsed, 'f.jsonl', [{ rewards: { a: CARD.a, b: CARD.b }, truncation: { a: { summary: 's' }, b: null } }]);
     expect(input.a[0]).toBe(CARD.a.helpfulness);
     expect(Array.from(input.truncated!)).toEqual([1]);

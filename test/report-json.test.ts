@@ -12,7 +12,8 @@ import { buildDatasetReport } from '../src/report/dataset.js';
 import { treeFileRecord } from '../src/report/provenance.js';
 import { dataFileRecord } from '../src/provenance.js';
 import { renderHtml } from '../src/report/html.js';
-import { datasetInputFromRows, parseReportRows } from '../src/report/input.js';
+import { datasetInputFromRows } from '../src/report/input.js';
+import { parsePairRows } from '../src/data/text-rows.js';
 import { renderMarkdown } from '../src/report/markdown.js';
 import { renderJson, renderReport } from '../src/report/render.js';
 import { reportJsonSchema, validateReport } from '../src/report/schema.js';
@@ -38,7 +39,7 @@ function golden(name: string, text: string): void {
 /** The reports the goldens are made of, with a version-free generator. */
 function reports(): Record<string, Report> {
   const pin = <R extends Report>(r: R): R => ({ ...r, generator: GOLDEN_GENERATOR, provenance: r.provenance && { ...r.provenance, package: GOLDEN_GENERATOR } });
-  const rows = parseReportRows(readJsonl(SMALL_PAIRS), 'pairs-small.jsonl', { need: 'scores' });
+  const rows = parsePairRows(readJsonl(SMALL_PAIRS), 'pairs-small.jsonl', { need: 'scores' });
   // What `dtr report` records; the API reports above record only the trees' names and sources.
   const provenance = {
     source: 'dtr report',

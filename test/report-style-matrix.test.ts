@@ -17,7 +17,8 @@ import { describe, expect, it } from 'vitest';
 import { ATTRIBUTE_COUNT, attributeIndex, type AttributeScores } from '../src/attributes.js';
 import { buildDatasetReport } from '../src/report/dataset.js';
 import { renderHtml } from '../src/report/html.js';
-import { datasetInputFromRows, parseReportRows } from '../src/report/input.js';
+import { datasetInputFromRows } from '../src/report/input.js';
+import { parsePairRows } from '../src/data/text-rows.js';
 import { renderMarkdown } from '../src/report/markdown.js';
 import { renderJson } from '../src/report/render.js';
 import { reportJsonSchema, validateReport } from '../src/report/schema.js';
@@ -105,7 +106,7 @@ describe('dtr report on RM-Bench results', () => {
     );
     const results = join(dir, 'rm-bench-results.jsonl');
     writeFileSync(results, rows.map((x) => JSON.stringify(x)).join('\n'));
-    const parsed = datasetInputFromRows(parseReportRows(rows.map((value, k) => ({ line: k + 1, value })), 'x', { need: 'scores' }), 'x');
+    const parsed = datasetInputFromRows(parsePairRows(rows.map((value, k) => ({ line: k + 1, value })), 'x', { need: 'scores' }), 'x');
     expect(parsed.styles).toEqual({ a: [0, 0, 0, 1, 1, 1, 2, 2, 2], b: [0, 1, 2, 0, 1, 2, 0, 1, 2] });
     const out = join(dir, 'report.json');
     const r = await dtr(['report', '--tree', tree, '--pairs', results, '--bootstrap', '0', '--out', out]);

@@ -2,7 +2,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ATTRIBUTES, DtrError, fitRidge, ridgeHead, makeProvenance, LinearHead, SeededRandom, writeSafetensors, parseSafetensors, serializeSafetensors, readEmbeddingsFile } from '../src/index.js';
+import { ATTRIBUTES, DtrError, makeProvenance, LinearHead } from '../src/index.js';
+import { fitRidge, ridgeHead, SeededRandom } from '../src/advanced.js';
+import { writeSafetensors, parseSafetensors, serializeSafetensors, readEmbeddingsFile } from '../src/safetensors.js';
 import { hasNumpy, supportScript, runPython } from './support/python.js';
 
 /** Synthetic embeddings with a real linear signal, one large-mean column, and missing ratings. */

@@ -2,17 +2,9 @@ import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync, trun
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  DtrError,
-  parseSafetensors,
-  readSafetensors,
-  readSafetensorsHeader,
-  SafetensorsStreamWriter,
-  serializeSafetensors,
-  toBfloat16Bits,
-  toFloat16Bits,
-  writeSafetensors,
-} from '../src/index.js';
+import { DtrError } from '../src/index.js';
+import { parseSafetensors, readSafetensors, readSafetensorsHeader, SafetensorsStreamWriter, serializeSafetensors, writeSafetensors } from '../src/safetensors.js';
+import { toBfloat16Bits, toFloat16Bits } from '../src/io/safetensors.js';
 import { hasNumpy, supportScript, runPython } from './support/python.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'dtr-st-'));

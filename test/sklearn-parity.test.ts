@@ -6,10 +6,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ATTRIBUTES } from '../src/attributes.js';
-import { formatFixed } from '../src/explain/format.js';
+import { formatFixed } from '../src/util/format.js';
 import { PreferenceTree, type FitOptions } from '../src/tree/preference-tree.js';
 import type { TreeFile } from '../src/tree/file.js';
-import { SeededRandom } from '../src/tree/random.js';
+import { SeededRandom } from '../src/util/random.js';
 import { syntheticDeltas } from './support/data.js';
 import { hasSklearn, runPythonJson } from './support/python.js';
 

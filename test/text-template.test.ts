@@ -88,6 +88,20 @@ describe('chat templates', () => {
     expect(templateSource({})).toBeNull();
   });
 
+  it("bad call: named templates with none named 'default' are E_TEMPLATE naming them (transformers refuses to choose too)", () => {
+    for (const chat_template of [[{ name: 'tool_use', template: 't' }, { name: 'rag', template: 'r' }], { tool_use: 't', rag: 'r' }]) {
+      let err: unknown;
+      try {
+        templateSource({ chat_template });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(DtrError);
+      expect((err as DtrError).code).toBe('E_TEMPLATE');
+      expect((err as DtrError).message).toBe("chat_template holds named templates and none is named 'default' (available: rag, tool_use): transformers refuses to choose one, and so does the SDK");
+    }
+  });
+
   it('bad call: a template that does not parse, or raises, is E_TEMPLATE', () => {
     expect(() => new ChatTemplate('{% for m in messages %}', tokens())).toThrow(DtrError);
     try {

@@ -23,6 +23,11 @@ export function fixed(x: number, digits = 2): string {
   return /^-0\.?0*$/.test(s) ? s.slice(1) : s;
 }
 
+/** Escapes text for an HTML attribute value, quotes of both kinds too (e.g. a page in an iframe's `srcdoc`). */
+export function escapeAttribute(text: string): string {
+  return escapeXml(text).replace(/'/g, '&#39;');
+}
+
 /** A number with an explicit sign: `+0.50`, `-1.25`, `0.00`. */
 export function signed(x: number, digits = 2): string {
   const s = fixed(x, digits);

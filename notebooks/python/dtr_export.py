@@ -135,7 +135,8 @@ def build_parser():
     ap.add_argument("--dtype", choices=list(DTYPES), default="fp32",
                     help="weight type of the graph: fp32 (default), fp16, mixed (fp16 with fp32 norms and residual stream) or bf16 (CUDA only)")
     ap.add_argument("--reference-dtype", choices=["fp32", "bf16"], default="fp32",
-                    help="weight type of the transformers reference that --check compares with (default: %(default)s; bf16 halves its memory)")
+                    help="weight type the checkpoint is loaded in for the transformers reference that --check compares with (default: %(default)s; "
+                         "bf16 halves its memory, and --check then allows bf16's rounding: 6%% of the largest |value| + 1e-3, docs/building.md)")
     ap.add_argument("--attn-implementation", default="eager", choices=["eager", "sdpa"],
                     help="attention of the traced model (default: eager; sdpa ignores Gemma-2's soft-capping)")
     ap.add_argument("--max-length", type=int, help="longest conversation in tokens (default: the preset's, else the model's, at most 4096)")
@@ -333,20 +334,28 @@ def read_safetensors(path):
 
 
 # How each graph output is pooled (dtr.json backbone.outputPooling): the last attended token of
-# each row (the last token of the unpadded conversation), or the rightmost token that is not the
-# pad token (transformers' sequence classification, which the checkpoint's own score follows).
+# each row (the last token of the unpadded conversation), or, for the checkpoint's own score,
+# where the installed transformers' sequence classification reads it (export_graph.SCALAR_RULES:
+# the rightmost token that is not the pad token since 4.49, the token before the first pad token
+# before; the last token when the config has no pad token).
 POOLING_LAST_TOKEN = "last-token"
 POOLING_LAST_NON_PAD = "last-non-pad-token"
+POOLING_FIRST_PAD_MINUS_ONE = "first-pad-minus-one"
+SCALAR_POOLINGS = (POOLING_LAST_TOKEN, POOLING_LAST_NON_PAD, POOLING_FIRST_PAD_MINUS_ONE)
 
 
 def model_config(name, backbone_id, hidden_size, kind="pooled", has_score=True, head=None, tree="rlhflow-llama-3.1-8b",
-                 max_length=4096, description="", provenance=None, pad_token_id=None, dtype=None, chat_template_sha256=None):
+                 max_length=4096, description="", provenance=None, pad_token_id=None, dtype=None, chat_template_sha256=None,
+                 scalar_pooling=None):
     """The dtr.json document (decision-tree-reward/model v1) for an exported folder.
 
     kind 'pooled': the SDK reads output `pooled` [batch, H] and applies `head` (a file in the folder);
     kind 'rewards': it reads `rewards` [batch, 5], the head fused in the graph, and `head` must be None.
-    `backbone.outputPooling` says which token each output reads; `chatTemplateSha256` is the
-    sha256 of the checkpoint's chat template (UTF-8), which the SDK checks when it loads the folder.
+    `backbone.outputPooling` says which token each output reads: `scalar_pooling` (one of
+    SCALAR_POOLINGS) for `logits`, by default 'last-non-pad-token' with a pad token and
+    'last-token' without; `pad_token_id` is the checkpoint's config value (None when it has
+    none). `chatTemplateSha256` is the sha256 of the checkpoint's chat template (UTF-8), which
+    the SDK checks when it loads the folder.
     """
     if kind not in ("pooled", "rewards"):
         raise ExportError(f"kind must be 'pooled' or 'rewards', got {kind!r}")
@@ -356,11 +365,17 @@ def model_config(name, backbone_id, hidden_size, kind="pooled", has_score=True, 
         raise ExportError(f"hidden size must be a positive integer, got {hidden_size!r}")
     if pad_token_id is not None and (not isinstance(pad_token_id, int) or pad_token_id < 0):
         raise ExportError(f"pad token id must be a non-negative integer or None, got {pad_token_id!r}")
+    if scalar_pooling is None:
+        scalar_pooling = POOLING_LAST_NON_PAD if pad_token_id is not None else POOLING_LAST_TOKEN
+    if scalar_pooling not in SCALAR_POOLINGS:
+        raise ExportError(f"scalar pooling must be one of {', '.join(SCALAR_POOLINGS)}, got {scalar_pooling!r}")
+    if scalar_pooling != POOLING_LAST_TOKEN and pad_token_id is None:
+        raise ExportError(f"scalar pooling {scalar_pooling!r} needs the pad token id it skips")
     pooling = {kind: POOLING_LAST_TOKEN}
     if kind == "rewards":
         pooling["pooled"] = POOLING_LAST_TOKEN
     if has_score:
-        pooling["logits"] = POOLING_LAST_NON_PAD if pad_token_id is not None else POOLING_LAST_TOKEN
+        pooling["logits"] = scalar_pooling
     return {
         "format": MODEL_FORMAT,
         "version": MODEL_FORMAT_VERSION,
@@ -461,6 +476,8 @@ def checkpoint_template(src_dir):
     """(template text, file it came from) of a Hugging Face folder, as transformers picks it:
     chat_template.jinja first, then tokenizer_config.json's `chat_template` (a string, or named
     templates of which 'default' is used), then chat_template.json; (None, None) when none.
+    Named templates without a 'default' are an ExportError naming them: transformers refuses to
+    choose one ("This model has multiple chat templates with no default specified!").
 
     Text files are read as Python's open() reads them (universal newlines), as transformers does.
     """
@@ -475,14 +492,38 @@ def checkpoint_template(src_dir):
         with open(path, encoding="utf-8") as f:
             doc = json.load(f)
         t = doc.get("chat_template") if isinstance(doc, dict) else None
+        named = None
         if isinstance(t, list):
             named = {x.get("name"): x.get("template") for x in t if isinstance(x, dict)}
-            t = named.get("default")
         elif isinstance(t, dict):
-            t = t.get("default")
+            named = t
+        if named is not None:
+            if "default" not in named:
+                raise ExportError(f"{rel} has several chat templates and none named 'default' ({', '.join(sorted(str(k) for k in named))}): "
+                                  "transformers refuses to choose one (\"multiple chat templates with no default specified\"), and so does the SDK; "
+                                  "save the one the reward model was trained with as chat_template.jinja in the checkpoint folder")
+            t = named["default"]
         if isinstance(t, str) and t:
             return t, rel
     return None, None
+
+
+BUILTIN_TEMPLATES_FILE = os.path.join(_HERE, "builtin_templates.json")
+
+
+def builtin_template(src_dir):
+    """The SDK's built-in template for a folder with none ({name, description, markers, source}),
+    chosen as the SDK chooses it (src/model/folder.ts): the first of builtin_templates.json whose
+    markers are all added tokens of tokenizer.json; None when the tokenizer is of no known family."""
+    with open(BUILTIN_TEMPLATES_FILE, encoding="utf-8") as f:
+        templates = json.load(f)["templates"]
+    try:
+        with open(os.path.join(src_dir, "tokenizer.json"), encoding="utf-8") as f:
+            added = json.load(f).get("added_tokens") or []
+    except (OSError, ValueError):
+        return None
+    contents = {t.get("content") for t in added if isinstance(t, dict)}
+    return next((t for t in templates if all(m in contents for m in t["markers"])), None)
 
 
 def template_sha256(text):
@@ -546,7 +587,7 @@ def write_folder(out, *, overwrite=False, **kwargs):
 
 def assemble(w, *, name, backbone_id, hidden_size, head_doc=None, tree_doc=None, tree_ref=None, kind="pooled",
              has_score=True, max_length=4096, tokenizer_dir=None, onnx_files=None, report=None,
-             command=None, on_step=None, extra_json=None, pad_token_id=None, dtype=None, chat_template_sha256=None):
+             command=None, on_step=None, extra_json=None, pad_token_id=None, dtype=None, chat_template_sha256=None, scalar_pooling=None):
     """Everything of a model folder into the FolderWriter `w` (which the caller commits).
 
     `tree_doc` (a converted tree) is written to trees/NAME.json and named in dtr.json; otherwise
@@ -588,7 +629,7 @@ def assemble(w, *, name, backbone_id, hidden_size, head_doc=None, tree_doc=None,
     provenance = {"source": f"exported from {backbone_id} by {EXPORTER}", "data": data, "command": command, "package": package_id()}
     cfg = model_config(name, backbone_id, hidden_size, kind=kind, has_score=has_score, head=head_ref, tree=tree_ref,
                        max_length=max_length, description=f"{backbone_id} exported for decision-tree-reward", provenance=provenance,
-                       pad_token_id=pad_token_id, dtype=dtype, chat_template_sha256=chat_template_sha256)
+                       pad_token_id=pad_token_id, dtype=dtype, chat_template_sha256=chat_template_sha256, scalar_pooling=scalar_pooling)
     w.write_json("dtr.json", cfg)
     w.write_json("export.json", {
         "exporter": package_id(),
@@ -710,11 +751,11 @@ def choose_head(args, model, hidden, state_shapes):
     return doc, (score_w if scalar else None), (score_b if scalar else None), source
 
 
-def example_inputs(tokenizer, torch, device, pad_id):
+def example_inputs(tokenizer, torch, device, pad_id, chat_template=None):
     """Trace inputs: the card example's two conversations (different lengths), right-padded."""
     from export_check import check_conversations, pad_batch, token_ids
 
-    rows = [token_ids(tokenizer, c) for c in check_conversations()[:2]]
+    rows = [token_ids(tokenizer, c, chat_template) for c in check_conversations()[:2]]
     ids, mask, pos = pad_batch(rows, "right", pad_id)
     return [torch.tensor(a, device=device) for a in (ids, mask, pos)]
 
@@ -727,6 +768,20 @@ def run(args):
 
     src = resolve_source(args)
     preset = args.preset or {}
+    # The template first: a folder the SDK would refuse (named templates, none 'default') fails
+    # before the weights are read.
+    template, template_from = checkpoint_template(src)
+    chat_template = None  # None: the tokenizer's own, as transformers loads it
+    if template is None:
+        builtin = builtin_template(src)
+        if builtin is None:
+            raise ExportError(f"{args.model} has no chat template (chat_template.jinja, tokenizer_config.json, chat_template.json) and its tokenizer "
+                              "is not of a family with a built-in one in the SDK (llama-3.1-instruct, gemma-2-it): add the template the reward model "
+                              "was trained with as chat_template.jinja in the checkpoint folder")
+        chat_template = builtin["source"]
+        template_from = f"built-in: {builtin['name']}"
+        print(f"warning: {args.model} has no chat template; the SDK will use its built-in '{builtin['name']}' template ({builtin['description']}), "
+              "and so do the trace and --check", file=sys.stderr)
     if args.dtype == "bf16" and args.check and not str(args.device).startswith("cuda"):
         raise ExportError("--dtype bf16 --check needs --device cuda and onnxruntime-gpu: onnxruntime's CPU provider has no bfloat16 kernels "
                           "(measured with onnxruntime 1.30: Where(16) has no bfloat16 implementation); export fp16 or mixed for CPU")
@@ -734,7 +789,15 @@ def run(args):
     if getattr(declared, "model_type", "").startswith("gemma") and args.dtype == "fp16" and not args.check:
         raise ExportError("Gemma-2 overflows fp16 (its activations exceed 65504); an fp16 Gemma-2 export is written only when --check passes: "
                           "add --check, or use --dtype mixed / fp32")
-    ref_dtype = torch.float32 if (args.dtype == "fp32" or args.reference_dtype == "fp32") else torch.bfloat16
+    # The checkpoint is loaded once, in the reference's dtype, and cast to --dtype after the
+    # reference: a bf16 reference halves the memory; an fp32/fp16 checkpoint's weights are then
+    # rounded to bf16 first (real Skywork / RLHFlow checkpoints are stored in bf16: nothing lost).
+    ref_dtype = torch.bfloat16 if args.reference_dtype == "bf16" else torch.float32
+    # (`dtype` since transformers 4.56, where reading `torch_dtype` warns; `torch_dtype` before.)
+    stored = str(getattr(declared, "dtype", None) or getattr(declared, "torch_dtype", None) or "").replace("torch.", "") if args.reference_dtype == "bf16" else ""
+    if stored and stored != "bfloat16":
+        print(f"warning: {args.model} is stored in {stored}; --reference-dtype bf16 loads it in bf16, so the exported weights are rounded to bf16 first",
+              file=sys.stderr)
     model, tokenizer = load_checkpoint(src, args, torch, transformers, ref_dtype)
     config = model.config
     model_type = getattr(config, "model_type", "?")
@@ -748,15 +811,16 @@ def run(args):
     if head_doc is not None and head_doc["hiddenSize"] != hidden:
         raise ExportError(f"the head expects hidden size {head_doc['hiddenSize']} but {args.model} has {hidden}")
     head = head_arrays(head_doc) if head_doc is not None else None
-    pad_id = config.pad_token_id if config.pad_token_id is not None else getattr(tokenizer, "pad_token_id", None)
-    if config.pad_token_id is None and pad_id is not None:
-        config.pad_token_id = pad_id
+    # The checkpoint's config is never changed: its pad_token_id (None included) decides where
+    # its own forward reads the score, and the graph's `logits` reproduces that rule
+    # (export_graph.SCALAR_RULES). The id that fills padding is another matter: any id works
+    # there (the attention mask hides it), the tokenizer's pad token as the SDK pads with it.
+    scalar_pad = (config.get_text_config() if hasattr(config, "get_text_config") else config).pad_token_id
+    scalar_pooling = export_graph.scalar_rule(transformers.__version__, scalar_pad)
+    fill_id = next((i for i in (scalar_pad, getattr(tokenizer, "pad_token_id", None)) if i is not None), 0)
 
-    template, template_from = checkpoint_template(src)
     loaded = tokenizer.chat_template.get("default") if isinstance(tokenizer.chat_template, dict) else tokenizer.chat_template
-    if template is None:
-        print(f"warning: {args.model} has no chat template; the SDK will use its built-in template for this tokenizer and say so", file=sys.stderr)
-    elif loaded != template:
+    if template is not None and loaded != template:
         raise ExportError(f"the chat template transformers loaded differs from {template_from} of {args.model}; "
                           "this exporter copies the checkpoint's files byte for byte and cannot tell which one is meant")
 
@@ -777,34 +841,36 @@ def run(args):
     if args.check:
         conversations = export_check.check_conversations()
         print(f"reference: transformers {transformers.__version__} forward of {len(conversations)} conversations ...", file=sys.stderr)
-        reference = export_check.transformers_reference(model, tokenizer, conversations, head)
+        reference = export_check.transformers_reference(model, tokenizer, conversations, head, chat_template=chat_template)
         if args.reference_out:
-            write_json_atomic(args.reference_out, export_check.reference_document(reference, head is not None, args.backbone_id, config.pad_token_id,
-                                                                                  {"torch": torch.__version__, "transformers": transformers.__version__}))
+            write_json_atomic(args.reference_out, export_check.reference_document(reference, head is not None, args.backbone_id, scalar_pad,
+                                                                                  {"torch": torch.__version__, "transformers": transformers.__version__},
+                                                                                  dtype=args.reference_dtype))
     if args.dtype == "mixed":
         export_graph.apply_mixed_precision(model)
     else:
         model.to(export_graph.torch_dtype(args.dtype))
 
     module = export_graph.build_module(model, head_weight=head[0] if head else None, head_bias=head[1] if head else None,
-                                       score_weight=score_w, score_bias=score_b, pad_token_id=pad_id,
+                                       score_weight=score_w, score_bias=score_b, pad_token_id=scalar_pad, score_rule=scalar_pooling,
                                        compute_dtype=export_graph.torch_dtype(args.dtype)).to(args.device)
     max_length = args.max_length or preset.get("max_length") or min(int(getattr(config, "max_position_embeddings", 4096) or 4096), 4096)
     command = " ".join(["python3", EXPORTER] + [a for a in sys.argv[1:]]) if sys.argv and sys.argv[0].endswith("dtr_export.py") else None
     report = {"outputs": module.outputs, "dtype": args.dtype, "opset": args.opset, "hiddenSize": hidden, "modelType": model_type,
-              "head": head_source, "padTokenId": pad_id, "chatTemplate": template_from, "attention": args.attn_implementation,
+              "head": head_source, "padTokenId": scalar_pad, "scalarPooling": scalar_pooling if score_w is not None else None,
+              "chatTemplate": template_from, "attention": args.attn_implementation,
               "versions": {"torch": torch.__version__, "transformers": transformers.__version__}}
     with FolderWriter(args.out, overwrite=args.overwrite) as w:
         print(f"exporting ONNX ({args.dtype}, opset {args.opset}) ...", file=sys.stderr)
-        example = example_inputs(tokenizer, torch, args.device, pad_id if pad_id is not None else 0)
+        example = example_inputs(tokenizer, torch, args.device, fill_id, chat_template)
         names = export_graph.export_onnx(module, w.tmp, example, args.opset)
         w.add("model.onnx")
         w.add("model.onnx_data")
         if args.check:
             providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if str(args.device).startswith("cuda") else ["CPUExecutionProvider"]
             tol = {"atol": args.tolerance, "rtol": 0.0} if args.tolerance is not None else None
-            check = export_check.run_check(os.path.join(w.tmp, "model.onnx"), names, reference, args.dtype, pad_id if pad_id is not None else 0,
-                                           providers=providers, tolerance=tol, log=lambda s: print(s, file=sys.stderr))
+            check = export_check.run_check(os.path.join(w.tmp, "model.onnx"), names, reference, args.dtype, fill_id, providers=providers,
+                                           tolerance=tol, reference_dtype=args.reference_dtype, log=lambda s: print(s, file=sys.stderr))
             report["check"] = check
             if "rewards" in names:
                 card = [r["rewards"] for r in reference[:2]]
@@ -816,7 +882,8 @@ def run(args):
                                   f"nothing was written to {args.out}")
         assemble(w, name=args.name, backbone_id=args.backbone_id, hidden_size=hidden, head_doc=head_doc, tree_doc=tree_doc, tree_ref=tree_ref,
                  kind=args.kind, has_score=score_w is not None, max_length=max_length, tokenizer_dir=src, report=report, command=command,
-                 pad_token_id=pad_id, dtype=args.dtype, chat_template_sha256=template_sha256(template) if template is not None else None)
+                 pad_token_id=scalar_pad, dtype=args.dtype, chat_template_sha256=template_sha256(template) if template is not None else None,
+                 scalar_pooling=scalar_pooling)
         w.commit()
     return report
 

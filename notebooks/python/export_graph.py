@@ -14,10 +14,10 @@ Why a module of our own around the checkpoint, rather than exporting the Hugging
 - **Pooling that reproduces the checkpoint.** `pooled` is the final hidden state of each row's
   last attended token: the last token of the unpadded conversation, which RLHFlow's
   embeddings script (decision_tree/get_embeddings.py, `last_hidden_state[0][-1]`) fitted the
-  heads on. `logits` (the checkpoint's own score) is read where transformers'
-  `*ForSequenceClassification` reads it: the rightmost token that is not `pad_token_id`, so
-  the scalar equals the model's own forward whatever its pad rule, also when the pad token is
-  one that ends conversations.
+  heads on. `logits` (the checkpoint's own score) is read where the installed transformers'
+  `*ForSequenceClassification` reads it on that conversation alone (SCALAR_RULES), so the
+  scalar equals the model's own forward whatever its pad rule, also when the pad token is one
+  that ends conversations.
 - **Eager attention by default**: sdpa ignores Gemma-2's attention soft-capping.
 
 torch and transformers are imported inside the functions, so the module imports without them.
@@ -95,6 +95,49 @@ def additive_mask(attention_mask, dtype, window=None):
     return torch.where(allowed, zero, blocked)
 
 
+# Where transformers' `*ForSequenceClassification` reads the score on one unpadded conversation
+# (batch 1), by version, as dtr.json's `outputPooling` names it:
+# - 'last-token': config.pad_token_id is None (every version: `logits[:, -1]`; with a batch > 1
+#   transformers refuses, "Cannot handle batch sizes > 1 if no padding token is defined");
+# - 'last-non-pad-token': the rightmost token that is not pad_token_id (transformers >= 4.49,
+#   huggingface/transformers#35911, `(token_indices * non_pad_mask).argmax(-1)`);
+# - 'first-pad-minus-one': the token before the first pad_token_id, the last token when there is
+#   none (transformers < 4.49: `(torch.eq(input_ids, pad).int().argmax(-1) - 1) % length`).
+SCALAR_RULES = ("last-token", "last-non-pad-token", "first-pad-minus-one")
+RIGHTMOST_NON_PAD_SINCE = (4, 49)
+
+
+def scalar_rule(transformers_version, pad_token_id):
+    """The SCALAR_RULES entry that transformers `transformers_version` applies for a checkpoint
+    whose config has `pad_token_id` (None: no pad token)."""
+    if pad_token_id is None:
+        return "last-token"
+    major, minor = (int(x) for x in str(transformers_version).split(".")[:2])
+    return "last-non-pad-token" if (major, minor) >= RIGHTMOST_NON_PAD_SINCE else "first-pad-minus-one"
+
+
+def scalar_index(input_ids, attention_mask, rule, pad_token_id):
+    """Index of the token each row's score is read at, by `rule` (SCALAR_RULES), applied to the
+    row's attended tokens as transformers applies it to the unpadded conversation: the result is
+    the same whichever side the padding is on."""
+    import torch
+
+    attended = attention_mask.bool()
+    if rule == "last-token" or pad_token_id is None:
+        return last_index(attended)
+    is_pad = attended & (input_ids == pad_token_id)
+    if rule == "last-non-pad-token":
+        return last_index(attended & ~is_pad)
+    if rule != "first-pad-minus-one":
+        raise GraphError(f"unknown scalar rule {rule!r} (one of {', '.join(SCALAR_RULES)})")
+    # On the unpadded conversation of length L: f = first pad index (0 when none, as argmax of
+    # all zeros), read at (f - 1) mod L, i.e. f - 1, or L - 1 when f is 0.
+    start = attended.to(torch.int64).argmax(dim=1)
+    length = attended.to(torch.int64).sum(dim=1)
+    first = torch.where(is_pad.any(dim=1), is_pad.to(torch.int64).argmax(dim=1) - start, torch.zeros_like(start))
+    return start + torch.where(first == 0, length - 1, first - 1)
+
+
 def last_index(valid):
     """Index of each row's last True (rightmost), 0 for a row with none: `(positions * valid).argmax`,
     as transformers' sequence classification pools."""
@@ -109,14 +152,16 @@ def gather_rows(hidden, index):
     return hidden.gather(1, index.view(-1, 1, 1).expand(-1, 1, hidden.shape[-1])).squeeze(1)
 
 
-def build_module(model, *, head_weight=None, head_bias=None, score_weight=None, score_bias=None, pad_token_id=None, compute_dtype=None):
+def build_module(model, *, head_weight=None, head_bias=None, score_weight=None, score_bias=None, pad_token_id=None, compute_dtype=None,
+                 score_rule=None):
     """The graph: (input_ids, attention_mask, position_ids) [batch, T] int64 ->
     rewards [batch, 5] (when a head is fused), pooled [batch, H], logits [batch, L] (when the
     checkpoint has a score layer that is not the attribute head); all float32.
 
-    `pooled` and `rewards` read the last attended token; `logits` the rightmost token that is not
-    `pad_token_id` (the last attended token when the model has no pad token). Heads and the
-    score layer run in float32 whatever the backbone's weight type.
+    `pooled` and `rewards` read the last attended token; `logits` the token that `score_rule`
+    (SCALAR_RULES; default: the rule of the installed transformers for `pad_token_id`, the
+    checkpoint's own config value) picks. Heads and the score layer run in float32 whatever the
+    backbone's weight type.
     """
     import torch
 
@@ -126,6 +171,10 @@ def build_module(model, *, head_weight=None, head_bias=None, score_weight=None, 
     mapping = wants_mask_mapping(config)
     window = getattr(config, "sliding_window", None)
     dtype = compute_dtype or next(model.parameters()).dtype
+    if score_rule is None:
+        import transformers
+
+        score_rule = scalar_rule(transformers.__version__, pad_token_id)
 
     class RewardGraph(torch.nn.Module):
         def __init__(self):
@@ -133,6 +182,7 @@ def build_module(model, *, head_weight=None, head_bias=None, score_weight=None, 
             self.base = base
             self.outputs = (["rewards"] if head_weight is not None else []) + ["pooled"] + (["logits"] if score_weight is not None else [])
             self.pad_token_id = pad_token_id
+            self.score_rule = score_rule
             if head_weight is not None:
                 self.register_buffer("head_w", torch.as_tensor(head_weight, dtype=torch.float32))
                 self.register_buffer("head_b", torch.as_tensor(head_bias, dtype=torch.float32))
@@ -158,10 +208,10 @@ def build_module(model, *, head_weight=None, head_bias=None, score_weight=None, 
                 out.append(pooled @ self.head_w.t() + self.head_b)
             out.append(pooled)
             if score_weight is not None:
-                if self.pad_token_id is None:
+                if self.score_rule == "last-token":
                     at = pooled
                 else:
-                    at = gather_rows(hidden, last_index(attended & (input_ids != self.pad_token_id))).to(torch.float32)
+                    at = gather_rows(hidden, scalar_index(input_ids, attention_mask, self.score_rule, self.pad_token_id)).to(torch.float32)
                 out.append(at @ self.score_w.t() + self.score_b)
             return tuple(out)
 

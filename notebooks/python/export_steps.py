@@ -144,7 +144,8 @@ def check_model_folder(folder, hidden_size=None):
 
 
 def _folder_template(folder):
-    """The folder's chat template as the SDK finds it: chat_template.jinja, then tokenizer_config.json, then chat_template.json."""
+    """The folder's chat template as the SDK finds it: chat_template.jinja, then tokenizer_config.json, then chat_template.json.
+    Named templates with none named 'default' are a ValueError naming them (transformers and the SDK refuse to choose)."""
     jinja = os.path.join(folder, "chat_template.jinja")
     if os.path.isfile(jinja):
         with open(jinja, encoding="utf-8") as f:
@@ -157,7 +158,12 @@ def _folder_template(folder):
         except (OSError, ValueError, AttributeError):
             continue
         if isinstance(t, list):
-            t = {x.get("name"): x.get("template") for x in t if isinstance(x, dict)}.get("default")
+            t = {x.get("name"): x.get("template") for x in t if isinstance(x, dict)}
+        if isinstance(t, dict):
+            if "default" not in t:
+                raise ValueError(f"{rel}: named chat templates and none is named 'default' (available: {', '.join(sorted(str(k) for k in t))}); "
+                                 "transformers and the SDK refuse to choose one")
+            t = t["default"]
         if isinstance(t, str) and t:
             return t, rel
     return None, None
@@ -167,7 +173,10 @@ def _check_template(folder, config):
     """The chat template the SDK will render with: present, and the exported one when dtr.json records its sha256."""
     if config.get("chatTemplate"):
         return []
-    text, where = _folder_template(folder)
+    try:
+        text, where = _folder_template(folder)
+    except ValueError as err:
+        return [str(err)]
     recorded = config.get("chatTemplateSha256")
     if text is None:
         if recorded:
@@ -271,7 +280,8 @@ def export_summary(folder):
         return lines
     worst = check.get("worst") or {}
     state = "passed" if check.get("ok") else "FAILED"
-    lines.append(f"check: {state} ({check.get('conversations')} conversations, {check.get('dtype')}, against transformers)")
+    against = f"against transformers in {check['referenceDtype']}" if check.get("referenceDtype") else "against transformers"
+    lines.append(f"check: {state} ({check.get('conversations')} conversations, {check.get('dtype')}, {against})")
     for name, w in sorted(worst.items()):
         lines.append(f"check {name}: max |onnxruntime - transformers| = {w['maxAbsDiff']:.3g} (limit {w['limit']:.3g})")
     for k, row in enumerate(check.get("cardRewards") or []):

@@ -9,7 +9,9 @@ input of the export bridge (HF folder -> dtr_export.py -> model folder -> Reward
 It writes config.json and model.safetensors with `save_pretrained`, the tokenizer with
 `save_pretrained` (transformers 5.x puts the template in chat_template.jinja), and, with
 `--template-in-config`, moves the template into tokenizer_config.json instead (the older
-convention). Kinds:
+convention); `--no-chat-template` ships none at all, and `--config-pad-null` leaves config.json's
+pad_token_id null while the tokenizer keeps its pad token (as checkpoints saved without one do).
+Kinds:
 
 - `skywork`: one label, the checkpoint's scalar reward (Skywork-Reward-*-v0.2);
 - `rlhflow`: five labels named by id2label in a shuffled order, and a decision_tree.pkl (a
@@ -28,6 +30,15 @@ import sys
 ATTRIBUTES = ["helpfulness", "correctness", "coherence", "complexity", "verbosity"]
 # The order of id2label in the rlhflow kind: deliberately not the SDK's, so the exporter must read it.
 RLHFLOW_LABEL_ORDER = ["verbosity", "helpfulness", "coherence", "correctness", "complexity"]
+# Gemma-2's attention soft-capping of the tiny model: cap * tanh(logits / cap). With random init
+# (std 0.02) the attention logits are ~1e-2, where the real models' cap of 50 (or even 0.005)
+# changes the outputs by less than --check's tolerance, so the tests would not notice an export
+# that ignored it. The tiny Gemma-2 gets query/key weights of std 1/sqrt(hidden) (logits of a
+# few units, attention that is not uniform) and a cap of 1: capping then moves pooled by ~0.8
+# and the scalar by ~0.3, thousands of times the tolerance (test/export-bridge.test.ts measures it).
+# (final_logit_softcapping caps the language-model head's logits, Gemma2ForCausalLM only: a
+# sequence classifier has no such head, so it cannot change a reward.)
+ATTN_SOFTCAP = 1.0
 
 
 def build_parser():
@@ -35,15 +46,20 @@ def build_parser():
     ap.add_argument("--arch", choices=["llama", "gemma2"], required=True)
     ap.add_argument("--kind", choices=["skywork", "rlhflow"], default="skywork", help="one scalar label, or five attribute labels + decision_tree.pkl")
     ap.add_argument("--tokenizer", required=True, help="folder with tokenizer.json and tokenizer_config.json")
-    ap.add_argument("--chat-template", required=True, help="the chat template (.jinja) to ship with the checkpoint")
+    template = ap.add_mutually_exclusive_group(required=True)
+    template.add_argument("--chat-template", help="the chat template (.jinja) to ship with the checkpoint")
+    template.add_argument("--no-chat-template", action="store_true", help="ship no chat template (the tokenizer folder's is dropped too)")
     ap.add_argument("--template-in-config", action="store_true", help="store the template in tokenizer_config.json instead of chat_template.jinja")
     ap.add_argument("--pad-token", help="the pad token (default: <|reserved_special_token_2|> for Llama-3, the tokenizer's own for Gemma)")
+    ap.add_argument("--config-pad-null", action="store_true", help="config.json's pad_token_id null (the tokenizer keeps --pad-token)")
     ap.add_argument("--hidden", type=int, default=16, help="hidden size (default: %(default)s)")
     ap.add_argument("--layers", type=int, default=2, help="decoder layers (default: %(default)s)")
     ap.add_argument("--heads", type=int, default=2, help="attention heads (default: %(default)s)")
     ap.add_argument("--kv-heads", type=int, default=1, help="key/value heads (default: %(default)s)")
     ap.add_argument("--intermediate", type=int, help="MLP width (default: 2 x hidden)")
     ap.add_argument("--sliding-window", type=int, default=32, help="Gemma-2: sliding window of its local layers (default: %(default)s, so a 1,000-token conversation crosses it)")
+    ap.add_argument("--attn-softcap", type=float, default=ATTN_SOFTCAP,
+                    help="Gemma-2: attention logit soft-capping (default: %(default)s, small enough to change the outputs far beyond --check's tolerance; the real models use 50)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--head-out", metavar="FILE.json", help="skywork kind: also write a random five-attribute head file here (for --head of the exporter)")
     ap.add_argument("--out", required=True)
@@ -60,8 +76,11 @@ def main(argv=None):
         print(f"make_tiny_checkpoint: {args.out} already exists", file=sys.stderr)
         return 2
     tok = transformers.AutoTokenizer.from_pretrained(args.tokenizer, use_fast=True)
-    with open(args.chat_template, encoding="utf-8") as f:
-        tok.chat_template = f.read()
+    if args.chat_template:
+        with open(args.chat_template, encoding="utf-8") as f:
+            tok.chat_template = f.read()
+    else:
+        tok.chat_template = None
     pad = args.pad_token or ("<|reserved_special_token_2|>" if args.arch == "llama" else tok.pad_token)
     if pad is None or tok.convert_tokens_to_ids(pad) is None:
         print(f"make_tiny_checkpoint: the tokenizer has no token {pad!r} to pad with", file=sys.stderr)
@@ -73,7 +92,7 @@ def main(argv=None):
         return 2
     common = dict(vocab_size=len(tok), hidden_size=args.hidden, intermediate_size=args.intermediate or 2 * args.hidden, num_hidden_layers=args.layers,
                   num_attention_heads=args.heads, num_key_value_heads=args.kv_heads, max_position_embeddings=4096, num_labels=labels,
-                  pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id)
+                  pad_token_id=None if args.config_pad_null else tok.pad_token_id, bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id)
     if args.kind == "rlhflow":
         common["id2label"] = dict(enumerate(RLHFLOW_LABEL_ORDER))
         common["label2id"] = {n: i for i, n in enumerate(RLHFLOW_LABEL_ORDER)}
@@ -83,15 +102,18 @@ def main(argv=None):
         model = transformers.LlamaForSequenceClassification(config)
     else:
         config = transformers.Gemma2Config(head_dim=args.hidden // args.heads, sliding_window=args.sliding_window, query_pre_attn_scalar=args.hidden // args.heads,
-                                           attn_logit_softcapping=50.0, final_logit_softcapping=30.0, **common)
+                                           attn_logit_softcapping=args.attn_softcap, **common)
         model = transformers.Gemma2ForSequenceClassification(config)
     with torch.no_grad():
         # Random init leaves the score layer tiny (std 0.02): scale it so rewards are O(1), and
-        # give Gemma-2's norms non-zero weights (its init is zeros: (1 + w) scaling).
+        # give Gemma-2's norms non-zero weights (its init is zeros: (1 + w) scaling) and its
+        # queries and keys the scale that makes soft-capping bite (ATTN_SOFTCAP).
         model.score.weight.normal_(0.0, 1.0 / args.hidden ** 0.5)
         for name, p in model.named_parameters():
             if "norm" in name and args.arch == "gemma2":
                 p.normal_(0.0, 0.1)
+            elif args.arch == "gemma2" and (name.endswith("q_proj.weight") or name.endswith("k_proj.weight")):
+                p.normal_(0.0, 1.0 / args.hidden ** 0.5)
     tmp = args.out + ".partial"
     shutil.rmtree(tmp, ignore_errors=True)
     model.eval().save_pretrained(tmp)
@@ -102,7 +124,12 @@ def main(argv=None):
     jinja = os.path.join(tmp, "chat_template.jinja")
     with open(cfg_path, encoding="utf-8") as f:
         tcfg = json.load(f)
-    if args.template_in_config:
+    if args.no_chat_template:
+        tcfg.pop("chat_template", None)
+        for leftover in (jinja, os.path.join(tmp, "chat_template.json")):
+            if os.path.exists(leftover):
+                os.unlink(leftover)
+    elif args.template_in_config:
         tcfg["chat_template"] = tok.chat_template
         if os.path.exists(jinja):
             os.unlink(jinja)

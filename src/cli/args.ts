@@ -1,7 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { editDistance } from '../edit-distance.js';
+import { editDistance } from '../util/edit-distance.js';
 import { DtrError } from '../errors.js';
 
 /** One command-line option. `--help`, `--json` and `--verbose` are added to every command. */

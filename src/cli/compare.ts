@@ -1,12 +1,11 @@
 import { DtrError } from '../errors.js';
-import type { CompareResult, ScoreItem } from '../model/reward-model.js';
+import type { CompareResult } from '../model/types.js';
 import { PreferenceTree } from '../tree/preference-tree.js';
-import type { CliIO } from './args.js';
 import { defineCommand } from './args.js';
 import { renderExplanation } from './explain.js';
-import { JsonlSink, MODEL_OPTIONS, fmtReward, loadModelArg, promptArg, readRows, runSelfCheck, textArg, validateRows } from './model-args.js';
-import { createProgress } from './progress.js';
-import { pathArg, printJson } from './shared.js';
+import { MODEL_OPTIONS, TEXT_OPTIONS, fmtReward, loadModelArg, promptArg, runSelfCheck } from './model-args.js';
+import { runFile } from './run-file.js';
+import { printJson, textArg } from './shared.js';
 
 export default defineCommand({
   name: 'compare',
@@ -24,12 +23,12 @@ replace "prompt"; an "id" is copied through); every row is checked first, then r
 out as JSONL (stdout, or atomically to --out) with a progress bar on stderr.`,
   options: {
     ...MODEL_OPTIONS,
-    prompt: { type: 'string', valueName: 'TEXT|@FILE', description: 'the prompt (HelpSteer2 <extra_id_1> multi-turn strings are split into turns)' },
-    messages: { type: 'string', valueName: 'JSON|@FILE', description: 'the prompt as a JSON array of {"role", "content"} chat messages' },
+    prompt: TEXT_OPTIONS.prompt,
+    messages: TEXT_OPTIONS.messages,
     a: { type: 'string', valueName: 'TEXT|@FILE', description: 'response A' },
     b: { type: 'string', valueName: 'TEXT|@FILE', description: 'response B' },
     file: { type: 'string', valueName: 'FILE.jsonl', description: 'compare every row of a JSONL file' },
-    out: { type: 'string', valueName: 'FILE.jsonl', description: 'with --file: write results here (atomically) instead of stdout' },
+    out: TEXT_OPTIONS.out,
     tree: { type: 'string', valueName: 'NAME|PATH', description: "use this tree instead of the model's" },
     asymmetric: { type: 'boolean', description: 'use the published rule p = f(a-b) instead of the symmetric one' },
     'tie-band': { type: 'number', valueName: 'X', description: 'call it a tie when |p - 0.5| <= X', default: 0 },
@@ -44,7 +43,14 @@ out as JSONL (stdout, or atomically to --out) with a progress bar on stderr.`,
     if (opts.file !== undefined) {
       if (opts.prompt !== undefined || opts.messages !== undefined || opts.a !== undefined || opts.b !== undefined) throw new DtrError('E_USAGE', 'dtr compare: --file replaces --prompt/--messages/--a/--b');
       if (opts.json && opts.out === undefined) throw new DtrError('E_USAGE', 'dtr compare: with --file, stdout is already JSONL (one result per line); --json needs --out');
-      return compareFile(opts, io, explainOptions);
+      const r = await runFile(opts, io, 'compare', explainOptions);
+      if (r.truncated > 0) io.stderr(`dtr compare: warning: ${r.truncated} of ${r.total} pairs had a conversation truncated to ${r.model.maxLength} tokens (see "truncation" in their results)\n`);
+      if (opts.out !== undefined) {
+        const { a, b, tie } = r.preferences;
+        if (opts.json) printJson(io, { pairs: r.total, out: opts.out, preferences: r.preferences, truncated: r.truncated, model: r.model.name, provider: r.model.provider });
+        else io.stdout(`compared ${r.total} pairs with ${r.model.name} (${r.model.provider}): A ${a}, B ${b}, tie ${tie}; wrote ${opts.out}${r.truncated ? `; ${r.truncated} truncated` : ''}\n`);
+      }
+      return 0;
     }
     if (opts.out !== undefined) throw new DtrError('E_USAGE', 'dtr compare: --out needs --file');
     const prompt = promptArg(io, 'compare', opts.prompt, opts.messages);
@@ -81,61 +87,4 @@ export function renderCompare(modelName: string, provider: string, tree: Prefere
   if (r.backboneReward) head.push(`backbone reward: A ${fmtReward(r.backboneReward.a)}, B ${fmtReward(r.backboneReward.b)}`);
   head.push(`tokens: A ${r.tokens.a}${r.truncation.a ? ' (truncated)' : ''}, B ${r.tokens.b}${r.truncation.b ? ' (truncated)' : ''}`);
   return `${head.join('\n')}\n${renderExplanation(tree.name, tree.provenance.source, r.rewards.a, r.rewards.b, r)}`;
-}
-
-async function compareFile(
-  opts: Parameters<typeof loadModelArg>[0] & { file?: string; out?: string; json: boolean; 'self-check'?: boolean | undefined; tolerance: number },
-  io: CliIO,
-  explainOptions: { symmetric: boolean; tieBand: number; tree?: PreferenceTree },
-): Promise<number> {
-  const path = pathArg(io, opts.file!);
-  const model = await loadModelArg(opts, io, 'compare');
-  try {
-    const total = await validateRows(path, 'compare', model);
-    if (opts['self-check']) {
-      const sample: ScoreItem[] = [];
-      for await (const row of readRows(path, 'compare')) {
-        sample.push({ prompt: row.prompt, response: row.texts[0]! }, { prompt: row.prompt, response: row.texts[1]! });
-        if (sample.length >= 8) break;
-      }
-      await runSelfCheck(model, sample, opts.tolerance, io, 'compare');
-    }
-    const sink = new JsonlSink(io, opts.out === undefined ? null : pathArg(io, opts.out));
-    const progress = createProgress(io, total, { label: 'compare', unit: 'pairs' });
-    const meta: Array<{ line: number; id: unknown }> = [];
-    let truncated = 0;
-    const counts = { a: 0, b: 0, tie: 0 };
-    try {
-      const items = (async function* () {
-        for await (const row of readRows(path, 'compare')) {
-          meta.push({ line: row.line, id: row.id });
-          yield { prompt: row.prompt, a: row.texts[0]!, b: row.texts[1]! };
-        }
-      })();
-      let reported = 0;
-      const onProgress = (done: number): void => {
-        progress.tick(done - reported);
-        reported = done;
-      };
-      for await (const r of model.compareStream(items, { ...explainOptions, total, onProgress })) {
-        const m = meta.shift()!;
-        if (r.truncated) truncated++;
-        counts[r.preference]++;
-        sink.write({ line: m.line, ...(m.id !== undefined ? { id: m.id } : {}), ...r });
-      }
-      sink.commit();
-    } catch (e) {
-      sink.abort();
-      throw e;
-    }
-    progress.done();
-    if (truncated > 0) io.stderr(`dtr compare: warning: ${truncated} of ${total} pairs had a conversation truncated to ${model.maxLength} tokens (see "truncation" in their results)\n`);
-    if (opts.out !== undefined) {
-      if (opts.json) printJson(io, { pairs: total, out: opts.out, preferences: counts, truncated, model: model.config.name, provider: model.provider });
-      else io.stdout(`compared ${total} pairs with ${model.config.name} (${model.provider}): A ${counts.a}, B ${counts.b}, tie ${counts.tie}; wrote ${opts.out}${truncated ? `; ${truncated} truncated` : ''}\n`);
-    }
-    return 0;
-  } finally {
-    await model.dispose();
-  }
 }

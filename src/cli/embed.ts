@@ -1,15 +1,16 @@
 import { ATTRIBUTES } from '../attributes.js';
 import { DtrError } from '../errors.js';
 import { readRatedResponses } from '../data/responses.js';
-import { embedToFile, type EmbedToFileResult } from '../model/embed.js';
-import { modelIdentity } from '../model/identity.js';
+import { embedToFile, type EmbedToFileResult } from '../build/embed.js';
+import { modelIdentity } from '../build/identity.js';
 import type { RewardModel } from '../model/reward-model.js';
 import type { WritableDtype } from '../io/safetensors.js';
 import { currentCommandLine, dataFileRecord, makeProvenance } from '../provenance.js';
 import { defineCommand, type CliIO } from './args.js';
-import { loadModelArg, MODEL_OPTIONS } from './model-args.js';
+import { batchFlags, loadModelArg, MODEL_OPTIONS } from './model-args.js';
 import { createProgress, type Progress } from './progress.js';
 import { pathArg, printJson } from './shared.js';
+import { lineList } from '../util/format.js';
 
 const DTYPES: Record<string, WritableDtype> = { f32: 'F32', bf16: 'BF16', f16: 'F16', f64: 'F64' };
 
@@ -86,9 +87,7 @@ model (name, backbone id, identity hash), the command and the truncated rows.`,
       const result = await embedToFile(model, data, outPath, {
         dtype: DTYPES[opts.dtype]!,
         shardRows: opts['shard-rows'],
-        ...(opts['batch-size'] !== undefined ? { batchSize: opts['batch-size'] } : {}),
-        ...(opts['max-tokens-per-batch'] !== undefined ? { maxTokensPerBatch: opts['max-tokens-per-batch'] } : {}),
-        ...(opts['padding-side'] !== undefined ? { paddingSide: opts['padding-side'] as 'left' | 'right' } : {}),
+        ...batchFlags(opts),
         ...(opts.overwrite ? { overwrite: true } : {}),
         signal: controller.signal,
         fingerprint: { data: dataRecord.sha256 },
@@ -127,8 +126,7 @@ model (name, backbone id, identity hash), the command and the truncated rows.`,
 function report(io: CliIO, opts: { data: string; out: string; json: boolean; model: string }, model: RewardModel, r: EmbedToFileResult): void {
   const t = r.truncatedRows;
   if (t.length > 0) {
-    const shown = t.slice(0, 10).map((i) => i + 1).join(', ');
-    io.stderr(`dtr embed: warning: ${t.length} of ${r.rows} conversations were truncated to ${model.maxLength} tokens (rows ${shown}${t.length > 10 ? ', …' : ''}; all recorded in the file's truncated_rows metadata)\n`);
+    io.stderr(`dtr embed: warning: ${t.length} of ${r.rows} conversations were truncated to ${model.maxLength} tokens (rows ${lineList(t.map((i) => i + 1))}; all recorded in the file's truncated_rows metadata)\n`);
   }
   if (r.ratedRows === 0) io.stderr(`dtr embed: warning: no row of ${opts.data} has a rating: every label is NaN (give dtr fit-head --ratings FILE.jsonl)\n`);
   if (opts.json) {

@@ -1,16 +1,16 @@
 import { resolve } from 'node:path';
 import { DtrError } from '../errors.js';
-import { readEvalSet, EVAL_FORMATS, type EvalFormat, type EvalSet } from '../eval/datasets.js';
-import { scoreWithModel, scoreWithTree, splitLabelTies, summarizeResults, type EvalReport } from '../eval/evaluate.js';
+import { readEvalSet, splitLabelTies, EVAL_FORMATS, type EvalFormat, type EvalSet } from '../data/datasets.js';
+import { scoreWithModel, scoreWithTree, summarizeResults, type EvalReport } from '../eval/evaluate.js';
 import { JUDGEBENCH_CATEGORIES } from '../eval/judgebench.js';
 import { diffPairResults, readPairResults, writePairResults, type PairResult, type PairResultsDiff } from '../eval/results.js';
 import { REWARDBENCH2_SUBSETS } from '../eval/rewardbench2.js';
 import { REWARDBENCH_SECTIONS, type RewardBenchWeighting } from '../eval/rewardbench.js';
 import { RM_BENCH_DOMAINS, RM_BENCH_STYLES } from '../eval/rmbench.js';
-import { formatFixed } from '../explain/format.js';
+import { lineList, PLAIN } from '../util/format.js';
 import { dataFileRecord, type DataFileRecord } from '../provenance.js';
 import { defineCommand, type CliIO } from './args.js';
-import { createProgress } from './progress.js';
+import { createProgress, progressTo } from './progress.js';
 import { loadModelArg, MODEL_OPTIONS } from './model-args.js';
 import { f3, loadTreeArg, pathArg, printJson, table } from './shared.js';
 
@@ -172,18 +172,9 @@ async function scoreSet(set: EvalSet, items: EvalSet['items'], opts: ScoreFlags,
     const model = await loadModelArg({ ...opts, model: opts.model }, io, 'eval');
     try {
       // The model scores each distinct response once: progress counts responses, whose total it knows first.
-      let progress: ReturnType<typeof createProgress> | null = null;
-      let last = 0;
-      const results = await scoreWithModel(model, items, {
-        ...decision,
-        ...(tree ? { tree } : {}),
-        onProgress: (done, total) => {
-          progress ??= createProgress(io, total, { label: 'eval', unit: 'responses' });
-          progress.tick(done - last);
-          last = done;
-        },
-      });
-      (progress ?? createProgress(io, 0, { label: 'eval', unit: 'responses' })).done();
+      const progress = progressTo(io, { label: 'eval', unit: 'responses', idle: 'report' });
+      const results = await scoreWithModel(model, items, { ...decision, ...(tree ? { tree } : {}), onProgress: progress.update });
+      progress.done();
       Object.assign(scoredBy, { model: { dir: opts.model, name: model.config.name, provider: model.provider }, tree: (tree ?? model.tree).name });
       return results;
     } finally {
@@ -202,10 +193,6 @@ async function scoreSet(set: EvalSet, items: EvalSet['items'], opts: ScoreFlags,
   const results = scoreWithTree(tree, items, { ...decision, onProgress: () => progress.tick() });
   progress.done();
   return results;
-}
-
-function lineList(lines: number[]): string {
-  return lines.length > 10 ? `${lines.slice(0, 10).join(', ')}, …` : lines.join(', ');
 }
 
 /**
@@ -243,7 +230,7 @@ export function evalReportJson(report: EvalReport): Record<string, unknown> {
   };
 }
 
-const p1 = (x: number | null | undefined): string => (x === null || x === undefined || Number.isNaN(x) ? '-' : formatFixed(x, 1));
+const p1 = (x: number | null | undefined): string => PLAIN.fixed(x, 1);
 const plural = (k: number, word: string): string => `${k} ${word}${k === 1 ? '' : 's'}`;
 
 /** The human-readable report of `dtr eval`. */
@@ -391,7 +378,7 @@ function comparisonJson(c: Comparison): Record<string, unknown> {
   return { file: c.file, overall: delta(c.before.overall, c.after.overall), sections, scores, subsets, ...c.diff };
 }
 
-const signed1 = (x: number | null): string => (x === null || Number.isNaN(x) ? '-' : `${x > 0 ? '+' : ''}${formatFixed(x, 1)}`);
+const signed1 = (x: number | null): string => PLAIN.signedFixed(x, 1);
 
 /** The text block `dtr eval --compare` adds: score changes and the pairs that changed. */
 function renderComparison(c: Comparison): string {

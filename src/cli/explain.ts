@@ -1,14 +1,9 @@
 import type { AttributeScores } from '../attributes.js';
+import { CARD_EXAMPLE } from './card-example.js';
 import { DtrError } from '../errors.js';
 import { describePath, explain, type Explanation } from '../explain/explain.js';
 import { defineCommand } from './args.js';
 import { f3, loadTreeArg, parseScoresArg, pct, printJson, s3, scoresTable } from './shared.js';
-
-/** The worked example of the Decision-Tree-Reward model card (seed 004): response 1 and 2 rewards. */
-export const CARD_EXAMPLE: { a: AttributeScores; b: AttributeScores } = {
-  a: { helpfulness: 3.9603815, correctness: 3.9727726, coherence: 3.8582935, complexity: 0.9909791, verbosity: 1.4901903 },
-  b: { helpfulness: 2.1698856, correctness: 2.2035594, coherence: 3.2032843, complexity: 0.8786768, verbosity: 1.4569137 },
-};
 
 export default defineCommand({
   name: 'explain',

@@ -8,7 +8,7 @@ import { fitRidge, ridgeHead, type RidgeFit } from '../head/ridge.js';
 import { readEmbeddingsFile } from '../io/embeddings.js';
 import { sha256FileAsync } from '../io/hash.js';
 import { MODEL_CONFIG_FILE } from '../model/config.js';
-import { checkEmbeddingsForModel } from '../model/embed.js';
+import { checkEmbeddingsForModel } from '../build/embed.js';
 import { currentCommandLine, dataFileRecord, makeProvenance, type DataFileRecord } from '../provenance.js';
 import { defineCommand, type CliIO } from './args.js';
 import { createProgress, type Progress } from './progress.js';

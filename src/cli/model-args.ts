@@ -1,18 +1,15 @@
 /**
- * What `dtr score` and `dtr compare` share: the model flags, loading the model with warnings on
- * stderr, reading text flags (`@file` reads a file), JSONL input validated in full before any
- * work, JSONL output to stdout or atomically to `--out`, and the `--self-check` report.
+ * What every command that loads a model shares: the model flags, loading the model with
+ * warnings on stderr, the batch flags, reading text flags (`@file` reads a file), the prompt from
+ * `--prompt` or `--messages`, and the `--self-check` report. (`--file` runs: run-file.ts.)
  */
-import { closeSync, createReadStream, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { createInterface } from 'node:readline';
-import { DtrError, type Issue } from '../errors.js';
-import { streamJsonl } from '../io/jsonl.js';
-import { tempPathFor } from '../io/atomic.js';
-import { RewardModel, type LoadOptions, type ScoreItem, type SelfCheckReport } from '../model/reward-model.js';
+import { DtrError } from '../errors.js';
+import { RewardModel } from '../model/reward-model.js';
+import type { BatchOptions, LoadOptions, ScoreItem, SelfCheckReport } from '../model/types.js';
 import type { ChatMessage, Prompt } from '../text/prompt.js';
 import type { CliIO, OptionSpecs } from './args.js';
-import { f3 } from './shared.js';
+import { f3, textArg } from './shared.js';
 
 /** Flags of every command that loads a model folder. */
 export const MODEL_OPTIONS = {
@@ -25,6 +22,13 @@ export const MODEL_OPTIONS = {
   'padding-side': { type: 'string', choices: ['right', 'left'], description: "padding side (default: dtr.json's)" },
   'self-check': { type: 'boolean', description: 'first check that scores do not depend on batch composition, order or padding (fails with exit 1 otherwise)' },
   tolerance: { type: 'number', valueName: 'X', description: 'largest reward difference --self-check accepts', default: 1e-5 },
+} as const satisfies OptionSpecs;
+
+/** The prompt flags of `dtr score` and `dtr compare`, and where `--file` results go. */
+export const TEXT_OPTIONS = {
+  prompt: { type: 'string', valueName: 'TEXT|@FILE', description: 'the prompt (HelpSteer2 <extra_id_1> multi-turn strings are split into turns)' },
+  messages: { type: 'string', valueName: 'JSON|@FILE', description: 'the prompt as a JSON array of {"role", "content"} chat messages' },
+  out: { type: 'string', valueName: 'FILE.jsonl', description: 'with --file: write results here (atomically) instead of stdout' },
 } as const satisfies OptionSpecs;
 
 /** The model flags shared by every command that loads a model folder. */
@@ -51,20 +55,22 @@ export async function loadModelArg(opts: ModelFlags, io: CliIO, command: string,
     ...(head !== undefined ? { head } : {}),
     ...(opts.provider !== undefined ? { provider: opts.provider as 'auto' | 'cuda' | 'cpu' } : {}),
     ...(opts['max-length'] !== undefined ? { maxLength: opts['max-length'] } : {}),
-    ...(opts['batch-size'] !== undefined ? { batchSize: opts['batch-size'] } : {}),
-    ...(opts['max-tokens-per-batch'] !== undefined ? { maxTokensPerBatch: opts['max-tokens-per-batch'] } : {}),
-    ...(opts['padding-side'] !== undefined ? { paddingSide: opts['padding-side'] as 'left' | 'right' } : {}),
+    ...batchFlags(opts),
     onWarning: (m) => io.stderr(`dtr ${command}: warning: ${m}\n`),
     ...overrides,
   });
 }
 
-/** A text flag: the text itself, or `@path` to read a file (UTF-8). */
-export function textArg(io: CliIO, flag: string, value: string): string {
-  if (!value.startsWith('@')) return value;
-  const path = resolve(io.cwd, value.slice(1));
-  if (!existsSync(path)) throw new DtrError('E_NOT_FOUND', `--${flag}: no such file ${value.slice(1)}`);
-  return readFileSync(path, 'utf8');
+/**
+ * The batch flags (`--batch-size`, `--max-tokens-per-batch`, `--padding-side`) as batch options,
+ * leaving out the ones not given (so dtr.json's apply).
+ */
+export function batchFlags(opts: Pick<ModelFlags, 'batch-size' | 'max-tokens-per-batch' | 'padding-side'>): Pick<BatchOptions, 'batchSize' | 'maxTokensPerBatch' | 'paddingSide'> {
+  return {
+    ...(opts['batch-size'] !== undefined ? { batchSize: opts['batch-size'] } : {}),
+    ...(opts['max-tokens-per-batch'] !== undefined ? { maxTokensPerBatch: opts['max-tokens-per-batch'] } : {}),
+    ...(opts['padding-side'] !== undefined ? { paddingSide: opts['padding-side'] as 'left' | 'right' } : {}),
+  };
 }
 
 /** The prompt from `--prompt TEXT|@file` or `--messages JSON|@file.json` (exactly one). */
@@ -80,113 +86,6 @@ export function promptArg(io: CliIO, command: string, prompt: string | undefined
     throw new DtrError('E_USAGE', `--messages must be a JSON array of {"role", "content"} messages (or @file.json), got ${text.length > 50 ? `${text.slice(0, 50)}…` : text}`);
   }
   return json as ChatMessage[];
-}
-
-/** Row layouts of `--file`. */
-export type RowShape = 'score' | 'compare';
-
-/** A validated row of a `--file`. */
-export interface FileRow {
-  line: number;
-  id: unknown;
-  prompt: Prompt;
-  texts: string[];
-}
-
-/**
- * Reads and checks every row of a JSONL `--file` before any scoring (so nothing is half done):
- * `{prompt | messages, response}` for score, `{prompt | messages, a, b}` for compare, optional `id`.
- * Every bad row is reported at once with its line (`E_DATA`).
- */
-export async function validateRows(path: string, shape: RowShape, model: RewardModel): Promise<number> {
-  const issues: Issue[] = [];
-  let n = 0;
-  if (!existsSync(path)) throw new DtrError('E_NOT_FOUND', `no such file: ${path}`);
-  const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
-  let line = 0;
-  for await (const text of lines) {
-    line++;
-    if (text.trim() === '') continue;
-    n++;
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (e) {
-      issues.push({ path: `${path}:${line}`, message: `malformed JSON (${(e as Error).message})` });
-      continue;
-    }
-    try {
-      const row = toRow(value, line, shape);
-      for (const [i, t] of row.texts.entries()) model.encoder.checkedConversation(row.prompt, t, { prompt: 'prompt', response: shape === 'score' ? 'response' : i === 0 ? 'a' : 'b' });
-    } catch (e) {
-      issues.push({ path: `${path}:${line}`, message: (e as Error).message });
-    }
-  }
-  if (n === 0) throw new DtrError('E_EMPTY', `${path} has no rows`);
-  if (issues.length > 0) {
-    throw new DtrError('E_DATA', `${path}: ${issues.length} bad row${issues.length === 1 ? '' : 's'}, nothing was scored`, {
-      issues,
-      hint: shape === 'score' ? 'each line: {"prompt": "...", "response": "..."} (or "messages": [...] instead of "prompt")' : 'each line: {"prompt": "...", "a": "...", "b": "..."} (or "messages": [...] instead of "prompt")',
-    });
-  }
-  return n;
-}
-
-/** The rows of a validated file, streamed. */
-export async function* readRows(path: string, shape: RowShape): AsyncGenerator<FileRow> {
-  for await (const { line, value } of streamJsonl(path)) yield toRow(value, line, shape);
-}
-
-function toRow(value: unknown, line: number, shape: RowShape): FileRow {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new TypeError(`expected a JSON object, got ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}`);
-  const v = value as Record<string, unknown>;
-  if (v.prompt !== undefined && v.messages !== undefined) throw new TypeError('give "prompt" or "messages", not both');
-  const prompt = (v.prompt ?? v.messages) as Prompt;
-  if (prompt === undefined) throw new TypeError('missing "prompt" (a string) or "messages" (an array of {role, content})');
-  const keys = shape === 'score' ? ['response'] : ['a', 'b'];
-  for (const k of keys) if (v[k] === undefined) throw new TypeError(`missing "${k}"`);
-  return { line, id: v.id, prompt, texts: keys.map((k) => v[k] as string) };
-}
-
-/** Where JSONL results go: stdout line by line, or a file written atomically at the end. */
-export class JsonlSink {
-  private fd: number | null = null;
-  private readonly tmp: string | null;
-  constructor(
-    private readonly io: CliIO,
-    private readonly out: string | null,
-  ) {
-    this.tmp = out ? tempPathFor(out) : null;
-    if (this.tmp) {
-      try {
-        this.fd = openSync(this.tmp, 'w');
-      } catch (cause) {
-        throw new DtrError('E_IO', `could not write ${out}: ${(cause as Error).message}`, { cause });
-      }
-    }
-  }
-
-  write(value: unknown): void {
-    const line = `${JSON.stringify(value)}\n`;
-    if (this.fd !== null) writeSync(this.fd, line);
-    else this.io.stdout(line);
-  }
-
-  /** Renames the finished file over `--out`. */
-  commit(): void {
-    if (this.fd === null) return;
-    fsyncSync(this.fd);
-    closeSync(this.fd);
-    this.fd = null;
-    renameSync(this.tmp!, this.out!);
-  }
-
-  /** Removes the unfinished file: `--out` is never left half written. */
-  abort(): void {
-    if (this.fd !== null) closeSync(this.fd);
-    this.fd = null;
-    if (this.tmp) rmSync(this.tmp, { force: true });
-  }
 }
 
 /** Runs the self-check, prints its report on stderr, and throws `E_SELF_CHECK` when it fails. */

@@ -75,6 +75,42 @@ export function createProgress(io: CliIO, total: number, options: ProgressOption
   };
 }
 
+/** A {@link Progress} moved by running totals; see {@link progressTo}. */
+export interface RunningProgress {
+  /** `done` of `total` units are done (running totals, as the SDK's `onProgress` callbacks give them). */
+  update(done: number, total: number): void;
+  /** Ends the bar (see `idle` in {@link progressTo} for a bar that never moved). */
+  done(): void;
+}
+
+/**
+ * A progress bar for the SDK's `onProgress(done, total)` callbacks. It is made on the first
+ * update, when the total is known and the work has begun, unless `total` is given (then at once,
+ * so its clock covers the first step too).
+ *
+ * @example
+ * ```ts
+ * const bar = progressTo(io, { label: 'score', unit: 'pairs' });
+ * await model.compareMany(items, { onProgress: (done, total) => bar.update(done, total) });
+ * bar.done();
+ * ```
+ */
+export function progressTo(io: CliIO, options: ProgressOptions & { total?: number; idle?: 'silent' | 'report' }): RunningProgress {
+  let bar: Progress | null = options.total === undefined ? null : createProgress(io, options.total, options);
+  let reached = 0;
+  return {
+    update(done, total) {
+      bar ??= createProgress(io, total, options);
+      bar.tick(done - reached);
+      reached = done;
+    },
+    done() {
+      // `idle: 'report'` still says the work is done (0 of 0) when there was nothing to do.
+      (bar ?? (options.idle === 'report' ? createProgress(io, 0, options) : null))?.done();
+    },
+  };
+}
+
 function formatSeconds(s: number): string {
   if (s < 60) return `${s.toFixed(1)}s`;
   const m = Math.floor(s / 60);

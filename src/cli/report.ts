@@ -1,34 +1,24 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import type { AttributeScores } from '../attributes.js';
+import { checkPairTexts, datasetInputFromModel, modelComparisonReport, modelTreeFileRecord } from '../build/report.js';
+import { modelIdentity } from '../build/identity.js';
+import { parsePairRows, type PairRow } from '../data/text-rows.js';
 import { DtrError } from '../errors.js';
 import { readJsonl } from '../io/jsonl.js';
-import { sha256File } from '../io/hash.js';
-import { modelIdentity } from '../model/identity.js';
 import { currentCommandLine, dataFileRecord, type DataFileRecord } from '../provenance.js';
-import { treeFileRecord, type ReportProvenanceOptions, type TreeFileRecord } from '../report/provenance.js';
-import { shippedTreesDir } from '../tree/preference-tree.js';
 import { buildComparisonReport } from '../report/comparison.js';
 import { buildDatasetReport } from '../report/dataset.js';
-import { comparisonInputFromCompared, datasetInputFromRows, parseReportRows, readComparisonFile, type ReportRow } from '../report/input.js';
+import { datasetInputFromRows, readComparisonFile } from '../report/input.js';
+import { treeFileRecord, type ReportProvenanceOptions, type TreeFileRecord } from '../report/provenance.js';
 import { reportFormatFromPath, writeReport } from '../report/render.js';
 import type { ComparisonInput, DatasetInput, Report, ReportFormat } from '../report/types.js';
-import type { RewardModel } from '../model/reward-model.js';
-import type { Issue } from '../errors.js';
+import type { Prompt } from '../text/prompt.js';
 import type { PreferenceTree } from '../tree/preference-tree.js';
 import { defineCommand, type CliIO } from './args.js';
+import { CARD_EXAMPLE, CARD_EXAMPLE_TEXTS } from './card-example.js';
 import { MODEL_OPTIONS, loadModelArg, promptArg, runSelfCheck } from './model-args.js';
-import { CARD_EXAMPLE } from './explain.js';
-import { createProgress } from './progress.js';
-import { f3, loadTreeArg, parseScoresArg, pathArg, pct, printJson } from './shared.js';
-
-/** The texts of the model card's worked example (seed 004), to go with {@link CARD_EXAMPLE}'s rewards. */
-export const CARD_EXAMPLE_TEXTS = {
-  prompt:
-    'Jane has 12 apples. She gives 4 apples to her friend Mark, then buys 1 more apple, and finally splits all her apples equally among herself and her 2 siblings. How many apples does each person get?',
-  a: '1. Jane starts with 12 apples and gives 4 to Mark. 12 - 4 = 8. Jane now has 8 apples.\n2. Jane buys 1 more apple. 8 + 1 = 9. Jane now has 9 apples.\n3. Jane splits the 9 apples equally among herself and her 2 siblings (3 people in total). 9 ÷ 3 = 3 apples each. Each person gets 3 apples.',
-  b: '1. Jane starts with 12 apples and gives 4 to Mark. 12 - 4 = 8. Jane now has 8 apples.\n2. Jane buys 1 more apple. 8 + 1 = 9. Jane now has 9 apples.\n3. Jane splits the 9 apples equally among her 2 siblings (2 people in total). 9 ÷ 2 = 4.5 apples each. Each person gets 4 apples.',
-} as const;
+import { createProgress, progressTo } from './progress.js';
+import { f3, loadTreeArg, parseScoresArg, pathArg, pct, printJson, textArg } from './shared.js';
 
 const DEFAULT_TREE = 'rlhflow-llama-3.1-8b';
 
@@ -121,7 +111,7 @@ values (--prompt, --a-text, --b-text) starting with @ are read from that file.`,
     } else if (opts.pairs !== undefined) {
       const tree = loadTreeArg(opts.tree ?? DEFAULT_TREE, io);
       const compareTree = opts['compare-tree'] !== undefined ? loadTreeArg(opts['compare-tree'], io) : undefined;
-      const rows = parseReportRows(readJsonl(pathArg(io, opts.pairs)), opts.pairs, { need: 'scores' });
+      const rows = parsePairRows(readJsonl(pathArg(io, opts.pairs)), opts.pairs, { need: 'scores' });
       const input = datasetInputFromRows(rows, basename(opts.pairs));
       const data = [dataFileRecord(opts.pairs, { readFrom: pathArg(io, opts.pairs), rows: rows.length, role: 'pairs' })];
       report = datasetReport(tree, input, rows, opts, io, rule, title, compareTree, prov(data, treeFileRecord(opts.tree ?? DEFAULT_TREE, io.cwd)));
@@ -188,9 +178,9 @@ function treeNamed(name: string | null, io: CliIO): string | null {
 
 function withTexts(input: ComparisonInput, opts: { prompt?: string | undefined; 'a-text'?: string | undefined; 'b-text'?: string | undefined; label?: string | undefined }, io: CliIO): ComparisonInput {
   const out: ComparisonInput = { ...input };
-  if (opts.prompt !== undefined) out.prompt = textArg('prompt', opts.prompt, io);
-  if (opts['a-text'] !== undefined) out.responseA = textArg('a-text', opts['a-text'], io);
-  if (opts['b-text'] !== undefined) out.responseB = textArg('b-text', opts['b-text'], io);
+  if (opts.prompt !== undefined) out.prompt = textArg(io, 'prompt', opts.prompt);
+  if (opts['a-text'] !== undefined) out.responseA = textArg(io, 'a-text', opts['a-text']);
+  if (opts['b-text'] !== undefined) out.responseB = textArg(io, 'b-text', opts['b-text']);
   if (opts.label !== undefined) out.label = opts.label as 'a' | 'b';
   return out;
 }
@@ -219,24 +209,6 @@ function warnMissingTexts(from: string, input: ComparisonInput, io: CliIO): void
       ? `dtr report: warning: ${from} holds no prompt or response texts, so the report will show none: give them with ${flags} (a text, or @file to read one); \`dtr compare --json\` output carries them, \`dtr explain --json\` output does not\n`
       : `dtr report: warning: ${from} holds no text for ${list(missing.map(([name]) => name), 'or')}, so the report will not show ${missing.length === 1 ? 'it' : 'them'}: give ${flags} (a text, or @file to read one)\n`,
   );
-}
-
-/** The file a model's own tree was loaded from: `trees/NAME.json` when shipped, else its path inside the model folder as given. */
-function modelTreeFile(model: RewardModel, dirArg: string): TreeFileRecord | null {
-  const path = model.files.tree;
-  if (path === null) return null;
-  const inShipped = relative(shippedTreesDir(), path);
-  if (!inShipped.startsWith('..') && !isAbsolute(inShipped)) return { file: `trees/${inShipped}`, sha256: sha256File(path) };
-  const inFolder = relative(resolve(dirArg === '' ? '.' : dirArg), path);
-  return { file: !inFolder.startsWith('..') && !isAbsolute(inFolder) ? join(dirArg, inFolder) : path, sha256: sha256File(path) };
-}
-
-/** A text flag: the value itself, or the contents of the file after `@`. */
-export function textArg(flag: string, value: string, io: CliIO): string {
-  if (!value.startsWith('@')) return value;
-  const path = resolve(io.cwd, value.slice(1));
-  if (!existsSync(path) || statSync(path).isDirectory()) throw new DtrError('E_NOT_FOUND', `--${flag}: no such file ${value.slice(1)}`);
-  return readFileSync(path, 'utf8');
 }
 
 function kb(bytes: number): string {
@@ -300,16 +272,15 @@ async function modelReport(
   title: { title?: string },
   prov: MakeProvenance,
 ): Promise<Report> {
-  const model: RewardModel = await loadModelArg(opts, io, 'report');
+  const model = await loadModelArg(opts, io, 'report');
   try {
-    const tree: PreferenceTree = opts.tree !== undefined ? loadTreeArg(opts.tree, io) : model.tree;
-    const scoredBy = `scored by ${model.config.name} on ${model.provider}`;
+    const tree = opts.tree !== undefined ? loadTreeArg(opts.tree, io) : model.tree;
     // The model's identity is the reward cache's key: the same hash names the same rewards.
     const modelRecord = { path: opts.model, name: model.config.name, identity: modelIdentity(model).rewards, provider: model.provider };
-    const treeFile = opts.tree !== undefined ? treeFileRecord(opts.tree, io.cwd) : modelTreeFile(model, opts.model);
+    const treeFile = opts.tree !== undefined ? treeFileRecord(opts.tree, io.cwd) : modelTreeFileRecord(model, opts.model);
     const provenance = (data: DataFileRecord[]): ReportProvenanceOptions => prov(data, treeFile, { model: modelRecord });
     if (opts.pairs === undefined) {
-      let prompt;
+      let prompt: Prompt;
       let a: string;
       let b: string;
       if (opts.example) {
@@ -320,31 +291,22 @@ async function modelReport(
       } else {
         if (opts.a === undefined || opts.b === undefined) throw new DtrError('E_USAGE', `dtr report: --${opts.a === undefined ? 'a' : 'b'} is missing: with --model give both response texts (or --example)`);
         prompt = promptArg(io, 'report', opts.prompt, opts.messages);
-        a = textArg('a', opts.a, io);
-        b = textArg('b', opts.b, io);
+        a = textArg(io, 'a', opts.a);
+        b = textArg(io, 'b', opts.b);
       }
       if (opts['self-check']) await runSelfCheck(model, [{ prompt, response: a }, { prompt, response: b }], opts.tolerance, io, 'report');
-      const result = await model.compare(prompt, a, b, { ...rule, tree });
-      const shown = typeof prompt === 'string' ? prompt : prompt.map((m) => `${m.role}: ${m.content}`).join('\n\n');
-      const input = comparisonInputFromCompared(result, { prompt: shown, responseA: a, responseB: b, source: scoredBy, ...(opts.label !== undefined ? { label: opts.label as 'a' | 'b' } : {}) });
-      return buildComparisonReport(tree, input, { ...rule, ...title, provenance: provenance([]) });
+      return await modelComparisonReport(model, { prompt, a, b, ...(opts.label !== undefined ? { label: opts.label as 'a' | 'b' } : {}) }, { ...rule, ...title, tree, provenance: provenance([]) });
     }
-    const rows = parseReportRows(readJsonl(pathArg(io, opts.pairs)), opts.pairs, { need: 'texts' });
-    checkTexts(rows, opts.pairs, model);
-    const items = rows.map((r) => ({ prompt: r.messages ?? r.prompt!, a: r.textA!, b: r.textB! }));
-    if (opts['self-check']) await runSelfCheck(model, items.slice(0, 4).flatMap((it) => [{ prompt: it.prompt, response: it.a }, { prompt: it.prompt, response: it.b }]), opts.tolerance, io, 'report');
-    const progress = createProgress(io, rows.length, { label: 'score', unit: 'pairs' });
-    let reported = 0;
-    const results = await model.compareMany(items, {
-      ...rule,
-      tree,
-      onProgress: (done) => {
-        progress.tick(done - reported);
-        reported = done;
-      },
-    });
+    const rows = parsePairRows(readJsonl(pathArg(io, opts.pairs)), opts.pairs, { need: 'texts' });
+    if (opts['self-check']) {
+      // Text problems are reported before the self-check runs (datasetInputFromModel checks them again).
+      checkPairTexts(rows, opts.pairs, model);
+      const sample = rows.slice(0, 4).flatMap((r) => [{ prompt: r.messages ?? r.prompt!, response: r.textA! }, { prompt: r.messages ?? r.prompt!, response: r.textB! }]);
+      await runSelfCheck(model, sample, opts.tolerance, io, 'report');
+    }
+    const progress = progressTo(io, { label: 'score', unit: 'pairs', total: rows.length });
+    const input = await datasetInputFromModel(model, rows, basename(opts.pairs), { ...rule, tree, onProgress: progress.update });
     progress.done();
-    const input = { ...datasetInputFromRows(rows, `${basename(opts.pairs)}, ${scoredBy}`, results) };
     const compareTree = opts['compare-tree'] !== undefined ? loadTreeArg(opts['compare-tree'], io) : undefined;
     const data = [dataFileRecord(opts.pairs, { readFrom: pathArg(io, opts.pairs), rows: rows.length, role: 'text pairs' })];
     return datasetReport(tree, input, rows, opts, io, rule, title, compareTree, provenance(data));
@@ -353,12 +315,11 @@ async function modelReport(
   }
 }
 
-/** Every text the model cannot take (empty, NUL, lone surrogates...), all at once with file:line, before any scoring. */
 /** A dataset report, with a progress bar for bootstrap refits (which need at least two labelled pairs). */
 function datasetReport(
   tree: PreferenceTree,
   input: DatasetInput,
-  rows: readonly ReportRow[],
+  rows: readonly PairRow[],
   opts: { bootstrap: number; seed: number; hardest: number; examples: number },
   io: CliIO,
   rule: { symmetric: boolean; tieBand: number },
@@ -382,20 +343,4 @@ function datasetReport(
   });
   progress?.done();
   return report;
-}
-
-function checkTexts(rows: readonly ReportRow[], source: string, model: RewardModel): void {
-  const issues: Issue[] = [];
-  for (const r of rows) {
-    for (const [side, text] of [['a', r.textA], ['b', r.textB]] as const) {
-      try {
-        model.encoder.checkedConversation(r.messages ?? r.prompt, text, { prompt: r.messages ? 'messages' : 'prompt', response: side });
-      } catch (e) {
-        issues.push({ path: `${source}:${r.line}`, message: (e as Error).message });
-      }
-    }
-  }
-  if (issues.length > 0) {
-    throw new DtrError('E_DATA', `${source}: ${issues.length} problem${issues.length === 1 ? '' : 's'} with the texts, nothing was scored; first at ${issues[0]!.path}: ${issues[0]!.message}`, { issues });
-  }
 }

@@ -1,10 +1,10 @@
 import { ATTRIBUTES } from '../attributes.js';
 import { DtrError } from '../errors.js';
-import type { ScoreItem, ScoreResult } from '../model/reward-model.js';
+import type { ScoreResult } from '../model/types.js';
 import { defineCommand } from './args.js';
-import { JsonlSink, MODEL_OPTIONS, fmtReward, loadModelArg, promptArg, readRows, runSelfCheck, textArg, validateRows } from './model-args.js';
-import { createProgress } from './progress.js';
-import { pathArg, printJson, table } from './shared.js';
+import { MODEL_OPTIONS, TEXT_OPTIONS, fmtReward, loadModelArg, promptArg, runSelfCheck } from './model-args.js';
+import { runFile } from './run-file.js';
+import { printJson, table, textArg } from './shared.js';
 
 export default defineCommand({
   name: 'score',
@@ -20,11 +20,11 @@ With --file, each line is {"prompt": "...", "response": "..."} ("messages": [...
 stream out as JSONL (to stdout, or atomically to --out), with a progress bar on stderr.`,
   options: {
     ...MODEL_OPTIONS,
-    prompt: { type: 'string', valueName: 'TEXT|@FILE', description: 'the prompt (HelpSteer2 <extra_id_1> multi-turn strings are split into turns)' },
-    messages: { type: 'string', valueName: 'JSON|@FILE', description: 'the prompt as a JSON array of {"role", "content"} chat messages' },
+    prompt: TEXT_OPTIONS.prompt,
+    messages: TEXT_OPTIONS.messages,
     response: { type: 'string', valueName: 'TEXT|@FILE', description: 'the response to score' },
     file: { type: 'string', valueName: 'FILE.jsonl', description: 'score every row of a JSONL file' },
-    out: { type: 'string', valueName: 'FILE.jsonl', description: 'with --file: write results here (atomically) instead of stdout' },
+    out: TEXT_OPTIONS.out,
   },
   examples: [
     "dtr score --model models/fixture --prompt 'What is 2 + 2?' --response 'It is 4.'",
@@ -34,7 +34,13 @@ stream out as JSONL (to stdout, or atomically to --out), with a progress bar on 
     if (opts.file !== undefined) {
       if (opts.prompt !== undefined || opts.messages !== undefined || opts.response !== undefined) throw new DtrError('E_USAGE', 'dtr score: --file replaces --prompt/--messages/--response');
       if (opts.json && opts.out === undefined) throw new DtrError('E_USAGE', 'dtr score: with --file, stdout is already JSONL (one result per line); --json needs --out');
-      return scoreFile(opts, io);
+      const r = await runFile(opts, io, 'score');
+      if (r.truncated > 0) io.stderr(`dtr score: warning: ${r.truncated} of ${r.total} conversations were truncated to ${r.model.maxLength} tokens (see "truncation" in their results)\n`);
+      if (opts.out !== undefined) {
+        if (opts.json) printJson(io, { rows: r.total, out: opts.out, truncated: r.truncated, model: r.model.name, provider: r.model.provider });
+        else io.stdout(`scored ${r.total} rows with ${r.model.name} (${r.model.provider}); wrote ${opts.out}${r.truncated ? `; ${r.truncated} truncated` : ''}\n`);
+      }
+      return 0;
     }
     if (opts.out !== undefined) throw new DtrError('E_USAGE', 'dtr score: --out needs --file');
     const prompt = promptArg(io, 'score', opts.prompt, opts.messages);
@@ -63,55 +69,4 @@ export function renderScore(modelName: string, provider: string, r: ScoreResult)
   if (r.backboneReward !== undefined) rows.push(['(backbone reward)', fmtReward(r.backboneReward)]);
   const lines = [`model: ${modelName} (${provider})`, '', table(['attribute', 'reward'], rows), '', `tokens: ${r.tokens}${r.truncated ? ` (truncated: ${r.truncation!.summary})` : ''}`];
   return `${lines.join('\n')}\n`;
-}
-
-async function scoreFile(opts: Parameters<typeof loadModelArg>[0] & { file?: string; out?: string; json: boolean; 'self-check'?: boolean | undefined; tolerance: number }, io: Parameters<typeof loadModelArg>[1]): Promise<number> {
-  const path = pathArg(io, opts.file!);
-  const model = await loadModelArg(opts, io, 'score');
-  try {
-    const total = await validateRows(path, 'score', model);
-    if (opts['self-check']) {
-      const sample: ScoreItem[] = [];
-      for await (const row of readRows(path, 'score')) {
-        sample.push({ prompt: row.prompt, response: row.texts[0]! });
-        if (sample.length >= 8) break;
-      }
-      await runSelfCheck(model, sample, opts.tolerance, io, 'score');
-    }
-    const sink = new JsonlSink(io, opts.out === undefined ? null : pathArg(io, opts.out));
-    const progress = createProgress(io, total, { label: 'score', unit: 'rows' });
-    const meta: Array<{ line: number; id: unknown }> = [];
-    let truncated = 0;
-    try {
-      const items = (async function* () {
-        for await (const row of readRows(path, 'score')) {
-          meta.push({ line: row.line, id: row.id });
-          yield { prompt: row.prompt, response: row.texts[0]! };
-        }
-      })();
-      let reported = 0;
-      const onProgress = (done: number): void => {
-        progress.tick(done - reported);
-        reported = done;
-      };
-      for await (const r of model.scoreStream(items, { total, onProgress })) {
-        const m = meta.shift()!;
-        if (r.truncated) truncated++;
-        sink.write({ line: m.line, ...(m.id !== undefined ? { id: m.id } : {}), ...r });
-      }
-      sink.commit();
-    } catch (e) {
-      sink.abort();
-      throw e;
-    }
-    progress.done();
-    if (truncated > 0) io.stderr(`dtr score: warning: ${truncated} of ${total} conversations were truncated to ${model.maxLength} tokens (see "truncation" in their results)\n`);
-    if (opts.out !== undefined) {
-      if (opts.json) printJson(io, { rows: total, out: opts.out, truncated, model: model.config.name, provider: model.provider });
-      else io.stdout(`scored ${total} rows with ${model.config.name} (${model.provider}); wrote ${opts.out}${truncated ? `; ${truncated} truncated` : ''}\n`);
-    }
-    return 0;
-  } finally {
-    await model.dispose();
-  }
 }

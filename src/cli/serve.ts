@@ -6,7 +6,8 @@ import type { RewardModel } from '../model/reward-model.js';
 import { RewardServer } from '../serve/server.js';
 import { PreferenceTree } from '../tree/preference-tree.js';
 import { defineCommand, type CliIO } from './args.js';
-import { MODEL_OPTIONS, loadModelArg, runSelfCheck, textArg } from './model-args.js';
+import { MODEL_OPTIONS, loadModelArg, runSelfCheck } from './model-args.js';
+import { textArg } from './shared.js';
 
 /**
  * The environment variable `dtr serve` reads its token from (when `--token` is not given).

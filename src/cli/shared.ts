@@ -1,19 +1,22 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ATTRIBUTES, checkAttributeScores, type AttributeScores } from '../attributes.js';
 import { DtrError } from '../errors.js';
-import { formatFixed } from '../explain/format.js';
 import { PreferenceTree } from '../tree/preference-tree.js';
+import { PLAIN } from '../util/format.js';
 import type { CliIO } from './args.js';
+
+/** A text flag: the text itself, or `@path` to read a file (UTF-8). */
+export function textArg(io: CliIO, flag: string, value: string): string {
+  if (!value.startsWith('@')) return value;
+  const path = resolve(io.cwd, value.slice(1));
+  if (!existsSync(path) || statSync(path).isDirectory()) throw new DtrError('E_NOT_FOUND', `--${flag}: no such file ${value.slice(1)}`);
+  return readFileSync(path, 'utf8');
+}
 
 /** Parses a `--a`/`--b` value: inline JSON, or `@file.json`. */
 export function parseScoresArg(flag: string, value: string, io: CliIO): AttributeScores {
-  let text = value;
-  if (value.startsWith('@')) {
-    const path = resolve(io.cwd, value.slice(1));
-    if (!existsSync(path)) throw new DtrError('E_NOT_FOUND', `--${flag}: no such file ${value.slice(1)}`);
-    text = readFileSync(path, 'utf8');
-  }
+  const text = textArg(io, flag, value);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -37,12 +40,8 @@ export function printJson(io: CliIO, value: unknown): void {
   io.stdout(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-/** `0.986` */
-export const f3 = (x: number | null | undefined): string => (x === null || x === undefined || Number.isNaN(x) ? '-' : formatFixed(x, 3));
-/** `+1.790` */
-export const s3 = (x: number): string => (x > 0 ? `+${formatFixed(x, 3)}` : formatFixed(x, 3));
-/** `17.2%` */
-export const pct = (x: number): string => `${formatFixed(x * 100, 1)}%`;
+/** The command line's number formats (util/format.ts): `0.986`, `+1.790`, `17.2%`, `-` when missing. */
+export const { f3, signed: s3, pct } = PLAIN;
 
 /** A fixed-width table: first column left-aligned, the rest right-aligned. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {

@@ -2,17 +2,14 @@ import { ATTRIBUTES } from '../attributes.js';
 import { DtrError } from '../errors.js';
 import { readAttributePairs, type AttributePairs } from '../data/pairs.js';
 import { checkAgainst } from '../eval/decontaminate.js';
-import { detectEvalFormat, EVAL_FORMATS, readEvalSet, type EvalFormat, type EvalSet } from '../eval/datasets.js';
+import { detectEvalFormat, EVAL_FORMATS, readEvalSet, type EvalFormat, type EvalSet } from '../data/datasets.js';
 import { readJsonl } from '../io/jsonl.js';
-import { MODEL_CONFIG_FILE } from '../model/config.js';
-import { modelIdentity } from '../model/identity.js';
-import { RewardCache } from '../model/reward-cache.js';
-import { scoreTextPairs, type ScoredTextPairs } from '../model/score-pairs.js';
+import type { ScoredTextPairs } from '../build/score-pairs.js';
+import { scoreTrainingPairs, trainTree, type SplitMetrics, type TrainReport } from '../build/train-tree.js';
 import { currentCommandLine, dataFileRecord, makeProvenance, type DataFileRecord } from '../provenance.js';
-import { trainTree, type SplitMetrics, type TrainReport } from '../tree/train.js';
 import { defineCommand, type CliIO } from './args.js';
-import { loadModelArg, MODEL_OPTIONS, type ModelFlags } from './model-args.js';
-import { createProgress, type Progress } from './progress.js';
+import { batchFlags, loadModelArg, MODEL_OPTIONS, type ModelFlags } from './model-args.js';
+import { createProgress, progressTo, type RunningProgress } from './progress.js';
 import { f3, pathArg, printJson, table } from './shared.js';
 
 export default defineCommand({
@@ -241,82 +238,53 @@ async function scoreTextFiles(opts: TextFlags, io: CliIO): Promise<TextScoring> 
     }
     return set;
   };
-  const trainSet = read(opts.pairs);
-  const valSet = opts.val !== undefined ? read(opts.val) : null;
+  const train = { name: opts.pairs, set: read(opts.pairs) };
+  const validation = opts.val !== undefined ? { name: opts.val, set: read(opts.val) } : null;
   const model = await loadModelArg(opts, io, 'train-tree');
   try {
-    const identity = modelIdentity(model);
     const cacheName = opts.cache ?? '.dtr-cache';
-    const cacheDir = opts['no-cache'] ? null : pathArg(io, cacheName);
-    const cache = cacheDir === null ? null : RewardCache.open(cacheDir, identity, { onWarning: (m) => io.stderr(`dtr train-tree: warning: ${m}\n`) });
-    const batch = {
-      ...(opts['batch-size'] !== undefined ? { batchSize: opts['batch-size'] } : {}),
-      ...(opts['max-tokens-per-batch'] !== undefined ? { maxTokensPerBatch: opts['max-tokens-per-batch'] } : {}),
-      ...(opts['padding-side'] !== undefined ? { paddingSide: opts['padding-side'] as 'left' | 'right' } : {}),
-    };
-    const score = async (set: EvalSet, label: string): Promise<ScoredTextPairs> => {
-      let bar: Progress | null = null;
-      let last = 0;
-      const r = await scoreTextPairs(model, set, {
-        ...batch,
-        cache,
-        onProgress: (done, total) => {
-          bar ??= createProgress(io, total, { label: `scoring ${label}`, unit: 'conversations', quiet: opts.json });
-          bar.tick(done - last);
-          last = done;
-        },
-      });
-      (bar as Progress | null)?.done();
-      return r;
-    };
-    let train: ScoredTextPairs;
-    let validation: ScoredTextPairs | null = null;
-    try {
-      train = await score(trainSet, opts.pairs);
-      if (valSet) validation = await score(valSet, opts.val!);
-    } finally {
-      cache?.close();
-    }
-    const warnings: string[] = [];
-    const parts: Array<[string, ScoredTextPairs]> = [[opts.pairs, train], ...(validation ? [[opts.val!, validation] as [string, ScoredTextPairs]] : [])];
-    for (const [file, s] of parts) {
-      if (s.ties.length > 0) warnings.push(`${file}: ${s.ties.length} pair${s.ties.length === 1 ? '' : 's'} rated equal (tie) skipped: no response is preferred (lines ${lineList(s.ties.map((t) => t.line))})`);
-      if (s.truncatedLines.length > 0) warnings.push(`${file}: ${s.truncatedLines.length} of ${s.pairs.n} pairs had a conversation truncated to ${model.maxLength} tokens (lines ${lineList(s.truncatedLines)})`);
-    }
-    const modelDir = opts.model.replace(/\/$/, '');
-    const records: DataFileRecord[] = [{ path: modelDir, sha256: identity.rewards, role: 'model (content identity: backbone files, tokenizer, chat template, maxLength, head)' }];
-    records.push(dataFileRecord(`${modelDir}/${MODEL_CONFIG_FILE}`, { role: 'model config', readFrom: model.files.config }));
-    if (model.files.head) records.push(dataFileRecord(model.files.head.startsWith(`${model.dir}/`) ? `${modelDir}/${model.files.head.slice(model.dir.length + 1)}` : model.files.head, { role: 'model head', readFrom: model.files.head }));
-    const counts = (s: ScoredTextPairs): Record<string, unknown> => ({
-      pairs: s.pairs.n,
-      ties: s.ties.length,
-      tieLines: s.ties.map((t) => t.line),
-      conversations: s.conversations,
-      distinct: s.distinct,
-      cacheHits: s.cacheHits,
-      computed: s.computed,
-      truncatedPairs: s.truncatedLines.length,
-      truncatedLines: s.truncatedLines,
+    // One progress bar per file, finished when the next file starts or scoring ends.
+    let bar: { file: string; progress: RunningProgress } | null = null;
+    const s = await scoreTrainingPairs(model, train, validation, {
+      ...batchFlags(opts),
+      cacheDir: opts['no-cache'] ? null : pathArg(io, cacheName),
+      modelDir: opts.model,
+      onWarning: (m) => io.stderr(`dtr train-tree: warning: ${m}\n`),
+      onProgress: (file, done, total) => {
+        if (bar?.file !== file) {
+          bar?.progress.done();
+          bar = { file, progress: progressTo(io, { label: `scoring ${file}`, unit: 'conversations', quiet: opts.json }) };
+        }
+        bar.progress.update(done, total);
+      },
     });
-    const describe = (file: string, s: ScoredTextPairs): string =>
-      `${file}: ${s.pairs.n} pairs (${s.distinct} distinct conversations): ${s.cacheHits} from the cache, ${s.computed} run through the backbone; ${s.ties.length} tie${s.ties.length === 1 ? '' : 's'} skipped; ${s.truncatedLines.length} truncated`;
+    (bar as { progress: RunningProgress } | null)?.progress.done();
+    const parts: Array<[string, ScoredTextPairs]> = [[opts.pairs, s.train], ...(s.validation ? [[opts.val!, s.validation] as [string, ScoredTextPairs]] : [])];
+    const counts = (p: ScoredTextPairs): Record<string, unknown> => ({
+      pairs: p.pairs.n,
+      ties: p.ties.length,
+      tieLines: p.ties.map((t) => t.line),
+      conversations: p.conversations,
+      distinct: p.distinct,
+      cacheHits: p.cacheHits,
+      computed: p.computed,
+      truncatedPairs: p.truncatedLines.length,
+      truncatedLines: p.truncatedLines,
+    });
+    const describe = (file: string, p: ScoredTextPairs): string =>
+      `${file}: ${p.pairs.n} pairs (${p.distinct} distinct conversations): ${p.cacheHits} from the cache, ${p.computed} run through the backbone; ${p.ties.length} tie${p.ties.length === 1 ? '' : 's'} skipped; ${p.truncatedLines.length} truncated`;
     const summary = [
-      `scored with ${model.config.name} (${model.provider}, backbone ${model.config.backbone.id}${model.head ? `, head ${model.head.name}` : ''}), cache ${cacheDir === null ? 'off' : cacheName}:`,
-      ...parts.map(([file, s]) => `  ${describe(file, s)}`),
+      `scored with ${model.config.name} (${model.provider}, backbone ${model.config.backbone.id}${model.head ? `, head ${model.head.name}` : ''}), cache ${s.cache === null ? 'off' : cacheName}:`,
+      ...parts.map(([file, p]) => `  ${describe(file, p)}`),
     ].join('\n');
-    const note = `attribute rewards from model ${model.config.name} at ${modelDir} (backbone ${model.config.backbone.id}${model.head ? `, head ${model.head.name}` : ''}; identity sha256 ${identity.rewards} over ${Object.keys(identity.parts.files).join(', ')}, chat template, maxLength ${model.maxLength}, head); ${parts.map(([file, s]) => `${file}: ${s.pairs.n} pairs scored, ${s.ties.length} ties skipped, ${s.truncatedLines.length} truncated`).join('; ')}`;
     const json = {
-      model: { dir: opts.model, name: model.config.name, backbone: model.config.backbone.id, head: model.head?.name ?? null, identity: identity.rewards, provider: model.provider, maxLength: model.maxLength },
-      cache: cacheDir === null ? null : { dir: cacheName, path: cache!.dir, entries: cache!.size },
-      train: counts(train),
-      validation: validation ? counts(validation) : null,
+      model: { dir: opts.model, name: model.config.name, backbone: model.config.backbone.id, head: model.head?.name ?? null, identity: s.identity.rewards, provider: model.provider, maxLength: model.maxLength },
+      cache: s.cache === null ? null : { dir: cacheName, path: s.cache.path, entries: s.cache.entries },
+      train: counts(s.train),
+      validation: s.validation ? counts(s.validation) : null,
     };
-    return { train, validation, records, note, warnings, summary, json };
+    return { train: s.train, validation: s.validation, records: s.records, note: s.note, warnings: s.warnings, summary, json };
   } finally {
     await model.dispose();
   }
-}
-
-function lineList(lines: readonly number[]): string {
-  return lines.length > 10 ? `${lines.slice(0, 10).join(', ')}, …` : lines.join(', ');
 }

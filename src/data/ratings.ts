@@ -10,7 +10,7 @@
  *   warning naming the rows: another scale (model rewards, say) is legitimate.
  */
 import { ATTRIBUTES, ATTRIBUTE_COUNT, isAttribute, type Attribute } from '../attributes.js';
-import { editDistance } from '../edit-distance.js';
+import { editDistance } from '../util/edit-distance.js';
 import { DtrError, formatIssues, type Issue } from '../errors.js';
 import { readJsonl, type JsonlRow } from '../io/jsonl.js';
 

@@ -25,6 +25,7 @@ import { DtrError, formatIssues, type Issue } from '../errors.js';
 import { readJsonl, type JsonlRow } from '../io/jsonl.js';
 import { toConversation, type Prompt } from '../text/prompt.js';
 import { nearAttribute, outOfScaleWarning, ratedPerAttribute, readRatingFields, type OutOfScaleRow } from './ratings.js';
+import { readResponseRow } from './text-rows.js';
 
 /** Rated responses read from a JSONL file. */
 export interface RatedResponses {
@@ -96,14 +97,12 @@ export function parseRatedResponses(rows: readonly JsonlRow[], source: string, o
       return;
     }
     const row = value as Record<string, unknown>;
-    if (row.prompt !== undefined && row.messages !== undefined) bad('give "prompt" or "messages", not both');
-    const prompt = (row.prompt ?? row.messages) as Prompt;
-    const response = row.response as string;
-    if (prompt === undefined) bad('missing "prompt" (a string) or "messages" (an array of {role, content})');
-    if (response === undefined) bad('missing "response"');
+    const fields = readResponseRow(row, bad);
+    const prompt = fields.prompt as Prompt;
+    const response = fields.response as string;
     if (prompt !== undefined && response !== undefined) {
       try {
-        toConversation(prompt, response, { prompt: row.prompt !== undefined ? 'prompt' : 'messages', response: 'response' });
+        toConversation(prompt, response, { prompt: fields.key!, response: 'response' });
         options.check?.(prompt, response);
       } catch (e) {
         bad((e as Error).message);

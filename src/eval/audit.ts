@@ -9,7 +9,7 @@
 import { ATTRIBUTES, ATTRIBUTE_COUNT, attributeIndex, type Attribute, type AttributeScores } from '../attributes.js';
 import { parseAttributePairs, type AttributePairs } from '../data/pairs.js';
 import { DtrError, type Issue } from '../errors.js';
-import { preferenceOf, probabilityOf, type Preference } from '../explain/explain.js';
+import { preferenceOf, probabilityOf, type Preference } from '../tree/decision.js';
 import { readJsonl, type JsonlRow } from '../io/jsonl.js';
 import type { Provenance } from '../provenance.js';
 import { PreferenceTree, type FitOptions } from '../tree/preference-tree.js';

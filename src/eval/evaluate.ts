@@ -6,24 +6,18 @@
  * results of any other scorer (`{id, subset, preference}`) are summarised the same way.
  */
 import { ATTRIBUTE_COUNT, toVector, type AttributeScores } from '../attributes.js';
-import { checkDecisionOptions, explain, mirrorPreference, preferenceOf, probabilityOf, type Preference } from '../explain/explain.js';
+import { explain } from '../explain/explain.js';
+import { checkDecisionOptions, mirrorPreference, preferenceOf, probabilityOf, type DecisionOptions, type Preference } from '../tree/decision.js';
 import type { PathStep, PreferenceTree } from '../tree/preference-tree.js';
 import { DtrError } from '../errors.js';
-import type { EvalFormat, EvalItem } from './datasets.js';
+import type { EvalFormat, EvalItem } from '../data/datasets.js';
 import { judgeBenchCategoryOf, scoreJudgeBench, type JudgeBenchScores } from './judgebench.js';
 import { pairMetrics, type PairMetrics } from './metrics.js';
 import type { PairResult } from './results.js';
 import { scoreRewardBench2, type RewardBench2Scores } from './rewardbench2.js';
 import { rewardBenchSectionOf, scoreRewardBench, subsetAccuracies, type RewardBenchSection, type RewardBenchWeighting, type SubsetScore } from './rewardbench.js';
 import { scoreRmBench, type RmBenchScores } from './rmbench.js';
-
-/** How decisions are made from a tree. */
-export interface DecisionOptions {
-  /** Symmetric rule p = ½[f(a−b) + 1 − f(b−a)] (default true), as `explain`; false = the published p = f(a−b). */
-  symmetric?: boolean;
-  /** `tie` when |p − 0.5| <= tieBand (default 0). */
-  tieBand?: number;
-}
+import { lineList } from '../util/format.js';
 
 /**
  * Scores attribute-score pairs with a tree alone (no model): the decision, P(a preferred), the
@@ -248,23 +242,6 @@ export async function scoreWithModel(model: PairComparer, items: readonly EvalIt
   return out;
 }
 
-/**
- * Separates items whose label is `tie` (helpsteer2-preference strength 0): no response is
- * preferred, so they cannot be right or wrong. They are reported, never silently dropped.
- *
- * @example
- * ```ts
- * const { scored, equal } = splitLabelTies(set.items);
- * console.error(`${equal.length} pairs rated equal: not scored`);
- * ```
- */
-export function splitLabelTies(items: readonly EvalItem[]): { scored: EvalItem[]; equal: EvalItem[] } {
-  const scored: EvalItem[] = [];
-  const equal: EvalItem[] = [];
-  for (const item of items) (item.label === 'tie' ? equal : scored).push(item);
-  return { scored, equal };
-}
-
 /** Generic preference-set metrics (fractions, not percents). */
 export interface PreferenceSetMetrics extends Omit<PairMetrics, 'logLoss' | 'brier' | 'ece'> {
   /** Log loss, Brier score and ECE over the results that record a probability; null when none does. */
@@ -449,7 +426,7 @@ export function summarizeResults(results: readonly PairResult[], options: Summar
     return { ...base, ...generic, overall: rb2.overall, rewardBench2: rb2, unknownSubsets: rb2.unknownSubsets, duplicateIds: [], warnings: [...rb2.warnings, ...notes()] };
   }
   if (acc.duplicateIds.length > 0) {
-    warnings.push(`${acc.duplicateIds.length} id${acc.duplicateIds.length === 1 ? ' appears' : 's appear'} more than once (every row is kept and counted): ${acc.duplicateIds.slice(0, 10).join(', ')}${acc.duplicateIds.length > 10 ? ', …' : ''}`);
+    warnings.push(`${acc.duplicateIds.length} id${acc.duplicateIds.length === 1 ? ' appears' : 's appear'} more than once (every row is kept and counted): ${lineList(acc.duplicateIds)}`);
   }
   if (format === 'judgebench') {
     const jb = scoreJudgeBench(

@@ -16,7 +16,7 @@
  * official code counts it as wrong. With the symmetric rule both readings always agree.
  * Scores are percents (0-100).
  */
-import { mirrorPreference, preferenceOf, type Preference } from '../explain/explain.js';
+import { mirrorPreference, preferenceOf, type Preference } from '../tree/decision.js';
 
 /**
  * JudgeBench's four categories and the source prefixes that select them.

@@ -3,7 +3,7 @@
  * labels (1 = a preferred, 0 = b preferred); none throws on an empty input (they return NaN
  * counts as documented) except for mismatched lengths.
  */
-import { mirrorPreference, preferenceOf, type Preference } from '../explain/explain.js';
+import { mirrorPreference, preferenceOf, type Preference } from '../tree/decision.js';
 
 /** One bin of a reliability diagram over P(a preferred). */
 export interface ReliabilityBin {

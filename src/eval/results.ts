@@ -18,7 +18,7 @@
  */
 import { checkAttributeScores, isAttribute, type AttributeScores } from '../attributes.js';
 import { DtrError, type Issue } from '../errors.js';
-import type { Preference } from '../explain/explain.js';
+import type { Preference } from '../tree/decision.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { readJsonl, toJsonl, type JsonlRow } from '../io/jsonl.js';
 import type { PathStep } from '../tree/preference-tree.js';

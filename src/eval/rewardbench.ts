@@ -12,7 +12,8 @@
  * Nothing here is tuned to RewardBench: these are its published rules, applied to whatever
  * per-pair results are given.
  */
-import type { Preference } from '../explain/explain.js';
+import type { Preference } from '../tree/decision.js';
+import { lineList } from '../util/format.js';
 
 /**
  * The four RewardBench sections, in leaderboard order.
@@ -229,7 +230,7 @@ export function scoreRewardBench(rows: readonly RewardBenchRow[], options: { wei
     warnings.push(`${unknownNames.length} subset${unknownNames.length === 1 ? '' : 's'} not in RewardBench, reported but not counted in any section: ${unknownNames.map((u) => `${u} (${unknownSubsets[u]} pair${unknownSubsets[u] === 1 ? '' : 's'})`).join(', ')}`);
   }
   if (duplicateIds.length > 0) {
-    warnings.push(`${duplicateIds.length} id${duplicateIds.length === 1 ? ' appears' : 's appear'} more than once (every row is kept and counted): ${duplicateIds.slice(0, 10).join(', ')}${duplicateIds.length > 10 ? ', …' : ''}`);
+    warnings.push(`${duplicateIds.length} id${duplicateIds.length === 1 ? ' appears' : 's appear'} more than once (every row is kept and counted): ${lineList(duplicateIds)}`);
   }
   if (ties > 0) {
     // The official script scores chosen > rejected, so its numbers count every tie as wrong.

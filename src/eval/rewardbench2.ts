@@ -28,7 +28,7 @@
  * scalar scores the official strict rule applies); a subset with no rows is absent, and the
  * overall needs all six. Scores are percents (0-100).
  */
-import type { Preference } from '../explain/explain.js';
+import type { Preference } from '../tree/decision.js';
 
 /**
  * The six RewardBench 2 subsets, in leaderboard order.

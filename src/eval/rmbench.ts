@@ -20,7 +20,7 @@
  * official code divides by the prompts, which is the same when every prompt has all nine).
  * Scores are percents (0-100).
  */
-import type { Preference } from '../explain/explain.js';
+import type { Preference } from '../tree/decision.js';
 
 /**
  * The four RM-Bench domains, in the order the paper reports them.

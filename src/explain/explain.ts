@@ -1,20 +1,13 @@
+/**
+ * Explanations: why a tree prefers one response, in words. The tree's path for `a − b` becomes
+ * steps and a sentence, and a search over the tree's thresholds finds the smallest
+ * one-attribute change that flips the decision. The decision itself is the tree's
+ * (tree/decision.ts); this module only puts it into words.
+ */
 import { ATTRIBUTES, ATTRIBUTE_COUNT, fromVector, toVector, type Attribute, type AttributeScores } from '../attributes.js';
+import { checkDecisionOptions, preferenceOf, preferenceOfMargin, probabilityOf, symmetricMargin, type DecisionOptions, type Preference } from '../tree/decision.js';
 import type { LeafInfo, PathStep, PreferenceTree } from '../tree/preference-tree.js';
-import { formatFixed } from './format.js';
-
-/** Which response a decision favours; `tie` when P(a) is within the tie band of 0.5. */
-export type Preference = 'a' | 'b' | 'tie';
-
-/** Options of {@link explain}. */
-export interface ExplainOptions {
-  /**
-   * Symmetric rule (default true): p = ½[f(a−b) + 1 − f(b−a)], so swapping a and b mirrors the
-   * answer exactly and equal responses tie. `false` reproduces the published models: p = f(a−b).
-   */
-  symmetric?: boolean;
-  /** `tie` when |p − 0.5| <= tieBand (default 0: only an exact 0.5 ties). */
-  tieBand?: number;
-}
+import { PLAIN } from '../util/format.js';
 
 /** The smallest one-attribute change that flips the decision. */
 export interface Counterfactual {
@@ -77,7 +70,7 @@ export interface Explanation {
  * // ['helpfulness > 0.019', 'correctness > 0.303', 'helpfulness > 1.121']
  * ```
  */
-export function explain(tree: PreferenceTree, a: AttributeScores, b: AttributeScores, options: ExplainOptions = {}): Explanation {
+export function explain(tree: PreferenceTree, a: AttributeScores, b: AttributeScores, options: DecisionOptions = {}): Explanation {
   const { symmetric, tieBand } = checkDecisionOptions(options);
   const va = toVector(a, 'a');
   const vb = toVector(b, 'b');
@@ -115,75 +108,29 @@ export function explain(tree: PreferenceTree, a: AttributeScores, b: AttributeSc
   };
 }
 
-/** ½[f(a−b) + 1 − f(b−a)]: the symmetric P(a preferred) from the two readings. */
-export function symmetricProbability(forward: number, mirrored: number): number {
-  return 0.5 + symmetricMargin(forward, mirrored);
-}
+const fmt = (x: number): string => PLAIN.f3(x);
+const { signed } = PLAIN;
 
 /**
- * ½[f(a−b) − f(b−a)] = P(a) − 0.5 under the symmetric rule. Decisions are taken on this margin,
- * not on 0.5 + margin, because floating-point subtraction is exactly antisymmetric: swapping a
- * and b negates the margin bit for bit, so the mirrored decision is exact even at ties.
+ * One test of a path in words.
+ *
+ * @example
+ * ```ts
+ * describeStep(e.path[0]); // 'helpfulness difference +1.791 > 0.019'
+ * ```
  */
-export function symmetricMargin(forward: number, mirrored: number): number {
-  return 0.5 * (forward - mirrored);
-}
-
-/** Probabilities within this distance of a tie band's edge count as inside it (floating-point noise). */
-const TIE_TOLERANCE = 1e-12;
-
-/**
- * `a` when P(a) is above 0.5 + tieBand, `b` below 0.5 − tieBand, else `tie` (the band's edges
- * belong to the tie, within 1e-12).
- */
-export function preferenceOf(probability: number, tieBand = 0): Preference {
-  return preferenceOfMargin(probability - 0.5, tieBand);
-}
-
-/** {@link preferenceOf} on the margin P(a) − 0.5. */
-export function preferenceOfMargin(margin: number, tieBand = 0): Preference {
-  if (margin > tieBand + TIE_TOLERANCE) return 'a';
-  if (-margin > tieBand + TIE_TOLERANCE) return 'b';
-  return 'tie';
-}
-
-/** P(a preferred) for a difference vector under the symmetric or the published rule. */
-export function probabilityOf(tree: PreferenceTree, delta: ArrayLike<number>, symmetric: boolean): number {
-  const forward = tree.predictProba(delta);
-  if (!symmetric) return forward;
-  const m = Array.from(delta, (x) => -x);
-  return symmetricProbability(forward, tree.predictProba(m));
-}
-
-/** The other side's view of a decision: `a` ↔ `b`, `tie` stays. */
-export function mirrorPreference(p: Preference): Preference {
-  return p === 'a' ? 'b' : p === 'b' ? 'a' : 'tie';
-}
-
-/**
- * Validates and defaults decision options (`symmetric` true, `tieBand` 0): every function that
- * decides with a tree shares these rules and messages.
- */
-export function checkDecisionOptions(options: ExplainOptions): { symmetric: boolean; tieBand: number } {
-  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-  const symmetric = options.symmetric ?? true;
-  if (typeof symmetric !== 'boolean') throw new TypeError(`options.symmetric must be a boolean, got ${typeof symmetric}`);
-  const tieBand = options.tieBand ?? 0;
-  if (typeof tieBand !== 'number' || !Number.isFinite(tieBand) || tieBand < 0 || tieBand >= 0.5) {
-    throw new RangeError(`options.tieBand must be a number in [0, 0.5), got ${String(tieBand)}`);
-  }
-  return { symmetric, tieBand };
-}
-
-const fmt = (x: number): string => formatFixed(x, 3);
-const signed = (x: number): string => (x > 0 ? `+${fmt(x)}` : fmt(x));
-
-/** "helpfulness difference +1.791 > 0.019" */
 export function describeStep(step: PathStep): string {
   return `${step.attribute} difference ${signed(step.delta)} ${step.went === 'left' ? '<=' : '>'} ${fmt(step.threshold)}`;
 }
 
-/** "helpfulness > 0.019 → correctness > 0.303 → helpfulness > 1.121" */
+/**
+ * A path's tests on one line.
+ *
+ * @example
+ * ```ts
+ * describePath(e.path); // 'helpfulness > 0.019 → correctness > 0.303 → helpfulness > 1.121'
+ * ```
+ */
 export function describePath(path: readonly PathStep[]): string {
   return path.map((s) => `${s.attribute} ${s.went === 'left' ? '<=' : '>'} ${fmt(s.threshold)}`).join(' → ');
 }
@@ -191,7 +138,7 @@ export function describePath(path: readonly PathStep[]): string {
 function leafText(leaf: LeafInfo, who: 'A' | 'B'): string {
   const p = who === 'A' ? leaf.probability : leaf.probability;
   const count = leaf.samples === null ? '' : `${Math.round(leaf.samples)} pairs, `;
-  return `leaf ${leaf.node} (${count}${formatFixed(leaf.share * 100, 1)}% of training pairs, P(${who} preferred) = ${fmt(p)})`;
+  return `leaf ${leaf.node} (${count}${PLAIN.pct(leaf.share)} of training pairs, P(${who} preferred) = ${fmt(p)})`;
 }
 
 function describe(pref: Preference, p: number, tieBand: number, path: PathStep[], leaf: LeafInfo, mirror: MirrorReading | null): string {

@@ -26,7 +26,7 @@
  */
 import { DtrError } from '../errors.js';
 import { loadOrt, type OrtModule } from '../backbone/ort.js';
-import { buildModel, type GraphSpec } from '../onnx/builder.js';
+import { buildModel, type GraphSpec } from '../io/onnx.js';
 
 type Session = Awaited<ReturnType<OrtModule['InferenceSession']['create']>>;
 

@@ -31,7 +31,7 @@
 import { ATTRIBUTES, ATTRIBUTE_COUNT, type Attribute } from '../attributes.js';
 import { DtrError, type Issue } from '../errors.js';
 import type { SafeTensor } from '../io/safetensors.js';
-import { SeededRandom } from '../tree/random.js';
+import { SeededRandom } from '../util/random.js';
 import { LinearHead } from './head.js';
 import { OrtLinalg, PANEL, PanelMatrix, panelWidth, type CholeskyFactor } from './ort-linalg.js';
 import { compileTarget, type TargetFormula } from './target.js';

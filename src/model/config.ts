@@ -45,8 +45,11 @@ export interface BackboneConfig {
   /**
    * Which token each graph output was pooled at, by output name (written by dtr_export.py):
    * `last-token` (the last token of the unpadded conversation: what the attribute heads were
-   * fitted on) or `last-non-pad-token` (the rightmost token that is not {@link padTokenId}:
-   * transformers' sequence classification, so the checkpoint's own score matches its forward).
+   * fitted on, and where transformers reads the score of a checkpoint without a pad token),
+   * `last-non-pad-token` (the rightmost token that is not {@link padTokenId}: transformers >= 4.49)
+   * or `first-pad-minus-one` (the token before the first {@link padTokenId}, else the last:
+   * transformers < 4.49); the exporter writes the rule of the transformers it ran, so the
+   * checkpoint's own score matches its forward.
    * Informational: the graph does the pooling; empty when unknown.
    */
   outputPooling: Record<string, OutputPooling>;
@@ -57,7 +60,7 @@ export interface BackboneConfig {
 }
 
 /** How a graph output was pooled (see {@link BackboneConfig.outputPooling}). */
-export type OutputPooling = 'last-token' | 'last-non-pad-token';
+export type OutputPooling = 'last-token' | 'last-non-pad-token' | 'first-pad-minus-one';
 
 /** A parsed dtr.json, with defaults filled in. */
 export interface ModelConfig {
@@ -118,7 +121,7 @@ const schema = z.strictObject({
         positionIds: z.string().min(1).nullable().default(null),
       })
       .default({ inputIds: 'input_ids', attentionMask: 'attention_mask', positionIds: null }),
-    outputPooling: z.record(z.string().min(1), z.enum(['last-token', 'last-non-pad-token'])).default({}),
+    outputPooling: z.record(z.string().min(1), z.enum(['last-token', 'last-non-pad-token', 'first-pad-minus-one'])).default({}),
     padTokenId: z.number().int().min(0).nullable().default(null),
     dtype: z.string().min(1).nullable().default(null),
   }),

@@ -17,7 +17,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import type { Issue } from '../errors.js';
+import { DtrError, type Issue } from '../errors.js';
 import { LinearHead, listHeads, shippedHeadsDir } from '../head/head.js';
 import { PreferenceTree, listTrees, shippedTreesDir } from '../tree/preference-tree.js';
 import { BUILTIN_TEMPLATES } from '../text/builtin-templates.js';
@@ -263,13 +263,15 @@ function folderTemplate(
     else found = { source: text, from: 'chat_template.jinja' };
   }
   if (!found && tokenizerConfig) {
-    const t = templateSource(tokenizerConfig);
+    const t = namedTemplateSource(tokenizerConfig, 'tokenizer_config.json', issues);
+    if (t === undefined) return null;
     if (t !== null) found = { source: t, from: 'tokenizer_config.json: chat_template' };
   }
   const legacy = join(root, 'chat_template.json');
   if (!found && existsSync(legacy)) {
     const doc = readJsonIssue(legacy, 'chat_template.json', issues, 'missing');
-    const t = doc && typeof doc === 'object' && !Array.isArray(doc) ? templateSource(doc as Record<string, unknown>) : null;
+    const t = doc && typeof doc === 'object' && !Array.isArray(doc) ? namedTemplateSource(doc as Record<string, unknown>, 'chat_template.json', issues) : null;
+    if (t === undefined) return null;
     if (t !== null) found = { source: t, from: 'chat_template.json: chat_template' };
     else if (doc !== undefined) issues.push({ path: 'chat_template.json', message: "has no 'chat_template' string" });
   }
@@ -299,6 +301,17 @@ function folderTemplate(
   }
   issues.push({ path: 'chat_template.jinja', message: `missing: the folder has no chat template (${TEMPLATE_SOURCES.join(', ')}) and the tokenizer is not of a family with a built-in one (${BUILTIN_TEMPLATES.map((t) => t.name).join(', ')}); add the model's template as chat_template.jinja or chatTemplate in dtr.json` });
   return null;
+}
+
+/** {@link templateSource}, with its refusal (named templates, none 'default') as an issue at `path`: undefined then. */
+function namedTemplateSource(doc: Record<string, unknown>, path: string, issues: FolderIssue[]): string | null | undefined {
+  try {
+    return templateSource(doc);
+  } catch (e) {
+    if (!(e instanceof DtrError)) throw e;
+    issues.push({ path, message: e.message });
+    return undefined;
+  }
 }
 
 /** A template file as Python's open(encoding='utf-8') reads it: strict UTF-8, a BOM kept, newlines universal. */

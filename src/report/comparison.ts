@@ -1,6 +1,7 @@
 import { ATTRIBUTES, checkAttributeScores, type AttributeScores } from '../attributes.js';
-import { explain, preferenceOf } from '../explain/explain.js';
-import { formatFixed } from '../explain/format.js';
+import { explain } from '../explain/explain.js';
+import { preferenceOf, type DecisionOptions } from '../tree/decision.js';
+import { formatFixed } from '../util/format.js';
 import type { PreferenceTree } from '../tree/preference-tree.js';
 import { PACKAGE_ID } from '../version.js';
 import { countBidiControls } from './escape.js';
@@ -16,11 +17,7 @@ import { REPORT_FORMAT, REPORT_FORMAT_VERSION, type ComparisonInput, type Compar
  * buildComparisonReport(tree, input, { symmetric: false, tieBand: 0.05, title: 'Pair 17', provenance: { command: currentCommandLine() } });
  * ```
  */
-export interface ReportOptions {
-  /** Symmetric rule (default true, as {@link explain}); `false` reproduces the published models. */
-  symmetric?: boolean;
-  /** `tie` when |p − 0.5| <= tieBand (default 0). */
-  tieBand?: number;
+export interface ReportOptions extends DecisionOptions {
   /** Page title (default: says who is preferred, or what the data is). */
   title?: string;
   /**

@@ -1,7 +1,7 @@
 import { ATTRIBUTES, ATTRIBUTE_COUNT, attributeIndex, fromVector, type Attribute } from '../attributes.js';
 import { NO_LABEL } from '../data/pairs.js';
 import { pairMetrics, positionConsistency, reliability } from '../eval/metrics.js';
-import { preferenceOfMargin, symmetricMargin, type Preference } from '../explain/explain.js';
+import { preferenceOfMargin, symmetricMargin, type Preference } from '../tree/decision.js';
 import { bootstrapImportances } from '../tree/importance.js';
 import type { PreferenceTree } from '../tree/preference-tree.js';
 import { PACKAGE_ID } from '../version.js';

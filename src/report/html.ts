@@ -4,9 +4,9 @@
  * and every fetch, so even a mistake in escaping could not run code or call home.
  */
 import { ATTRIBUTES } from '../attributes.js';
-import type { Preference } from '../explain/explain.js';
+import type { Preference } from '../tree/decision.js';
 import { escapeHtml, escapeUserText } from './escape.js';
-import { formatFixed } from '../explain/format.js';
+import { formatFixed } from '../util/format.js';
 import { differenceBar, importanceSvg, probabilityBar, reliabilitySvg, thresholdRuler, treeLayout, treeSlots, treeSvg } from './svg.js';
 import type { ComparisonReport, DatasetReport, Report, ReportExample, ReportTree } from './types.js';
 import {

@@ -1,164 +1,14 @@
 /**
- * Reading report inputs from files: attribute-pair or text-pair JSONL rows, a `dtr compare --json`
- * (or `dtr explain --json`) document, or a saved report. Every bad row is reported at once with
- * its `file:line`.
+ * Report inputs from what files hold: pair rows (data/text-rows.ts) laid out as a dataset, a
+ * `dtr compare --json` (or `dtr explain --json`) document, or a saved report.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { ATTRIBUTES, ATTRIBUTE_COUNT, checkAttributeScores, type AttributeScores } from '../attributes.js';
+import { ATTRIBUTES, ATTRIBUTE_COUNT, type AttributeScores } from '../attributes.js';
 import { NO_LABEL } from '../data/pairs.js';
-import { DtrError, type Issue } from '../errors.js';
-import type { JsonlRow } from '../io/jsonl.js';
+import { parsePairRows, type PairRow } from '../data/text-rows.js';
+import { DtrError } from '../errors.js';
 import { validateReport } from './schema.js';
 import { REPORT_FORMAT, type ComparisonInput, type DatasetInput, type Report } from './types.js';
-
-/** One row of a report's pairs file, read but not yet scored. */
-export interface ReportRow {
-  line: number;
-  /** Attribute rewards, when the row carries them (`a`/`b` objects or `rewards.a`/`rewards.b`). */
-  a: AttributeScores | null;
-  b: AttributeScores | null;
-  /** The prompt as shown: `prompt`, or `messages` written out as `role: content` turns. */
-  prompt: string | null;
-  /** The prompt as chat messages, when the row gives `messages` instead of `prompt`. */
-  messages: { role: string; content: string }[] | null;
-  /** Response texts (`a`/`b` strings, or `response_a`/`response_b` beside scores). */
-  textA: string | null;
-  textB: string | null;
-  /** Bit 1: A truncated, bit 2: B truncated, bit 4: one was, side not recorded; null when unknown. */
-  truncated: number | null;
-  /** How each conversation was cut (`truncation.a.summary` of `dtr compare`), when recorded. */
-  truncationNotes: { a: string | null; b: string | null } | null;
-  label: 'a' | 'b' | null;
-  /** True when the row's label says the two responses were rated equal (`"tie"`, as `dtr eval` writes). */
-  tieLabel: boolean;
-  subset: string | null;
-  id: string | null;
-  /** RM-Bench styles of the chosen and rejected response (`chosenStyle`/`rejectedStyle` of `dtr eval` results), when recorded. */
-  styles: { chosen: number; rejected: number } | null;
-}
-
-/**
- * Parses pairs-file rows for a report. `need: 'scores'` (the tree path) requires attribute
- * rewards on every row; `need: 'texts'` (the model path) requires a prompt and two response texts.
- * @throws DtrError `E_DATA` listing every bad row (`pairs.jsonl:7: a.verbosity: missing attribute 'verbosity'`).
- *
- * @example
- * ```ts
- * const rows = parseReportRows(readJsonl('pairs.jsonl'), 'pairs.jsonl', { need: 'scores' });
- * const input = datasetInputFromRows(rows, 'pairs.jsonl');
- * ```
- */
-export function parseReportRows(rows: readonly JsonlRow[], source: string, options: { need: 'scores' | 'texts' }): ReportRow[] {
-  if (rows.length === 0) throw new DtrError('E_EMPTY', `${source} has no rows`);
-  const issues: Issue[] = [];
-  const out: ReportRow[] = [];
-  for (const { line, value } of rows) {
-    const where = `${source}:${line}`;
-    const problem = (message: string): void => void issues.push({ path: where, message });
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      problem(options.need === 'scores' ? 'expected an object {"a": {...scores}, "b": {...scores}, "label"?: "a"|"b"}' : 'expected an object {"prompt": "...", "a": "...", "b": "...", "label"?: "a"|"b"}');
-      continue;
-    }
-    const row = value as Record<string, unknown>;
-    const rewards = row.rewards !== null && typeof row.rewards === 'object' ? (row.rewards as Record<string, unknown>) : null;
-    const scores = { a: null as AttributeScores | null, b: null as AttributeScores | null };
-    const texts = { a: null as string | null, b: null as string | null };
-    for (const side of ['a', 'b'] as const) {
-      const raw = rewards ? rewards[side] : row[side];
-      const where2 = rewards ? `rewards.${side}` : side;
-      if (typeof row[side] === 'string') texts[side] = row[side] as string;
-      const alt = row[`response_${side}`];
-      if (alt !== undefined && alt !== null) {
-        if (typeof alt !== 'string') problem(`response_${side} must be a string, got ${typeof alt}`);
-        else texts[side] = alt;
-      }
-      if (raw !== undefined && raw !== null && typeof raw === 'object') {
-        const problems = checkAttributeScores(raw);
-        for (const p of problems) problem(`${where2}${p.key ? `.${p.key}` : ''}: ${p.message}`);
-        if (problems.length === 0) scores[side] = raw as AttributeScores;
-      } else if (options.need === 'scores' && typeof raw !== 'string') {
-        problem(`${where2}: expected an object of the five attribute rewards (${ATTRIBUTES.join(', ')})${raw === undefined ? ', missing' : `, got ${describe(raw)}`}`);
-      }
-    }
-    if (options.need === 'scores' && scores.a === null && scores.b === null && texts.a !== null && texts.b !== null) {
-      // Text pairs on the tree path: say what to do.
-      problem('the row has response texts but no attribute rewards: score the texts with --model DIR, or give "a" and "b" as attribute objects');
-    }
-    let prompt: string | null = null;
-    let messages: ReportRow['messages'] = null;
-    if (row.prompt !== undefined && row.prompt !== null) {
-      if (typeof row.prompt !== 'string') problem(`prompt must be a string, got ${describe(row.prompt)}`);
-      else prompt = row.prompt;
-    }
-    if (row.messages !== undefined && row.messages !== null) {
-      const m = row.messages;
-      if (row.prompt !== undefined && row.prompt !== null) problem('give "prompt" or "messages", not both');
-      else if (!Array.isArray(m) || m.length === 0 || !m.every((x) => x !== null && typeof x === 'object' && typeof x.role === 'string' && typeof x.content === 'string')) {
-        problem('messages must be a non-empty array of {"role": "...", "content": "..."}');
-      } else {
-        messages = m.map((x: { role: string; content: string }) => ({ role: x.role, content: x.content }));
-        prompt = messages.map((x) => `${x.role}: ${x.content}`).join('\n\n');
-      }
-    }
-    if (options.need === 'texts') {
-      if (prompt === null && row.prompt === undefined && row.messages === undefined) problem('missing "prompt" (a string) or "messages" to score the responses with');
-      for (const side of ['a', 'b'] as const) if (texts[side] === null) problem(`missing the response text "${side}" (a string)`);
-    }
-    // Truncation: `truncation: {a, b}` (dtr compare: an object or null per side), `truncated: {a, b}`
-    // booleans, or `truncated: true|false` alone (then the side is unknown).
-    let truncated: number | null = null;
-    let truncationNotes: ReportRow['truncationNotes'] = null;
-    const tn = row.truncation;
-    const t = row.truncated;
-    if (tn !== undefined && tn !== null) {
-      if (typeof tn !== 'object' || Array.isArray(tn)) problem(`truncation must be an object {"a": {...} | null, "b": {...} | null}, got ${describe(tn)}`);
-      else {
-        truncated = 0;
-        truncationNotes = { a: null, b: null };
-        for (const [bit, side] of [[1, 'a'], [2, 'b']] as const) {
-          const v = (tn as Record<string, unknown>)[side];
-          if (v === undefined || v === null || v === false) continue;
-          truncated |= bit;
-          if (typeof v === 'object' && typeof (v as Record<string, unknown>).summary === 'string') truncationNotes[side] = (v as Record<string, string>).summary!;
-        }
-      }
-    } else if (t !== undefined && t !== null) {
-      if (typeof t === 'boolean') truncated = t ? 4 : 0;
-      else if (typeof t === 'object' && !Array.isArray(t)) {
-        const tr = t as Record<string, unknown>;
-        truncated = 0;
-        for (const [bit, side] of [[1, 'a'], [2, 'b']] as const) {
-          const v = tr[side];
-          if (v === undefined || v === null || v === false) continue;
-          if (v === true) truncated |= bit;
-          else problem(`truncated.${side} must be a boolean, got ${describe(v)}`);
-        }
-      } else problem(`truncated must be a boolean or an object {"a": boolean, "b": boolean}, got ${describe(t)}`);
-    }
-    let label: 'a' | 'b' | null = null;
-    if (row.label === 'a' || row.label === 'b') label = row.label;
-    else if (row.label !== undefined && row.label !== null && row.label !== 'tie') problem(`label must be "a", "b" or "tie", got ${describe(row.label)}`);
-    const subsetRaw = row.subset ?? row.category;
-    let subset: string | null = null;
-    if (subsetRaw !== undefined && subsetRaw !== null) {
-      if (typeof subsetRaw !== 'string') problem(`subset must be a string, got ${describe(subsetRaw)}`);
-      else subset = subsetRaw;
-    }
-    const id = typeof row.id === 'string' || typeof row.id === 'number' ? String(row.id) : null;
-    let styles: ReportRow['styles'] = null;
-    if (row.chosenStyle !== undefined || row.rejectedStyle !== undefined) {
-      const ok = (v: unknown): v is number => v === 0 || v === 1 || v === 2;
-      if (!ok(row.chosenStyle) || !ok(row.rejectedStyle)) problem(`chosenStyle and rejectedStyle must both be 0, 1 or 2 (RM-Bench styles), got ${describe(row.chosenStyle)} and ${describe(row.rejectedStyle)}`);
-      else styles = { chosen: row.chosenStyle, rejected: row.rejectedStyle };
-    }
-    out.push({ line, a: scores.a, b: scores.b, prompt, messages, textA: texts.a, textB: texts.b, truncated, truncationNotes, label, tieLabel: row.label === 'tie', subset, id, styles });
-  }
-  if (issues.length > 0) {
-    const first = issues[0]!;
-    throw new DtrError('E_DATA', `${source}: ${issues.length} problem${issues.length === 1 ? '' : 's'}; first at ${first.path}: ${first.message}`, { issues });
-  }
-  return out;
-}
 
 /**
  * Turns scored rows into a {@link DatasetInput}. `scores` (e.g. from a model) replaces the rows'
@@ -170,7 +20,7 @@ export function parseReportRows(rows: readonly JsonlRow[], source: string, optio
  * buildDatasetReport(tree, input);
  * ```
  */
-export function datasetInputFromRows(rows: readonly ReportRow[], source: string | null, scores?: readonly (ComparedPair | ScoredPair)[]): DatasetInput {
+export function datasetInputFromRows(rows: readonly PairRow[], source: string | null, scores?: readonly (ComparedPair | ScoredPair)[]): DatasetInput {
   const n = rows.length;
   if (scores !== undefined && scores.length !== n) throw new RangeError(`scores has ${scores.length} entries but there are ${n} rows`);
   const a = new Float64Array(n * ATTRIBUTE_COUNT);
@@ -316,9 +166,9 @@ export function parseComparisonJson(json: unknown, source: string): ComparisonFi
     if (!check.success) throw new DtrError('E_DATA', `${source} is not a valid report (${check.issues.length} problem${check.issues.length === 1 ? '' : 's'})`, { issues: check.issues });
     return { kind: 'report', report: check.report };
   }
-  let row: ReportRow | undefined;
+  let row: PairRow | undefined;
   try {
-    [row] = parseReportRows([{ line: 1, value: json }], source, { need: 'scores' });
+    [row] = parsePairRows([{ line: 1, value: json }], source, { need: 'scores' });
   } catch (error) {
     // One document, not a JSONL line: name the file without a line number.
     if (!(error instanceof DtrError) || error.code !== 'E_DATA') throw error;
@@ -344,11 +194,4 @@ export function parseComparisonJson(json: unknown, source: string): ComparisonFi
   };
   const tree = typeof doc.tree === 'string' ? doc.tree : doc.tree !== null && typeof doc.tree === 'object' && typeof (doc.tree as Record<string, unknown>).name === 'string' ? ((doc.tree as Record<string, unknown>).name as string) : null;
   return { kind: 'comparison', input, tree, probability: typeof doc.probability === 'number' ? doc.probability : null };
-}
-
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
-  return typeof v === 'object' ? 'an object' : `${typeof v} ${String(v)}`;
 }

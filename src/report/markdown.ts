@@ -3,7 +3,7 @@
  * as text in a code block, tables for the figures and long texts folded in `<details>`.
  */
 import { ATTRIBUTES } from '../attributes.js';
-import type { Preference } from '../explain/explain.js';
+import type { Preference } from '../tree/decision.js';
 import { markdownFence, markdownInline } from './escape.js';
 import type { ComparisonReport, DatasetReport, Report, ReportExample, ReportTree } from './types.js';
 import {

@@ -4,7 +4,7 @@
  * builders; every piece of text goes through {@link escapeHtml}.
  */
 import { ATTRIBUTES, type Attribute } from '../attributes.js';
-import { formatFixed } from '../explain/format.js';
+import { formatFixed } from '../util/format.js';
 import { escapeHtml } from './escape.js';
 import type { ReportBin, ReportTree } from './types.js';
 import { f3, pct } from './words.js';

@@ -1,4 +1,4 @@
-import { formatFixed } from '../explain/format.js';
+import { formatFixed } from '../util/format.js';
 import type { PreferenceTree } from '../tree/preference-tree.js';
 import type { ReportTest, ReportTree, ReportTreeNode } from './types.js';
 

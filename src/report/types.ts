@@ -8,7 +8,9 @@
 import type { Attribute, AttributeScores } from '../attributes.js';
 import type { DataFileRecord } from '../provenance.js';
 import type { BootstrapImportances } from '../tree/importance.js';
-import type { Counterfactual, Preference } from '../explain/explain.js';
+import type { Counterfactual } from '../explain/explain.js';
+import type { Preference } from '../tree/decision.js';
+import type { TreeFileNode } from '../tree/file.js';
 import type { LeafInfo, PathStep } from '../tree/preference-tree.js';
 
 /**
@@ -116,20 +118,11 @@ export interface DatasetInput {
   notes?: readonly string[] | null;
 }
 
-/** One node of a tree as drawn in a report (pre-order ids; `<=` goes left). */
-export interface ReportTreeNode {
-  id: number;
+/** One node of a tree as drawn in a report (pre-order ids; `<=` goes left): the tree file's node ({@link TreeFileNode}) with its depth and P(A). */
+export interface ReportTreeNode extends Pick<TreeFileNode, 'id' | 'feature' | 'threshold' | 'left' | 'right' | 'samples' | 'share'> {
+  /** Depth below the root (the root is 0). */
   depth: number;
-  /** Null for a leaf. */
-  feature: Attribute | null;
-  threshold: number | null;
-  left: number | null;
-  right: number | null;
-  /** Weighted training pairs at the node (null when unknown, e.g. a tree transcribed from a figure). */
-  samples: number | null;
-  /** Share of training pairs at the node. */
-  share: number;
-  /** P(A preferred) at the node. */
+  /** P(A preferred) at the node (the tree file's `value[1]`). */
   probability: number;
 }
 

@@ -2,16 +2,13 @@
  * Wording and number formats shared by the HTML and Markdown renderers, so both say the same
  * thing in the same digits.
  */
-import type { Preference } from '../explain/explain.js';
-import { formatFixed } from '../explain/format.js';
+import type { Preference } from '../tree/decision.js';
+import { REPORT } from '../util/format.js';
 import type { PathStep } from '../tree/preference-tree.js';
 import type { DecisionCounts, ReportProvenance, ReportRule, ReportTree } from './types.js';
 
-// Reports show -0 as 0: a mirrored zero difference is no difference, and JSON cannot keep the sign.
-const unsign = (x: number): number => (Object.is(x, -0) ? 0 : x);
-export const f3 = (x: number | null | undefined): string => (x === null || x === undefined || Number.isNaN(x) ? '–' : formatFixed(unsign(x), 3));
-export const signed = (x: number): string => (x > 0 ? `+${formatFixed(x, 3)}` : formatFixed(unsign(x), 3));
-export const pct = (x: number | null | undefined): string => (x === null || x === undefined || Number.isNaN(x) ? '–' : `${formatFixed(unsign(x) * 100, 1)}%`);
+// The report style (util/format.ts): `–` when missing, -0 shown as 0.
+export const { f3, signed, pct } = REPORT;
 export const int = (x: number): string => Math.round(x).toLocaleString('en-US');
 
 /** `A preferred`, `B preferred`, `tie` */

@@ -5,7 +5,7 @@
  * as a function (the model's `encoder.checkedConversation`), so they are the model's own rules
  * (special tokens, NUL characters, empty text) with the field named.
  */
-import { editDistance } from '../edit-distance.js';
+import { editDistance } from '../util/edit-distance.js';
 import { describeValue as describe, type Prompt } from '../text/prompt.js';
 import { ServeError, type FieldIssue } from './errors.js';
 

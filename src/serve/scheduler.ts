@@ -15,7 +15,8 @@
  * fails with `E_TIMEOUT` (units already in the model finish, and their results are discarded).
  */
 import { DtrError } from '../errors.js';
-import type { CompareOptions, CompareResult, RewardModel, ScoreResult } from '../model/reward-model.js';
+import type { RewardModel } from '../model/reward-model.js';
+import type { CompareOptions, CompareResult, ScoreResult } from '../model/types.js';
 import type { CompareRequestItem, ScoreRequestItem } from './requests.js';
 import { ServeError } from './errors.js';
 

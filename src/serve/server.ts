@@ -14,9 +14,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { planBatches } from '../backbone/pooling.js';
+import { planBatches } from '../backbone/batching.js';
 import { DtrError } from '../errors.js';
-import type { CompareOptions, CompareResult, RewardModel, ScoreResult } from '../model/reward-model.js';
+import type { RewardModel } from '../model/reward-model.js';
+import type { CompareOptions, CompareResult, ScoreResult } from '../model/types.js';
 import type { PreferenceTree } from '../tree/preference-tree.js';
 import { VERSION } from '../version.js';
 import { ServeError } from './errors.js';

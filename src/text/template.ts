@@ -79,27 +79,34 @@ export class ChatTemplate {
 }
 
 /**
- * The template source from tokenizer_config.json's `chat_template`: a string, or (newer files) a
- * list of named templates of which `default` is used. Null when there is none.
+ * The template source from tokenizer_config.json's `chat_template`: a string, or (newer files)
+ * named templates (a list of `{name, template}`, or an object) of which `default` is used. Null
+ * when there is none.
  *
+ * @throws DtrError `E_TEMPLATE` for named templates with none named `default`, listing the names:
+ *   transformers refuses to pick one ("This model has multiple chat templates with no default
+ *   specified!"), and so does the SDK rather than score with a template the model never saw.
  * @example
  * ```ts
  * templateSource({ chat_template: [{ name: 'default', template: '{{ ... }}' }] }); // '{{ ... }}'
+ * templateSource({ chat_template: [{ name: 'rag', template: '...' }] }); // throws: "... no 'default' (available: rag) ..."
  * ```
  */
 export function templateSource(tokenizerConfig: Readonly<Record<string, unknown>>): string | null {
   const t = tokenizerConfig.chat_template;
   if (typeof t === 'string') return t;
-  if (Array.isArray(t)) {
-    const named = t as Array<{ name?: unknown; template?: unknown }>;
-    const d = named.find((x) => x && x.name === 'default') ?? named[0];
-    return d && typeof d.template === 'string' ? d.template : null;
+  let named: Map<unknown, unknown> | null = null;
+  if (Array.isArray(t)) named = new Map((t as Array<{ name?: unknown; template?: unknown } | null>).filter((x) => x && typeof x === 'object').map((x) => [x!.name, x!.template]));
+  else if (t && typeof t === 'object') named = new Map(Object.entries(t as Record<string, unknown>));
+  if (named === null) return null;
+  if (!named.has('default')) {
+    const names = [...named.keys()].map(String).sort();
+    throw new DtrError('E_TEMPLATE', `chat_template holds named templates and none is named 'default' (available: ${names.join(', ') || 'none'}): transformers refuses to choose one, and so does the SDK`, {
+      hint: "name the template the reward model was trained with 'default', put it in chat_template.jinja, or set chatTemplate in dtr.json",
+    });
   }
-  if (t && typeof t === 'object') {
-    const d = (t as Record<string, unknown>).default;
-    return typeof d === 'string' ? d : null;
-  }
-  return null;
+  const d = named.get('default');
+  return typeof d === 'string' ? d : null;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { ATTRIBUTES, ATTRIBUTE_COUNT, fromVector, type Attribute, type AttributeScores } from '../attributes.js';
 import { PreferenceTree, type FitOptions } from './preference-tree.js';
-import { SeededRandom } from './random.js';
+import { SeededRandom } from '../util/random.js';
 
 /** Options of {@link bootstrapImportances}. */
 export interface BootstrapOptions extends Omit<FitOptions, 'sampleWeight' | 'name' | 'description' | 'provenance' | 'metrics'> {

@@ -7,7 +7,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { makeProvenance, type Provenance } from '../provenance.js';
 import { fitCart, impurityOf, type CartParams, type Criterion, type TreeArrays } from './cart.js';
 import { serializeTreeFile, TREE_FORMAT, TREE_FORMAT_VERSION, TREE_SEMANTICS, validateTreeFile, type TreeFile, type TreeFileMetrics, type TreeFileNode, type TreeFileParams } from './file.js';
-import { exportText, type ExportTextOptions } from '../explain/export-text.js';
+import { exportText, type ExportTextOptions } from './export-text.js';
 
 /** A labelled pair of attribute-score vectors: `label` says which response was preferred. */
 export interface PreferencePair {

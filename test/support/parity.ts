@@ -79,8 +79,8 @@ export async function parity(model: RewardModel, ref: Reference): Promise<Parity
     });
   }
   if (ref.outputs.includes('pooled') && model.config.backbone.kind !== 'rewards') {
-    for (const bs of [1, batchSize]) {
-      const e = await model.embedMany(items, { batchSize: bs });
+    for (const options of [{ batchSize: 1 }, { batchSize, paddingSide: 'right' as const }, { batchSize, paddingSide: 'left' as const }]) {
+      const e = await model.embedMany(items, options);
       for (let i = 0; i < e.n; i++) pooled = Math.max(pooled ?? 0, diff(e.embeddings.subarray(i * e.hiddenSize, (i + 1) * e.hiddenSize), ref.rows[i]!.pooled, 'pooled', i));
     }
   }

@@ -74,8 +74,18 @@ export function runsTorchSuites(): boolean {
 export const TORCH_SETUP = 'python3 -m venv .venv && .venv/bin/pip install -r notebooks/python/requirements.txt';
 
 /** Runs {@link TORCH_PYTHON} with arguments; returns {code, stdout, stderr} (never throws for a non-zero exit). */
-export function runTorchPython(args: readonly string[], options: { cwd?: string; env?: Record<string, string>; timeout?: number } = {}): { code: number; stdout: string; stderr: string } {
-  const res = spawnSync(TORCH_PYTHON, args, { cwd: options.cwd, env: { ...process.env, PYTHONUNBUFFERED: '1', ...options.env }, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: options.timeout ?? 600_000 });
+export function runTorchPython(
+  args: readonly string[],
+  options: { cwd?: string; env?: Record<string, string>; timeout?: number; input?: string } = {},
+): { code: number; stdout: string; stderr: string } {
+  const res = spawnSync(TORCH_PYTHON, args, {
+    cwd: options.cwd,
+    input: options.input,
+    env: { ...process.env, PYTHONUNBUFFERED: '1', ...options.env },
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+    timeout: options.timeout ?? 600_000,
+  });
   if (res.error) return { code: -1, stdout: res.stdout ?? '', stderr: `${TORCH_PYTHON} did not run: ${res.error.message} (make it with: ${TORCH_SETUP})` };
   return { code: res.status ?? -1, stdout: res.stdout, stderr: res.stderr };
 }

@@ -10,7 +10,8 @@ import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:ht
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
-import { createOrtBackbone, RewardModel, type Backbone, type LoadOptions } from '../../src/index.js';
+import { RewardModel, type LoadOptions } from '../../src/index.js';
+import { createOrtBackbone, type Backbone } from '../../src/advanced.js';
 
 /** An HTTP answer. */
 export interface Reply {

@@ -1,5 +1,5 @@
 /** Trees and bootstrap importances over varied data, as JSON strings: for comparing two engines (test/presort.test.ts). */
-import { SeededRandom } from '../../src/tree/random.js';
+import { SeededRandom } from '../../src/util/random.js';
 import type { PreferenceTree as Tree } from '../../src/tree/preference-tree.js';
 import type { bootstrapImportances as Boot } from '../../src/tree/importance.js';
 

@@ -27,7 +27,8 @@ import type { ChatMessage } from '../text/prompt.js';
 import type { TruncationInfo } from '../text/encoder.js';
 import { PACKAGE_ID } from '../version.js';
 import { canonicalJson, type ModelIdentity } from './identity.js';
-import type { BatchOptions, RewardModel, ScoreItem, ScoreResult } from './reward-model.js';
+import type { RewardModel } from '../model/reward-model.js';
+import type { BatchOptions, ScoreItem, ScoreResult } from '../model/types.js';
 
 /**
  * `format` of a cache segment's first line.

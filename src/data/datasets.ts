@@ -1,5 +1,6 @@
 /**
- * Evaluation sets: the file formats `dtr eval --data` reads, turned into one item type.
+ * Preference sets: the layouts benchmarks and preference data are published in, turned into one
+ * item type. `dtr eval --data` reads them to evaluate, `dtr train-tree --model` to train on.
  *
  * - `rewardbench`: `{prompt, chosen, rejected, subset, id}` (RewardBench v1; `a` = chosen, label `a`)
  * - `pairs`: `{a, b, label: "a"|"b"|"tie", prompt?, id?, subset?}` where `a`/`b` are response
@@ -365,4 +366,21 @@ function describe(v: unknown): string {
   if (Array.isArray(v)) return 'an array';
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
   return typeof v === 'object' ? 'an object' : String(v);
+}
+
+/**
+ * Separates items whose label is `tie` (helpsteer2-preference strength 0): no response is
+ * preferred, so they cannot be right or wrong. They are reported, never silently dropped.
+ *
+ * @example
+ * ```ts
+ * const { scored, equal } = splitLabelTies(set.items);
+ * console.error(`${equal.length} pairs rated equal: not scored`);
+ * ```
+ */
+export function splitLabelTies(items: readonly EvalItem[]): { scored: EvalItem[]; equal: EvalItem[] } {
+  const scored: EvalItem[] = [];
+  const equal: EvalItem[] = [];
+  for (const item of items) (item.label === 'tie' ? equal : scored).push(item);
+  return { scored, equal };
 }

@@ -6,10 +6,10 @@
 import { ATTRIBUTE_COUNT } from '../attributes.js';
 import { DtrError } from '../errors.js';
 import type { AttributePairs } from '../data/pairs.js';
-import type { EvalItem, EvalSet } from '../eval/datasets.js';
-import { splitLabelTies } from '../eval/evaluate.js';
+import { splitLabelTies, type EvalItem, type EvalSet } from '../data/datasets.js';
 import { scoreWithCache, type RewardCache } from './reward-cache.js';
-import type { BatchOptions, RewardModel } from './reward-model.js';
+import type { RewardModel } from '../model/reward-model.js';
+import type { BatchOptions } from '../model/types.js';
 
 /** Layouts whose `a` is the chosen response by construction (every label `a`). */
 const CHOSEN_FIRST: readonly EvalSet['format'][] = ['rewardbench', 'rm-bench', 'rewardbench-2'];

@@ -14,9 +14,10 @@ import { DtrError } from '../errors.js';
 import { EmbeddingsWriter, type EmbeddingsFile } from '../io/embeddings.js';
 import type { WritableDtype } from '../io/safetensors.js';
 import type { RatedResponses } from '../data/responses.js';
-import { MODEL_CONFIG_FILE, validateModelConfig, type ModelConfig } from './config.js';
+import { MODEL_CONFIG_FILE, validateModelConfig, type ModelConfig } from '../model/config.js';
 import { canonicalJson, modelIdentity } from './identity.js';
-import type { BatchOptions, RewardModel } from './reward-model.js';
+import type { RewardModel } from '../model/reward-model.js';
+import type { BatchOptions } from '../model/types.js';
 
 /** Options of {@link embedToFile}. */
 export interface EmbedToFileOptions {

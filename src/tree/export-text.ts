@@ -1,8 +1,8 @@
 import { ATTRIBUTES } from '../attributes.js';
-import type { PreferenceTree } from '../tree/preference-tree.js';
-import { formatFixed } from './format.js';
+import { formatFixed } from '../util/format.js';
+import type { TreeArrays } from './cart.js';
 
-/** Options of {@link PreferenceTree.exportText}. */
+/** Options of {@link exportText} (and `PreferenceTree.exportText`). */
 export interface ExportTextOptions {
   /** Digits after the point for thresholds (default 3; scikit-learn's default is 2). */
   decimals?: number;
@@ -12,12 +12,25 @@ export interface ExportTextOptions {
   details?: boolean;
 }
 
+/** What {@link exportText} reads of a tree: its node arrays and each node's stored `[P(b), P(a)]` (a `PreferenceTree` is one). */
+export interface TextExportable {
+  readonly arrays: Readonly<TreeArrays>;
+  nodeValue(node: number): [number, number];
+}
+
 /**
  * Text rendering in scikit-learn `export_text` layout: `|--- attr <= t` for the left branch,
  * `|--- attr >  t` for the right, `|--- class: a|b` at leaves (argmax of the leaf's value; an
- * exact 50/50 leaf shows `b`, as numpy's argmax picks the first class).
+ * exact 50/50 leaf shows `b`, as numpy's argmax picks the first class). It sits beside the tree
+ * as scikit-learn's `export_text` sits in sklearn/tree.
+ *
+ * @example
+ * ```ts
+ * exportText(PreferenceTree.load('rlhflow-llama-3.1-8b'), { decimals: 2 });
+ * // '|--- helpfulness <= 0.02\n|   |--- helpfulness <= -0.36\n...'
+ * ```
  */
-export function exportText(tree: PreferenceTree, options: ExportTextOptions = {}): string {
+export function exportText(tree: TextExportable, options: ExportTextOptions = {}): string {
   const decimals = options.decimals ?? 3;
   if (!Number.isInteger(decimals) || decimals < 0 || decimals > 17) throw new RangeError(`decimals must be an integer in [0, 17], got ${decimals}`);
   const { left, right, feature, threshold, share } = tree.arrays;

@@ -3,6 +3,9 @@
  * builds itself: the float64 Gemm used by ridge fitting and the tiny deterministic backbones of
  * the tests. Field numbers follow onnx/onnx.proto3. No dependency, no code execution: bytes in,
  * bytes out; onnxruntime validates the result when it loads it.
+ *
+ * It sits in io/ beside safetensors.ts because it writes a file format, for whoever needs a graph
+ * (head/ort-linalg.ts, the test fixtures); backbone/ only ever reads ONNX, through onnxruntime.
  */
 
 /** Element types this writer supports, by their onnx.proto TensorProto.DataType number. */
