@@ -8,6 +8,11 @@ export interface BenchContext {
   print(line?: string): void;
   /** Debian's python with numpy/sklearn, or null when missing (peers are then reported as unavailable). */
   python: string | null;
+  /**
+   * A second Python for peers Debian does not package (LightGBM): $DTR_BENCH_PYTHON, else the
+   * checkout's .venv/bin/python; null when neither exists. Its packages: bench/python/requirements.txt.
+   */
+  venvPython: string | null;
   /** ../shared/data when present beside the checkout, else null (benchmarks on real data then skip, saying so). */
   sharedData: string | null;
   /** Repository root. */
@@ -24,9 +29,11 @@ export function makeContext(quick: boolean): BenchContext {
   const python = '/usr/bin/python3';
   const hasPython = existsSync(python) && spawnSync(python, ['-c', 'import numpy, sklearn'], { stdio: 'ignore' }).status === 0;
   const shared = fileURLToPath(new URL('../../shared/data/', import.meta.url));
+  const venv = process.env.DTR_BENCH_PYTHON ?? fileURLToPath(new URL('../.venv/bin/python', import.meta.url));
   return {
     print: (line = '') => console.log(line),
     python: hasPython ? python : null,
+    venvPython: existsSync(venv) ? venv : null,
     sharedData: existsSync(shared) ? shared : null,
     root,
     quick,

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { DtrError } from '../src/index.js';
 import { SeededRandom } from '../src/advanced.js';
-import { OrtLinalg } from '../src/head/ort-linalg.js';
+import { OrtLinalg, PanelMatrix, PANEL } from '../src/head/ort-linalg.js';
 
 const math = createRequire(import.meta.url)('mathjs') as {
   lusolve: (a: number[][], b: number[][]) => number[][];
@@ -57,6 +57,45 @@ describe('OrtLinalg (onnxruntime float64 Gemm)', () => {
       expect(err / scale).toBeLessThan(1e-9);
     });
   }
+
+  it('a Gram built chunk by chunk equals one built at once; factor(G, shift) solves (G + shift·I), five panels, consuming or not', async () => {
+    const la = await OrtLinalg.create();
+    const h = 4 * PANEL + 37;
+    const n = 60;
+    const { xt, a } = spd(h, n, 11);
+    const whole = await la.gramPanels(xt, h, n);
+    const acc = new PanelMatrix(h);
+    // Columns 0..29 then 30..59 of XT, as two contiguous [h, 30] blocks.
+    for (const [c0, c1] of [[0, 30], [30, 60]] as const) {
+      const part = new Float64Array(h * (c1 - c0));
+      for (let j = 0; j < h; j++) part.set(xt.subarray(j * n + c0, j * n + c1), j * (c1 - c0));
+      await la.gramPanels(part, h, c1 - c0, undefined, acc, true);
+    }
+    let worst = 0;
+    for (let i = 0; i < h; i += 7) for (let j = 0; j <= i; j += 5) worst = Math.max(worst, Math.abs(acc.get(i, j) - whole.get(i, j)) / n);
+    expect(worst).toBeLessThan(1e-13);
+    const rng = new SeededRandom(2);
+    const b = Float64Array.from({ length: h * 3 }, () => rng.normal());
+    const g3 = whole.get(3, 3);
+    const f = await la.factor(whole, 0.5);
+    expect(whole.get(3, 3)).toBe(g3); // left unchanged
+    const w = await la.choleskySolve(f, b, 3);
+    // (XXᵀ + 0.5 I) w = b, checked by the product (a already holds the + 0.5 on its diagonal).
+    let res = 0;
+    let scale = 0;
+    for (let i = 0; i < h; i++) {
+      for (let c = 0; c < 3; c++) {
+        let s = 0;
+        for (let t = 0; t < h; t++) s += a[i]![t]! * w[t * 3 + c]!;
+        res = Math.max(res, Math.abs(s - b[i * 3 + c]!));
+        scale = Math.max(scale, Math.abs(b[i * 3 + c]!));
+      }
+    }
+    expect(res / scale).toBeLessThan(1e-9);
+    const consumed = await la.factor(whole, 0.5, f, { consume: true });
+    expect(Array.from(await la.choleskySolve(consumed, b, 3))).toEqual(Array.from(w));
+    expect(whole.get(3, 3)).not.toBe(g3); // its memory became the factor's
+  });
 
   it('reads only the upper triangle', async () => {
     const la = await OrtLinalg.create();

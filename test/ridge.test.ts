@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ATTRIBUTES, DtrError, makeProvenance, LinearHead } from '../src/index.js';
 import { fitRidge, ridgeHead, SeededRandom } from '../src/advanced.js';
-import { writeSafetensors, parseSafetensors, serializeSafetensors } from '../src/safetensors.js';
+import { writeSafetensors, parseSafetensors, serializeSafetensors, readEmbeddingsFile } from '../src/safetensors.js';
 import { hasNumpy, supportScript, runPython } from './support/python.js';
 
 /** Synthetic embeddings with a real linear signal, one large-mean column, and missing ratings. */
@@ -103,6 +103,37 @@ describe.skipIf(!hasNumpy())('ridge parity with numpy (and scikit-learn Ridge) w
     ATTRIBUTES.forEach((_, k) => {
       expect(relErr(fit.weight.subarray(k * h, (k + 1) * h), ref.weight[k]!)).toBeLessThan(1e-6);
       expect(Math.abs(fit.bias[k]! - ref.bias[k]!)).toBeLessThan(1e-6 * Math.max(1, Math.abs(ref.bias[k]!)));
+    });
+  });
+});
+
+describe.skipIf(!hasNumpy())('ridge on data streamed in several chunks, from a lazily read file', () => {
+  it('matches numpy with 9,000 rows (3 chunks) and missing ratings; a lazy F32 file gives the in-memory fit exactly', async () => {
+    const n = 9000;
+    const h = 12;
+    const { x, y, folds } = synth(n, h, 17);
+    const x32 = Float32Array.from(x);
+    const dir = mkdtempSync(join(tmpdir(), 'dtr-ridge-'));
+    const file = join(dir, 'emb.safetensors');
+    writeSafetensors(file, { embeddings: { dtype: 'F32', shape: [n, h], data: x32 }, labels: { dtype: 'F64', shape: [n, 5], data: y } });
+    const fixed = await fitRidge({ data: x32, rows: n, hiddenSize: h }, y, { lambda: 3, folds: 0 });
+    const lazy = readEmbeddingsFile(file, { lazy: true });
+    const fromFile = await fitRidge(lazy.embeddings, y, { lambda: 3, folds: 0 });
+    expect(Array.from(fromFile.weight)).toEqual(Array.from(fixed.weight));
+    expect(Array.from(fromFile.bias)).toEqual(Array.from(fixed.bias));
+    const grid = [0.1, 30];
+    const cv = await fitRidge(lazy.embeddings, y, { lambda: 'auto', lambdas: grid, folds: 4, foldOf: folds });
+    const path = join(dir, 'data.safetensors');
+    writeSafetensors(path, {
+      x: { dtype: 'F64', shape: [n, h], data: Float64Array.from(x32) },
+      y: { dtype: 'F64', shape: [n, 5], data: y },
+      folds: { dtype: 'F64', shape: [n], data: Float64Array.from(folds) },
+    });
+    const ref = JSON.parse(runPython([supportScript('ridge_np.py'), path], { input: JSON.stringify({ lambdas: grid, final: [3, 3, 3, 3, 3] }) })) as { weight: number[][]; bias: number[]; cv_mse: number[][] };
+    ATTRIBUTES.forEach((a, k) => {
+      expect(relErr(fixed.weight.subarray(k * h, (k + 1) * h), ref.weight[k]!), `${a} weight`).toBeLessThan(1e-9);
+      expect(Math.abs(fixed.bias[k]! - ref.bias[k]!), `${a} bias`).toBeLessThan(1e-9 * Math.max(1, Math.abs(ref.bias[k]!)));
+      expect(relErr(cv.cv!.mse[a].map((v) => v!), ref.cv_mse[k]!), `${a} cv mse`).toBeLessThan(1e-9);
     });
   });
 });

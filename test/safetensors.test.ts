@@ -62,6 +62,33 @@ describe('safetensors round trip', () => {
     expect(() => f.tensors.get('x')!.decodeRows(3, 2, out)).toThrow(RangeError);
   });
 
+  it('a lazy tensor reads only the rows asked for, as the eager one decodes them', () => {
+    const dir = tmp();
+    const path = join(dir, 'lazy.safetensors');
+    const vals = Float32Array.from({ length: 7 * 3 }, (_, i) => i * 0.25 - 2);
+    writeSafetensors(path, {
+      a: { dtype: 'F32', shape: [7, 3], data: vals },
+      b: { dtype: 'BF16', shape: [7, 3], data: vals },
+      c: { dtype: 'F64', shape: [7, 3], data: vals },
+    });
+    const eager = readSafetensors(path);
+    const lazy = readSafetensors(path, { lazy: true });
+    for (const name of ['a', 'b', 'c']) {
+      const e = eager.tensors.get(name)!;
+      const l = lazy.tensors.get(name)!;
+      expect(l.view()).toBeNull(); // nothing in memory
+      for (const out of [new Float32Array(2 * 3 + 1), new Float64Array(2 * 3 + 1)]) {
+        const want = new (out.constructor as Float32ArrayConstructor)(out.length);
+        e.decodeRows(4, 2, want, 1);
+        l.decodeRows(4, 2, out, 1);
+        expect(Array.from(out)).toEqual(Array.from(want));
+      }
+      expect(Array.from(l.toFloat64())).toEqual(Array.from(e.toFloat64())); // reads the whole tensor on demand
+    }
+    expect(eager.tensors.get('a')!.view()).toBeInstanceOf(Float32Array);
+    expect(() => lazy.tensors.get('a')!.decodeRows(6, 2, new Float32Array(6))).toThrow(RangeError);
+  });
+
   it('rounds to nearest even like torch/numpy when encoding BF16 and F16', () => {
     // 1 + 2^-8 is halfway between two bf16 values: ties go to the even one (1.0).
     const bf = toBfloat16Bits(Float32Array.from([1 + 2 ** -8, 1 + 3 * 2 ** -8, -0, NaN, Infinity, 3.4e38]));

@@ -6,6 +6,7 @@ import { readJsonl } from '../io/jsonl.js';
 import { DtrError } from '../errors.js';
 import { fitRidge, ridgeHead, type RidgeFit } from '../head/ridge.js';
 import { readEmbeddingsFile } from '../io/embeddings.js';
+import { sha256FileAsync } from '../io/hash.js';
 import { MODEL_CONFIG_FILE } from '../model/config.js';
 import { checkEmbeddingsForModel } from '../build/embed.js';
 import { currentCommandLine, dataFileRecord, makeProvenance, type DataFileRecord } from '../provenance.js';
@@ -69,13 +70,13 @@ into DIR/heads/NAME.json and use it with --head NAME (or name it in dtr.json 'he
     if (existsSync(outPath) && statSync(outPath).isDirectory()) throw usage(`--out ${opts.out} is a directory; give a file path such as ${opts.out.replace(/\/$/, '')}/mine.json`);
 
     const embPath = pathArg(io, opts.embeddings);
-    const emb = readEmbeddingsFile(embPath);
+    const emb = readEmbeddingsFile(embPath, { lazy: true }); // rows are streamed by the fit
     const modelConfig = opts.model === undefined ? null : checkEmbeddingsForModel(emb, pathArg(io, opts.model), { file: opts.embeddings, dir: opts.model });
     if (modelConfig && opts.backbone !== undefined && opts.backbone !== modelConfig.backbone.id) {
       throw usage(`--backbone '${opts.backbone}' is not the backbone of --model ${opts.model} ('${modelConfig.backbone.id}'); drop --backbone`);
     }
     let ratings: Float64Array;
-    const data: DataFileRecord[] = [dataFileRecord(opts.embeddings, { rows: emb.rows, role: 'embeddings', readFrom: embPath })];
+    const data: DataFileRecord[] = []; // the embeddings' record joins once their hash is in (below)
     if (opts.ratings !== undefined) {
       const rPath = pathArg(io, opts.ratings);
       const r = parseRatings(readJsonl(rPath), opts.ratings);
@@ -94,6 +95,8 @@ into DIR/heads/NAME.json and use it with --head NAME (or name it in dtr.json 'he
     if (modelConfig && opts.model !== undefined) data.push(dataFileRecord(`${opts.model.replace(/\/$/, '')}/${MODEL_CONFIG_FILE}`, { role: 'model config', readFrom: join(pathArg(io, opts.model), MODEL_CONFIG_FILE) }));
     if (backbone === null) io.stderr(`dtr fit-head: warning: ${opts.embeddings} does not name its backbone; pass --backbone so the head records it\n`);
 
+    const embSha = sha256FileAsync(embPath); // hashed on a worker thread while the head is fitted
+    embSha.catch(() => undefined);
     const bars = stageBars(io, opts.json);
     const fit = await fitRidge(emb.embeddings, ratings, {
       lambda,
@@ -105,6 +108,7 @@ into DIR/heads/NAME.json and use it with --head NAME (or name it in dtr.json 'he
       onProgress: bars.tick,
     });
     bars.done();
+    data.unshift(dataFileRecord(opts.embeddings, { rows: emb.rows, role: 'embeddings', sha256: await embSha }));
     for (const w of fit.warnings) io.stderr(`dtr fit-head: warning: ${w}\n`);
 
     const name = opts.name ?? opts.out.replace(/^.*[\\/]/, '').replace(/\.json$/, '');

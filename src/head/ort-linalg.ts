@@ -2,13 +2,27 @@
  * Dense float64 linear algebra for ridge fitting, with the heavy products on onnxruntime's
  * `Gemm` (MLAS, multi-threaded) and the small sequential parts in TypeScript.
  *
- * Layout: data matrices are held transposed, `XT` = [H, n] row-major (one row per feature).
- * onnxruntime's float64 Gemm runs about 2.5x faster on `A · Bᵀ` over contiguous rows than with
- * `transA` on [n, H] (measured: 98 vs 33 GFLOP/s at 20k x 1024 on two cores), and a feature's
- * values being contiguous makes column sums and centring simple loops.
+ * Layouts:
+ * - Data matrices are held transposed, `XT` = [H, n] row-major (one row per feature).
+ *   onnxruntime's float64 Gemm runs about 2.5x faster on `A · Bᵀ` over contiguous rows than with
+ *   `transA` on [n, H] (measured: 98 vs 33 GFLOP/s at 20k x 1024 on two cores), and a feature's
+ *   values being contiguous makes column sums and centring simple loops.
+ * - Symmetric matrices (Gram matrices, ridge systems) and Cholesky factors are held as their
+ *   lower triangle in column panels of {@link PANEL} columns ({@link PanelMatrix}). Every operand
+ *   of every Gemm below is then one contiguous run of memory, and onnxruntime writes each result
+ *   straight into its place (pre-allocated outputs; for updates `C` and `Y` are the same memory):
+ *   no result is copied back, no block reassembled, no transpose made. A Gram panel is one Gemm
+ *   `XT[p:] · XT[p:p+w]ᵀ`, so a Gram matrix costs half a full product, as BLAS `syrk` (numpy's
+ *   `X.T @ X`) does.
  *
- * Gram matrices use only the upper block panels (`XT[p:p+w] · XT[p:]ᵀ`), about half the
- * flops of a full product: what BLAS `syrk` (numpy's `X.T @ X`) gets from symmetry.
+ * Cholesky ({@link OrtLinalg.factor}): recursive and right-looking over panels, as LAPACK's
+ * recursive `potrf2` but on this layout. Factor the left half of a range of panels; gather its
+ * columns below the range's midpoint into one contiguous block X; update each panel of the right
+ * half with one Gemm `panel −= X[its rows] · X[its columns]ᵀ`, whose inner dimension is the whole
+ * left half (hundreds to thousands: MLAS runs near its peak); recurse on the right half. A panel
+ * is factored in TypeScript (its w x w diagonal block, w³/3 flops) and the rows below it solved
+ * by one Gemm with the inverse of that block. Exactly the lower triangle is computed, at panel
+ * granularity: H³/3 flops, plus w·H² for the panel solves.
  */
 import { DtrError } from '../errors.js';
 import { loadOrt, type OrtModule } from '../backbone/ort.js';
@@ -16,8 +30,72 @@ import { buildModel, type GraphSpec } from '../io/onnx.js';
 
 type Session = Awaited<ReturnType<OrtModule['InferenceSession']['create']>>;
 
-/** Width of the Gram panels; 256 measured best at H = 4096 (0.53 of the full product's flops). */
-const GRAM_PANEL = 256;
+/**
+ * Width of the column panels. 128 keeps the TypeScript work per panel small (two 128³/3 loops)
+ * and the panel solves at w·H² (9% of a Cholesky at H = 4096), while every update Gemm still has
+ * 128 output columns and an inner dimension of 128 or more.
+ */
+export const PANEL = 128;
+
+/** Number of column panels of an h x h matrix. */
+export function panelCount(h: number): number {
+  return Math.ceil(h / PANEL);
+}
+
+/** Columns of panel k (PANEL, except a narrower last one). */
+export function panelWidth(h: number, k: number): number {
+  return Math.min(PANEL, h - k * PANEL);
+}
+
+/**
+ * A symmetric h x h matrix as its lower triangle in column panels: panel k holds rows k·PANEL
+ * .. h−1 of columns k·PANEL .. k·PANEL + w − 1 (w = {@link panelWidth}), row-major, so element
+ * (r, c), r ≥ c, is `panels[k][(r − k·PANEL)·w + (c − k·PANEL)]` with k = ⌊c / PANEL⌋. Each
+ * panel's diagonal block is complete (both triangles).
+ */
+export class PanelMatrix {
+  readonly h: number;
+  readonly panels: Float64Array[];
+
+  /** A zero matrix, or one over the given panels (taken, not copied). */
+  constructor(h: number, panels?: Float64Array[]) {
+    if (!Number.isSafeInteger(h) || h < 1) throw new RangeError(`h must be a positive integer, got ${h}`);
+    this.h = h;
+    const count = panelCount(h);
+    this.panels = panels ?? Array.from({ length: count }, (_, k) => new Float64Array((h - k * PANEL) * panelWidth(h, k)));
+    if (this.panels.length !== count) throw new RangeError(`expected ${count} panels for h = ${h}, got ${this.panels.length}`);
+  }
+
+  /** From a row-major h x h matrix of which only the upper triangle (diagonal included) is read. */
+  static fromUpper(a: Float64Array, h: number): PanelMatrix {
+    if (a.length !== h * h) throw new RangeError(`a has ${a.length} values, expected ${h} x ${h}`);
+    const m = new PanelMatrix(h);
+    m.panels.forEach((p, k) => {
+      const c0 = k * PANEL;
+      const w = panelWidth(h, k);
+      for (let c = 0; c < w; c++) {
+        const col = c0 + c;
+        for (let r = c0; r < h; r++) p[(r - c0) * w + c] = r <= col ? a[r * h + col]! : a[col * h + r]!;
+      }
+    });
+    return m;
+  }
+
+  /** Element (r, c), either triangle. */
+  get(r: number, c: number): number {
+    if (r < c) [r, c] = [c, r];
+    const k = Math.floor(c / PANEL);
+    return this.panels[k]![(r - k * PANEL) * panelWidth(this.h, k) + (c - k * PANEL)]!;
+  }
+
+  /** The full symmetric matrix, row-major. */
+  toFull(): Float64Array {
+    const h = this.h;
+    const out = new Float64Array(h * h);
+    for (let r = 0; r < h; r++) for (let c = 0; c <= r; c++) out[r * h + c] = out[c * h + r] = this.get(r, c);
+    return out;
+  }
+}
 
 function gemmGraph(name: string, attrs: Record<string, { int: number } | { float: number }>, withC: boolean, shapes: [string[], string[], string[]]): GraphSpec {
   return {
@@ -33,6 +111,48 @@ function gemmGraph(name: string, attrs: Record<string, { int: number } | { float
 }
 
 /**
+ * A Cholesky factor L (A = L Lᵀ) in the {@link PanelMatrix} layout, with the inverses of its
+ * diagonal blocks, which the triangular solves multiply by.
+ */
+export class CholeskyFactor {
+  readonly h: number;
+  /** L by panels: each diagonal block holds its L_kk (lower, upper part zero), the rows below it L's. */
+  readonly panels: Float64Array[];
+  /** Inverse of each diagonal block (lower triangular, row-major). */
+  readonly inverses: Float64Array[];
+  /** Where the panel solves write before their result is copied back, kept for reuse. */
+  scratch: Float64Array | null;
+  /** Scratch of the gathered left blocks. */
+  gather: Float64Array | null;
+  private full: Float64Array | null = null;
+
+  constructor(h: number, panels: Float64Array[], scratch: Float64Array | null = null, gather: Float64Array | null = null) {
+    this.h = h;
+    this.panels = panels;
+    this.inverses = new Array<Float64Array>(panels.length);
+    this.scratch = scratch;
+    this.gather = gather;
+  }
+
+  /** L as a row-major h x h matrix (lower triangular; assembled on first use). */
+  get L(): Float64Array {
+    if (this.full) return this.full;
+    const h = this.h;
+    const out = new Float64Array(h * h);
+    this.panels.forEach((p, k) => {
+      const c0 = k * PANEL;
+      const w = panelWidth(h, k);
+      for (let r = c0; r < h; r++) {
+        const lim = Math.min(w, r - c0 + 1); // the diagonal block's upper part is zero anyway
+        for (let c = 0; c < lim; c++) out[r * h + c0 + c] = p[(r - c0) * w + c]!;
+      }
+    });
+    this.full = out;
+    return out;
+  }
+}
+
+/**
  * The float64 Gemm sessions ridge fitting needs, created once.
  * Not exported from the package: an implementation detail of {@link fitRidge}.
  */
@@ -44,18 +164,18 @@ export class OrtLinalg {
   private readonly nn: Session;
   /** Y = Aᵀ · B, A [k, m], B [k, n]. */
   private readonly tn: Session;
-  /** Y = C − A · Bᵀ, the Cholesky trailing update. */
-  private readonly update: Session;
-  /** Y = Aᵀ. */
-  private readonly transposer: Session;
-  /** Y = C − A · B, the forward substitution's update. */
+  /** Y = C − A · Bᵀ: the Cholesky updates. */
+  private readonly updateNT: Session;
+  /** Y = C + A · Bᵀ: Gram matrices accumulated chunk by chunk. */
+  private readonly accNT: Session;
+  /** Y = C − A · B: the forward substitution's updates. */
   private readonly updateNN: Session;
-  /** Y = C − Aᵀ · B, the backward substitution's update. */
+  /** Y = C − Aᵀ · B: the backward substitution's updates. */
   private readonly updateTN: Session;
 
   private constructor(ort: OrtModule, sessions: Session[]) {
     this.ort = ort;
-    [this.nt, this.nn, this.tn, this.update, this.updateNN, this.updateTN, this.transposer] = sessions as [Session, Session, Session, Session, Session, Session, Session];
+    [this.nt, this.nn, this.tn, this.updateNT, this.updateNN, this.updateTN, this.accNT] = sessions as [Session, Session, Session, Session, Session, Session, Session];
   }
 
   /** Creates the sessions (onnxruntime-node is loaded here, lazily). */
@@ -71,15 +191,10 @@ export class OrtLinalg {
       gemmGraph('nt', { transB: { int: 1 } }, false, [['m', 'k'], ['n', 'k'], ['m', 'n']]),
       gemmGraph('nn', {}, false, [['m', 'k'], ['k', 'n'], ['m', 'n']]),
       gemmGraph('tn', { transA: { int: 1 } }, false, [['k', 'm'], ['k', 'n'], ['m', 'n']]),
-      gemmGraph('update', { transB: { int: 1 }, alpha: { float: -1 }, beta: { float: 1 } }, true, [['m', 'k'], ['n', 'k'], ['m', 'n']]),
+      gemmGraph('updateNT', { transB: { int: 1 }, alpha: { float: -1 }, beta: { float: 1 } }, true, [['m', 'k'], ['n', 'k'], ['m', 'n']]),
       gemmGraph('updateNN', { alpha: { float: -1 }, beta: { float: 1 } }, true, [['m', 'k'], ['k', 'n'], ['m', 'n']]),
       gemmGraph('updateTN', { transA: { int: 1 }, alpha: { float: -1 }, beta: { float: 1 } }, true, [['k', 'm'], ['k', 'n'], ['m', 'n']]),
-      {
-        name: 'transpose',
-        nodes: [{ op: 'Transpose', inputs: ['A'], outputs: ['Y'], attributes: { perm: { ints: [1, 0] } } }],
-        inputs: [{ name: 'A', type: 'float64', shape: ['m', 'n'] }],
-        outputs: [{ name: 'Y', type: 'float64', shape: ['n', 'm'] }],
-      } satisfies GraphSpec,
+      gemmGraph('accNT', { transB: { int: 1 }, alpha: { float: 1 }, beta: { float: 1 } }, true, [['m', 'k'], ['n', 'k'], ['m', 'n']]),
     ];
     try {
       const sessions = await Promise.all(graphs.map((g) => ort.InferenceSession.create(buildModel(g, { opset: 13 }), opts)));
@@ -93,9 +208,17 @@ export class OrtLinalg {
     return new this.ort.Tensor('float64', data, dims);
   }
 
-  private async run(s: Session, feeds: Record<string, InstanceType<OrtModule['Tensor']>>): Promise<Float64Array> {
-    const out = await s.run(feeds);
-    return out.Y!.data as Float64Array;
+  /**
+   * Runs a session. With `out` ([m, n], a view is fine), onnxruntime writes Y there (for the
+   * update sessions `out` may be C itself: Y = C − ..., in place) and `out` is returned.
+   */
+  private async run(s: Session, feeds: Record<string, InstanceType<OrtModule['Tensor']>>, out?: { data: Float64Array; dims: number[] }): Promise<Float64Array> {
+    if (out) {
+      await s.run(feeds, { Y: this.tensor(out.data, out.dims) });
+      return out.data;
+    }
+    const r = await s.run(feeds);
+    return r.Y!.data as Float64Array;
   }
 
   /** A [m, k] · B [n, k]ᵀ -> [m, n]. */
@@ -114,237 +237,202 @@ export class OrtLinalg {
   }
 
   /**
-   * G = XT · XTᵀ for XT [h, n] (row-major): the h x h Gram matrix, computed by upper block
-   * panels only. Its upper triangle (diagonal included) is filled; entries strictly below the
-   * diagonal panels are 0, and inside them hold their symmetric values. {@link cholesky} reads
-   * only the upper triangle. `onPanel` is called after each panel (for progress).
+   * G = XT · XTᵀ for XT [h, n] (row-major), as a {@link PanelMatrix}: one Gemm per panel,
+   * `XT[p:] · XT[p:p+w]ᵀ`, written in place (into `into`'s panels when given; with `accumulate`,
+   * added to them: a Gram matrix built chunk of rows by chunk). `onPanel` is called after each
+   * panel (for progress).
    */
-  async gram(xt: Float64Array, h: number, n: number, onPanel?: (done: number, total: number) => void): Promise<Float64Array> {
-    const g = new Float64Array(h * h);
-    const panels = Math.ceil(h / GRAM_PANEL);
-    if (n === 0) return g;
-    for (let p = 0, i = 0; p < h; p += GRAM_PANEL, i++) {
-      const w = Math.min(GRAM_PANEL, h - p);
-      const m = h - p;
-      // Subarray views: onnxruntime reads them in place, no copy of the 4096 x 20k matrix.
-      const block = await this.matmulNT(xt.subarray(p * n, (p + w) * n), w, xt.subarray(p * n), m, n);
-      for (let r = 0; r < w; r++) g.set(block.subarray(r * m, (r + 1) * m), (p + r) * h + p);
-      onPanel?.(i + 1, panels);
+  async gramPanels(xt: Float64Array, h: number, n: number, onPanel?: (done: number, total: number) => void, into?: PanelMatrix, accumulate = false): Promise<PanelMatrix> {
+    if (xt.length !== h * n) throw new RangeError(`xt has ${xt.length} values, expected ${h} x ${n}`);
+    const g = into ?? new PanelMatrix(h);
+    if (g.h !== h) throw new RangeError(`into is ${g.h} x ${g.h}, expected ${h} x ${h}`);
+    const count = g.panels.length;
+    for (let k = 0; k < count; k++) {
+      const p = g.panels[k]!;
+      const r0 = k * PANEL;
+      const w = panelWidth(h, k);
+      if (n === 0) {
+        if (!accumulate) p.fill(0);
+      } else {
+        // Subarray views: onnxruntime reads them in place, no copy of the 4096 x 20k matrix.
+        const feeds = { A: this.tensor(xt.subarray(r0 * n), [h - r0, n]), B: this.tensor(xt.subarray(r0 * n, (r0 + w) * n), [w, n]) };
+        if (accumulate) await this.run(this.accNT, { ...feeds, C: this.tensor(p, [h - r0, w]) }, { data: p, dims: [h - r0, w] });
+        else await this.run(this.nt, feeds, { data: p, dims: [h - r0, w] });
+      }
+      onPanel?.(k + 1, count);
     }
     return g;
   }
 
-  /** C [m, n] − A [m, k] · B [n, k]ᵀ -> [m, n]. */
-  async subtractNT(c: Float64Array, a: Float64Array, m: number, b: Float64Array, n: number, k: number): Promise<Float64Array> {
-    return this.run(this.update, { A: this.tensor(a, [m, k]), B: this.tensor(b, [n, k]), C: this.tensor(c, [m, n]) });
-  }
-
-  /** A [m, n] -> Aᵀ [n, m] (onnxruntime's copy beats a TypeScript loop on large matrices). */
-  async transpose(a: Float64Array, m: number, n: number): Promise<Float64Array> {
-    return this.run(this.transposer, { A: this.tensor(a, [m, n]) });
-  }
-
-  /** C [m, n] − A [m, k] · B [k, n] -> [m, n]. */
-  async subtractNN(c: Float64Array, a: Float64Array, m: number, b: Float64Array, k: number, n: number): Promise<Float64Array> {
-    return this.run(this.updateNN, { A: this.tensor(a, [m, k]), B: this.tensor(b, [k, n]), C: this.tensor(c, [m, n]) });
-  }
-
-  /** C [m, n] − A [k, m]ᵀ · B [k, n] -> [m, n]. */
-  async subtractTN(c: Float64Array, a: Float64Array, k: number, m: number, b: Float64Array, n: number): Promise<Float64Array> {
-    return this.run(this.updateTN, { A: this.tensor(a, [k, m]), B: this.tensor(b, [k, n]), C: this.tensor(c, [m, n]) });
+  /**
+   * G = XT · XTᵀ for XT [h, n] (row-major), as a full row-major h x h matrix (both triangles).
+   * {@link gramPanels} is the form the factorisation reads; this one is for callers that want
+   * plain entries.
+   */
+  async gram(xt: Float64Array, h: number, n: number, onPanel?: (done: number, total: number) => void): Promise<Float64Array> {
+    return (await this.gramPanels(xt, h, n, onPanel)).toFull();
   }
 
   /**
-   * Cholesky factor L (lower, row-major, upper part zero) of the symmetric positive definite
-   * h x h matrix `a`, of which only the upper triangle (diagonal included) is read. Recursive algorithm (as LAPACK's potrf2): factor the leading half, solve
-   * for the panel below it, update the trailing half with one large Gemm, recurse. Nearly all
-   * of the h³/3 flops land in onnxruntime Gemms with large inner dimensions; TypeScript only
-   * factors and inverts 128-wide diagonal leaves.
-   *
-   * `reuse`: a factor of the same size no longer needed, whose L buffer is recycled (saves a
-   * large allocation per factorisation when many lambdas are tried).
+   * Cholesky factor L of the symmetric positive definite h x h matrix `a` (row-major), of which
+   * only the upper triangle (diagonal included) is read. See {@link factor}.
    *
    * @throws DtrError `E_NUMERIC` naming the pivot when the matrix is not positive definite.
    */
   async cholesky(a: Float64Array, h: number, reuse?: CholeskyFactor): Promise<CholeskyFactor> {
     if (a.length !== h * h) throw new RangeError(`a has ${a.length} values, expected ${h} x ${h}`);
-    // A previous factor's L can be reused: only the lower triangle is ever written, so its upper part stays 0.
-    const L = reuse && reuse.h === h ? reuse.L : new Float64Array(h * h);
-    const f: CholeskyFactor = { L, h, leafInverse: new Map(), offDiagonal: new Map() };
-    await this.cholRec({ buf: a, stride: h, off: 0 }, h, f, 0, null);
+    return this.factor(PanelMatrix.fromUpper(a, h), 0, reuse);
+  }
+
+  /**
+   * Cholesky factor of `a + shift·I`. `a` is left unchanged, unless `consume`: then its memory
+   * becomes the factor's (no copy; `a` must not be used afterwards). `reuse`: a factor of the
+   * same size no longer needed, whose buffers are recycled (it must not be used afterwards):
+   * many lambdas then cost no large allocation.
+   *
+   * @throws DtrError `E_NUMERIC` naming the pivot when the matrix is not positive definite.
+   */
+  async factor(a: PanelMatrix, shift = 0, reuse?: CholeskyFactor, options: { consume?: boolean } = {}): Promise<CholeskyFactor> {
+    const h = a.h;
+    const same = reuse !== undefined && reuse.h === h;
+    const panels = a.panels.map((src, k) => {
+      const dst = options.consume ? src : same ? reuse.panels[k]! : new Float64Array(src.length);
+      if (dst !== src) dst.set(src);
+      if (shift !== 0) {
+        const w = panelWidth(h, k);
+        for (let i = 0; i < w; i++) dst[i * w + i]! += shift;
+      }
+      return dst;
+    });
+    const f = new CholeskyFactor(h, panels, same ? reuse.scratch : null, same ? reuse.gather : null);
+    await this.factorRange(f, 0, panels.length);
     return f;
   }
 
-  /**
-   * Factors the symmetric n x n matrix seen through `v` (only its upper triangle and diagonal
-   * blocks are read) into the factor's diagonal block at (r0, r0). `parts`, when given, are the
-   * matrix's top-left, top-right and bottom-right blocks as separate arrays (what the previous
-   * level's update produced), so nothing is reassembled.
-   */
-  private async cholRec(v: View, n: number, f: CholeskyFactor, r0: number, parts: Parts | null): Promise<void> {
-    const { L, h: width } = f;
-    if (n <= LEAF) {
-      const l = viewBlock(v, 0, 0, n, n);
-      for (let i = 1; i < n; i++) for (let j = 0; j < i; j++) l[i * n + j] = l[j * n + i]!; // the leaf's lower half from its upper
-      choleskyInPlace(l, n, r0);
-      for (let r = 0; r < n; r++) L.set(l.subarray(r * n, r * n + r + 1), (r0 + r) * width + r0);
-      // Every later triangular solve splits ranges the same way, so it meets exactly these leaves.
-      f.leafInverse.set(r0, lowerInverse(l, n));
+  /** Factors panels [a, b), all of whose updates from panels before a are applied. */
+  private async factorRange(f: CholeskyFactor, a: number, b: number): Promise<void> {
+    if (b - a === 1) {
+      await this.factorPanel(f, a);
       return;
     }
-    const n1 = split(n);
-    const n2 = n - n1;
-    const v11 = parts ? parts.tl : sub(v, 0, 0);
-    const v22 = parts ? parts.br : sub(v, n1, n1);
-    await this.cholRec(v11, n1, f, r0, null);
-    // L21ᵀ = L11⁻¹ · A12 (A12 = A21ᵀ by symmetry): solved by rows, so every piece stays contiguous.
-    const y = parts ? parts.tr : viewBlock(v, 0, n1, n1, n2);
-    await this.solveLowerInPlace(f, r0, n1, y, n2);
-    const x = n1 * n2 >= 1 << 16 ? await this.transpose(y, n1, n2) : transpose(y, n1, n2);
-    for (let r = 0; r < n2; r++) L.set(x.subarray(r * n1, (r + 1) * n1), (r0 + n1 + r) * width + r0);
-    // The triangular solves of this range need exactly this block: keep it, contiguous.
-    f.offDiagonal.set(key(r0, n), x);
-    // A22 − X Xᵀ, but only the blocks the next level reads (its top-left, top-right and
-    // bottom-right): the bottom-left quarter is never formed, and nothing is reassembled.
-    if (n2 <= LEAF) {
-      const a22 = await this.subtractNT(viewBlock(v22, 0, 0, n2, n2), x, n2, x, n2, n1);
-      await this.cholRec({ buf: a22, stride: n2, off: 0 }, n2, f, r0 + n1, null);
-      return;
+    const m = a + ((b - a) >> 1);
+    await this.factorRange(f, a, m);
+    // X = L[m·w :, a·w : m·w], gathered from the left panels' rows below m·w: [rowsX, kX].
+    const h = f.h;
+    const rowsX = h - m * PANEL;
+    const kX = (m - a) * PANEL;
+    if (!f.gather || f.gather.length < rowsX * kX) f.gather = new Float64Array(Math.max(rowsX * kX, f.gather?.length ?? 0));
+    const x = f.gather;
+    for (let j = a; j < m; j++) {
+      const p = f.panels[j]!;
+      const base = (m - j) * PANEL * PANEL; // panel j's row m·w (its panels are PANEL wide: j < m < count)
+      const col = (j - a) * PANEL;
+      for (let r = 0; r < rowsX; r++) {
+        const src = base + r * PANEL;
+        const dst = r * kX + col;
+        for (let c = 0; c < PANEL; c++) x[dst + c] = p[src + c]!;
+      }
     }
-    const p = split(n2);
-    const q = n2 - p;
-    const xa = x.subarray(0, p * n1);
-    const xb = x.subarray(p * n1);
-    const tl = await this.subtractNT(viewBlock(v22, 0, 0, p, p), xa, p, xa, p, n1);
-    const tr = await this.subtractNT(viewBlock(v22, 0, p, p, q), xa, p, xb, q, n1);
-    const br = await this.subtractNT(viewBlock(v22, p, p, q, q), xb, q, xb, q, n1);
-    await this.cholRec(v22, n2, f, r0 + n1, { tl: { buf: tl, stride: p, off: 0 }, tr, br: { buf: br, stride: q, off: 0 } });
+    // Each right panel i: panel_i −= X[rows from i·w] · X[rows i·w .. i·w + w_i]ᵀ, in place.
+    for (let i = m; i < b; i++) {
+      const p = f.panels[i]!;
+      const w = panelWidth(h, i);
+      const rows = h - i * PANEL;
+      const off = (i - m) * PANEL * kX;
+      await this.run(
+        this.updateNT,
+        { A: this.tensor(x.subarray(off, off + rows * kX), [rows, kX]), B: this.tensor(x.subarray(off, off + w * kX), [w, kX]), C: this.tensor(p, [rows, w]) },
+        { data: p, dims: [rows, w] },
+      );
+    }
+    await this.factorRange(f, m, b);
   }
 
-  /**
-   * Solves (L Lᵀ) W = B for W, with L from {@link cholesky} (h x h) and B h x k row-major;
-   * returns W h x k. Block forward then backward substitution, the updates as Gemms.
-   */
-  async choleskySolve(f: CholeskyFactor, b: Float64Array, k: number): Promise<Float64Array> {
-    if (b.length !== f.h * k) throw new RangeError(`choleskySolve: b has ${b.length} values, expected ${f.h} x ${k}`);
-    const w = b.slice();
-    await this.solveLowerInPlace(f, 0, f.h, w, k);
-    await this.solveUpperTInPlace(f, 0, f.h, w, k);
-    return w;
-  }
-
-  /** Solves Tᵀ · W = C in place, T the n x n lower triangle of L at (r0, r0) (backward substitution). */
-  private async solveUpperTInPlace(f: CholeskyFactor, r0: number, n: number, c: Float64Array, m: number): Promise<void> {
-    if (n <= LEAF) {
-      c.set(await this.matmulTN(leafInverse(f, r0), n, n, c, m));
+  /** Factors panel k (all its updates applied): its diagonal block in TypeScript, the rows below by one Gemm. */
+  private async factorPanel(f: CholeskyFactor, k: number): Promise<void> {
+    const h = f.h;
+    const p = f.panels[k]!;
+    const w = panelWidth(h, k);
+    const rows = h - k * PANEL;
+    const d = new Float64Array(w * w);
+    for (let i = 0; i < w; i++) for (let j = 0; j <= i; j++) d[i * w + j] = p[i * w + j]!;
+    choleskyInPlace(d, w, k * PANEL);
+    const inv = lowerInverse(d, w);
+    f.inverses[k] = inv;
+    if (rows === w) {
+      p.set(d);
       return;
     }
-    const n1 = split(n);
-    const n2 = n - n1;
-    const c2 = c.subarray(n1 * m);
-    await this.solveUpperTInPlace(f, r0 + n1, n2, c2, m);
-    c.set(await this.subtractTN(c.subarray(0, n1 * m), offDiagonal(f, r0, n), n2, n1, c2, m), 0);
-    await this.solveUpperTInPlace(f, r0, n1, c.subarray(0, n1 * m), m);
+    // L21 = A21 · L_kk⁻ᵀ, into scratch (a Gemm's output may not be its input), then copied back:
+    // a copy (w·h values) is cheaper than a second set of panels to fault in.
+    const below = (rows - w) * w;
+    if (!f.scratch || f.scratch.length < below) f.scratch = new Float64Array(Math.max(below, (h - w) * w));
+    const out = f.scratch.subarray(0, below);
+    await this.run(this.nt, { A: this.tensor(p.subarray(w * w), [rows - w, w]), B: this.tensor(inv, [w, w]) }, { data: out, dims: [rows - w, w] });
+    p.set(d);
+    p.set(out, w * w);
   }
 
   /**
-   * Solves T · Y = C in place (C [n, m] contiguous becomes Y), T the n x n lower triangle of L
-   * at (r0, r0): block forward substitution, updates as Gemms, leaves by explicit inverse.
+   * Solves (L Lᵀ) W = B for W, with L from {@link factor} (h x h) and B h x m row-major;
+   * returns W h x m. Forward then backward substitution by panels: the diagonal blocks by their
+   * inverses in TypeScript, the rest as Gemms in place.
    */
-  private async solveLowerInPlace(f: CholeskyFactor, r0: number, n: number, c: Float64Array, m: number): Promise<void> {
-    if (n <= LEAF) {
-      c.set(await this.matmulNN(leafInverse(f, r0), n, c, n, m));
-      return;
+  async choleskySolve(f: CholeskyFactor, b: Float64Array, m: number): Promise<Float64Array> {
+    const h = f.h;
+    if (b.length !== h * m) throw new RangeError(`choleskySolve: b has ${b.length} values, expected ${h} x ${m}`);
+    const x = b.slice();
+    const count = f.panels.length;
+    const tmp = new Float64Array(PANEL * m);
+    for (let k = 0; k < count; k++) {
+      const r0 = k * PANEL;
+      const w = panelWidth(h, k);
+      const rows = h - r0;
+      const xk = x.subarray(r0 * m, (r0 + w) * m);
+      applyLower(f.inverses[k]!, w, xk, m, tmp, false);
+      if (rows > w) {
+        const below = x.subarray((r0 + w) * m);
+        await this.run(
+          this.updateNN,
+          { A: this.tensor(f.panels[k]!.subarray(w * w), [rows - w, w]), B: this.tensor(xk, [w, m]), C: this.tensor(below, [rows - w, m]) },
+          { data: below, dims: [rows - w, m] },
+        );
+      }
     }
-    const n1 = split(n);
-    const n2 = n - n1;
-    const c1 = c.subarray(0, n1 * m);
-    await this.solveLowerInPlace(f, r0, n1, c1, m);
-    c.set(await this.subtractNN(c.subarray(n1 * m), offDiagonal(f, r0, n), n2, c1, n1, m), n1 * m);
-    await this.solveLowerInPlace(f, r0 + n1, n2, c.subarray(n1 * m), m);
+    for (let k = count - 1; k >= 0; k--) {
+      const r0 = k * PANEL;
+      const w = panelWidth(h, k);
+      const rows = h - r0;
+      const xk = x.subarray(r0 * m, (r0 + w) * m);
+      if (rows > w) {
+        await this.run(
+          this.updateTN,
+          { A: this.tensor(f.panels[k]!.subarray(w * w), [rows - w, w]), B: this.tensor(x.subarray((r0 + w) * m), [rows - w, m]), C: this.tensor(xk, [w, m]) },
+          { data: xk, dims: [w, m] },
+        );
+      }
+      applyLower(f.inverses[k]!, w, xk, m, tmp, true);
+    }
+    return x;
   }
 }
 
-
-/** The transpose of a rows x cols row-major matrix, in cache-sized tiles. */
-function transpose(a: Float64Array, rows: number, cols: number): Float64Array {
-  const out = new Float64Array(rows * cols);
-  const T = 32;
-  for (let i0 = 0; i0 < rows; i0 += T) {
-    const i1 = Math.min(rows, i0 + T);
-    for (let j0 = 0; j0 < cols; j0 += T) {
-      const j1 = Math.min(cols, j0 + T);
-      for (let i = i0; i < i1; i++) for (let j = j0; j < j1; j++) out[j * rows + i] = a[i * cols + j]!;
+/** x [w, m] ← T · x (or Tᵀ · x with `transpose`), T a w x w lower-triangular matrix. */
+function applyLower(t: Float64Array, w: number, x: Float64Array, m: number, tmp: Float64Array, transpose: boolean): void {
+  tmp.fill(0, 0, w * m);
+  for (let i = 0; i < w; i++) {
+    for (let j = 0; j <= i; j++) {
+      const v = t[i * w + j]!;
+      // T[i][j] links row i and column j: y_i += v x_j (T · x), or y_j += v x_i (Tᵀ · x).
+      const dst = (transpose ? j : i) * m;
+      const src = (transpose ? i : j) * m;
+      for (let c = 0; c < m; c++) tmp[dst + c]! += v * x[src + c]!;
     }
   }
-  return out;
+  x.set(tmp.subarray(0, w * m));
 }
 
-/**
- * A Cholesky factor: L (h x h, lower, row-major), the inverses of its diagonal leaves and its
- * off-diagonal blocks as contiguous copies, which the block triangular solves multiply by.
- */
-export interface CholeskyFactor {
-  L: Float64Array;
-  h: number;
-  /** Inverse of the diagonal leaf starting at row r, by r. */
-  leafInverse: Map<number, Float64Array>;
-  /** For the range [r, r + n) split as (n1, n2): L[r+n1 .. r+n, r .. r+n1], [n2, n1], by key(r, n). */
-  offDiagonal: Map<string, Float64Array>;
-}
-
-function leafInverse(f: CholeskyFactor, r0: number): Float64Array {
-  const inv = f.leafInverse.get(r0);
-  if (!inv) throw new DtrError('E_INTERNAL', `no inverse for the Cholesky leaf at row ${r0}`);
-  return inv;
-}
-
-function offDiagonal(f: CholeskyFactor, r0: number, n: number): Float64Array {
-  const b = f.offDiagonal.get(key(r0, n));
-  if (!b) throw new DtrError('E_INTERNAL', `no off-diagonal block for rows ${r0}..${r0 + n}`);
-  return b;
-}
-
-const key = (r0: number, n: number): string => `${r0}:${n}`;
-
-/** A row-major matrix seen inside a larger buffer: element (i, j) is buf[off + i * stride + j]. */
-interface View {
-  buf: Float64Array;
-  stride: number;
-  off: number;
-}
-
-/** The blocks of a split symmetric matrix made by the previous level's update. */
-interface Parts {
-  tl: View;
-  tr: Float64Array;
-  br: View;
-}
-
-/** The view of the block starting at (r, c). */
-function sub(v: View, r: number, c: number): View {
-  return { buf: v.buf, stride: v.stride, off: v.off + r * v.stride + c };
-}
-
-/** A contiguous copy of rows x cols starting at (r, c) of a view. */
-function viewBlock(v: View, r: number, c: number, rows: number, cols: number): Float64Array {
-  const start = v.off + r * v.stride + c;
-  if (cols === v.stride) return v.buf.slice(start, start + rows * cols);
-  const out = new Float64Array(rows * cols);
-  for (let i = 0; i < rows; i++) out.set(v.buf.subarray(start + i * v.stride, start + i * v.stride + cols), i * cols);
-  return out;
-}
-
-/** Size of the diagonal leaves factored and inverted in TypeScript. */
-const LEAF = 128;
-
-/** Leading part of a recursive split: half, rounded to a multiple of the leaf size. */
-function split(n: number): number {
-  return Math.max(LEAF, Math.round(n / 2 / LEAF) * LEAF);
-}
-
-
-/** Unblocked Cholesky of a b x b row-major block, in place (lower triangle; upper zeroed). */
+/** Unblocked Cholesky of a b x b row-major block, in place (reads the lower triangle; upper zeroed). */
 function choleskyInPlace(a: Float64Array, b: number, offset: number): void {
   for (let j = 0; j < b; j++) {
     const rj = j * b;
@@ -367,17 +455,22 @@ function choleskyInPlace(a: Float64Array, b: number, offset: number): void {
   }
 }
 
-/** Inverse of a b x b lower-triangular row-major matrix (lower-triangular too). */
+/** Inverse of a b x b lower-triangular row-major matrix (lower-triangular too), row by row (contiguous reads). */
 function lowerInverse(l: Float64Array, b: number): Float64Array {
   const x = new Float64Array(b * b);
+  const acc = new Float64Array(b);
   for (let i = 0; i < b; i++) {
     const ri = i * b;
-    x[ri + i] = 1 / l[ri + i]!;
-    for (let j = 0; j < i; j++) {
-      let s = 0;
-      for (let t = j; t < i; t++) s += l[ri + t]! * x[t * b + j]!;
-      x[ri + j] = -s / l[ri + i]!;
+    // Row i of L·X = e_i: X[i, :i] = −(Σ_t L[i, t] X[t, :i]) / L[i, i].
+    acc.fill(0, 0, i);
+    for (let t = 0; t < i; t++) {
+      const v = l[ri + t]!;
+      const rt = t * b;
+      for (let j = 0; j <= t; j++) acc[j]! += v * x[rt + j]!;
     }
+    const inv = 1 / l[ri + i]!;
+    for (let j = 0; j < i; j++) x[ri + j] = -acc[j]! * inv;
+    x[ri + i] = inv;
   }
   return x;
 }

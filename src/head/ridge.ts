@@ -7,28 +7,33 @@
  * centre X and y on those rows, solve (XcᵀXc + λI) w = Xcᵀyc, intercept = ȳ − x̄·w. The
  * intercept is not penalised.
  *
- * How, at 20k x 4096:
- * - X is decoded once (F32/BF16/F16/F64) into one float64 buffer, transposed ([H, n]) and
- *   grouped by cross-validation fold, each fold a contiguous [H, n_f] block, centred on the
- *   mean of all rows c. The fold Gram matrices G_f = Z_fᵀZ_f (z = x − c) are onnxruntime
- *   Gemms (see ort-linalg.ts) whose sum is the full Gram: cross-validation costs no extra pass
- *   over the data. A training set S then has XcᵀXc = Σ_{f∈S} G_f − n_S d dᵀ with d = mean(z over S),
- *   a rank-one correction that is small because c is already close to S's mean.
- * - Each (fold, lambda) system is solved by Cholesky. An eigendecomposition of each fold's
- *   Gram would make every extra lambda nearly free, but ONNX has no eigen operator, and a
- *   TypeScript symmetric eigensolver needs ~9H³ scalar flops (minutes at H = 4096), while one
- *   Cholesky is H³/3 flops that run almost entirely as onnxruntime Gemms (about a second at
- *   H = 4096 on two cores). Cholesky wins for any grid under ~50 lambdas; the default has 7.
+ * How, at 20k x 4096 (measured against numpy doing the same work in bench/head.bench.ts):
+ * - X is streamed, never held whole: fold by fold, chunks of up to 4,000 rows are read (a lazy
+ *   safetensors file reads just those rows), centred on c (the mean of 256 rows spread over the
+ *   data) and transposed into one reused float64 buffer, and each chunk is added to its fold's
+ *   Gram matrix G_f = Z_fᵀZ_f (z = x − c) by onnxruntime Gemms (see ort-linalg.ts): one pass
+ *   over the data serves every fold, and their sum is the full Gram. A training set S then has
+ *   XcᵀXc = Σ_{f∈S} G_f − n_S d dᵀ with d = mean(z over S), a rank-one correction that is small
+ *   because c is already close to S's mean. Fresh memory is the thing to save: on a VM each MB
+ *   costs 1-2 ms to fault in, and onnxruntime-node copies every result into a new buffer, so
+ *   chunks are large (few Gram rewrites), buffers are reused, and fold f's training system is
+ *   written over G_f.
+ * - Each (fold, lambda) system is solved by Cholesky (recursive, on column panels, all but
+ *   w³/3 flops per panel in onnxruntime Gemms: about twice LAPACK's dpotrf speed here). One
+ *   eigendecomposition of each fold's Gram would serve every lambda, but ONNX has no eigen
+ *   operator, and even LAPACK's dsyevd costs about 19 Choleskys at H = 4096 on this machine
+ *   (measured with numpy), so Cholesky wins for any grid under ~20 lambdas; the default has 7.
+ * - The held-out predictions of every lambda come from a second streaming pass: Z_f · W_f.
  * - Attributes with the same missing rows share one factorisation; for an attribute with
  *   missing ratings, its Gram is the fold Gram minus the Gram of its missing rows (or the Gram
- *   of its present rows, whichever set is smaller).
+ *   of its present rows, whichever set is smaller), from one more pass over those rows.
  */
 import { ATTRIBUTES, ATTRIBUTE_COUNT, type Attribute } from '../attributes.js';
 import { DtrError, type Issue } from '../errors.js';
 import type { SafeTensor } from '../io/safetensors.js';
 import { SeededRandom } from '../util/random.js';
 import { LinearHead } from './head.js';
-import { OrtLinalg, type CholeskyFactor } from './ort-linalg.js';
+import { OrtLinalg, PANEL, PanelMatrix, panelWidth, type CholeskyFactor } from './ort-linalg.js';
 import { compileTarget, type TargetFormula } from './target.js';
 import type { Provenance } from '../provenance.js';
 
@@ -108,27 +113,51 @@ export interface RidgeFit {
   target: { formula: string; lambda: number; mse: number; r2: number; n: number } | null;
   /** Things the caller should know (a pick on the grid's edge, lambdas skipped). */
   warnings: string[];
-  /** Milliseconds spent per stage. */
+  /**
+   * Milliseconds spent per stage: `read` (checks, folds, the centre), `gram` (the streaming
+   * pass: reading X and the Gram matrices), `cv` (factorisations, solves, held-out predictions),
+   * `fit` (the final fit).
+   */
   timings: { read: number; gram: number; cv: number; fit: number };
 }
 
 const A = ATTRIBUTE_COUNT;
+/** Columns of a fold's Zᵀ[ỹ | mask | 1]. */
+const XTY_WIDTH = 2 * ATTRIBUTE_COUNT + 1;
 
 function perAttribute<T>(f: (a: Attribute, k: number) => T): Record<Attribute, T> {
   return Object.fromEntries(ATTRIBUTES.map((a, k) => [a, f(a, k)])) as Record<Attribute, T>;
 }
 
-/** Reads one row of the embeddings as float64. */
-function rowReader(e: RidgeEmbeddings): { rows: number; h: number; read: (i: number, out: Float64Array) => void } {
+/**
+ * The embeddings' rows: `direct`, the values in place (row-major) when they are in memory as
+ * float32 or float64 already (no copy); else `readRows`/`read` decode them (a lazy file reads
+ * them from disk, BF16/F16 are widened to float32).
+ */
+function rowReader(e: RidgeEmbeddings): {
+  rows: number;
+  h: number;
+  dtype: string;
+  direct: Float32Array | Float64Array | null;
+  readRows: (start: number, count: number, out: Float32Array | Float64Array) => void;
+  read: (i: number, out: Float32Array | Float64Array) => void;
+} {
   if ('decodeRows' in e) {
     if (e.shape.length !== 2) throw new DtrError('E_SHAPE', `embeddings tensor '${e.name}' must be [rows, hidden size], got [${e.shape.join(', ')}]`);
-    return { rows: e.shape[0]!, h: e.shape[1]!, read: (i, out) => e.decodeRows(i, 1, out) };
+    return { rows: e.shape[0]!, h: e.shape[1]!, dtype: e.dtype, direct: e.view(), readRows: (i, c, out) => e.decodeRows(i, c, out), read: (i, out) => e.decodeRows(i, 1, out) };
   }
   const { data, rows, hiddenSize } = e;
   if (!(data instanceof Float32Array || data instanceof Float64Array)) throw new TypeError('embeddings.data must be a Float32Array or Float64Array');
   if (!Number.isSafeInteger(rows) || rows < 0 || !Number.isSafeInteger(hiddenSize) || hiddenSize < 1) throw new RangeError(`embeddings.rows and embeddings.hiddenSize must be integers, got ${rows} and ${hiddenSize}`);
   if (data.length !== rows * hiddenSize) throw new RangeError(`embeddings.data has ${data.length} values, expected ${rows} x ${hiddenSize}`);
-  return { rows, h: hiddenSize, read: (i, out) => out.set(data.subarray(i * hiddenSize, (i + 1) * hiddenSize)) };
+  return {
+    rows,
+    h: hiddenSize,
+    dtype: data instanceof Float64Array ? 'F64' : 'F32',
+    direct: data,
+    readRows: (i, c, out) => out.set(data.subarray(i * hiddenSize, (i + c) * hiddenSize)),
+    read: (i, out) => out.set(data.subarray(i * hiddenSize, (i + 1) * hiddenSize)),
+  };
 }
 
 /**
@@ -142,6 +171,23 @@ function rowReader(e: RidgeEmbeddings): { rows: number; h: number; read: (i: num
  */
 export function defaultLambdaGrid(scale: number): number[] {
   return [-5, -4, -3, -2, -1, 0, 1].map((e) => Number((scale * 10 ** e).toPrecision(6)));
+}
+
+/**
+ * The fold of each of `n` rated rows in {@link fitRidge}'s seeded shuffle: a shuffled order, then
+ * rows dealt round-robin (fold sizes differ by at most one). Exported for peers that must use the
+ * same folds (bench/head.bench.ts).
+ *
+ * @example
+ * ```ts
+ * assignFolds(10, 5, 0); // Int32Array of 10 folds in 0..4, two rows each
+ * ```
+ */
+export function assignFolds(n: number, folds: number, seed: number): Int32Array {
+  const out = new Int32Array(n);
+  const order = new SeededRandom(seed).shuffle(Int32Array.from({ length: n }, (_, j) => j));
+  for (let r = 0; r < n; r++) out[order[r]!] = r % folds;
+  return out;
 }
 
 /**
@@ -225,12 +271,9 @@ export async function fitRidge(embeddings: RidgeEmbeddings, ratings: Float64Arra
         if (!Number.isInteger(f) || f < 0 || f >= folds) throw new RangeError(`foldOf[${kept[j]}] is ${f}, expected an integer in [0, ${folds})`);
         foldOfKept[j] = f;
       }
-    } else {
-      const order = new SeededRandom(seed).shuffle(Int32Array.from({ length: nk }, (_, j) => j));
-      for (let r = 0; r < nk; r++) foldOfKept[order[r]!] = r % folds;
-    }
+    } else foldOfKept.set(assignFolds(nk, folds, seed));
   }
-  // Rows grouped by fold: fold f holds positions [start[f], start[f] + size[f]) of the layout.
+  // Rows grouped by fold: fold f holds positions [start[f], start[f] + size[f]) of the layout, in file order.
   const size = new Int32Array(k);
   for (let j = 0; j < nk; j++) size[foldOfKept[j]!]!++;
   const start = new Int32Array(k + 1);
@@ -241,56 +284,9 @@ export async function fitRidge(embeddings: RidgeEmbeddings, ratings: Float64Arra
   for (let f = 0; f < k; f++) {
     if (size[f] === 0) throw new DtrError('E_DATA', `fold ${f} has no rows`, { hint: 'use fewer --folds' });
   }
+  const rowsOf = Array.from({ length: k }, (_, f) => rowAt.subarray(start[f]!, start[f + 1]!)); // each ascending
 
-  // ---- decode X into per-fold transposed blocks, centred on the mean of all used rows ----
-  const xt = new Float64Array(h * nk);
-  const sums = new Float64Array(h);
-  const CHUNK = 64;
-  const direct = 'decodeRows' in embeddings ? null : embeddings.data;
-  const scratch = direct ? null : new Float64Array(CHUNK * h);
-  const rowBase = new Int32Array(CHUNK);
-  for (let f = 0; f < k; f++) {
-    const nf = size[f]!;
-    const base = h * start[f]!;
-    for (let p0 = 0; p0 < nf; p0 += CHUNK) {
-      const cnt = Math.min(CHUNK, nf - p0);
-      let srcData: Float32Array | Float64Array;
-      if (direct) {
-        srcData = direct;
-        for (let q = 0; q < cnt; q++) rowBase[q] = rowAt[start[f]! + p0 + q]! * h;
-      } else {
-        srcData = scratch!;
-        for (let q = 0; q < cnt; q++) {
-          src.read(rowAt[start[f]! + p0 + q]!, scratch!.subarray(q * h, (q + 1) * h));
-          rowBase[q] = q * h;
-        }
-      }
-      transposeChunk(srcData, rowBase, cnt, h, xt, base + p0, nf, sums);
-      options.onProgress?.('read', start[f]! + p0 + cnt, nk);
-    }
-  }
-  for (let j = 0; j < h; j++) {
-    if (Number.isFinite(sums[j]!)) continue;
-    for (let p = 0; p < nk; p++) {
-      const f = upperBound(start, p);
-      const v = xt[h * start[f]! + j * size[f]! + (p - start[f]!)]!;
-      if (!Number.isFinite(v)) throw new DtrError('E_DATA', `embeddings row ${rowAt[p]} has a non-finite value (${v}) at column ${j}`, { hint: 'the embeddings file is damaged or the backbone produced NaN; re-create it' });
-    }
-    throw new DtrError('E_DATA', `embeddings column ${j} sums to ${sums[j]}: its values are too large for float64`);
-  }
-  const c = Float64Array.from(sums, (s) => s / nk);
-  for (let f = 0; f < k; f++) {
-    const nf = size[f]!;
-    const base = h * start[f]!;
-    for (let j = 0; j < h; j++) {
-      const cj = c[j]!;
-      const o = base + j * nf;
-      for (let q = 0; q < nf; q++) xt[o + q]! -= cj;
-    }
-  }
-  const block = (f: number): Float64Array => xt.subarray(h * start[f]!, h * start[f + 1]!);
-
-  // ---- y: centred on each attribute's mean; per fold: Zᵀ[ỹ | mask], counts, sums ----
+  // ---- y: centred on each attribute's mean ----
   const yMean = ATTRIBUTES.map((_, a) => {
     let s = 0;
     for (let p = 0; p < nk; p++) {
@@ -300,32 +296,62 @@ export async function fitRidge(embeddings: RidgeEmbeddings, ratings: Float64Arra
     return s / counts[a]!;
   });
   const yAt = (p: number, a: number): number => ratings[rowAt[p]! * A + a]! - yMean[a]!; // NaN when missing
-  const t1 = performance.now();
+
+  // ---- the centre: the mean of up to 256 rows spread over the file ----
+  // X is centred on it as it streams by (z = x − c); every training set's own mean is then put
+  // right by the rank-one correction n d dᵀ (d = its mean of z, small: c is already close).
+  const c = new Float64Array(h);
+  {
+    const picks = Math.min(256, nk);
+    const one = new Float64Array(h);
+    for (let s = 0; s < picks; s++) {
+      src.read(kept[Math.floor((s * nk) / picks)]!, one);
+      for (let j = 0; j < h; j++) c[j]! += one[j]!;
+    }
+    for (let j = 0; j < h; j++) c[j]! /= picks;
+  }
   const la = await linalg(options.threads);
-  const foldCount: number[][] = []; // [f][a]
-  const foldYSum: number[][] = [];
-  const foldXtY: Float64Array[] = []; // [f] -> H x 10: Σ z ỹ (cols 0..4), Σ z over rated rows (cols 5..9)
-  const grams: Float64Array[] = [];
-  const panels = Math.ceil(h / 256);
-  for (let f = 0; f < k; f++) {
-    const nf = size[f]!;
-    const yaug = new Float64Array(nf * 2 * A);
-    const cnt = new Array<number>(A).fill(0);
-    const sy = new Array<number>(A).fill(0);
-    for (let q = 0; q < nf; q++) {
+  const t1 = performance.now();
+
+  // ---- one streaming pass: per fold, Zᵀ[ỹ | mask | 1] and the Gram matrix Zᵀ Z ----
+  const W2 = XTY_WIDTH; // Σ z ỹ_a (cols 0..4), Σ z over rows rated for a (5..9), Σ z over all rows (10)
+  const foldXtY: Float64Array[] = Array.from({ length: k }, () => new Float64Array(h * W2));
+  const foldCount: number[][] = Array.from({ length: k }, () => new Array<number>(A).fill(0)); // [f][a]
+  const foldYSum: number[][] = Array.from({ length: k }, () => new Array<number>(A).fill(0));
+  const grams: PanelMatrix[] = Array.from({ length: k }, () => new PanelMatrix(h));
+  const stream = new RowStream(src, h);
+  let streamed = 0;
+  await stream.pass(rowsOf, async (f, zt, q0, cnt) => {
+    const pos0 = start[f]! + q0;
+    const yaug = new Float64Array(cnt * W2);
+    for (let q = 0; q < cnt; q++) {
+      yaug[q * W2 + 2 * A] = 1;
       for (let a = 0; a < A; a++) {
-        const v = yAt(start[f]! + q, a);
+        const v = yAt(pos0 + q, a);
         if (Number.isNaN(v)) continue;
-        yaug[q * 2 * A + a] = v;
-        yaug[q * 2 * A + A + a] = 1;
-        cnt[a]!++;
-        sy[a]! += v;
+        yaug[q * W2 + a] = v;
+        yaug[q * W2 + A + a] = 1;
+        foldCount[f]![a]!++;
+        foldYSum[f]![a]! += v;
       }
     }
-    foldCount.push(cnt);
-    foldYSum.push(sy);
-    foldXtY.push(await la.matmulNN(block(f), h, yaug, nf, 2 * A));
-    grams.push(await la.gram(block(f), h, nf, (d) => options.onProgress?.('gram', f * panels + d, k * panels)));
+    const xty = await la.matmulNN(zt, h, yaug, cnt, W2);
+    const acc = foldXtY[f]!;
+    for (let i = 0; i < acc.length; i++) acc[i]! += xty[i]!;
+    await la.gramPanels(zt, h, cnt, undefined, grams[f], true);
+    streamed += cnt;
+    options.onProgress?.('read', streamed, nk);
+  }, c, true);
+  const gAll = sumPanels(grams);
+  // A non-finite value (or an overflow) shows on the Gram's diagonal: find where it came from.
+  for (let j = 0; j < h; j++) {
+    if (Number.isFinite(gAll.get(j, j))) continue;
+    const one = new Float64Array(h);
+    for (const i of kept) {
+      src.read(i, one);
+      if (!Number.isFinite(one[j]!)) throw new DtrError('E_DATA', `embeddings row ${i} has a non-finite value (${one[j]}) at column ${j}`, { hint: 'the embeddings file is damaged or the backbone produced NaN; re-create it' });
+    }
+    throw new DtrError('E_DATA', `embeddings column ${j} has values too large for float64 (its sum of squares is ${gAll.get(j, j)})`);
   }
   const t2 = performance.now();
 
@@ -345,10 +371,12 @@ export async function fitRidge(embeddings: RidgeEmbeddings, ratings: Float64Arra
   }
 
   const auto = lambdaOpt === 'auto';
+  // The grid's scale: the mean per-feature sum of squares about the mean, Σ_j (Σ z_j² − n d_j²) / h.
   let scale = 0;
   {
-    const gAll = sumMatrices(grams, h * h);
-    for (let j = 0; j < h; j++) scale += gAll[j * h + j]!;
+    const zSum = new Float64Array(h);
+    for (const m of foldXtY) for (let j = 0; j < h; j++) zSum[j]! += m[j * W2 + 2 * A]!;
+    for (let j = 0; j < h; j++) scale += gAll.get(j, j) - (zSum[j]! * zSum[j]!) / nk;
     scale /= h;
   }
   const grid = auto ? [...(options.lambdas ?? defaultLambdaGrid(scale || 1))].sort((x, y) => x - y) : [lambdaOpt as number];
@@ -359,43 +387,48 @@ export async function fitRidge(embeddings: RidgeEmbeddings, ratings: Float64Arra
   const warnings: string[] = [];
   const cvTotal = folds >= 2 ? groups.length * k * G : 0;
   let cvDone = 0;
-  const fitScratch: Scratch = { work: null, factor: undefined };
-  const fitFor: Array<{ attrs: number[]; gramsG: Float64Array[]; gAllG: Float64Array; sumZ: Float64Array[] }> = [];
+  // One factor's buffers serve every factorisation of the fit (large allocations cost page faults,
+  // which are slow: ~1-2 ms per MB on a VM). With one group, fold f's training system is written
+  // over its own Gram matrix, which nothing needs afterwards.
+  let factor: CholeskyFactor | undefined;
+  let system: PanelMatrix | undefined;
+  const fitFor: Array<{ attrs: number[]; gAllG: PanelMatrix; sumZ: Float64Array[] }> = [];
+  // Per group and fold: the weights for every lambda (h x attrs·G) and their intercepts, for the held-out predictions.
+  const solved: Array<Array<{ w: Float64Array; intercepts: number[] }>> = [];
 
   for (const g of groups) {
     // The group's per-fold Gram: the fold Gram, minus its missing rows (or rebuilt from its rated rows).
-    const gramsG: Float64Array[] = [];
-    for (let f = 0; f < k; f++) {
-      const miss = g.missing[f]!;
-      if (miss.length === 0) {
-        gramsG.push(grams[f]!);
-        continue;
-      }
-      const nf = size[f]!;
-      const useMissing = miss.length <= nf - miss.length;
-      const pick = useMissing ? miss : complement(miss, nf);
-      const sub = gatherColumns(block(f), h, nf, pick);
-      const gs = await la.gram(sub, h, pick.length);
-      if (useMissing) {
-        const out = grams[f]!.slice();
-        for (let i = 0; i < out.length; i++) out[i]! -= gs[i]!; // upper triangles meaningful, as in every Gram here
-        gramsG.push(out);
-      } else gramsG.push(gs);
+    let gramsG = grams;
+    if (g.missing.some((m) => m.length > 0)) {
+      const useMissing = g.missing.map((m, f) => m.length <= size[f]! - m.length);
+      const pickRows = g.missing.map((m, f) => {
+        const pick = useMissing[f] ? m : complement(m, size[f]!);
+        return Int32Array.from(pick, (q) => rowAt[start[f]! + q]!);
+      });
+      const subs = Array.from({ length: k }, () => new PanelMatrix(h));
+      await stream.pass(pickRows, async (f, zt, _q0, cnt) => {
+        await la.gramPanels(zt, h, cnt, undefined, subs[f], true);
+      }, c, true);
+      gramsG = subs.map((s, f) => (g.missing[f]!.length === 0 ? grams[f]! : useMissing[f] ? combinePanels(grams[f]!, s, -1) : s));
     }
-    const gAllG = sumMatrices(gramsG, h * h);
+    const gAllG = gramsG === grams ? gAll : sumPanels(gramsG);
     const a0 = g.attrs[0]!;
-    const sumZ = foldXtY.map((m) => column(m, h, 2 * A, A + a0));
-    fitFor.push({ attrs: g.attrs, gramsG, gAllG, sumZ });
+    const sumZ = foldXtY.map((m) => column(m, h, W2, A + a0));
+    fitFor.push({ attrs: g.attrs, gAllG, sumZ });
+    const perFold: Array<{ w: Float64Array; intercepts: number[] }> = [];
+    solved.push(perFold);
     if (folds < 2) continue;
 
     for (let f = 0; f < k; f++) {
-      const sys = trainingSystem(g.attrs, h, k, gAllG, gramsG[f]!, sumZ, foldXtY, foldCount, foldYSum, f);
+      const into = groups.length === 1 ? gramsG[f] : (system ??= new PanelMatrix(h));
+      const sys = trainingSystem(g.attrs, h, k, gAllG, gramsG[f]!, sumZ, foldXtY, foldCount, foldYSum, f, into);
       const wStack = new Float64Array(h * g.attrs.length * G);
       const intercepts: number[] = [];
       for (let gi = 0; gi < G; gi++) {
         let w: Float64Array | null = null;
         try {
-          w = await solveRidge(la, sys.gram, h, grid[gi]!, sys.rhs, g.attrs.length, false, fitScratch);
+          factor = await la.factor(sys.gram, grid[gi]!, factor);
+          w = await la.choleskySolve(factor, sys.rhs, g.attrs.length);
         } catch (e) {
           if (!(e instanceof DtrError && e.code === 'E_NUMERIC') || !auto) throw e;
           for (const a of g.attrs) failedAt[a]![gi] = true;
@@ -408,24 +441,33 @@ export async function fitRidge(embeddings: RidgeEmbeddings, ratings: Float64Arra
         });
         options.onProgress?.('cv', ++cvDone, cvTotal);
       }
-      // Held-out predictions for every lambda at once: Z_f · W.
-      const nf = size[f]!;
-      const cols = g.attrs.length * G;
-      const pred = await la.matmulTN(block(f), h, nf, wStack, cols);
-      for (let gi = 0; gi < G; gi++) {
-        g.attrs.forEach((a, ai) => {
-          const col = gi * g.attrs.length + ai;
-          const icpt = intercepts[col]!;
-          const store = oof![a]![gi]!;
-          for (let q = 0; q < nf; q++) {
-            const yhat = pred[q * cols + col]! + icpt;
-            store[start[f]! + q] = yhat;
-            const y = yAt(start[f]! + q, a);
-            if (!Number.isNaN(y)) sse[a]![gi]! += (y - yhat) ** 2;
-          }
-        });
-      }
+      perFold.push({ w: wStack, intercepts });
     }
+  }
+  // Held-out predictions for every group and lambda at once, in a second streaming pass: Z_f · W.
+  if (folds >= 2) {
+    await stream.pass(rowsOf, async (f, z, q0, cnt) => {
+      const pos0 = start[f]! + q0;
+      for (let gIndex = 0; gIndex < groups.length; gIndex++) {
+        const g = groups[gIndex]!;
+        const { w, intercepts } = solved[gIndex]![f]!;
+        const cols = g.attrs.length * G;
+        const pred = await la.matmulNN(z, cnt, w, h, cols);
+        for (let gi = 0; gi < G; gi++) {
+          g.attrs.forEach((a, ai) => {
+            const col = gi * g.attrs.length + ai;
+            const icpt = intercepts[col]!;
+            const store = oof![a]![gi]!;
+            for (let q = 0; q < cnt; q++) {
+              const yhat = pred[q * cols + col]! + icpt;
+              store[pos0 + q] = yhat;
+              const y = yAt(pos0 + q, a);
+              if (!Number.isNaN(y)) sse[a]![gi]! += (y - yhat) ** 2;
+            }
+          });
+        }
+      }
+    }, c, false);
   }
   const t3 = performance.now();
 
@@ -484,10 +526,13 @@ export async function fitRidge(embeddings: RidgeEmbeddings, ratings: Float64Arra
   const fitTotal = fitFor.reduce((s, g) => s + new Set(g.attrs.map((a) => pickIndex[a])).size, 0);
   let fitDone = 0;
   for (const g of fitFor) {
-    const sys = trainingSystem(g.attrs, h, k, g.gAllG, null, g.sumZ, foldXtY, foldCount, foldYSum, -1);
-    const distinct = new Set(g.attrs.map((a) => pickIndex[a]!));
-    for (const gi of distinct) {
-      const w = await solveRidge(la, sys.gram, h, grid[gi]!, sys.rhs, g.attrs.length, distinct.size === 1);
+    // In place: nothing needs the group's full Gram matrix after this.
+    const sys = trainingSystem(g.attrs, h, k, g.gAllG, null, g.sumZ, foldXtY, foldCount, foldYSum, -1, g.gAllG);
+    const distinct = [...new Set(g.attrs.map((a) => pickIndex[a]!))];
+    for (const [di, gi] of distinct.entries()) {
+      // The last factorisation of this system may take its memory instead of a copy.
+      factor = await la.factor(sys.gram, grid[gi]!, factor, { consume: di === distinct.length - 1 });
+      const w = await la.choleskySolve(factor, sys.rhs, g.attrs.length);
       g.attrs.forEach((a, ai) => {
         if (pickIndex[a] !== gi) return;
         let dot = 0;
@@ -547,11 +592,15 @@ function linalg(threads: number | undefined): Promise<OrtLinalg> {
   return p;
 }
 
-/** The centred normal equations of a training set: every fold but `heldOut` (-1: all folds). */
+/**
+ * The centred normal equations of a training set: every fold but `heldOut` (-1: all folds). The
+ * Gram matrix is written into `into` when given (a buffer reused across folds), or is `gAll`
+ * itself when nothing is taken away.
+ */
 function trainingSystem(
-  attrs: number[], h: number, k: number, gAll: Float64Array, gHeld: Float64Array | null, sumZ: Float64Array[],
-  xty: Float64Array[], counts: number[][], ysum: number[][], heldOut: number,
-): { gram: Float64Array; rhs: Float64Array; d: Float64Array; yMean: number[] } {
+  attrs: number[], h: number, k: number, gAll: PanelMatrix, gHeld: PanelMatrix | null, sumZ: Float64Array[],
+  xty: Float64Array[], counts: number[][], ysum: number[][], heldOut: number, into?: PanelMatrix,
+): { gram: PanelMatrix; rhs: Float64Array; d: Float64Array; yMean: number[] } {
   const a0 = attrs[0]!;
   let nS = 0;
   const s = new Float64Array(h);
@@ -562,21 +611,27 @@ function trainingSystem(
     for (let j = 0; j < h; j++) s[j]! += z[j]!;
   }
   const d = Float64Array.from(s, (v) => v / nS);
-  // Upper triangles only: that is all the Cholesky reads.
-  const gram = gAll.slice();
-  if (gHeld) {
-    for (let r = 0; r < h; r++) for (let i = r * h + r; i < (r + 1) * h; i++) gram[i]! -= gHeld[i]!;
-  }
   // Σ (z − d)(z − d)ᵀ = Σ z zᵀ − n d dᵀ. With every fold in (the final fit), d is the centring
   // error alone, ~1e-16 of the data: skip the correction when it is below float64 resolution.
   let needed = false;
-  for (let j = 0; j < h && !needed; j++) needed = nS * d[j]! * d[j]! > 1e-16 * Math.abs(gram[j * h + j]!);
-  if (needed) {
-    for (let r = 0; r < h; r++) {
-      const dr = nS * d[r]!;
-      const o = r * h;
-      for (let col = r; col < h; col++) gram[o + col]! -= dr * d[col]!;
-    }
+  for (let j = 0; j < h && !needed; j++) needed = nS * d[j]! * d[j]! > 1e-16 * Math.abs(gAll.get(j, j) - (gHeld ? gHeld.get(j, j) : 0));
+  let gram = gAll;
+  if (gHeld || needed) {
+    gram = into ?? new PanelMatrix(h);
+    // One pass over the panels: G − G_held − n_S d dᵀ.
+    const scale = needed ? nS : 0;
+    gram.panels.forEach((out, p) => {
+      const all = gAll.panels[p]!;
+      const held = gHeld ? gHeld.panels[p]! : null;
+      const c0 = p * PANEL;
+      const w = panelWidth(h, p);
+      for (let r = c0; r < h; r++) {
+        const dr = scale * d[r]!;
+        const o = (r - c0) * w;
+        if (held) for (let c = 0; c < w; c++) out[o + c] = all[o + c]! - held[o + c]! - dr * d[c0 + c]!;
+        else for (let c = 0; c < w; c++) out[o + c] = all[o + c]! - dr * d[c0 + c]!;
+      }
+    });
   }
   const m = attrs.length;
   const rhs = new Float64Array(h * m);
@@ -590,64 +645,128 @@ function trainingSystem(
     for (let f = 0; f < k; f++) {
       if (f === heldOut) continue;
       const x = xty[f]!;
-      for (let j = 0; j < h; j++) rhs[j * m + ai]! += x[j * 2 * ATTRIBUTE_COUNT + a]!;
+      for (let j = 0; j < h; j++) rhs[j * m + ai]! += x[j * XTY_WIDTH + a]!;
     }
     for (let j = 0; j < h; j++) rhs[j * m + ai]! -= yMean[ai]! * s[j]!;
   });
   return { gram, rhs, d, yMean };
 }
 
-/** Buffers reused across the many factorisations of one fit (large allocations cost page faults and GC). */
-interface Scratch {
-  work: Float64Array | null;
-  factor: CholeskyFactor | undefined;
-}
-
-/** (gram + λI) w = rhs, by Cholesky. `consume`: `gram` may be overwritten (saves a copy). */
-async function solveRidge(la: OrtLinalg, gram: Float64Array, h: number, lambda: number, rhs: Float64Array, m: number, consume = false, scratch?: Scratch): Promise<Float64Array> {
-  let a: Float64Array;
-  if (consume) a = gram;
-  else if (scratch) {
-    scratch.work ??= new Float64Array(h * h);
-    scratch.work.set(gram);
-    a = scratch.work;
-  } else a = gram.slice();
-  for (let j = 0; j < h; j++) a[j * h + j]! += lambda;
-  const f = await la.cholesky(a, h, scratch?.factor);
-  if (scratch) scratch.factor = f;
-  return la.choleskySolve(f, rhs, m);
-}
+/**
+ * Rows per chunk of a streaming pass: the inner dimension of its Gram updates. Each update
+ * rewrites the whole Gram matrix, and onnxruntime-node copies every output into a fresh
+ * ArrayBuffer (fresh memory is slow to fault in on a VM: ~1-2 ms per MB), so chunks are large
+ * (few rewrites); not a power of two, so transposed writes spread over cache sets.
+ */
+const STREAM_CHUNK = 4000;
+/** Rows read from a lazy source at a time. */
+const STREAM_BLOCK = 64;
 
 /**
- * Writes `cnt` rows of `src` (starting at offsets rowBase[q]) transposed into `xt` (row j at
- * dst + j * stride) and adds each column's values to sums[j]. A non-finite value makes its column
- * sum non-finite, which the caller checks once instead of testing every value. A function of its
- * own so that V8 compiles it for the one array type a fit uses.
+ * Streams the embeddings' rows fold by fold, each fold's rows in file order, in chunks of up to
+ * {@link STREAM_CHUNK} rows handed to `flush` centred on `c`: transposed [h, cnt]
+ * (`transposed`) or row-major [cnt, h], float64. A chunk holds the fold's rows q0 .. q0 + cnt − 1.
+ * A lazy file is read by runs of consecutive rows. The buffers are kept for the next pass.
  */
-function transposeChunk(src: Float32Array | Float64Array, rowBase: Int32Array, cnt: number, h: number, xt: Float64Array, dst: number, stride: number, sums: Float64Array): void {
-  for (let j = 0; j < h; j++) {
-    const o = dst + j * stride;
-    let sj = 0;
-    for (let q = 0; q < cnt; q++) {
-      const v = src[rowBase[q]! + j]!;
-      xt[o + q] = v;
-      sj += v;
+class RowStream {
+  private readonly src: ReturnType<typeof rowReader>;
+  private readonly h: number;
+  private block: Float32Array | Float64Array | null = null;
+  private z: Float64Array | null = null;
+
+  constructor(src: ReturnType<typeof rowReader>, h: number) {
+    this.src = src;
+    this.h = h;
+  }
+
+  /** `rowsOf[f]`: the rows of fold f (ascending file rows). */
+  async pass(rowsOf: Int32Array[], flush: (f: number, z: Float64Array, q0: number, cnt: number) => Promise<void>, c: Float64Array, transposed: boolean): Promise<void> {
+    const { h, src } = this;
+    const total = Math.max(0, ...rowsOf.map((r) => r.length));
+    const chunkRows = Math.min(STREAM_CHUNK, total);
+    if (chunkRows === 0) return;
+    if (!this.z || this.z.length < chunkRows * h) this.z = new Float64Array(chunkRows * h);
+    const z = this.z;
+    const offsets = new Int32Array(STREAM_BLOCK);
+    for (let f = 0; f < rowsOf.length; f++) {
+      const rows = rowsOf[f]!;
+      for (let q0 = 0; q0 < rows.length; q0 += chunkRows) {
+        const cnt = Math.min(chunkRows, rows.length - q0);
+        // Fill z by blocks of rows: from the source itself when in memory, else read (runs of consecutive rows at once).
+        for (let b0 = 0; b0 < cnt; b0 += STREAM_BLOCK) {
+          const bc = Math.min(STREAM_BLOCK, cnt - b0);
+          let data: Float32Array | Float64Array;
+          if (src.direct) {
+            data = src.direct;
+            for (let r = 0; r < bc; r++) offsets[r] = rows[q0 + b0 + r]! * h;
+          } else {
+            this.block ??= src.dtype === 'F64' ? new Float64Array(STREAM_BLOCK * h) : new Float32Array(STREAM_BLOCK * h);
+            data = this.block;
+            for (let r = 0; r < bc; ) {
+              let run = 1;
+              while (r + run < bc && rows[q0 + b0 + r + run] === rows[q0 + b0 + r]! + run) run++;
+              src.readRows(rows[q0 + b0 + r]!, run, data.subarray(r * h, (r + run) * h));
+              for (let t = 0; t < run; t++) offsets[r + t] = (r + t) * h;
+              r += run;
+            }
+          }
+          if (transposed) transposeCentred(data, offsets, bc, h, z, b0, cnt, c);
+          else centreRows(data, offsets, bc, h, z.subarray(b0 * h), c);
+        }
+        await flush(f, z.subarray(0, cnt * h), q0, cnt);
+      }
     }
-    sums[j]! += sj;
   }
 }
 
-/** The fold f with start[f] <= p < start[f + 1]. */
-function upperBound(start: Int32Array, p: number): number {
-  let f = 0;
-  while (start[f + 1]! <= p) f++;
-  return f;
+/** Rows of `src` (at offsets rowBase[q]) minus the centre `c`, row-major [cnt, h] into `out`. */
+function centreRows(src: Float32Array | Float64Array, rowBase: Int32Array, cnt: number, h: number, out: Float64Array, c: Float64Array): void {
+  for (let q = 0; q < cnt; q++) {
+    const b = rowBase[q]!;
+    const o = q * h;
+    for (let j = 0; j < h; j++) out[o + j] = src[b + j]! - c[j]!;
+  }
 }
 
-function sumMatrices(ms: Float64Array[], len: number): Float64Array {
+/**
+ * Writes `cnt` rows of `src` (starting at offsets rowBase[q]), minus the centre `c`, transposed
+ * into `xt` (column j at dst + j * stride). By tiles of 16 columns: each source cache line is
+ * used whole at once. (Rows a power of two bytes apart share one cache set, so a transpose a
+ * column at a time misses on nearly every read: 7 s instead of 0.3 s at 20k x 4096.)
+ */
+function transposeCentred(src: Float32Array | Float64Array, rowBase: Int32Array, cnt: number, h: number, xt: Float64Array, dst: number, stride: number, c: Float64Array): void {
+  const T = 16;
+  for (let j0 = 0; j0 < h; j0 += T) {
+    const j1 = Math.min(h, j0 + T);
+    for (let q = 0; q < cnt; q++) {
+      const b = rowBase[q]!;
+      let o = dst + j0 * stride + q;
+      for (let j = j0; j < j1; j++, o += stride) xt[o] = src[b + j]! - c[j]!;
+    }
+  }
+}
+
+/** Σ of panel matrices (the first one itself when alone). */
+function sumPanels(ms: PanelMatrix[]): PanelMatrix {
   if (ms.length === 1) return ms[0]!;
-  const out = new Float64Array(len);
-  for (const m of ms) for (let i = 0; i < len; i++) out[i]! += m[i]!;
+  const out = new PanelMatrix(ms[0]!.h);
+  out.panels.forEach((o, p) => {
+    for (const m of ms) {
+      const x = m.panels[p]!;
+      for (let i = 0; i < o.length; i++) o[i]! += x[i]!;
+    }
+  });
+  return out;
+}
+
+/** a + sign · b, panel by panel. */
+function combinePanels(a: PanelMatrix, b: PanelMatrix, sign: 1 | -1): PanelMatrix {
+  const out = new PanelMatrix(a.h);
+  out.panels.forEach((o, p) => {
+    const x = a.panels[p]!;
+    const y = b.panels[p]!;
+    for (let i = 0; i < o.length; i++) o[i] = x[i]! + sign * y[i]!;
+  });
   return out;
 }
 
@@ -665,14 +784,6 @@ function complement(sorted: Int32Array, n: number): Int32Array {
     else out.push(q);
   }
   return Int32Array.from(out);
-}
-
-/** Columns `pick` of a row-major [h, n] block, as a contiguous [h, pick.length] block. */
-function gatherColumns(xt: Float64Array, h: number, n: number, pick: Int32Array): Float64Array {
-  const m = pick.length;
-  const out = new Float64Array(h * m);
-  for (let j = 0; j < h; j++) for (let q = 0; q < m; q++) out[j * m + q] = xt[j * n + pick[q]!]!;
-  return out;
 }
 
 function argmin(xs: ReadonlyArray<number | null>): number {

@@ -63,6 +63,8 @@ export interface EmbeddingsFile {
  * {@link ATTRIBUTES} order; without it (RLHFlow files) the five columns are taken to be in
  * that order, which is the order `get_embeddings.py` writes.
  *
+ * @param options.lazy keep the embeddings in the file: their rows are read when decoded
+ *   (`embeddings.decodeRows`), e.g. streamed by `fitRidge`, instead of all of them now.
  * @throws DtrError `E_FORMAT` (corrupt file, no `embeddings`), `E_SHAPE` (pairwise [N, 2, H]
  *   embeddings, labels of another length or width).
  * @example
@@ -71,7 +73,7 @@ export interface EmbeddingsFile {
  * f.rows; f.hiddenSize; // 20324, 4096
  * ```
  */
-export function readEmbeddingsFile(path: string): EmbeddingsFile {
+export function readEmbeddingsFile(path: string, options: { lazy?: boolean } = {}): EmbeddingsFile {
   const header = readSafetensorsHeader(path);
   const names = Object.keys(header.tensors);
   if (!('embeddings' in header.tensors)) {
@@ -106,10 +108,10 @@ export function readEmbeddingsFile(path: string): EmbeddingsFile {
   if (issues.length > 0) {
     throw new DtrError('E_SHAPE', `${path} is not a usable embeddings file: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { issues });
   }
-  const f = readSafetensors(path, { only: lab ? ['embeddings', 'labels'] : ['embeddings'] });
+  const f = readSafetensors(path, { only: lab ? ['embeddings', 'labels'] : ['embeddings'], lazy: options.lazy === true });
   let labels: Float64Array | null = null;
   if (lab) {
-    const raw = f.tensors.get('labels')!.toFloat64();
+    const raw = f.tensors.get('labels')!.toFloat64(); // small: read now even when lazy
     const width = lab.shape[1]!;
     const order = columns ? ATTRIBUTES.map((a) => columns!.indexOf(a)) : ATTRIBUTES.map((_, k) => k);
     labels = new Float64Array(rows * ATTRIBUTE_COUNT);

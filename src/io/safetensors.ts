@@ -185,6 +185,8 @@ function parseHeader(lengthBytes: Uint8Array, readJson: (length: number) => Uint
 
 /**
  * One tensor read from a safetensors file: its raw little-endian bytes plus decoding helpers.
+ * A tensor from `readSafetensors(path, { lazy: true })` holds no bytes: {@link decodeRows} reads
+ * the rows asked for from the file, and `bytes` reads the whole tensor on first use.
  *
  * @example
  * ```ts
@@ -198,16 +200,33 @@ export class SafeTensor {
   readonly name: string;
   readonly dtype: SafetensorsDtype;
   readonly shape: readonly number[];
-  /** The tensor's bytes, little-endian, row-major; aligned to 8 bytes. */
-  readonly bytes: Uint8Array;
+  private data: Uint8Array | null;
+  /** Where the bytes are, for a lazy tensor. */
+  private readonly file: { path: string; position: number; length: number } | null;
 
-  constructor(name: string, dtype: SafetensorsDtype, shape: readonly number[], bytes: Uint8Array) {
+  constructor(name: string, dtype: SafetensorsDtype, shape: readonly number[], bytes: Uint8Array | { path: string; position: number }) {
     const needed = shape.reduce((a, b) => a * b, 1) * SAFETENSORS_DTYPES[dtype];
-    if (bytes.length !== needed) throw new RangeError(`tensor '${name}': ${bytes.length} bytes for ${dtype} [${shape.join(', ')}] (needs ${needed})`);
+    if (bytes instanceof Uint8Array) {
+      if (bytes.length !== needed) throw new RangeError(`tensor '${name}': ${bytes.length} bytes for ${dtype} [${shape.join(', ')}] (needs ${needed})`);
+      this.data = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
+      this.file = null;
+    } else {
+      this.data = null;
+      this.file = { path: bytes.path, position: bytes.position, length: needed };
+    }
     this.name = name;
     this.dtype = dtype;
     this.shape = [...shape];
-    this.bytes = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
+  }
+
+  /** The tensor's bytes, little-endian, row-major; aligned to 8 bytes (read from the file on first use when lazy). */
+  get bytes(): Uint8Array {
+    if (!this.data) {
+      const b = new Uint8Array(this.file!.length);
+      readRange(this.file!.path, b, this.file!.position);
+      this.data = b;
+    }
+    return this.data;
   }
 
   /** Number of elements. */
@@ -218,6 +237,7 @@ export class SafeTensor {
   /**
    * Decodes `count` rows (leading-axis slices) starting at `start` into `out` (float64 or float32).
    * Floats decode exactly; integers beyond 2^53 throw. `out` must hold count x rowSize values.
+   * A lazy tensor reads just these rows from the file (straight into `out` when the types match).
    */
   decodeRows(start: number, count: number, out: Float64Array | Float32Array, outOffset = 0): void {
     const rowSize = this.shape.length === 0 ? 1 : this.size / Math.max(1, this.shape[0]!);
@@ -226,21 +246,58 @@ export class SafeTensor {
       throw new RangeError(`rows [${start}, ${start + count}) are outside tensor '${this.name}' with ${rows} rows`);
     }
     if (out.length - outOffset < count * rowSize) throw new RangeError(`out has room for ${out.length - outOffset} values, needs ${count * rowSize}`);
-    decodeInto(this, start * rowSize, count * rowSize, out, outOffset);
+    if (this.data || count === 0) {
+      decodeInto(this.bytes, this.dtype, this.name, start * rowSize, count * rowSize, out, outOffset);
+      return;
+    }
+    const width = SAFETENSORS_DTYPES[this.dtype];
+    const position = this.file!.position + start * rowSize * width;
+    const length = count * rowSize * width;
+    if ((this.dtype === 'F32' && out instanceof Float32Array) || (this.dtype === 'F64' && out instanceof Float64Array)) {
+      // Same type: the file's bytes are the values, read in place.
+      readRange(this.file!.path, new Uint8Array(out.buffer, out.byteOffset + outOffset * width, length), position);
+      return;
+    }
+    const b = new Uint8Array(length);
+    readRange(this.file!.path, b, position);
+    decodeInto(b, this.dtype, this.name, 0, count * rowSize, out, outOffset);
+  }
+
+  /**
+   * The values in place, without a copy, as a Float32Array (F32) or Float64Array (F64) over the
+   * tensor's bytes; null for other dtypes (decode those with {@link decodeRows}), and for a lazy
+   * tensor (whose bytes are not in memory). The bytes are 8-aligned, so the view is always possible.
+   */
+  view(): Float32Array | Float64Array | null {
+    const b = this.data;
+    if (!b) return null;
+    if (this.dtype === 'F32') return new Float32Array(b.buffer, b.byteOffset, b.length / 4);
+    if (this.dtype === 'F64') return new Float64Array(b.buffer, b.byteOffset, b.length / 8);
+    return null;
   }
 
   /** All values as float64. */
   toFloat64(): Float64Array {
     const out = new Float64Array(this.size);
-    decodeInto(this, 0, this.size, out, 0);
+    decodeInto(this.bytes, this.dtype, this.name, 0, this.size, out, 0);
     return out;
   }
 
   /** All values as float32 (F64 values are rounded). */
   toFloat32(): Float32Array {
     const out = new Float32Array(this.size);
-    decodeInto(this, 0, this.size, out, 0);
+    decodeInto(this.bytes, this.dtype, this.name, 0, this.size, out, 0);
     return out;
+  }
+}
+
+/** Reads `into.length` bytes of `path` at `position`. */
+function readRange(path: string, into: Uint8Array, position: number): void {
+  const fd = openForRead(path);
+  try {
+    readFully(fd, into, position, path);
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -266,11 +323,10 @@ function halfToFloatTable(): Float32Array {
   return t;
 }
 
-function decodeInto(t: SafeTensor, from: number, count: number, out: Float64Array | Float32Array, at: number): void {
-  const b = t.bytes;
+function decodeInto(b: Uint8Array, dtype: SafetensorsDtype, name: string, from: number, count: number, out: Float64Array | Float32Array, at: number): void {
   const buf = b.buffer;
   const off = b.byteOffset;
-  switch (t.dtype) {
+  switch (dtype) {
     case 'F64':
       out.set(new Float64Array(buf, off + from * 8, count), at);
       return;
@@ -315,16 +371,16 @@ function decodeInto(t: SafeTensor, from: number, count: number, out: Float64Arra
       return;
     case 'I64':
     case 'U64': {
-      const src = t.dtype === 'I64' ? new BigInt64Array(buf, off + from * 8, count) : new BigUint64Array(buf, off + from * 8, count);
+      const src = dtype === 'I64' ? new BigInt64Array(buf, off + from * 8, count) : new BigUint64Array(buf, off + from * 8, count);
       for (let i = 0; i < count; i++) {
         const v = Number(src[i]!);
-        if (!Number.isSafeInteger(v)) throw new DtrError('E_FORMAT', `tensor '${t.name}': ${t.dtype} value ${src[i]} at element ${from + i} is beyond 2^53 and cannot be read as a number`);
+        if (!Number.isSafeInteger(v)) throw new DtrError('E_FORMAT', `tensor '${name}': ${dtype} value ${src[i]} at element ${from + i} is beyond 2^53 and cannot be read as a number`);
         out[at + i] = v;
       }
       return;
     }
     default:
-      throw new DtrError('E_FORMAT', `tensor '${t.name}' has dtype ${t.dtype}, which this SDK cannot decode (supported: F64, F32, F16, BF16 and the integer types)`);
+      throw new DtrError('E_FORMAT', `tensor '${name}' has dtype ${dtype}, which this SDK cannot decode (supported: F64, F32, F16, BF16 and the integer types)`);
   }
 }
 
@@ -384,13 +440,15 @@ export interface SafetensorsFile {
  * Reads a safetensors file (or only the named tensors), validating it first.
  *
  * @param options.only read just these tensors; a missing name throws `E_FORMAT` listing what the file has.
+ * @param options.lazy read no tensor data now: each tensor reads its rows from the file when
+ *   decoded (`decodeRows`), so a file larger than what should sit in memory can be streamed.
  * @example
  * ```ts
  * const f = readSafetensors('embeddings.safetensors', { only: ['embeddings', 'labels'] });
  * const labels = f.tensors.get('labels')!.toFloat64(); // N x 5, NaN = missing rating
  * ```
  */
-export function readSafetensors(path: string, options: { only?: readonly string[] } = {}): SafetensorsFile {
+export function readSafetensors(path: string, options: { only?: readonly string[]; lazy?: boolean } = {}): SafetensorsFile {
   const header = readSafetensorsHeader(path);
   const names = options.only ?? Object.keys(header.tensors);
   const missing = names.filter((n) => !(n in header.tensors));
@@ -403,6 +461,10 @@ export function readSafetensors(path: string, options: { only?: readonly string[
     const tensors = new Map<string, SafeTensor>();
     for (const name of names) {
       const e = header.tensors[name]!;
+      if (options.lazy) {
+        tensors.set(name, new SafeTensor(name, e.dtype, e.shape, { path, position: header.dataStart + e.dataOffsets[0] }));
+        continue;
+      }
       const bytes = new Uint8Array(e.dataOffsets[1] - e.dataOffsets[0]);
       readFully(fd, bytes, header.dataStart + e.dataOffsets[0], path);
       tensors.set(name, new SafeTensor(name, e.dtype, e.shape, bytes));

@@ -47,11 +47,7 @@ export function bootstrapImportances(deltas: Float64Array, labels: Uint8Array, o
   const d = new Float64Array(n * ATTRIBUTE_COUNT);
   const y = new Uint8Array(n);
   for (let r = 0; r < refits; r++) {
-    for (let i = 0; i < n; i++) {
-      const j = rng.int(n);
-      d.set(deltas.subarray(j * ATTRIBUTE_COUNT, (j + 1) * ATTRIBUTE_COUNT), i * ATTRIBUTE_COUNT);
-      y[i] = labels[j]!;
-    }
+    resample(deltas, labels, d, y, n, rng);
     const tree = PreferenceTree.fitArrays(d, y, fit);
     const imp = tree.featureImportances();
     ATTRIBUTES.forEach((a, k) => {
@@ -73,6 +69,17 @@ export function bootstrapImportances(deltas: Float64Array, labels: Uint8Array, o
     upper: stat((xs) => quantile(xs, 0.975)),
     rootShare: fromVector(Array.from(roots, (c) => c / refits)),
   };
+}
+
+/** One bootstrap resample: n rows drawn with replacement (row by row, in the generator's order). */
+function resample(deltas: Float64Array, labels: Uint8Array, d: Float64Array, y: Uint8Array, n: number, rng: SeededRandom): void {
+  for (let i = 0; i < n; i++) {
+    const j = rng.int(n);
+    const src = j * ATTRIBUTE_COUNT;
+    const dst = i * ATTRIBUTE_COUNT;
+    for (let k = 0; k < ATTRIBUTE_COUNT; k++) d[dst + k] = deltas[src + k]!;
+    y[i] = labels[j]!;
+  }
 }
 
 function mean(xs: Float64Array): number {

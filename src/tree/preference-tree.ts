@@ -211,19 +211,10 @@ export class PreferenceTree {
       });
       weights = w;
     }
-    const m = y.length;
-    const arrays = fitCart(x, ATTRIBUTE_COUNT, y, weights, params);
+    const extremes = new Float64Array(2 * ATTRIBUTE_COUNT); // each attribute's [min, max] over the rows, from the engine's presort
+    const arrays = fitCart(x, ATTRIBUTE_COUNT, y, weights, params, extremes);
     const ranges = {} as Record<Attribute, [number, number]>;
-    ATTRIBUTES.forEach((name, k) => {
-      let lo = Infinity;
-      let hi = -Infinity;
-      for (let i = 0; i < m; i++) {
-        const v = x[i * ATTRIBUTE_COUNT + k]!;
-        if (v < lo) lo = v;
-        if (v > hi) hi = v;
-      }
-      ranges[name] = [lo, hi];
-    });
+    ATTRIBUTES.forEach((name, k) => (ranges[name] = [extremes[2 * k]!, extremes[2 * k + 1]!]));
     const value0 = new Float64Array(arrays.nodeCount);
     for (let i = 0; i < arrays.nodeCount; i++) value0[i] = 1 - arrays.value[i]!;
     return new PreferenceTree({
