@@ -4,6 +4,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { CUDA_INSTALL_COMMAND } from '../src/backbone/ort.js';
 import { RewardModel } from '../src/model/reward-model.js';
 import { dtr, dtrBinary } from './support/cli.js';
 import { writeFixtureModel } from './support/fixture-model.js';
@@ -113,7 +114,7 @@ describe('dtr compare', () => {
     const r = await run(['compare', '--model', auto, '--prompt', 'P', '--a', 'A', '--b', 'B']);
     expect(r.code).toBe(0);
     expect(r.err.match(/warning: CUDA execution provider unavailable/g)).toHaveLength(1);
-    expect(r.err).toContain('ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node');
+    expect(r.err).toContain(CUDA_INSTALL_COMMAND);
     expect(r.out).toContain('(cpu)');
   });
 
@@ -122,7 +123,7 @@ describe('dtr compare', () => {
     expect(r.code).toBe(1);
     expect(r.out).toBe('');
     expect(r.err).toMatch(/^dtr: CUDA execution provider unavailable: libonnxruntime_providers_(shared|cuda)\.so is missing/);
-    expect(r.err).toContain('ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node');
+    expect(r.err).toContain(CUDA_INSTALL_COMMAND);
   });
 
   it('--file streams JSONL results in order (ids and lines kept) with a progress bar on stderr', async () => {

@@ -38,14 +38,16 @@ export function loadOrt(): Promise<OrtModule> {
 }
 
 /**
- * The command that installs onnxruntime-node's CUDA binaries on a CUDA 12 machine.
+ * The command that installs onnxruntime-node's CUDA binaries on a CUDA 12 machine. It runs the
+ * package's install script through `npm explore`, not `npm rebuild`: npm skips the script of a
+ * package its `allowScripts` denies (as the README's CPU-only install records), silently.
  *
  * @example
  * ```ts
- * CUDA_INSTALL_COMMAND; // 'ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node'
+ * CUDA_INSTALL_COMMAND; // 'ONNXRUNTIME_NODE_INSTALL=cuda12 npm explore onnxruntime-node -- node script/install'
  * ```
  */
-export const CUDA_INSTALL_COMMAND = 'ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node';
+export const CUDA_INSTALL_COMMAND = 'ONNXRUNTIME_NODE_INSTALL=cuda12 npm explore onnxruntime-node -- node script/install';
 
 /** Folder holding onnxruntime-node's native binding and libraries for this platform. */
 export function ortBinaryDir(): string | null {
