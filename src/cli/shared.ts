@@ -1,17 +1,23 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ATTRIBUTES, checkAttributeScores, type AttributeScores } from '../attributes.js';
 import { DtrError } from '../errors.js';
+import { readUtf8File } from '../io/utf8.js';
 import { PreferenceTree } from '../tree/preference-tree.js';
 import { PLAIN } from '../util/format.js';
 import type { CliIO } from './args.js';
 
-/** A text flag: the text itself, or `@path` to read a file (UTF-8). */
+/** A text flag: the text itself, or `@path` to read a file (strictly UTF-8: `E_ENCODING` names the flag, file and line). */
 export function textArg(io: CliIO, flag: string, value: string): string {
   if (!value.startsWith('@')) return value;
   const path = resolve(io.cwd, value.slice(1));
   if (!existsSync(path) || statSync(path).isDirectory()) throw new DtrError('E_NOT_FOUND', `--${flag}: no such file ${value.slice(1)}`);
-  return readFileSync(path, 'utf8');
+  try {
+    return readUtf8File(path, value.slice(1));
+  } catch (e) {
+    if (e instanceof DtrError && e.code === 'E_ENCODING') throw new DtrError('E_ENCODING', `--${flag} ${value}: ${e.message}`, { issues: e.issues, ...(e.hint ? { hint: e.hint } : {}), cause: e });
+    throw e;
+  }
 }
 
 /** Parses a `--a`/`--b` value: inline JSON, or `@file.json`. */
