@@ -73,7 +73,7 @@ export function defineCommand<O extends OptionSpecs>(command: Command<O>): Comma
 
 const COMMON: OptionSpecs = {
   help: { type: 'boolean', description: 'show this help', short: 'h' },
-  json: { type: 'boolean', description: 'print the result as one JSON object on stdout' },
+  json: { type: 'boolean', description: 'print the result as JSON on stdout (one document; results streamed one per line are JSONL either way)' },
   verbose: { type: 'boolean', description: 'print full error detail (every issue, stack)' },
 };
 

@@ -42,7 +42,6 @@ out as JSONL (stdout, or atomically to --out) with a progress bar on stderr.`,
     const explainOptions = { symmetric: !opts.asymmetric, tieBand: opts['tie-band'], ...(tree ? { tree } : {}) };
     if (opts.file !== undefined) {
       if (opts.prompt !== undefined || opts.messages !== undefined || opts.a !== undefined || opts.b !== undefined) throw new DtrError('E_USAGE', 'dtr compare: --file replaces --prompt/--messages/--a/--b');
-      if (opts.json && opts.out === undefined) throw new DtrError('E_USAGE', 'dtr compare: with --file, stdout is already JSONL (one result per line); --json needs --out');
       const r = await runFile(opts, io, 'compare', explainOptions);
       if (r.truncated > 0) io.stderr(`dtr compare: warning: ${r.truncated} of ${r.total} pairs had a conversation truncated to ${r.model.maxLength} tokens (see "truncation" in their results)\n`);
       if (opts.out !== undefined) {

@@ -33,7 +33,6 @@ stream out as JSONL (to stdout, or atomically to --out), with a progress bar on 
   async run(opts, io) {
     if (opts.file !== undefined) {
       if (opts.prompt !== undefined || opts.messages !== undefined || opts.response !== undefined) throw new DtrError('E_USAGE', 'dtr score: --file replaces --prompt/--messages/--response');
-      if (opts.json && opts.out === undefined) throw new DtrError('E_USAGE', 'dtr score: with --file, stdout is already JSONL (one result per line); --json needs --out');
       const r = await runFile(opts, io, 'score');
       if (r.truncated > 0) io.stderr(`dtr score: warning: ${r.truncated} of ${r.total} conversations were truncated to ${r.model.maxLength} tokens (see "truncation" in their results)\n`);
       if (opts.out !== undefined) {
