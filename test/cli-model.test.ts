@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CUDA_INSTALL_COMMAND } from '../src/backbone/ort.js';
 import { RewardModel } from '../src/model/reward-model.js';
+import { jsonText } from '../src/util/format.js';
 import { dtr, dtrBinary } from './support/cli.js';
 import { writeFixtureModel } from './support/fixture-model.js';
 import { tempDir } from './support/temp.js';
@@ -33,13 +34,14 @@ describe('dtr score', () => {
     expect(r.err).toBe('');
   });
 
-  it('--json gives the same numbers as the API', async () => {
+  it('--json gives the same numbers as the API (noise digits past 15 rounded to 12, util/format.ts jsonText)', async () => {
     const r = await run(['score', '--model', dir, '--prompt', 'Hello', '--response', 'Hi there', '--json']);
     const doc = JSON.parse(r.out);
     const m = await RewardModel.load(dir);
     const api = await m.score('Hello', 'Hi there');
     await m.dispose();
-    expect(doc.rewards).toEqual(api.rewards);
+    expect(doc.rewards).toEqual(JSON.parse(jsonText(api.rewards)));
+    for (const a of Object.keys(api.rewards) as Array<keyof typeof api.rewards>) expect(doc.rewards[a]).toBeCloseTo(api.rewards[a], 10);
     expect(doc).toMatchObject({ model: 'fixture-last_hidden_state', provider: 'cpu', truncated: false, tokens: 14 });
   });
 

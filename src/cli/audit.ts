@@ -2,6 +2,7 @@ import { ATTRIBUTES } from '../attributes.js';
 import { auditJudge, readAuditPairs, readVerdicts, type AuditReport } from '../eval/audit.js';
 import { currentCommandLine, dataFileRecord, makeProvenance } from '../provenance.js';
 import { defineCommand } from './args.js';
+import { exact } from '../util/format.js';
 import { f3, loadTreeArg, pathArg, printJson, table } from './shared.js';
 
 export default defineCommand({
@@ -84,7 +85,7 @@ export function auditJson(report: AuditReport): Record<string, unknown> {
     verbosity: report.verbosity,
     reference: report.reference,
     warnings: report.warnings,
-    tree: report.tree.toJSON(),
+    tree: exact(report.tree.toJSON()), // the artifact, as --out writes it: full precision
     text: report.tree.exportText({ details: true }),
   };
 }

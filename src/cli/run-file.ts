@@ -16,6 +16,7 @@ import type { Preference } from '../tree/decision.js';
 import type { CliIO } from './args.js';
 import { loadModelArg, runSelfCheck, type ModelFlags } from './model-args.js';
 import { progressTo } from './progress.js';
+import { jsonText } from '../util/format.js';
 import { pathArg } from './shared.js';
 
 /** Row layouts of `--file`: `{prompt | messages, response}` (score) or `{prompt | messages, a, b}` (compare), each with an optional `id`. */
@@ -183,7 +184,7 @@ class JsonlSink {
   }
 
   write(value: unknown): void {
-    const line = `${JSON.stringify(value)}\n`;
+    const line = `${jsonText(value)}\n`;
     if (this.fd !== null) writeSync(this.fd, line);
     else this.io.stdout(line);
   }

@@ -10,6 +10,7 @@ import { currentCommandLine, dataFileRecord, makeProvenance, type DataFileRecord
 import { defineCommand, type CliIO } from './args.js';
 import { batchFlags, loadModelArg, MODEL_OPTIONS, type ModelFlags } from './model-args.js';
 import { createProgress, progressTo, type RunningProgress } from './progress.js';
+import { exact } from '../util/format.js';
 import { f3, pathArg, printJson, table } from './shared.js';
 
 export default defineCommand({
@@ -159,7 +160,7 @@ export function trainReportJson(report: TrainReport, out: string): Record<string
     importances: report.importances,
     bootstrap: report.bootstrap,
     warnings: report.warnings,
-    tree: report.tree.toJSON(),
+    tree: exact(report.tree.toJSON()), // the artifact, as written: full precision
     text: report.tree.exportText({ details: true }),
   };
 }
