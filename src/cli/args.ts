@@ -215,6 +215,26 @@ function closest(word: string, candidates: string[]): string | undefined {
   return best;
 }
 
+/**
+ * The usage error (exit 2) of a flag whose value the SDK refused for a reason only the data or the
+ * model folder shows: the SDK's RangeError names its option (`valFraction 0.01 of 6 pairs leaves
+ * an empty split`), the user typed the flag (`--val-fraction 0.01`). `flags` maps the options the
+ * flags set to the flags; null when the error is about something else.
+ *
+ * @example
+ * ```ts
+ * flagError(new RangeError('valFraction 0.01 of 6 pairs leaves an empty split'), 'train-tree', { valFraction: 'val-fraction' });
+ * // DtrError E_USAGE: dtr train-tree: --val-fraction 0.01 of 6 pairs leaves an empty split
+ * ```
+ */
+export function flagError(error: unknown, command: string, flags: Readonly<Record<string, string>>): DtrError | null {
+  if (!(error instanceof RangeError)) return null;
+  const m = /^(\w+) ([\s\S]*)$/.exec(error.message);
+  const flag = m ? flags[m[1]!] : undefined;
+  if (flag === undefined) return null;
+  return new DtrError('E_USAGE', `dtr ${command}: --${flag} ${m![2]}`, { hint: `run 'dtr ${command} --help' for usage`, cause: error });
+}
+
 function usageError(command: Command<OptionSpecs>, message: string): DtrError {
   return new DtrError('E_USAGE', `dtr ${command.name}: ${message}`, { hint: `run 'dtr ${command.name} --help' for usage` });
 }

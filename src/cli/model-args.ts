@@ -8,7 +8,7 @@ import { DtrError } from '../errors.js';
 import { RewardModel } from '../model/reward-model.js';
 import type { BatchOptions, LoadOptions, ScoreItem, SelfCheckReport } from '../model/types.js';
 import { checkText, promptMessages, type ChatMessage, type Prompt } from '../text/prompt.js';
-import type { CliIO, OptionSpecs } from './args.js';
+import { flagError, type CliIO, type OptionSpecs } from './args.js';
 import { f3, textArg } from './shared.js';
 
 /** Flags of every command that loads a model folder. */
@@ -61,26 +61,14 @@ export async function loadModelArg(opts: ModelFlags, io: CliIO, command: string,
       ...overrides,
     });
   } catch (e) {
-    throw flagError(e, opts, command) ?? e;
+    // What the flags' ranges cannot rule out (how many tokens the chat template takes depends on the folder).
+    const given = Object.entries(FLAG_OF_OPTION).filter(([, flag]) => opts[flag] !== undefined);
+    throw flagError(e, command, Object.fromEntries(given)) ?? e;
   }
 }
 
 /** The flag that sets each load option (`--max-length` sets `maxLength`). */
-const FLAG_OF_OPTION: Readonly<Record<string, keyof ModelFlags>> = { maxLength: 'max-length', batchSize: 'batch-size', maxTokensPerBatch: 'max-tokens-per-batch', paddingSide: 'padding-side', provider: 'provider' };
-
-/**
- * The usage error (exit 2) of a flag whose value the SDK refused: its RangeError names the load
- * option (`maxLength 5 leaves no room for text ...`), the user typed `--max-length 5`. Values the
- * flag's own range cannot rule out come here (how many tokens the chat template takes depends on
- * the folder). Null when the error is not about a flag the user gave.
- */
-function flagError(error: unknown, opts: ModelFlags, command: string): DtrError | null {
-  if (!(error instanceof RangeError)) return null;
-  const m = /^(\w+) ([\s\S]*)$/.exec(error.message);
-  const flag = m ? FLAG_OF_OPTION[m[1]!] : undefined;
-  if (flag === undefined || opts[flag] === undefined) return null;
-  return new DtrError('E_USAGE', `dtr ${command}: --${flag} ${m![2]}`, { hint: `run 'dtr ${command} --help' for usage`, cause: error });
-}
+const FLAG_OF_OPTION = { maxLength: 'max-length', batchSize: 'batch-size', maxTokensPerBatch: 'max-tokens-per-batch', paddingSide: 'padding-side', provider: 'provider' } as const satisfies Record<string, keyof ModelFlags>;
 
 /**
  * The batch flags (`--batch-size`, `--max-tokens-per-batch`, `--padding-side`) as batch options,

@@ -7,7 +7,7 @@ import { readJsonl } from '../io/jsonl.js';
 import type { ScoredTextPairs } from '../build/score-pairs.js';
 import { scoreTrainingPairs, trainTree, type SplitMetrics, type TrainReport } from '../build/train-tree.js';
 import { currentCommandLine, dataFileRecord, makeProvenance, type DataFileRecord } from '../provenance.js';
-import { defineCommand, type CliIO } from './args.js';
+import { defineCommand, flagError, type CliIO } from './args.js';
 import { batchFlags, loadModelArg, MODEL_OPTIONS, type ModelFlags } from './model-args.js';
 import { createProgress, progressTo, type RunningProgress } from './progress.js';
 import { exact } from '../util/format.js';
@@ -111,22 +111,28 @@ this is said on stderr and recorded in the tree's provenance notes.`,
     if (contamination) notes.push(contamination.note);
     if (scoring) notes.push(scoring.note);
     const name = opts.name ?? opts.out.replace(/^.*[\\/]/, '').replace(/\.json$/, '');
-    const report = trainTree(pairs, {
-      criterion: opts.criterion as 'log_loss' | 'gini',
-      maxDepth: opts['max-depth'],
-      minSamplesLeaf: opts['min-samples-leaf'],
-      minSamplesSplit: opts['min-samples-split'],
-      minImpurityDecrease: opts['min-impurity-decrease'],
-      ...(validation ? { validation } : {}),
-      ...(opts['val-fraction'] !== undefined ? { valFraction: opts['val-fraction'] } : {}),
-      augmentSwaps: augment,
-      bootstrap: opts.bootstrap,
-      seed: opts.seed,
-      name,
-      description: opts.description ?? `fitted by dtr train-tree on ${opts.pairs}`,
-      provenance: makeProvenance('fitted by dtr train-tree', data, currentCommandLine(io.argv), notes.length ? notes.join('; ') : undefined),
-      ...(progress ? { onBootstrapProgress: () => progress.tick() } : {}),
-    });
+    let report: TrainReport;
+    try {
+      report = trainTree(pairs, {
+        criterion: opts.criterion as 'log_loss' | 'gini',
+        maxDepth: opts['max-depth'],
+        minSamplesLeaf: opts['min-samples-leaf'],
+        minSamplesSplit: opts['min-samples-split'],
+        minImpurityDecrease: opts['min-impurity-decrease'],
+        ...(validation ? { validation } : {}),
+        ...(opts['val-fraction'] !== undefined ? { valFraction: opts['val-fraction'] } : {}),
+        augmentSwaps: augment,
+        bootstrap: opts.bootstrap,
+        seed: opts.seed,
+        name,
+        description: opts.description ?? `fitted by dtr train-tree on ${opts.pairs}`,
+        provenance: makeProvenance('fitted by dtr train-tree', data, currentCommandLine(io.argv), notes.length ? notes.join('; ') : undefined),
+        ...(progress ? { onBootstrapProgress: () => progress.tick() } : {}),
+      });
+    } catch (e) {
+      // --val-fraction's range cannot rule out a split left empty by few pairs.
+      throw (opts['val-fraction'] !== undefined ? flagError(e, 'train-tree', { valFraction: 'val-fraction' }) : null) ?? e;
+    }
     progress?.done();
     if (contamination?.warning) report.warnings.push(contamination.warning);
     if (!augment && pairs.labels.every((l) => l === pairs.labels[0])) {
