@@ -46,7 +46,8 @@ export function findInvalidUtf8(bytes: Uint8Array, from = 0): InvalidUtf8 | null
       if (b === 0xf0) lo = 0x90;
       else if (b === 0xf4) hi = 0x8f;
     } else {
-      const reason = b < 0xc0 ? 'a continuation byte without a lead byte' : b < 0xc2 ? 'an overlong encoding' : 'a byte that never occurs in UTF-8';
+      const reason =
+        b < 0xc0 ? 'a continuation byte without a lead byte' : b < 0xc2 ? 'an overlong encoding' : 'a byte that never occurs in UTF-8';
       return { offset: i, bytes: [b], reason };
     }
     for (let k = 1; k <= need; k++) {
@@ -54,7 +55,8 @@ export function findInvalidUtf8(bytes: Uint8Array, from = 0): InvalidUtf8 | null
       if (c >= (k === 1 ? lo : 0x80) && c <= (k === 1 ? hi : 0xbf)) continue;
       if (k === 1 && c >= 0x80 && c <= 0xbf) {
         // A continuation byte outside the lead's range: the sequence would be well-formed but mean something UTF-8 forbids.
-        const reason = b === 0xe0 || b === 0xf0 ? 'an overlong encoding' : b === 0xed ? 'a UTF-16 surrogate' : 'a code point beyond U+10FFFF';
+        const reason =
+          b === 0xe0 || b === 0xf0 ? 'an overlong encoding' : b === 0xed ? 'a UTF-16 surrogate' : 'a code point beyond U+10FFFF';
         return { offset: i, bytes: [b, c], reason };
       }
       return { offset: i, bytes: Array.from(bytes.subarray(i, i + k)), reason: 'a truncated sequence' };
