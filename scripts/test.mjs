@@ -42,6 +42,9 @@ if (existsSync(jsonPath)) {
   console.error('test runner: vitest wrote no JSON report');
 }
 const notebooks = await runNotebooks(process.argv.length > 2);
+const nb = notebooks.passed + notebooks.failed + notebooks.skipped;
+// vitest's own summary (above) counts its tests only: say what the last line adds to it.
+if (nb > 0) console.log(`totals: vitest's ${passed + failed + skipped} tests + ${nb} notebook checks (type checks and headless runs) = ${passed + failed + skipped + nb}, counted in the line below`);
 passed += notebooks.passed;
 failed += notebooks.failed;
 skipped += notebooks.skipped;

@@ -1,8 +1,9 @@
 /**
  * onnxruntime-node sessions: the CUDA → CPU fallback (onnxruntime-node 1.30 does not fall back by
- * itself), explicit providers, bad files. This machine has no CUDA libraries (.npmrc skips them),
- * so asking for CUDA really fails here.
+ * itself), explicit providers, bad files. This machine has no CUDA libraries (package.json's
+ * allowScripts denies the install script that downloads them), so asking for CUDA really fails here.
  */
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -67,13 +68,28 @@ describe('createOrtBackbone (real onnxruntime-node)', () => {
     expect(bb.provider).toBe('cpu');
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/libonnxruntime_providers_(shared|cuda)\.so is missing from .*onnxruntime-node/);
-    expect(warnings[0]).toContain('ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node');
+    expect(warnings[0]).toContain(CUDA_INSTALL_COMMAND);
     const out = await bb.run(padBatch([Int32Array.of(128000, 9906), Int32Array.of(128000)], 'right', 0));
     expect(out.main.dims).toEqual([2, 2, 32]);
     expect(out.main.data).toBeInstanceOf(Float32Array);
     expect(out.reward!.dims).toEqual([2, 1]);
     await bb.release();
   });
+
+  it("the CUDA attempt prints none of onnxruntime's native log lines: the warning is the report", () => {
+    // Native output cannot be captured in-process: a child process makes the attempt and falls back.
+    const script = join(tempDir(), 'attempt.mts');
+    const ort = new URL('../src/backbone/ort.ts', import.meta.url).href;
+    writeFileSync(
+      script,
+      `import { createOrtBackbone } from ${JSON.stringify(ort)};\n` +
+        `const bb = await createOrtBackbone(${JSON.stringify(onnx)}, { provider: 'auto', binding: ${JSON.stringify(binding)}, checkLibraries: false, onWarning: (w) => console.log(w) });\n` +
+        'console.log(bb.provider);\n',
+    );
+    const r = spawnSync(process.execPath, ['--import', 'tsx', script], { cwd: new URL('..', import.meta.url), encoding: 'utf8' });
+    expect(r.stdout).toMatch(/^CUDA execution provider unavailable: onnxruntime could not load CUDA: .*Running on CPU\.\ncpu\n$/);
+    expect(r.stderr).toBe('');
+  }, 60_000);
 
   it("auto catches onnxruntime's own CUDA failure and retries on CPU (no file pre-check)", async () => {
     const warnings: string[] = [];

@@ -66,8 +66,8 @@ describe('dtr explain', () => {
       [['explain', '--a', A], /--a and --b are required/, 2],
       [['explain', '--example', '--tre', 'x'], /unknown option '--tre' \(did you mean --tree\?\)/, 2],
       [['explain', '--example', '--tree', 'llama'], /^dtr: unknown tree 'llama'; shipped trees: helpsteer2-human, rlhflow-gemma-2-27b, rlhflow-llama-3.1-8b — or give a path to a tree file\n$/, 1],
-      [['explain', '--example', '--tie-band', 'wide'], /--tie-band expects a number, got 'wide'/, 2],
-      [['explain', '--example', '--tie-band', '-0.1'], /--tie-band must be at least 0, got -0\.1/, 2], // the value, not "ambiguous"
+      [['explain', '--example', '--tie-band', 'wide'], /--tie-band must be a number in \[0, 0\.5\), got 'wide'/, 2],
+      [['explain', '--example', '--tie-band', '-0.1'], /--tie-band must be a number in \[0, 0\.5\), got -0\.1/, 2], // the value, not "ambiguous"
       [['nonsense'], /unknown command 'nonsense'/, 2],
     ];
     for (const [argv, pattern, code] of cases) {
@@ -203,12 +203,12 @@ describe('dtr train-tree', () => {
     expect((await dtr(['train-tree', '--pairs', 'p.jsonl', '--out', 't.json', '--depth', '3'], { cwd: dir })).stderr).toMatch(/unknown option '--depth'/);
     expect((await dtr(['train-tree', '--pairs', 'p.jsonl', '--out', 't.json', '--criterion', 'entropy'], { cwd: dir })).stderr).toMatch(/--criterion must be one of log_loss, gini, got 'entropy'/);
     expect((await dtr(['train-tree', '--pairs', 'p.jsonl', '--out', 't.json', '--val', 'p.jsonl', '--val-fraction', '0.2'], { cwd: dir })).stderr).toMatch(/either --val or --val-fraction/);
-    expect((await dtr(['train-tree', '--pairs', 'p.jsonl', '--out', 't.json', '--max-depth', '2.5'], { cwd: dir })).stderr).toMatch(/--max-depth expects an integer/);
+    expect((await dtr(['train-tree', '--pairs', 'p.jsonl', '--out', 't.json', '--max-depth', '2.5'], { cwd: dir })).stderr).toMatch(/--max-depth must be an integer in \[1, 64\], got 2\.5/);
     // Negative numbers after a value-taking flag are its value, as with --flag=-X: the flag's own check answers.
     for (const [flag, value, message] of [
-      ['--val-fraction', '-0.2', /--val-fraction must be above 0, got -0\.2/],
-      ['--max-depth', '-1', /--max-depth must be at least 1, got -1/],
-      ['--seed', '-3', null],
+      ['--val-fraction', '-0.2', /--val-fraction must be a number in \(0, 1\), got -0\.2/],
+      ['--max-depth', '-1', /--max-depth must be an integer in \[1, 64\], got -1/],
+      ['--seed', '-3', /--seed must be an integer >= 0, got -3/],
     ] as const) {
       const spaced = await dtr(['train-tree', '--pairs', 'p.jsonl', '--out', 'n.json', flag, value], { cwd: dir });
       const joined = await dtr(['train-tree', '--pairs', 'p.jsonl', '--out', 'n.json', `${flag}=${value}`], { cwd: dir });
@@ -260,17 +260,17 @@ describe('guards against losing data and against out-of-range flags', () => {
     const dir = tempDir();
     writePairs(dir, 'p.jsonl', syntheticPairRows(20, 10));
     const cases: Array<[string[], RegExp]> = [
-      [['--max-depth', '0'], /--max-depth must be at least 1, got 0/],
-      [['--min-samples-split', '1'], /--min-samples-split must be at least 2, got 1/],
-      [['--val-fraction', '1'], /--val-fraction must be below 1, got 1/],
-      [['--bootstrap=-1'], /--bootstrap must be at least 0, got -1/],
+      [['--max-depth', '0'], /--max-depth must be an integer in \[1, 64\], got 0/],
+      [['--min-samples-split', '1'], /--min-samples-split must be an integer >= 2, got 1/],
+      [['--val-fraction', '1'], /--val-fraction must be a number in \(0, 1\), got 1/],
+      [['--bootstrap=-1'], /--bootstrap must be an integer >= 0, got -1/],
     ];
     for (const [flags, pattern] of cases) {
       const r = await dtr(['train-tree', '--pairs', 'p.jsonl', '--out', 't.json', ...flags], { cwd: dir });
       expect(r.code, flags.join(' ')).toBe(2);
       expect(r.stderr).toMatch(pattern);
     }
-    expect((await dtr(['explain', '--example', '--tie-band', '0.5'])).stderr).toMatch(/--tie-band must be below 0\.5, got 0\.5/);
+    expect((await dtr(['explain', '--example', '--tie-band', '0.5'])).stderr).toMatch(/--tie-band must be a number in \[0, 0\.5\), got 0\.5/);
   });
 
   it('reads JSONL files that start with a UTF-8 byte order mark', async () => {

@@ -6,13 +6,11 @@
  * .d.ts once failed with `strict` off.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { consumerCompilerOptions, ensureBuilt, ROOT as root, tsc } from './support/built-package.js';
 import { tempDir } from './support/temp.js';
-
-const root = fileURLToPath(new URL('..', import.meta.url));
 
 const CONSUMER = `import { PreferenceTree, RewardModel, explain, validateReport, type CompareResult, type LoadOptions } from 'decision-tree-reward';
 import { fitRidge, SeededRandom, type TreeArrays } from 'decision-tree-reward/advanced';
@@ -34,11 +32,7 @@ export type { SafetensorsFile };
 describe('the built package in a consumer project', () => {
   let dir: string;
   beforeAll(() => {
-    // npm test builds first; a focused run may not have: build once here.
-    if (!existsSync(join(root, 'dist', 'index.d.ts')) || !existsSync(join(root, 'dist', 'advanced.d.ts'))) {
-      const b = spawnSync('npm', ['run', 'build', '--silent'], { cwd: root, encoding: 'utf8' });
-      if (b.status !== 0) throw new Error(`build failed: ${b.stderr}`);
-    }
+    ensureBuilt();
     dir = tempDir('dtr-consumer-');
     mkdirSync(join(dir, 'node_modules'));
     // The package as an installed dependency would be found: by name, through its "exports".
@@ -56,11 +50,11 @@ describe('the built package in a consumer project', () => {
     // Under node10, zod's own declarations need esModuleInterop (as projects on node10 resolution set it).
     const legacy = resolution === 'node10' ? { module: 'ES2022', esModuleInterop: true } : { module: 'NodeNext' };
     const tsconfig = {
-      compilerOptions: { target: 'ES2022', ...legacy, moduleResolution: resolution, strict, noEmit: true, skipLibCheck: false, types: ['node'], typeRoots: [join(root, 'node_modules', '@types')] },
+      compilerOptions: consumerCompilerOptions({ ...legacy, moduleResolution: resolution, strict, noEmit: true, skipLibCheck: false }),
       files: ['main.ts'],
     };
     writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(tsconfig));
-    const r = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(dir, 'tsconfig.json')], { cwd: dir, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [...tsc(), '-p', join(dir, 'tsconfig.json')], { cwd: dir, encoding: 'utf8' });
     expect(r.stdout + r.stderr).toBe('');
     expect(r.status).toBe(0);
   }, 120_000);

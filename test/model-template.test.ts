@@ -56,7 +56,7 @@ describe('the chat template of a model folder', () => {
     writeFileSync(join(fx.dir, 'chat_template.jinja'), Buffer.concat([Buffer.from('{{ bos_token }}'), Buffer.from([0xff, 0xfe])]));
     const bad = inspectModelFolder(fx.dir);
     expect(bad.success).toBe(false);
-    if (!bad.success) expect(bad.issues).toContainEqual({ path: 'chat_template.jinja', message: 'is not valid UTF-8' });
+    if (!bad.success) expect(bad.issues).toContainEqual({ path: 'chat_template.jinja:1', message: 'not valid UTF-8 (byte 16 of the line: 0xFF, a byte that never occurs in UTF-8)' });
   });
 
   it("named templates in tokenizer_config.json give 'default'; chat_template.json is read when nothing else has one", () => {

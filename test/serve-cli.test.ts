@@ -33,12 +33,12 @@ describe('dtr serve: flags', () => {
 
   it('bad flag values exit 2 naming the flag', async () => {
     const cases: Array<[string[], RegExp]> = [
-      [['--port', '70000'], /--port must be at most 65535, got 70000/],
-      [['--port', 'eighty'], /--port expects a number, got 'eighty'/],
-      [['--queue-size', '0'], /--queue-size must be at least 1, got 0/],
-      [['--timeout', '0'], /--timeout must be above 0, got 0/],
-      [['--tie-band', '0.5'], /--tie-band must be below 0.5, got 0.5/],
-      [['--max-body-bytes', '-1'], /--max-body-bytes must be at least 1, got -1/],
+      [['--port', '70000'], /--port must be an integer in \[0, 65535\], got 70000/],
+      [['--port', 'eighty'], /--port must be an integer in \[0, 65535\], got 'eighty'/],
+      [['--queue-size', '0'], /--queue-size must be an integer >= 1, got 0/],
+      [['--timeout', '0'], /--timeout must be a number > 0, got 0/],
+      [['--tie-band', '0.5'], /--tie-band must be a number in \[0, 0.5\), got 0.5/],
+      [['--max-body-bytes', '-1'], /--max-body-bytes must be an integer >= 1, got -1/],
       [['--host', '0.0.0.0'], /--host 0\.0\.0\.0 is reachable from other machines: set a token \(--token, or DTR_SERVE_TOKEN\).* or pass --allow-unauthenticated/],
       [['--token', 'two words'], /the token \(--token\) must be non-empty and hold no spaces/],
       [['--token', 'abcdefabcdefabcdef', '--allow-unauthenticated'], /--allow-unauthenticated contradicts the token/],

@@ -23,7 +23,11 @@ export type SessionOptions = Ort.InferenceSession.SessionOptions;
 let loading: Promise<OrtModule> | null = null;
 
 /**
- * The onnxruntime-node module, imported on first use.
+ * The onnxruntime-node module, imported on first use. Its own log lines are turned down to fatal
+ * ones (`env.logLevel`, read once, when the first session is created), unless the caller chose
+ * another level than the default first: the CUDA attempt of `provider: 'auto'` would print a red
+ * native error line for what is only a fallback, which the SDK reports itself (one warning naming
+ * the reason). Errors still arrive as exceptions, with onnxruntime's message.
  *
  * @example
  * ```ts
@@ -33,19 +37,25 @@ let loading: Promise<OrtModule> | null = null;
  */
 export function loadOrt(): Promise<OrtModule> {
   // onnxruntime-node is CommonJS: its exports arrive as the namespace's `default`.
-  loading ??= import('onnxruntime-node').then((m) => ((m as unknown as { default?: OrtModule }).default ?? (m as unknown as OrtModule)));
+  loading ??= import('onnxruntime-node').then((m) => {
+    const ort = (m as unknown as { default?: OrtModule }).default ?? (m as unknown as OrtModule);
+    if (ort.env.logLevel === 'warning') ort.env.logLevel = 'fatal';
+    return ort;
+  });
   return loading;
 }
 
 /**
- * The command that installs onnxruntime-node's CUDA binaries on a CUDA 12 machine.
+ * The command that installs onnxruntime-node's CUDA binaries on a CUDA 12 machine. It runs the
+ * package's install script through `npm explore`, not `npm rebuild`: npm skips the script of a
+ * package its `allowScripts` denies (as the README's CPU-only install records), silently.
  *
  * @example
  * ```ts
- * CUDA_INSTALL_COMMAND; // 'ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node'
+ * CUDA_INSTALL_COMMAND; // 'ONNXRUNTIME_NODE_INSTALL=cuda12 npm explore onnxruntime-node -- node script/install'
  * ```
  */
-export const CUDA_INSTALL_COMMAND = 'ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node';
+export const CUDA_INSTALL_COMMAND = 'ONNXRUNTIME_NODE_INSTALL=cuda12 npm explore onnxruntime-node -- node script/install';
 
 /** Folder holding onnxruntime-node's native binding and libraries for this platform. */
 export function ortBinaryDir(): string | null {

@@ -6,11 +6,12 @@
  * file appears only when complete.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ATTRIBUTE_COUNT, type Attribute } from '../attributes.js';
 import { ratedPerAttribute } from '../data/ratings.js';
 import { DtrError } from '../errors.js';
+import { readUtf8File } from '../io/utf8.js';
 import { EmbeddingsWriter, type EmbeddingsFile } from '../io/embeddings.js';
 import type { WritableDtype } from '../io/safetensors.js';
 import type { RatedResponses } from '../data/responses.js';
@@ -195,9 +196,10 @@ export function checkEmbeddingsForModel(file: Pick<EmbeddingsFile, 'path' | 'hid
   const dirName = names.dir ?? dir;
   const configPath = join(dir, MODEL_CONFIG_FILE);
   if (!existsSync(configPath)) throw new DtrError('E_NOT_FOUND', `${dirName} is not a model folder: it has no ${MODEL_CONFIG_FILE}`);
+  const text = readUtf8File(configPath, `${dirName}/${MODEL_CONFIG_FILE}`);
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(configPath, 'utf8'));
+    json = JSON.parse(text);
   } catch (cause) {
     throw new DtrError('E_MODEL', `${dirName}/${MODEL_CONFIG_FILE} is not valid JSON: ${(cause as Error).message}`, { cause });
   }

@@ -14,7 +14,11 @@ export interface OptionSpec {
   choices?: readonly string[];
   required?: boolean;
   short?: string;
-  /** Smallest accepted value of a number/integer option (inclusive). */
+  /**
+   * Smallest accepted value of a number/integer option (inclusive). Every number/integer option
+   * declares its range (test/cli-flags.test.ts checks): the values the API it feeds accepts, so a
+   * bad value is a usage error naming the flag, never the API's error naming its parameter.
+   */
   min?: number;
   /** Largest accepted value of a number/integer option (inclusive). */
   max?: number;
@@ -69,13 +73,14 @@ export function defineCommand<O extends OptionSpecs>(command: Command<O>): Comma
 
 const COMMON: OptionSpecs = {
   help: { type: 'boolean', description: 'show this help', short: 'h' },
-  json: { type: 'boolean', description: 'print the result as one JSON object on stdout' },
+  json: { type: 'boolean', description: 'print the result as JSON on stdout (one document; results streamed one per line are JSONL either way)' },
   verbose: { type: 'boolean', description: 'print full error detail (every issue, stack)' },
 };
 
 /**
- * Parses `argv` against a command's options. Unknown flags, missing values, bad numbers and
- * values outside `choices` throw `E_USAGE` with the flag named.
+ * Parses `argv` against a command's options. Unknown flags, missing or empty values, values that
+ * are not numbers or lie outside the option's range (`min`, `max`, `above`, `below`), and values
+ * outside `choices` throw `E_USAGE` (exit 2) naming the flag and what it accepts.
  */
 export function parseOptions<O extends OptionSpecs>(command: Command<O>, argv: readonly string[]): ParsedOptions<O> {
   const specs: OptionSpecs = { ...COMMON, ...command.options };
@@ -148,6 +153,7 @@ export function attachNegativeValues(argv: readonly string[], specs: OptionSpecs
 function convert(command: Command<OptionSpecs>, name: string, spec: OptionSpec, raw: string | boolean): unknown {
   if (spec.type === 'boolean') return raw;
   const text = String(raw);
+  if (text === '') throw usageError(command, `--${name} needs a value, got an empty string`);
   if (spec.type === 'string') {
     if (spec.choices && !spec.choices.includes(text)) {
       throw usageError(command, `--${name} must be one of ${spec.choices.join(', ')}, got '${text}'`);
@@ -155,13 +161,33 @@ function convert(command: Command<OptionSpecs>, name: string, spec: OptionSpec, 
     return text;
   }
   const n = Number(text);
-  if (text.trim() === '' || !Number.isFinite(n)) throw usageError(command, `--${name} expects a number, got '${text}'`);
-  if (spec.type === 'integer' && !Number.isInteger(n)) throw usageError(command, `--${name} expects an integer, got '${text}'`);
-  if (spec.min !== undefined && n < spec.min) throw usageError(command, `--${name} must be at least ${spec.min}, got ${text}`);
-  if (spec.max !== undefined && n > spec.max) throw usageError(command, `--${name} must be at most ${spec.max}, got ${text}`);
-  if (spec.above !== undefined && !(n > spec.above)) throw usageError(command, `--${name} must be above ${spec.above}, got ${text}`);
-  if (spec.below !== undefined && !(n < spec.below)) throw usageError(command, `--${name} must be below ${spec.below}, got ${text}`);
+  const inRange =
+    text.trim() !== '' &&
+    Number.isFinite(n) &&
+    (spec.type !== 'integer' || Number.isInteger(n)) &&
+    (spec.min === undefined || n >= spec.min) &&
+    (spec.max === undefined || n <= spec.max) &&
+    (spec.above === undefined || n > spec.above) &&
+    (spec.below === undefined || n < spec.below);
+  if (!inRange) throw usageError(command, `--${name} must be ${rangeText(spec)}, got ${Number.isFinite(n) && text.trim() !== '' ? text : `'${text}'`}`);
   return n;
+}
+
+/**
+ * The values a number or integer option accepts, in words: `an integer >= 1`, `a number in [0, 0.5)`.
+ *
+ * @example
+ * ```ts
+ * rangeText({ type: 'number', description: '', min: 0, below: 0.5 }); // 'a number in [0, 0.5)'
+ * ```
+ */
+export function rangeText(spec: OptionSpec): string {
+  const kind = spec.type === 'integer' ? 'an integer' : 'a number';
+  const low = spec.min !== undefined ? { bracket: '[', value: spec.min, op: '>=' } : spec.above !== undefined ? { bracket: '(', value: spec.above, op: '>' } : null;
+  const high = spec.max !== undefined ? { bracket: ']', value: spec.max, op: '<=' } : spec.below !== undefined ? { bracket: ')', value: spec.below, op: '<' } : null;
+  if (low && high) return `${kind} in ${low.bracket}${low.value}, ${high.value}${high.bracket}`;
+  const bound = low ?? high;
+  return bound ? `${kind} ${bound.op} ${bound.value}` : kind;
 }
 
 function translateParseError(message: string, known: string[]): string {
@@ -189,6 +215,26 @@ function closest(word: string, candidates: string[]): string | undefined {
   return best;
 }
 
+/**
+ * The usage error (exit 2) of a flag whose value the SDK refused for a reason only the data or the
+ * model folder shows: the SDK's RangeError names its option (`valFraction 0.01 of 6 pairs leaves
+ * an empty split`), the user typed the flag (`--val-fraction 0.01`). `flags` maps the options the
+ * flags set to the flags; null when the error is about something else.
+ *
+ * @example
+ * ```ts
+ * flagError(new RangeError('valFraction 0.01 of 6 pairs leaves an empty split'), 'train-tree', { valFraction: 'val-fraction' });
+ * // DtrError E_USAGE: dtr train-tree: --val-fraction 0.01 of 6 pairs leaves an empty split
+ * ```
+ */
+export function flagError(error: unknown, command: string, flags: Readonly<Record<string, string>>): DtrError | null {
+  if (!(error instanceof RangeError)) return null;
+  const m = /^(\w+) ([\s\S]*)$/.exec(error.message);
+  const flag = m ? flags[m[1]!] : undefined;
+  if (flag === undefined) return null;
+  return new DtrError('E_USAGE', `dtr ${command}: --${flag} ${m![2]}`, { hint: `run 'dtr ${command} --help' for usage`, cause: error });
+}
+
 function usageError(command: Command<OptionSpecs>, message: string): DtrError {
   return new DtrError('E_USAGE', `dtr ${command.name}: ${message}`, { hint: `run 'dtr ${command.name} --help' for usage` });
 }
@@ -201,6 +247,7 @@ export function helpText(command: Command<OptionSpecs>): string {
     const flag = `${spec.short ? `-${spec.short}, ` : ''}--${name}${value}`;
     const notes: string[] = [];
     if (spec.required) notes.push('required');
+    if (spec.type === 'number' || spec.type === 'integer') notes.push(rangeText(spec).replace(/^an? /, ''));
     if (spec.default !== undefined && spec.type !== 'boolean') notes.push(`default ${spec.default}`);
     return [flag, spec.description + (notes.length ? ` (${notes.join(', ')})` : '')] as const;
   });

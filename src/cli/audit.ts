@@ -2,6 +2,7 @@ import { ATTRIBUTES } from '../attributes.js';
 import { auditJudge, readAuditPairs, readVerdicts, type AuditReport } from '../eval/audit.js';
 import { currentCommandLine, dataFileRecord, makeProvenance } from '../provenance.js';
 import { defineCommand } from './args.js';
+import { exact } from '../util/format.js';
 import { f3, loadTreeArg, pathArg, printJson, table } from './shared.js';
 
 export default defineCommand({
@@ -24,7 +25,7 @@ importances beside the reference's, how much the judge relies on verbosity, and 
     'reference-tree': { type: 'string', valueName: 'NAME|PATH', description: 'tree to compare the judge with', default: 'helpsteer2-human' },
     out: { type: 'string', valueName: 'FILE.json', description: "write the judge's tree here (a tree file with provenance)" },
     name: { type: 'string', description: 'name stored in the tree file (default: judge-audit)' },
-    'max-depth': { type: 'integer', description: 'depth of the judge tree', default: 3 },
+    'max-depth': { type: 'integer', min: 1, max: 64, description: 'depth of the judge tree', default: 3 },
     criterion: { type: 'string', choices: ['log_loss', 'gini'], description: 'split criterion', default: 'log_loss' },
     asymmetric: { type: 'boolean', description: 'compare decisions with the published rule p = f(a-b) instead of the symmetric one' },
     'keep-unchecked': { type: 'boolean', description: 'also fit pairs judged in both orders whose other verdict could not be read (position consistency unchecked)' },
@@ -84,7 +85,7 @@ export function auditJson(report: AuditReport): Record<string, unknown> {
     verbosity: report.verbosity,
     reference: report.reference,
     warnings: report.warnings,
-    tree: report.tree.toJSON(),
+    tree: exact(report.tree.toJSON()), // the artifact, as --out writes it: full precision
     text: report.tree.exportText({ details: true }),
   };
 }

@@ -3,9 +3,9 @@ import type { CompareResult } from '../model/types.js';
 import { PreferenceTree } from '../tree/preference-tree.js';
 import { defineCommand } from './args.js';
 import { renderExplanation } from './explain.js';
-import { MODEL_OPTIONS, TEXT_OPTIONS, fmtReward, loadModelArg, promptArg, runSelfCheck } from './model-args.js';
+import { MODEL_OPTIONS, TEXT_OPTIONS, fmtReward, loadModelArg, promptArg, responseArg, runSelfCheck } from './model-args.js';
 import { runFile } from './run-file.js';
-import { printJson, textArg } from './shared.js';
+import { printJson } from './shared.js';
 
 export default defineCommand({
   name: 'compare',
@@ -31,7 +31,7 @@ out as JSONL (stdout, or atomically to --out) with a progress bar on stderr.`,
     out: TEXT_OPTIONS.out,
     tree: { type: 'string', valueName: 'NAME|PATH', description: "use this tree instead of the model's" },
     asymmetric: { type: 'boolean', description: 'use the published rule p = f(a-b) instead of the symmetric one' },
-    'tie-band': { type: 'number', valueName: 'X', description: 'call it a tie when |p - 0.5| <= X', default: 0 },
+    'tie-band': { type: 'number', min: 0, below: 0.5, valueName: 'X', description: 'call it a tie when |p - 0.5| <= X', default: 0 },
   },
   examples: [
     "dtr compare --model models/fixture --prompt 'How many apples?' --a 'Three each.' --b 'Four each.'",
@@ -42,7 +42,6 @@ out as JSONL (stdout, or atomically to --out) with a progress bar on stderr.`,
     const explainOptions = { symmetric: !opts.asymmetric, tieBand: opts['tie-band'], ...(tree ? { tree } : {}) };
     if (opts.file !== undefined) {
       if (opts.prompt !== undefined || opts.messages !== undefined || opts.a !== undefined || opts.b !== undefined) throw new DtrError('E_USAGE', 'dtr compare: --file replaces --prompt/--messages/--a/--b');
-      if (opts.json && opts.out === undefined) throw new DtrError('E_USAGE', 'dtr compare: with --file, stdout is already JSONL (one result per line); --json needs --out');
       const r = await runFile(opts, io, 'compare', explainOptions);
       if (r.truncated > 0) io.stderr(`dtr compare: warning: ${r.truncated} of ${r.total} pairs had a conversation truncated to ${r.model.maxLength} tokens (see "truncation" in their results)\n`);
       if (opts.out !== undefined) {
@@ -55,8 +54,8 @@ out as JSONL (stdout, or atomically to --out) with a progress bar on stderr.`,
     if (opts.out !== undefined) throw new DtrError('E_USAGE', 'dtr compare: --out needs --file');
     const prompt = promptArg(io, 'compare', opts.prompt, opts.messages);
     if (opts.a === undefined || opts.b === undefined) throw new DtrError('E_USAGE', 'dtr compare: --a and --b are required (or --file)', { hint: "run 'dtr compare --help' for usage" });
-    const a = textArg(io, 'a', opts.a);
-    const b = textArg(io, 'b', opts.b);
+    const a = responseArg(io, 'compare', 'a', opts.a);
+    const b = responseArg(io, 'compare', 'b', opts.b);
     const model = await loadModelArg(opts, io, 'compare');
     try {
       if (opts['self-check']) {

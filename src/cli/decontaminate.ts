@@ -22,21 +22,18 @@ Human turns of an HH-RLHF "chosen" transcript); --field names another field.`,
   options: {
     train: { type: 'string', valueName: 'FILE', description: 'training rows (JSONL or a JSON array)', required: true },
     against: { type: 'string', valueName: 'FILE', description: 'evaluation rows whose prompts must not leak into training', required: true },
-    ngram: { type: 'integer', valueName: 'N', description: 'words in a shared run', default: 13 },
-    common: { type: 'integer', valueName: 'K', description: 'ignore runs found in more than K evaluation prompts (template text); 0 keeps all', default: 10 },
+    ngram: { type: 'integer', min: 1, valueName: 'N', description: 'words in a shared run', default: 13 },
+    common: { type: 'integer', min: 0, valueName: 'K', description: 'ignore runs found in more than K evaluation prompts (template text); 0 keeps all', default: 10 },
     out: { type: 'string', valueName: 'FILE', description: 'write the training rows that are not contaminated here' },
     field: { type: 'string', valueName: 'NAME', description: 'field holding the prompt in both files (default: detected)' },
     'source-field': { type: 'string', valueName: 'NAME', description: 'field naming a training row\'s source', default: 'source' },
-    show: { type: 'integer', valueName: 'N', description: 'contaminated rows listed in the text report', default: 20 },
+    show: { type: 'integer', min: 0, valueName: 'N', description: 'contaminated rows listed in the text report', default: 20 },
   },
   examples: [
     'dtr decontaminate --train docs/examples/train-prompts.jsonl --against docs/examples/rewardbench-sample.jsonl',
     'dtr decontaminate --train train.jsonl --against eval.jsonl --ngram 8 --out train.clean.jsonl --json',
   ],
   async run(opts, io) {
-    if (opts.ngram < 1) throw new DtrError('E_USAGE', `dtr decontaminate: --ngram must be at least 1, got ${opts.ngram}`);
-    if (opts.common < 0) throw new DtrError('E_USAGE', `dtr decontaminate: --common must be at least 0, got ${opts.common}`);
-    if (opts.show < 0) throw new DtrError('E_USAGE', `dtr decontaminate: --show must be at least 0, got ${opts.show}`);
     const trainPath = pathArg(io, opts.train);
     const againstPath = pathArg(io, opts.against);
     if (opts.out !== undefined && resolve(pathArg(io, opts.out)) === resolve(trainPath)) {

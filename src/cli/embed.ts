@@ -45,7 +45,7 @@ model (name, backbone id, identity hash), the command and the truncated rows.`,
     data: { type: 'string', valueName: 'FILE.jsonl', description: 'rated responses, one {prompt, response, <ratings>} per line', required: true },
     out: { type: 'string', valueName: 'FILE.safetensors', description: 'embeddings file to write', required: true },
     dtype: { type: 'string', choices: ['f32', 'bf16', 'f16', 'f64'], description: "storage type of 'embeddings' (labels are always f32)", default: 'f32' },
-    'shard-rows': { type: 'integer', valueName: 'N', description: 'rows per checkpoint: an interruption loses at most this many', default: 256 },
+    'shard-rows': { type: 'integer', min: 1, valueName: 'N', description: 'rows per checkpoint: an interruption loses at most this many', default: 256 },
     overwrite: { type: 'boolean', description: 'replace an existing finished output file' },
   },
   examples: [
@@ -54,7 +54,6 @@ model (name, backbone id, identity hash), the command and the truncated rows.`,
   ],
   async run(opts, io) {
     const usage = (message: string): DtrError => new DtrError('E_USAGE', `dtr embed: ${message}`, { hint: "run 'dtr embed --help' for usage" });
-    if (opts['shard-rows'] < 1) throw usage(`--shard-rows must be at least 1, got ${opts['shard-rows']}`);
     if (!/\.safetensors$/i.test(opts.out)) throw usage(`--out must name a .safetensors file, got '${opts.out}'`);
     const dataPath = pathArg(io, opts.data);
     const outPath = pathArg(io, opts.out);

@@ -68,7 +68,7 @@ scalar reward model; --format says whose rules apply when the fields do not.`,
       default: 'examples',
     },
     asymmetric: { type: 'boolean', description: 'decide with the published rule p = f(a-b) instead of the symmetric one' },
-    'tie-band': { type: 'number', valueName: 'X', description: 'call it a tie when |p - 0.5| <= X', default: 0 },
+    'tie-band': { type: 'number', min: 0, below: 0.5, valueName: 'X', description: 'call it a tie when |p - 0.5| <= X', default: 0 },
     compare: { type: 'string', valueName: 'FILE.jsonl', description: 'earlier results of the same set: show what changed, pair by pair' },
   },
   examples: [

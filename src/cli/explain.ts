@@ -2,6 +2,7 @@ import type { AttributeScores } from '../attributes.js';
 import { CARD_EXAMPLE } from './card-example.js';
 import { DtrError } from '../errors.js';
 import { describePath, explain, type Explanation } from '../explain/explain.js';
+import { exact } from '../util/format.js';
 import { defineCommand } from './args.js';
 import { f3, loadTreeArg, parseScoresArg, pct, printJson, s3, scoresTable } from './shared.js';
 
@@ -40,7 +41,7 @@ swapping A and B mirrors the answer; --asymmetric reproduces the published model
     const tree = loadTreeArg(opts.tree, io);
     const e = explain(tree, a, b, { symmetric: !opts.asymmetric, tieBand: opts['tie-band'] });
     if (opts.json) {
-      printJson(io, { tree: tree.name, a, b, ...e });
+      printJson(io, { tree: tree.name, a: exact(a), b: exact(b), ...e }); // the scores given, as given
       return 0;
     }
     io.stdout(renderExplanation(tree.name, tree.provenance.source, a, b, e));

@@ -5,6 +5,7 @@ import { parseRatings } from '../data/ratings.js';
 import { readJsonl } from '../io/jsonl.js';
 import { DtrError } from '../errors.js';
 import { fitRidge, ridgeHead, type RidgeFit } from '../head/ridge.js';
+import { compileTarget } from '../head/target.js';
 import { readEmbeddingsFile } from '../io/embeddings.js';
 import { sha256FileAsync } from '../io/hash.js';
 import { MODEL_CONFIG_FILE } from '../model/config.js';
@@ -35,14 +36,14 @@ into DIR/heads/NAME.json and use it with --head NAME (or name it in dtr.json 'he
     out: { type: 'string', valueName: 'PATH', description: 'head file to write (e.g. heads/mine.json)', required: true },
     lambda: { type: 'string', valueName: 'auto|X', description: 'ridge penalty (scikit-learn alpha) or auto (cross-validated)', default: 'auto' },
     lambdas: { type: 'string', valueName: 'X,Y,...', description: 'the grid for --lambda auto (default: 7 values, 1e-5..10 x the mean feature scale)' },
-    folds: { type: 'integer', description: 'cross-validation folds (0: none, fixed --lambda only)', default: 5 },
-    seed: { type: 'integer', description: 'seed of the fold assignment', default: 0 },
+    folds: { type: 'integer', min: 0, description: 'cross-validation folds (0: none, fixed --lambda only)', default: 5 },
+    seed: { type: 'integer', min: 0, description: 'seed of the fold assignment', default: 0 },
     target: { type: 'string', valueName: 'FORMULA', description: "choose one lambda for a scalarisation, e.g. 'helpfulness + 0.5*correctness'" },
     name: { type: 'string', description: 'name stored in the head (default: the file name)' },
     description: { type: 'string', description: 'description stored in the head' },
     backbone: { type: 'string', description: "the backbone the embeddings came from (default: --model's, else the file's metadata)" },
     model: { type: 'string', valueName: 'DIR', description: 'model folder the head is for: its hidden size and backbone are checked first' },
-    threads: { type: 'integer', description: 'onnxruntime threads (default: all cores)' },
+    threads: { type: 'integer', min: 1, description: 'onnxruntime threads (default: all cores)' },
   },
   examples: [
     'dtr fit-head --embeddings HelpSteer2-train.safetensors --out heads/mine.json',
@@ -63,9 +64,17 @@ into DIR/heads/NAME.json and use it with --head NAME (or name it in dtr.json 'he
       lambdas = opts.lambdas.split(',').map((s) => Number(s.trim()));
       if (lambdas.length === 0 || lambdas.some((l) => !Number.isFinite(l) || l <= 0)) throw usage(`--lambdas must be positive numbers separated by commas, got '${opts.lambdas}'`);
     }
-    if (opts.folds < 0 || opts.folds === 1) throw usage(`--folds must be 0 (no cross-validation) or at least 2, got ${opts.folds}`);
+    if (opts.folds === 1) throw usage('--folds must be 0 (no cross-validation) or an integer >= 2, got 1');
+    if (opts.target !== undefined) {
+      // Checked before the embeddings are read: a bad formula is the flag's mistake.
+      try {
+        compileTarget(opts.target);
+      } catch (e) {
+        if (e instanceof DtrError && e.code === 'E_FORMULA') throw new DtrError('E_USAGE', `dtr fit-head: --target ${e.message}`, { issues: e.issues, ...(e.hint ? { hint: e.hint } : {}), cause: e });
+        throw e;
+      }
+    }
     if (opts.folds === 0 && lambda === 'auto') throw usage('--folds 0 needs a fixed --lambda (auto chooses lambda by cross-validation)');
-    if (opts.threads !== undefined && opts.threads < 1) throw usage(`--threads must be at least 1, got ${opts.threads}`);
     const outPath = pathArg(io, opts.out);
     if (existsSync(outPath) && statSync(outPath).isDirectory()) throw usage(`--out ${opts.out} is a directory; give a file path such as ${opts.out.replace(/\/$/, '')}/mine.json`);
 

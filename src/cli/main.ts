@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DtrError, formatIssues } from '../errors.js';
+import { describeInvalidUtf8, findInvalidUtf8 } from '../io/utf8.js';
 import { VERSION } from '../version.js';
 import { checkOutputsAreNotInputs, helpText, parseOptions, type CliIO } from './args.js';
 import { COMMANDS } from './commands.js';
@@ -90,8 +91,75 @@ const invokedDirectly = (() => {
   }
 })();
 
+/**
+ * The first argument that is not valid UTF-8, as a usage error, or null. Node decodes the
+ * command line as UTF-8 and replaces invalid bytes with U+FFFD, so the check needs the bytes as
+ * the system passed them (`raw`, the last `argv.length` arguments; on Linux, /proc/self/cmdline).
+ * Only an argument holding U+FFFD is looked at; where `raw` is null (macOS: no /proc) such an
+ * argument cannot be told from a typed U+FFFD, and is only warned about.
+ *
+ * @example
+ * ```ts
+ * invalidArgument(['explain', '--tree', 'x\uFFFD'], [Buffer.from('explain'), Buffer.from('--tree'), Buffer.from([0x78, 0xff])]);
+ * // 'the value of --tree is not valid UTF-8 (byte 2: 0xFF, a byte that never occurs in UTF-8) ...'
+ * ```
+ */
+export function invalidArgument(argv: readonly string[], raw: readonly Uint8Array[] | null): { error: string } | { warning: string } | null {
+  const suspect = argv.findIndex((a) => a.includes('\uFFFD'));
+  if (suspect < 0) return null;
+  const aligned = raw !== null && raw.length >= argv.length ? raw.slice(raw.length - argv.length) : null;
+  // The raw arguments must be these arguments: every one without a replacement character is byte-equal.
+  const usable = aligned !== null && aligned.every((r, i) => argv[i]!.includes('\uFFFD') || Buffer.from(argv[i]!, 'utf8').equals(r));
+  const name = (i: number): string => {
+    const eq = /^(--[^=]+)=/.exec(argv[i]!);
+    if (eq) return `the value of ${eq[1]}`;
+    const before = i > 0 ? argv[i - 1]! : '';
+    return /^--?[^-=\d]/.test(before) ? `the value of ${before}` : `argument ${i + 1}`;
+  };
+  if (!usable) {
+    return { warning: `${name(suspect)} holds U+FFFD (the replacement character): if it stands for bytes that are not UTF-8, they were lost before dtr saw them (this system does not show dtr its raw arguments); give such text in a file (@FILE), which dtr checks` };
+  }
+  for (let i = 0; i < argv.length; i++) {
+    // In `--flag=value`, bytes are counted from the value's start (the flag is ASCII).
+    const skip = /^--[^=]+=/.exec(argv[i]!)?.[0].length ?? 0;
+    const bytes = aligned![i]!.subarray(skip);
+    const bad = findInvalidUtf8(bytes);
+    if (!bad) continue;
+    const { text } = describeInvalidUtf8(bytes, bad);
+    return { error: `${name(i)} is not valid UTF-8 (${text.replace(' of the line', '')}): pass the text in UTF-8, or in a UTF-8 file with @FILE` };
+  }
+  return null;
+}
+
+/** The arguments as the system passed them (Linux: /proc/self/cmdline); null where it cannot be read. */
+function rawArguments(): Uint8Array[] | null {
+  try {
+    const bytes = readFileSync('/proc/self/cmdline');
+    const parts: Uint8Array[] = [];
+    let start = 0;
+    for (let i = 0; i < bytes.length; i++) {
+      if (bytes[i] === 0) {
+        parts.push(bytes.subarray(start, i));
+        start = i + 1;
+      }
+    }
+    return parts;
+  } catch {
+    return null;
+  }
+}
+
 if (invokedDirectly) {
-  runCli(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
+  const argv = process.argv.slice(2);
+  // Windows passes the command line as UTF-16: no bytes to check there.
+  const encoding = process.platform === 'win32' ? null : invalidArgument(argv, argv.some((a) => a.includes('\uFFFD')) ? rawArguments() : null);
+  if (encoding && 'error' in encoding) {
+    process.stderr.write(`dtr: ${encoding.error}\n`);
+    process.exitCode = 2;
+  } else {
+    if (encoding) process.stderr.write(`dtr: warning: ${encoding.warning}\n`);
+    runCli(argv).then((code) => {
+      process.exitCode = code;
+    });
+  }
 }

@@ -7,8 +7,8 @@ import { resolve } from 'node:path';
 import { DtrError } from '../errors.js';
 import { RewardModel } from '../model/reward-model.js';
 import type { BatchOptions, LoadOptions, ScoreItem, SelfCheckReport } from '../model/types.js';
-import type { ChatMessage, Prompt } from '../text/prompt.js';
-import type { CliIO, OptionSpecs } from './args.js';
+import { checkText, promptMessages, type ChatMessage, type Prompt } from '../text/prompt.js';
+import { flagError, type CliIO, type OptionSpecs } from './args.js';
 import { f3, textArg } from './shared.js';
 
 /** Flags of every command that loads a model folder. */
@@ -16,12 +16,12 @@ export const MODEL_OPTIONS = {
   model: { type: 'string', valueName: 'DIR', description: 'model folder (dtr.json, model.onnx, tokenizer files, head, tree)', required: true },
   head: { type: 'string', valueName: 'NAME|PATH', description: "use this head instead of the folder's (a file, or a name: DIR/heads/NAME.json, then shipped heads)" },
   provider: { type: 'string', choices: ['auto', 'cuda', 'cpu'], description: "execution provider (default: dtr.json's, usually auto = CUDA else CPU)" },
-  'max-length': { type: 'integer', valueName: 'N', description: "truncate conversations to N tokens (default: dtr.json's maxLength)" },
-  'batch-size': { type: 'integer', valueName: 'N', description: "conversations per batch (default: dtr.json's)" },
-  'max-tokens-per-batch': { type: 'integer', valueName: 'N', description: "padded tokens per batch (default: dtr.json's)" },
+  'max-length': { type: 'integer', min: 2, valueName: 'N', description: "truncate conversations to N tokens (default: dtr.json's maxLength)" },
+  'batch-size': { type: 'integer', min: 1, valueName: 'N', description: "conversations per batch (default: dtr.json's)" },
+  'max-tokens-per-batch': { type: 'integer', min: 1, valueName: 'N', description: "padded tokens per batch (default: dtr.json's)" },
   'padding-side': { type: 'string', choices: ['right', 'left'], description: "padding side (default: dtr.json's)" },
   'self-check': { type: 'boolean', description: 'first check that scores do not depend on batch composition, order or padding (fails with exit 1 otherwise)' },
-  tolerance: { type: 'number', valueName: 'X', description: 'largest reward difference --self-check accepts', default: 1e-5 },
+  tolerance: { type: 'number', min: 0, valueName: 'X', description: 'largest reward difference --self-check accepts', default: 1e-5 },
 } as const satisfies OptionSpecs;
 
 /** The prompt flags of `dtr score` and `dtr compare`, and where `--file` results go. */
@@ -50,16 +50,25 @@ export async function loadModelArg(opts: ModelFlags, io: CliIO, command: string,
   const dir = resolve(io.cwd, opts.model);
   // A --head given as a path is relative to the working directory; a bare name is looked up in the folder.
   const head = opts.head === undefined ? undefined : /[\\/]|\.json$/.test(opts.head) ? resolve(io.cwd, opts.head) : opts.head;
-  return RewardModel.load({
-    dir,
-    ...(head !== undefined ? { head } : {}),
-    ...(opts.provider !== undefined ? { provider: opts.provider as 'auto' | 'cuda' | 'cpu' } : {}),
-    ...(opts['max-length'] !== undefined ? { maxLength: opts['max-length'] } : {}),
-    ...batchFlags(opts),
-    onWarning: (m) => io.stderr(`dtr ${command}: warning: ${m}\n`),
-    ...overrides,
-  });
+  try {
+    return await RewardModel.load({
+      dir,
+      ...(head !== undefined ? { head } : {}),
+      ...(opts.provider !== undefined ? { provider: opts.provider as 'auto' | 'cuda' | 'cpu' } : {}),
+      ...(opts['max-length'] !== undefined ? { maxLength: opts['max-length'] } : {}),
+      ...batchFlags(opts),
+      onWarning: (m) => io.stderr(`dtr ${command}: warning: ${m}\n`),
+      ...overrides,
+    });
+  } catch (e) {
+    // What the flags' ranges cannot rule out (how many tokens the chat template takes depends on the folder).
+    const given = Object.entries(FLAG_OF_OPTION).filter(([, flag]) => opts[flag] !== undefined);
+    throw flagError(e, command, Object.fromEntries(given)) ?? e;
+  }
 }
+
+/** The flag that sets each load option (`--max-length` sets `maxLength`). */
+const FLAG_OF_OPTION = { maxLength: 'max-length', batchSize: 'batch-size', maxTokensPerBatch: 'max-tokens-per-batch', paddingSide: 'padding-side', provider: 'provider' } as const satisfies Record<string, keyof ModelFlags>;
 
 /**
  * The batch flags (`--batch-size`, `--max-tokens-per-batch`, `--padding-side`) as batch options,
@@ -73,10 +82,17 @@ export function batchFlags(opts: Pick<ModelFlags, 'batch-size' | 'max-tokens-per
   };
 }
 
-/** The prompt from `--prompt TEXT|@file` or `--messages JSON|@file.json` (exactly one). */
+/**
+ * The prompt from `--prompt TEXT|@file` or `--messages JSON|@file.json` (exactly one), checked as
+ * the model checks it: a bad one is a usage error naming the flag.
+ */
 export function promptArg(io: CliIO, command: string, prompt: string | undefined, messages: string | undefined): Prompt {
   if (prompt !== undefined && messages !== undefined) throw new DtrError('E_USAGE', `dtr ${command}: give --prompt or --messages, not both`);
-  if (prompt !== undefined) return textArg(io, 'prompt', prompt);
+  if (prompt !== undefined) {
+    const text = textArg(io, 'prompt', prompt);
+    asUsage(command, () => promptMessages(text, flagName('prompt', prompt)));
+    return text;
+  }
   if (messages === undefined) throw new DtrError('E_USAGE', `dtr ${command}: --prompt (or --messages) is required unless --file is given`, { hint: `run 'dtr ${command} --help' for usage` });
   const text = textArg(io, 'messages', messages);
   let json: unknown;
@@ -85,7 +101,30 @@ export function promptArg(io: CliIO, command: string, prompt: string | undefined
   } catch {
     throw new DtrError('E_USAGE', `--messages must be a JSON array of {"role", "content"} messages (or @file.json), got ${text.length > 50 ? `${text.slice(0, 50)}…` : text}`);
   }
+  asUsage(command, () => promptMessages(json, flagName('messages', messages)));
   return json as ChatMessage[];
+}
+
+/** A response text flag (`--response`, `--a`, `--b`: the text, or `@file`), checked as the model checks it. */
+export function responseArg(io: CliIO, command: string, flag: string, value: string): string {
+  const text = textArg(io, flag, value);
+  asUsage(command, () => checkText(text, flagName(flag, value)));
+  return text;
+}
+
+/** How an error names a text flag: `--a`, or `--a @answer.txt` when it was read from a file. */
+function flagName(flag: string, value: string): string {
+  return value.startsWith('@') ? `--${flag} ${value}` : `--${flag}`;
+}
+
+/** Runs an SDK check whose TypeError / RangeError is about a flag's value: a usage error (exit 2). */
+function asUsage<T>(command: string, check: () => T): T {
+  try {
+    return check();
+  } catch (e) {
+    if (e instanceof TypeError || e instanceof RangeError) throw new DtrError('E_USAGE', `dtr ${command}: ${e.message}`, { hint: `run 'dtr ${command} --help' for usage`, cause: e });
+    throw e;
+  }
 }
 
 /** Runs the self-check, prints its report on stderr, and throws `E_SELF_CHECK` when it fails. */

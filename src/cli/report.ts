@@ -16,7 +16,7 @@ import type { Prompt } from '../text/prompt.js';
 import type { PreferenceTree } from '../tree/preference-tree.js';
 import { defineCommand, type CliIO } from './args.js';
 import { CARD_EXAMPLE, CARD_EXAMPLE_TEXTS } from './card-example.js';
-import { MODEL_OPTIONS, loadModelArg, promptArg, runSelfCheck } from './model-args.js';
+import { MODEL_OPTIONS, loadModelArg, promptArg, responseArg, runSelfCheck } from './model-args.js';
 import { createProgress, progressTo } from './progress.js';
 import { f3, loadTreeArg, parseScoresArg, pathArg, pct, printJson, textArg } from './shared.js';
 
@@ -58,11 +58,11 @@ values (--prompt, --a-text, --b-text) starting with @ are read from that file.`,
     out: { type: 'string', valueName: 'FILE', description: 'report to write: .html, .md or .json', required: true },
     format: { type: 'string', choices: ['html', 'md', 'json'], description: 'output format (default: from the --out extension)' },
     asymmetric: { type: 'boolean', description: 'use the published rule p = f(a-b) instead of the symmetric one' },
-    'tie-band': { type: 'number', valueName: 'X', description: 'call it a tie when |p - 0.5| <= X', default: 0 },
-    bootstrap: { type: 'integer', valueName: 'N', description: 'bootstrap refits for importance intervals (labelled pairs)', default: 100 },
-    seed: { type: 'integer', description: 'seed of the bootstrap', default: 0 },
-    hardest: { type: 'integer', valueName: 'N', description: 'hardest disagreements to list', default: 10 },
-    examples: { type: 'integer', valueName: 'N', description: 'tree disagreements to list with --compare-tree', default: 10 },
+    'tie-band': { type: 'number', min: 0, below: 0.5, valueName: 'X', description: 'call it a tie when |p - 0.5| <= X', default: 0 },
+    bootstrap: { type: 'integer', min: 0, valueName: 'N', description: 'bootstrap refits for importance intervals (labelled pairs)', default: 100 },
+    seed: { type: 'integer', min: 0, description: 'seed of the bootstrap', default: 0 },
+    hardest: { type: 'integer', min: 0, valueName: 'N', description: 'hardest disagreements to list', default: 10 },
+    examples: { type: 'integer', min: 0, valueName: 'N', description: 'tree disagreements to list with --compare-tree', default: 10 },
     title: { type: 'string', description: 'page title' },
     ...MODEL_OPTIONS,
     model: { ...MODEL_OPTIONS.model, required: false, description: 'model folder: score response texts (--a/--b, or --pairs text rows) instead of taking rewards' },
@@ -291,8 +291,8 @@ async function modelReport(
       } else {
         if (opts.a === undefined || opts.b === undefined) throw new DtrError('E_USAGE', `dtr report: --${opts.a === undefined ? 'a' : 'b'} is missing: with --model give both response texts (or --example)`);
         prompt = promptArg(io, 'report', opts.prompt, opts.messages);
-        a = textArg(io, 'a', opts.a);
-        b = textArg(io, 'b', opts.b);
+        a = responseArg(io, 'report', 'a', opts.a);
+        b = responseArg(io, 'report', 'b', opts.b);
       }
       if (opts['self-check']) await runSelfCheck(model, [{ prompt, response: a }, { prompt, response: b }], opts.tolerance, io, 'report');
       return await modelComparisonReport(model, { prompt, a, b, ...(opts.label !== undefined ? { label: opts.label as 'a' | 'b' } : {}) }, { ...rule, ...title, tree, provenance: provenance([]) });

@@ -3,12 +3,12 @@
  * and checked first (so nothing is half done), then the rows stream through the model and the
  * results out as JSONL, to stdout or atomically to `--out`, with a progress bar on stderr.
  */
-import { closeSync, createReadStream, existsSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { parsePairRow, readResponseRow } from '../data/text-rows.js';
 import { DtrError, type Issue } from '../errors.js';
 import { tempPathFor } from '../io/atomic.js';
 import { streamJsonl } from '../io/jsonl.js';
+import { readUtf8Lines } from '../io/utf8.js';
 import type { RewardModel } from '../model/reward-model.js';
 import type { CompareOptions, ScoreItem } from '../model/types.js';
 import type { Prompt } from '../text/prompt.js';
@@ -16,6 +16,7 @@ import type { Preference } from '../tree/decision.js';
 import type { CliIO } from './args.js';
 import { loadModelArg, runSelfCheck, type ModelFlags } from './model-args.js';
 import { progressTo } from './progress.js';
+import { jsonText } from '../util/format.js';
 import { pathArg } from './shared.js';
 
 /** Row layouts of `--file`: `{prompt | messages, response}` (score) or `{prompt | messages, a, b}` (compare), each with an optional `id`. */
@@ -111,10 +112,7 @@ async function validateRows(path: string, shape: RowShape, model: RewardModel): 
   let n = 0;
   let bad = 0;
   if (!existsSync(path)) throw new DtrError('E_NOT_FOUND', `no such file: ${path}`);
-  const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
-  let line = 0;
-  for await (const text of lines) {
-    line++;
+  for await (const { line, text } of readUtf8Lines(path)) {
     if (text.trim() === '') continue;
     n++;
     const before = issues.length;
@@ -186,7 +184,7 @@ class JsonlSink {
   }
 
   write(value: unknown): void {
-    const line = `${JSON.stringify(value)}\n`;
+    const line = `${jsonText(value)}\n`;
     if (this.fd !== null) writeSync(this.fd, line);
     else this.io.stdout(line);
   }

@@ -2,9 +2,9 @@ import { ATTRIBUTES } from '../attributes.js';
 import { DtrError } from '../errors.js';
 import type { ScoreResult } from '../model/types.js';
 import { defineCommand } from './args.js';
-import { MODEL_OPTIONS, TEXT_OPTIONS, fmtReward, loadModelArg, promptArg, runSelfCheck } from './model-args.js';
+import { MODEL_OPTIONS, TEXT_OPTIONS, fmtReward, loadModelArg, promptArg, responseArg, runSelfCheck } from './model-args.js';
 import { runFile } from './run-file.js';
-import { printJson, table, textArg } from './shared.js';
+import { printJson, table } from './shared.js';
 
 export default defineCommand({
   name: 'score',
@@ -33,7 +33,6 @@ stream out as JSONL (to stdout, or atomically to --out), with a progress bar on 
   async run(opts, io) {
     if (opts.file !== undefined) {
       if (opts.prompt !== undefined || opts.messages !== undefined || opts.response !== undefined) throw new DtrError('E_USAGE', 'dtr score: --file replaces --prompt/--messages/--response');
-      if (opts.json && opts.out === undefined) throw new DtrError('E_USAGE', 'dtr score: with --file, stdout is already JSONL (one result per line); --json needs --out');
       const r = await runFile(opts, io, 'score');
       if (r.truncated > 0) io.stderr(`dtr score: warning: ${r.truncated} of ${r.total} conversations were truncated to ${r.model.maxLength} tokens (see "truncation" in their results)\n`);
       if (opts.out !== undefined) {
@@ -45,7 +44,7 @@ stream out as JSONL (to stdout, or atomically to --out), with a progress bar on 
     if (opts.out !== undefined) throw new DtrError('E_USAGE', 'dtr score: --out needs --file');
     const prompt = promptArg(io, 'score', opts.prompt, opts.messages);
     if (opts.response === undefined) throw new DtrError('E_USAGE', 'dtr score: --response is required (or --file)', { hint: "run 'dtr score --help' for usage" });
-    const response = textArg(io, 'response', opts.response);
+    const response = responseArg(io, 'score', 'response', opts.response);
     const model = await loadModelArg(opts, io, 'score');
     try {
       if (opts['self-check']) await runSelfCheck(model, [{ prompt, response }], opts.tolerance, io, 'score');

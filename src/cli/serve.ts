@@ -7,6 +7,7 @@ import { RewardServer } from '../serve/server.js';
 import { PreferenceTree } from '../tree/preference-tree.js';
 import { defineCommand, type CliIO } from './args.js';
 import { MODEL_OPTIONS, loadModelArg, runSelfCheck } from './model-args.js';
+import { jsonText } from '../util/format.js';
 import { textArg } from './shared.js';
 
 /**
@@ -97,7 +98,7 @@ clients then send "Authorization: Bearer <token>" (/healthz stays open for load 
       await (loading as Promise<RewardModel> | null)?.then((m) => m.dispose(), () => undefined);
       throw e;
     }
-    const event = (json: Record<string, unknown>, text: string): void => io.stdout(opts.json ? `${JSON.stringify(json)}\n` : `${text}\n`);
+    const event = (json: Record<string, unknown>, text: string): void => io.stdout(opts.json ? `${jsonText(json)}\n` : `${text}\n`);
     event({ event: 'listening', url: server.url, host: server.host, port: server.port }, `listening on ${server.url}`);
 
     const removeSignals = stopOnSignals(server, io);

@@ -1,17 +1,23 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ATTRIBUTES, checkAttributeScores, type AttributeScores } from '../attributes.js';
 import { DtrError } from '../errors.js';
+import { readUtf8File } from '../io/utf8.js';
 import { PreferenceTree } from '../tree/preference-tree.js';
-import { PLAIN } from '../util/format.js';
+import { jsonText, PLAIN } from '../util/format.js';
 import type { CliIO } from './args.js';
 
-/** A text flag: the text itself, or `@path` to read a file (UTF-8). */
+/** A text flag: the text itself, or `@path` to read a file (strictly UTF-8: `E_ENCODING` names the flag, file and line). */
 export function textArg(io: CliIO, flag: string, value: string): string {
   if (!value.startsWith('@')) return value;
   const path = resolve(io.cwd, value.slice(1));
   if (!existsSync(path) || statSync(path).isDirectory()) throw new DtrError('E_NOT_FOUND', `--${flag}: no such file ${value.slice(1)}`);
-  return readFileSync(path, 'utf8');
+  try {
+    return readUtf8File(path, value.slice(1));
+  } catch (e) {
+    if (e instanceof DtrError && e.code === 'E_ENCODING') throw new DtrError('E_ENCODING', `--${flag} ${value}: ${e.message}`, { issues: e.issues, ...(e.hint ? { hint: e.hint } : {}), cause: e });
+    throw e;
+  }
 }
 
 /** Parses a `--a`/`--b` value: inline JSON, or `@file.json`. */
@@ -35,9 +41,13 @@ export function loadTreeArg(nameOrPath: string, io: CliIO): PreferenceTree {
   return PreferenceTree.load(nameOrPath, io.cwd);
 }
 
-/** Prints a JSON document on stdout. */
+/**
+ * Prints a JSON document on stdout: the one way the command line writes JSON (with the JSONL
+ * results of run-file.ts and dtr serve's events, through the same jsonText), so derived numbers
+ * never show representation noise (`0.10800000000000001` prints as `0.108`; util/format.ts).
+ */
 export function printJson(io: CliIO, value: unknown): void {
-  io.stdout(`${JSON.stringify(value, null, 2)}\n`);
+  io.stdout(`${jsonText(value, 2)}\n`);
 }
 
 /** The command line's number formats (util/format.ts): `0.986`, `+1.790`, `17.2%`, `-` when missing. */

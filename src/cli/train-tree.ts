@@ -7,9 +7,10 @@ import { readJsonl } from '../io/jsonl.js';
 import type { ScoredTextPairs } from '../build/score-pairs.js';
 import { scoreTrainingPairs, trainTree, type SplitMetrics, type TrainReport } from '../build/train-tree.js';
 import { currentCommandLine, dataFileRecord, makeProvenance, type DataFileRecord } from '../provenance.js';
-import { defineCommand, type CliIO } from './args.js';
+import { defineCommand, flagError, type CliIO } from './args.js';
 import { batchFlags, loadModelArg, MODEL_OPTIONS, type ModelFlags } from './model-args.js';
 import { createProgress, progressTo, type RunningProgress } from './progress.js';
+import { exact } from '../util/format.js';
 import { f3, pathArg, printJson, table } from './shared.js';
 
 export default defineCommand({
@@ -48,7 +49,7 @@ this is said on stderr and recorded in the tree's provenance notes.`,
     'val-fraction': { type: 'number', above: 0, below: 1, valueName: 'F', description: 'hold out this share of --pairs for validation' },
     'augment-swaps': { type: 'boolean', description: 'also train on every pair mirrored (b, a) with the label flipped' },
     bootstrap: { type: 'integer', min: 0, valueName: 'N', description: 'bootstrap refits for importance intervals (the blog used 100)', default: 0 },
-    seed: { type: 'integer', description: 'seed for --val-fraction and --bootstrap', default: 0 },
+    seed: { type: 'integer', min: 0, description: 'seed for --val-fraction and --bootstrap', default: 0 },
     name: { type: 'string', description: 'name stored in the tree file (default: the file name)' },
     description: { type: 'string', description: 'description stored in the tree file' },
     against: { type: 'string', path: 'input', valueName: 'FILE', description: 'evaluation set: warn when training prompts share a 13-gram with its prompts' },
@@ -110,22 +111,28 @@ this is said on stderr and recorded in the tree's provenance notes.`,
     if (contamination) notes.push(contamination.note);
     if (scoring) notes.push(scoring.note);
     const name = opts.name ?? opts.out.replace(/^.*[\\/]/, '').replace(/\.json$/, '');
-    const report = trainTree(pairs, {
-      criterion: opts.criterion as 'log_loss' | 'gini',
-      maxDepth: opts['max-depth'],
-      minSamplesLeaf: opts['min-samples-leaf'],
-      minSamplesSplit: opts['min-samples-split'],
-      minImpurityDecrease: opts['min-impurity-decrease'],
-      ...(validation ? { validation } : {}),
-      ...(opts['val-fraction'] !== undefined ? { valFraction: opts['val-fraction'] } : {}),
-      augmentSwaps: augment,
-      bootstrap: opts.bootstrap,
-      seed: opts.seed,
-      name,
-      description: opts.description ?? `fitted by dtr train-tree on ${opts.pairs}`,
-      provenance: makeProvenance('fitted by dtr train-tree', data, currentCommandLine(io.argv), notes.length ? notes.join('; ') : undefined),
-      ...(progress ? { onBootstrapProgress: () => progress.tick() } : {}),
-    });
+    let report: TrainReport;
+    try {
+      report = trainTree(pairs, {
+        criterion: opts.criterion as 'log_loss' | 'gini',
+        maxDepth: opts['max-depth'],
+        minSamplesLeaf: opts['min-samples-leaf'],
+        minSamplesSplit: opts['min-samples-split'],
+        minImpurityDecrease: opts['min-impurity-decrease'],
+        ...(validation ? { validation } : {}),
+        ...(opts['val-fraction'] !== undefined ? { valFraction: opts['val-fraction'] } : {}),
+        augmentSwaps: augment,
+        bootstrap: opts.bootstrap,
+        seed: opts.seed,
+        name,
+        description: opts.description ?? `fitted by dtr train-tree on ${opts.pairs}`,
+        provenance: makeProvenance('fitted by dtr train-tree', data, currentCommandLine(io.argv), notes.length ? notes.join('; ') : undefined),
+        ...(progress ? { onBootstrapProgress: () => progress.tick() } : {}),
+      });
+    } catch (e) {
+      // --val-fraction's range cannot rule out a split left empty by few pairs.
+      throw (opts['val-fraction'] !== undefined ? flagError(e, 'train-tree', { valFraction: 'val-fraction' }) : null) ?? e;
+    }
     progress?.done();
     if (contamination?.warning) report.warnings.push(contamination.warning);
     if (!augment && pairs.labels.every((l) => l === pairs.labels[0])) {
@@ -159,7 +166,7 @@ export function trainReportJson(report: TrainReport, out: string): Record<string
     importances: report.importances,
     bootstrap: report.bootstrap,
     warnings: report.warnings,
-    tree: report.tree.toJSON(),
+    tree: exact(report.tree.toJSON()), // the artifact, as written: full precision
     text: report.tree.exportText({ details: true }),
   };
 }

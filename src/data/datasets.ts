@@ -22,6 +22,7 @@
 import { readFileSync } from 'node:fs';
 import { checkAttributeScores, type AttributeScores } from '../attributes.js';
 import { DtrError, type Issue } from '../errors.js';
+import { decodeUtf8 } from '../io/utf8.js';
 import { readJsonl, type JsonlRow } from '../io/jsonl.js';
 
 /**
@@ -118,12 +119,13 @@ export function readEvalSet(path: string, format?: EvalFormat, source: string = 
  * null for a JSONL file. A file that starts with `[` but is no JSON array is `E_FORMAT`.
  */
 function readJsonArray(path: string, source: string): JsonlRow[] | null {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, 'utf8').replace(/^\uFEFF/, '');
+    bytes = readFileSync(path);
   } catch {
     return null; // readJsonl says what is wrong with the path
   }
+  const text = decodeUtf8(bytes, source);
   if (!text.trimStart().startsWith('[')) return null;
   let value: unknown;
   try {

@@ -11,6 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { DtrError, type Issue } from '../errors.js';
+import { decodeUtf8 } from '../io/utf8.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { readJsonl } from '../io/jsonl.js';
 
@@ -60,13 +61,14 @@ export interface ReadRecordsOptions {
 export function readRecordsFile(path: string, options: ReadRecordsOptions = {}): RecordsFile {
   const { field, sourceField = 'source' } = options;
   const name = options.name ?? path;
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
     throw new DtrError(code === 'ENOENT' ? 'E_NOT_FOUND' : 'E_IO', code === 'ENOENT' ? `no such file: ${path}` : `could not read ${path}: ${(cause as Error).message}`, { cause });
   }
+  const text = decodeUtf8(bytes, name);
   let values: unknown[];
   let wheres: string[];
   let lines: string[] | null = null;

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ATTRIBUTES, ATTRIBUTE_COUNT, fromVector, type Attribute, type AttributeScores } from '../attributes.js';
 import { DtrError, type Issue } from '../errors.js';
+import { decodeUtf8 } from '../io/utf8.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { provenanceSchema, type Provenance } from '../provenance.js';
 
@@ -163,9 +164,16 @@ export class LinearHead {
   /** Loads a head by shipped name (heads/NAME.json) or path. */
   static load(nameOrPath: string, cwd = process.cwd()): LinearHead {
     const path = resolveHeadPath(nameOrPath, cwd);
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(path);
+    } catch (cause) {
+      throw new DtrError('E_INVALID_ARTIFACT', `${path} is not readable JSON: ${(cause as Error).message}`, { cause });
+    }
+    const text = decodeUtf8(bytes, path);
     let json: unknown;
     try {
-      json = JSON.parse(readFileSync(path, 'utf8'));
+      json = JSON.parse(text);
     } catch (cause) {
       throw new DtrError('E_INVALID_ARTIFACT', `${path} is not readable JSON: ${(cause as Error).message}`, { cause });
     }

@@ -1,6 +1,6 @@
-import { createReadStream, readFileSync, existsSync, statSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { existsSync, statSync } from 'node:fs';
 import { DtrError } from '../errors.js';
+import { readUtf8File, readUtf8Lines } from './utf8.js';
 
 /** One parsed JSONL row with its 1-based line number in the file. */
 export interface JsonlRow {
@@ -27,7 +27,8 @@ function parseLine(text: string, path: string, line: number): unknown {
 
 /**
  * Reads a whole JSONL file (one JSON value per line; blank lines are skipped).
- * A malformed line throws a {@link DtrError} `E_DATA` naming the line; an empty file throws `E_EMPTY`.
+ * A malformed line throws a {@link DtrError} `E_DATA` naming the line; an empty file throws `E_EMPTY`;
+ * bytes that are not UTF-8 throw `E_ENCODING` naming the line.
  *
  * @example
  * ```ts
@@ -36,8 +37,8 @@ function parseLine(text: string, path: string, line: number): unknown {
  */
 export function readJsonl(path: string): JsonlRow[] {
   checkReadable(path);
-  // A UTF-8 byte order mark (common from Windows editors) is not part of the first row.
-  const text = readFileSync(path, 'utf8').replace(/^\uFEFF/, '');
+  // A UTF-8 byte order mark (common from Windows editors) is not part of the first row: readUtf8File drops it.
+  const text = readUtf8File(path);
   const rows: JsonlRow[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -55,15 +56,11 @@ export function readJsonl(path: string): JsonlRow[] {
  */
 export async function* streamJsonl(path: string): AsyncGenerator<JsonlRow> {
   checkReadable(path);
-  const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
-  let line = 0;
   let seen = 0;
-  for await (let raw of lines) {
-    line++;
-    if (line === 1) raw = raw.replace(/^\uFEFF/, '');
-    if (raw.trim() === '') continue;
+  for await (const { line, text } of readUtf8Lines(path)) {
+    if (text.trim() === '') continue;
     seen++;
-    yield { line, value: parseLine(raw, path, line) };
+    yield { line, value: parseLine(text, path, line) };
   }
   if (seen === 0) throw new DtrError('E_EMPTY', `${path} has no rows`);
 }

@@ -18,6 +18,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { DtrError, type Issue } from '../errors.js';
+import { describeInvalidUtf8, findInvalidUtf8 } from '../io/utf8.js';
 import { LinearHead, listHeads, shippedHeadsDir } from '../head/head.js';
 import { PreferenceTree, listTrees, shippedTreesDir } from '../tree/preference-tree.js';
 import { BUILTIN_TEMPLATES } from '../text/builtin-templates.js';
@@ -316,13 +317,20 @@ function namedTemplateSource(doc: Record<string, unknown>, path: string, issues:
 
 /** A template file as Python's open(encoding='utf-8') reads it: strict UTF-8, a BOM kept, newlines universal. */
 function readTemplateFile(path: string, label: string, issues: FolderIssue[]): string | null {
+  let bytes: Buffer;
   try {
-    const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(readFileSync(path));
-    return text.replace(/\r\n?/g, '\n');
+    bytes = readFileSync(path);
   } catch (e) {
-    issues.push({ path: label, message: e instanceof TypeError ? 'is not valid UTF-8' : `unreadable: ${(e as Error).message}` });
+    issues.push({ path: label, message: `unreadable: ${(e as Error).message}` });
     return null;
   }
+  const bad = findInvalidUtf8(bytes);
+  if (bad) {
+    const { line, text } = describeInvalidUtf8(bytes, bad);
+    issues.push({ path: `${label}:${line}`, message: `not valid UTF-8 (${text})` });
+    return null;
+  }
+  return new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes).replace(/\r\n?/g, '\n');
 }
 
 /** The special and added tokens of a tokenizer.json, by content. */
@@ -369,15 +377,21 @@ function readJsonIssue(path: string, label: string, issues: FolderIssue[], missi
     issues.push({ path: label, message: missing });
     return undefined;
   }
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (e) {
     issues.push({ path: label, message: `unreadable: ${(e as Error).message}` });
     return undefined;
   }
+  const bad = findInvalidUtf8(bytes);
+  if (bad) {
+    const { line, text } = describeInvalidUtf8(bytes, bad);
+    issues.push({ path: `${label}:${line}`, message: `not valid UTF-8 (${text})` });
+    return undefined;
+  }
   try {
-    return JSON.parse(text);
+    return JSON.parse(bytes.toString('utf8'));
   } catch (e) {
     issues.push({ path: label, message: `not valid JSON: ${(e as Error).message}` });
     return undefined;

@@ -82,10 +82,11 @@ export async function loadModelParts(dirOrOptions: string | LoadOptions): Promis
       try {
         const template = new ChatTemplate(chatTemplate, { bos_token: tokenizer.bosToken, eos_token: tokenizer.eosToken, pad_token: tokenizer.padToken, unk_token: tokenizer.unkToken }, cfg?.templateVariables ?? {});
         encoder = new ConversationEncoder(tokenizer, template, { maxLength: cfg?.maxLength ?? 4096 });
-        issues.push(...probeTemplate(encoder, where));
+        issues.push(...probeTemplate(encoder, where, options.maxLength === undefined));
       } catch (e) {
         issues.push({ path: where, message: (e as Error).message });
       }
+      if (encoder && options.maxLength !== undefined) checkMaxLengthOption(encoder);
     }
   }
 
@@ -155,8 +156,27 @@ function headBackboneWarning(folder: ModelFolder): string | null {
   );
 }
 
-/** The probe conversation's checks: BOS exactly once, nothing after the response's end of turn, room for text. */
-function probeTemplate(encoder: ConversationEncoder, where: string): FolderIssue[] {
+/**
+ * A `maxLength` given to load that leaves no room for text is the caller's mistake: a RangeError
+ * naming it and the smallest usable value (dtr.json's own is a folder issue, from the probe).
+ */
+function checkMaxLengthOption(encoder: ConversationEncoder): void {
+  let overhead: number;
+  try {
+    overhead = encoder.overhead();
+  } catch {
+    return; // the template fails to render: the probe has reported it
+  }
+  if (encoder.maxLength <= overhead + 1) {
+    throw new RangeError(`maxLength ${encoder.maxLength} leaves no room for text: the chat template alone takes ${overhead} tokens (give at least ${overhead + 2})`);
+  }
+}
+
+/**
+ * The probe conversation's checks: BOS exactly once, nothing after the response's end of turn,
+ * and (`checkRoom`: dtr.json's maxLength, not one given to load) room for text.
+ */
+function probeTemplate(encoder: ConversationEncoder, where: string, checkRoom: boolean): FolderIssue[] {
   const issues: FolderIssue[] = [];
   const response = 'PROBE RESPONSE 7f3a';
   let text: string;
@@ -185,7 +205,7 @@ function probeTemplate(encoder: ConversationEncoder, where: string): FolderIssue
   }
   try {
     const overhead = encoder.overhead();
-    if (encoder.maxLength <= overhead + 1) issues.push({ path: 'dtr.json: maxLength', message: `${encoder.maxLength} leaves no room for text: the template alone takes ${overhead} tokens` });
+    if (checkRoom && encoder.maxLength <= overhead + 1) issues.push({ path: 'dtr.json: maxLength', message: `${encoder.maxLength} leaves no room for text: the template alone takes ${overhead} tokens` });
   } catch (e) {
     issues.push({ path: where, message: (e as Error).message });
   }

@@ -2,11 +2,12 @@
  * Report inputs from what files hold: pair rows (data/text-rows.ts) laid out as a dataset, a
  * `dtr compare --json` (or `dtr explain --json`) document, or a saved report.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { ATTRIBUTES, ATTRIBUTE_COUNT, type AttributeScores } from '../attributes.js';
 import { NO_LABEL } from '../data/pairs.js';
 import { parsePairRows, type PairRow } from '../data/text-rows.js';
 import { DtrError } from '../errors.js';
+import { readUtf8File } from '../io/utf8.js';
 import { validateReport } from './schema.js';
 import { REPORT_FORMAT, type ComparisonInput, type DatasetInput, type Report } from './types.js';
 
@@ -143,9 +144,10 @@ export type ComparisonFile =
  */
 export function readComparisonFile(path: string, shownAs = path): ComparisonFile {
   if (!existsSync(path) || statSync(path).isDirectory()) throw new DtrError('E_NOT_FOUND', `no such file: ${shownAs}`);
+  const text = readUtf8File(path, shownAs);
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
+    json = JSON.parse(text);
   } catch (cause) {
     throw new DtrError('E_FORMAT', `${shownAs} is not JSON: ${(cause as Error).message}`, { cause, hint: 'give the output of `dtr compare --json` or a report .json' });
   }

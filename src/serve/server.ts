@@ -19,6 +19,7 @@ import { DtrError } from '../errors.js';
 import type { RewardModel } from '../model/reward-model.js';
 import type { CompareOptions, CompareResult, ScoreResult } from '../model/types.js';
 import type { PreferenceTree } from '../tree/preference-tree.js';
+import { jsonText } from '../util/format.js';
 import { VERSION } from '../version.js';
 import { ServeError } from './errors.js';
 import { MetricsRegistry, PROMETHEUS_CONTENT_TYPE, type Counter, type Histogram } from './metrics.js';
@@ -487,8 +488,9 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
   });
 }
 
+/** A JSON answer; numbers as `dtr compare --json` prints them (jsonText: no arithmetic noise). */
 function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
-  send(res, status, `${JSON.stringify(value)}\n`, 'application/json; charset=utf-8', headers);
+  send(res, status, `${jsonText(value)}\n`, 'application/json; charset=utf-8', headers);
 }
 
 function send(res: ServerResponse, status: number, body: string, contentType: string, headers: Record<string, string> = {}): void {

@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ATTRIBUTES, ATTRIBUTE_COUNT, attributeIndex, checkAttributeScores, fromVector, type Attribute, type AttributeScores } from '../attributes.js';
 import { DtrError, type Issue } from '../errors.js';
+import { decodeUtf8 } from '../io/utf8.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { makeProvenance, type Provenance } from '../provenance.js';
 import { fitCart, impurityOf, type CartParams, type Criterion, type TreeArrays } from './cart.js';
@@ -307,12 +308,13 @@ export class PreferenceTree {
   static load(nameOrPath: string, cwd = process.cwd()): PreferenceTree {
     if (typeof nameOrPath !== 'string' || nameOrPath.trim() === '') throw new TypeError('nameOrPath must be a tree name or a path to a tree file');
     const path = resolveTreePath(nameOrPath, cwd);
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = readFileSync(path, 'utf8');
+      bytes = readFileSync(path);
     } catch (cause) {
       throw new DtrError('E_IO', `could not read tree file ${path}: ${(cause as Error).message}`, { cause });
     }
+    const text = decodeUtf8(bytes, path);
     let json: unknown;
     try {
       json = JSON.parse(text);

@@ -105,3 +105,64 @@ export const REPORT: NumberStyle = numberStyle('–', 'as zero');
 export function lineList(lines: readonly (number | string)[]): string {
   return lines.length > 10 ? `${lines.slice(0, 10).join(', ')}, …` : lines.join(', ');
 }
+
+/**
+ * Significant digits of a number the command line prints as JSON when its shortest form shows
+ * arithmetic noise (see {@link jsonText}).
+ */
+export const JSON_DIGITS = 12;
+
+const asGiven = new WeakSet<object>();
+
+/**
+ * Marks an object (and everything in it) to print by {@link jsonText} exactly as it is: an
+ * artifact copied into a document (a tree), whose numbers are its full-precision values.
+ *
+ * @example
+ * ```ts
+ * jsonText({ tree: exact(tree.toJSON()) }); // the tree's numbers untouched
+ * ```
+ */
+export function exact<T extends object>(value: T): T {
+  asGiven.add(value);
+  return value;
+}
+
+/**
+ * Whether a number's shortest decimal form needs more than 15 significant digits: a double holds
+ * 15 exactly, so more can only be the noise of arithmetic (`0.10800000000000001`).
+ */
+function noisy(x: number): boolean {
+  if (!Number.isFinite(x) || Number.isInteger(x)) return false;
+  const mantissa = String(Math.abs(x)).split('e')[0]!.replace('.', '');
+  return mantissa.replace(/^0+/, '').length > 15;
+}
+
+/**
+ * JSON text of `value` as the command line prints it: a number whose shortest form needs more
+ * than 15 significant digits (`0.10800000000000001`, `64.27083333333333`: representation noise
+ * of arithmetic) is rounded to {@link JSON_DIGITS} significant digits; every other number (what a
+ * user typed, an integer, a value with a short form) prints as it is, and so does everything in
+ * an {@link exact} object.
+ *
+ * @example
+ * ```ts
+ * jsonText({ share: 0.1 + 0.008, p: 0.1 + 0.2, given: 3.9603815 }); // '{"share":0.108,"p":0.3,"given":3.9603815}'
+ * ```
+ */
+export function jsonText(value: unknown, indent?: number): string {
+  const keep = new WeakSet<object>();
+  const keepAll = (v: unknown): void => {
+    if (v === null || typeof v !== 'object' || keep.has(v)) return;
+    keep.add(v);
+    for (const x of Object.values(v)) keepAll(x);
+  };
+  return JSON.stringify(
+    value,
+    function (this: object, _key: string, v: unknown) {
+      if (v !== null && typeof v === 'object' && asGiven.has(v)) keepAll(v);
+      return typeof v === 'number' && !keep.has(this) && noisy(v) ? Number(v.toPrecision(JSON_DIGITS)) : v;
+    },
+    indent,
+  );
+}
