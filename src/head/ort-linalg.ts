@@ -11,7 +11,7 @@
  * flops of a full product: what BLAS `syrk` (numpy's `X.T @ X`) gets from symmetry.
  */
 import { DtrError } from '../errors.js';
-import { loadOrt, type OrtModule } from '../backbone/ort.js';
+import { loadOrt, removeOrtTempLog, type OrtModule } from '../backbone/ort.js';
 import { buildModel, type GraphSpec } from '../io/onnx.js';
 
 type Session = Awaited<ReturnType<OrtModule['InferenceSession']['create']>>;
@@ -86,6 +86,8 @@ export class OrtLinalg {
       return new OrtLinalg(ort, sessions);
     } catch (cause) {
       throw new DtrError('E_BACKBONE', `onnxruntime could not create the float64 Gemm sessions: ${(cause as Error).message}`, { cause });
+    } finally {
+      removeOrtTempLog();
     }
   }
 
