@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { RewardModel } from '../../src/model/reward-model.js';
 import { parity, readReference } from './parity.js';
-import { runsTorchSuites, runTorchPython, TORCH_SETUP } from './python.js';
+import { need, skipNote } from './needs.js';
+import { runTorchPython, TORCH_SETUP } from './python.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const BRIDGE = join(ROOT, 'notebooks/python');
@@ -78,7 +79,7 @@ export function json(path: string): Record<string, any> {
 }
 
 /** Why the bridge suites are skipped, for their names ('' when they run). */
-export const SKIP = runsTorchSuites() ? '' : ` (skipped: no Python with torch + transformers; make it with: ${TORCH_SETUP})`;
+export const SKIP = skipNote(need('torch'));
 
 /** The tiny Llama-3.1 checkpoint (template in tokenizer_config.json, pad <|reserved_special_token_2|>) in `dir`. */
 export function llamaCheckpoint(dir: string, name = 'tiny-llama-3.1-hf', extra: string[] = []): Checkpoint {
