@@ -18,7 +18,19 @@
  * must be as git found it: the docs write only into ignored folders (out/, models/, .dtr-cache/).
  */
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,13 +54,24 @@ const started = Date.now();
 
 beforeAll(() => {
   // dist/ must be built from the current sources: the blocks run the package as a user has it.
-  const newest = (dir: string): number => Math.max(...readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => statSync(join(e.parentPath, e.name)).mtimeMs));
+  const newest = (dir: string): number =>
+    Math.max(
+      ...readdirSync(dir, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => statSync(join(e.parentPath, e.name)).mtimeMs),
+    );
   expect(existsSync(join(ROOT, 'dist/cli/main.js')), 'dist/ is missing: run `npm run build` (npm test does)').toBe(true);
-  expect(newest(join(ROOT, 'src')) <= statSync(join(ROOT, 'dist/index.js')).mtimeMs, 'dist/ is older than src/: run `npm run build` (npm test does)').toBe(true);
+  expect(
+    newest(join(ROOT, 'src')) <= statSync(join(ROOT, 'dist/index.js')).mtimeMs,
+    'dist/ is older than src/: run `npm run build` (npm test does)',
+  ).toBe(true);
 
   root = mkdtempSync(join(tmpdir(), 'dtr-docs-path-'));
   copy = join(root, 'clone');
-  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT }).toString().split('\0').filter(Boolean);
+  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT })
+    .toString()
+    .split('\0')
+    .filter(Boolean);
   for (const f of files) {
     if (!existsSync(join(ROOT, f))) continue; // deleted in the working tree
     mkdirSync(dirname(join(copy, f)), { recursive: true });
@@ -69,11 +92,21 @@ afterAll(() => {
 });
 
 /** The first block naming `npx dtr` / `npx tsx` runs npx itself; the others call what it resolves to. */
-const realNpx = new Set(['dtr', 'tsx'].map((cmd) => toRun.find((b) => b.lang === 'sh' && new RegExp(`\\bnpx ${cmd}\\b`).test(b.body))).filter((b): b is DocBlock => b !== undefined));
+const realNpx = new Set(
+  ['dtr', 'tsx']
+    .map((cmd) => toRun.find((b) => b.lang === 'sh' && new RegExp(`\\bnpx ${cmd}\\b`).test(b.body)))
+    .filter((b): b is DocBlock => b !== undefined),
+);
 
 function runBlock(b: DocBlock): SpawnSyncReturns<string> {
   // npx links the clone into npm's cache on first use: a cache of the run's own, removed with it.
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', npm_config_cache: join(root, 'npm-cache'), npm_config_update_notifier: 'false' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NO_COLOR: '1',
+    FORCE_COLOR: '0',
+    npm_config_cache: join(root, 'npm-cache'),
+    npm_config_update_notifier: 'false',
+  };
   delete env.DTR_SERVE_TOKEN;
   if (b.lang === 'ts') {
     const file = join(copy, `.doc-block-${b.line}.mts`);
@@ -87,7 +120,12 @@ function runBlock(b: DocBlock): SpawnSyncReturns<string> {
   const shim = realNpx.has(b)
     ? ''
     : `npx() { case "$1" in dtr) shift; node "$PWD/dist/cli/main.js" "$@";; tsx) shift; "$PWD/node_modules/.bin/tsx" "$@";; *) command npx "$@";; esac; }\n`;
-  return spawnSync('bash', ['--noprofile', '--norc', '-e', '-o', 'pipefail', '-c', shim + b.body], { cwd: copy, env, encoding: 'utf8', timeout: 300_000 });
+  return spawnSync('bash', ['--noprofile', '--norc', '-e', '-o', 'pipefail', '-c', shim + b.body], {
+    cwd: copy,
+    env,
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
 }
 
 describe('the docs, followed in order on a fresh clone', () => {
@@ -99,33 +137,52 @@ describe('the docs, followed in order on a fresh clone', () => {
       const other = coveredBy(b.notRun!);
       if (other) expect(existsSync(join(ROOT, other)), `${b.page}:${b.line} names ${other}`).toBe(true);
     }
-    for (const b of code) expect(RUNNABLE.has(b.lang) || b.notRun !== null, `${b.page}:${b.line}: a ${b.lang} block the runner cannot run must say why it is not run`).toBe(true);
+    for (const b of code)
+      expect(
+        RUNNABLE.has(b.lang) || b.notRun !== null,
+        `${b.page}:${b.line}: a ${b.lang} block the runner cannot run must say why it is not run`,
+      ).toBe(true);
     expect(toRun.length).toBeGreaterThan(40);
   });
 
   for (const b of toRun) {
-    const title = `${b.page}:${b.line} ${b.lang}: ${b.body.split('\n').find((l) => l.trim() && !l.startsWith('//') && !l.startsWith('import'))?.slice(0, 80) ?? ''}`;
-    it(title, () => {
-      const r = runBlock(b);
-      const where = `${b.page}:${b.line}`;
-      // What it printed, for whoever updates the page (test-output/ is ignored).
-      mkdirSync(OUTPUTS, { recursive: true });
-      writeFileSync(join(OUTPUTS, `${b.page.replace(/\//g, '_')}-${b.line}.txt`), `--- stdout\n${r.stdout}--- stderr\n${r.stderr}`);
-      expect(r.status, `${where} exited ${r.status}${r.error ? ` (${r.error.message})` : ''}\n--- stderr:\n${r.stderr}\n--- stdout:\n${r.stdout}`).toBe(0);
-      for (const stream of ['stdout', 'stderr'] as const) {
-        const shown = b[stream];
-        if (shown) expect(outputMismatch(shown, r[stream]), `${where}: ${stream} is not what ${shown.page}:${shown.line} shows`).toBeNull();
-      }
-      // Never silent, in the docs either: a command that warns shows its warning on the page.
-      const warnings = r.stderr.split('\n').filter((l) => /^[\w-]+( [\w-]+)?: warning: /.test(l));
-      if (!b.stderr) expect(warnings, `${where} warns, and the page does not show it (a \`text stderr\` block)`).toEqual([]);
-    }, 300_000);
+    const title = `${b.page}:${b.line} ${b.lang}: ${
+      b.body
+        .split('\n')
+        .find((l) => l.trim() && !l.startsWith('//') && !l.startsWith('import'))
+        ?.slice(0, 80) ?? ''
+    }`;
+    it(
+      title,
+      () => {
+        const r = runBlock(b);
+        const where = `${b.page}:${b.line}`;
+        // What it printed, for whoever updates the page (test-output/ is ignored).
+        mkdirSync(OUTPUTS, { recursive: true });
+        writeFileSync(join(OUTPUTS, `${b.page.replace(/\//g, '_')}-${b.line}.txt`), `--- stdout\n${r.stdout}--- stderr\n${r.stderr}`);
+        expect(
+          r.status,
+          `${where} exited ${r.status}${r.error ? ` (${r.error.message})` : ''}\n--- stderr:\n${r.stderr}\n--- stdout:\n${r.stdout}`,
+        ).toBe(0);
+        for (const stream of ['stdout', 'stderr'] as const) {
+          const shown = b[stream];
+          if (shown)
+            expect(outputMismatch(shown, r[stream]), `${where}: ${stream} is not what ${shown.page}:${shown.line} shows`).toBeNull();
+        }
+        // Never silent, in the docs either: a command that warns shows its warning on the page.
+        const warnings = r.stderr.split('\n').filter((l) => /^[\w-]+( [\w-]+)?: warning: /.test(l));
+        if (!b.stderr) expect(warnings, `${where} warns, and the page does not show it (a \`text stderr\` block)`).toEqual([]);
+      },
+      300_000,
+    );
   }
 
-  it("the reports the pages made show what the pages say they show", () => {
+  it('the reports the pages made show what the pages say they show', () => {
     // docs/eval.md: the audit's tree drawn; the RM-Bench report's style matrix beside "decided by style".
     expect(readFileSync(join(copy, 'out/judge.html'), 'utf8')).toMatch(/<svg class="tree"[\s\S]*verbosity/);
-    expect(readFileSync(join(copy, 'out/rm-bench.html'), 'utf8')).toMatch(/Decided by style[\s\S]*<h3>RM-Bench style matrix<\/h3><p>45 labelled comparisons/);
+    expect(readFileSync(join(copy, 'out/rm-bench.html'), 'utf8')).toMatch(
+      /Decided by style[\s\S]*<h3>RM-Bench style matrix<\/h3><p>45 labelled comparisons/,
+    );
     // docs/building.md: the retrained tree is the one the folder holds.
     expect(readFileSync(join(copy, 'models/retrain/trees/mine.json'), 'utf8')).toContain('"name": "mine"');
   });

@@ -12,7 +12,8 @@
  * - In an expected output, `…` stands for any text (an elision, across lines too), and numbers
  *   that legitimately vary between runs match any number: file sizes (`28.5 KB`) and durations
  *   (`0.4s`, `1.6 s`). A `json` block without `…` must equal the printed JSON value; one with `…`
- *   is matched as text with whitespace ignored.
+ *   is matched as text with whitespace ignored. On stderr, npm's own `npm warn` lines (npx prints
+ *   them) are not the command's and are left out.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -60,7 +61,8 @@ export function docBlocks(root: string, page: string): DocBlock[] {
     if (i >= lines.length) throw new Error(`${page}:${start + 1}: a fence that is never closed`);
     const block: DocBlock = { page, line: start + 1, lang, flags, body: body.join('\n') + '\n', notRun: notRunReason(lines, start) };
     const where = `${page}:${block.line}`;
-    if (block.notRun !== null && !CODE.has(lang)) throw new Error(`${where}: a 'not run' comment above a ${lang || 'untagged'} block (only code blocks run)`);
+    if (block.notRun !== null && !CODE.has(lang))
+      throw new Error(`${where}: a 'not run' comment above a ${lang || 'untagged'} block (only code blocks run)`);
     // json is an output only after code that runs here (elsewhere, as after a synopsis, it is data).
     if (lang === 'text' || (lang === 'json' && codeBefore && codeBefore.notRun === null)) {
       const stream = flags.includes('stderr') ? 'stderr' : 'stdout';
@@ -85,7 +87,10 @@ function notRunReason(lines: string[], fence: number): string | null {
   let k = j;
   while (k >= 0 && !lines[k]!.includes('<!--')) k--;
   if (k < 0) return null;
-  const comment = lines.slice(k, j + 1).join(' ').replace(/\s+/g, ' ');
+  const comment = lines
+    .slice(k, j + 1)
+    .join(' ')
+    .replace(/\s+/g, ' ');
   const m = /<!-- not run: (.+?) -->/.exec(comment);
   return m ? m[1]! : null;
 }
@@ -102,7 +107,12 @@ const VARYING: Array<[RegExp, string]> = [
 ];
 
 function normalize(text: string): string {
-  let t = text.replace(/\r\n/g, '\n').split('\n').map((l) => l.trimEnd()).join('\n').replace(/\n+$/, '');
+  let t = text
+    .replace(/\r\n/g, '\n')
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .join('\n')
+    .replace(/\n+$/, '');
   for (const [re, to] of VARYING) t = t.replace(re, to);
   return t;
 }
@@ -126,7 +136,8 @@ export function outputMismatch(expected: DocBlock, printed: string): string | nu
   }
   const squeeze = expected.lang === 'json' ? (s: string): string => s.replace(/\s+/g, '') : (s: string): string => s;
   const want = squeeze(normalize(shown));
-  const got = squeeze(normalize(printed));
+  // npm's own notices (`npm warn ...` about its configuration, printed by npx) are not the command's output.
+  const got = squeeze(normalize(expected.flags.includes('stderr') ? printed.replace(/^npm warn .*\n/gm, '') : printed));
   const pattern = new RegExp(`^${want.split('…').map(escapeRegExp).join('[\\s\\S]*?')}$`);
   if (pattern.test(got)) return null;
   return `printed (after the varying numbers were masked):\n${got}\n\n--- the page shows (${expected.page}:${expected.line}):\n${want}`;

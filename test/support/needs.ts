@@ -18,13 +18,21 @@ export interface Need {
 const CHECKS = {
   python3: () => ({ present: existsSync(PYTHON), what: `Debian's python3 (${PYTHON})`, enable: 'apt-get install python3' }),
   numpy: () => ({ present: hasNumpy(), what: "Debian's python3-numpy", enable: 'apt-get install python3-numpy' }),
-  sklearn: () => ({ present: hasSklearn(), what: "Debian's python3-sklearn and python3-numpy", enable: 'apt-get install python3-sklearn python3-numpy' }),
+  sklearn: () => ({
+    present: hasSklearn(),
+    what: "Debian's python3-sklearn and python3-numpy",
+    enable: 'apt-get install python3-sklearn python3-numpy',
+  }),
   jinja2: () => ({
     present: existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import jinja2.sandbox'], { stdio: 'ignore' }).status === 0,
     what: "Debian's python3-jinja2",
     enable: 'apt-get install python3-jinja2',
   }),
-  chromium: () => ({ present: existsSync('/usr/bin/chromium'), what: "Debian's chromium (/usr/bin/chromium)", enable: 'apt-get install chromium' }),
+  chromium: () => ({
+    present: existsSync('/usr/bin/chromium'),
+    what: "Debian's chromium (/usr/bin/chromium)",
+    enable: 'apt-get install chromium',
+  }),
   // Under CI=true these suites run (and fail) rather than skip: see runsTorchSuites.
   torch: () => ({ present: runsTorchSuites(), what: 'a Python with torch and transformers in .venv', enable: TORCH_SETUP }),
 } satisfies Record<string, () => Need>;
