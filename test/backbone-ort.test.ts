@@ -4,8 +4,9 @@
  * allowScripts denies the install script that downloads them), so asking for CUDA really fails here.
  */
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CUDA_INSTALL_COMMAND, createOrtBackbone, createWithFallback, cudaLibraryProblem } from '../src/backbone/ort.js';
 import { padBatch } from '../src/backbone/batching.js';
@@ -54,6 +55,18 @@ describe('createWithFallback (the provider policy, with a stand-in create)', () 
     expect((await createWithFallback(failingCuda(calls), 'cpu')).provider).toBe('cpu');
     expect((await createWithFallback(failingCuda(calls), 'auto', { explicitProviders: ['cpu'] })).provider).toBe('custom');
     expect(calls).toEqual([['cpu'], ['cpu']]);
+  });
+});
+
+describe("onnxruntime's temporary log", () => {
+  it('a process that loads a model leaves nothing in the temporary folder (onnxruntime creates mat-debug-<pid>.log there)', () => {
+    const tmp = tempDir();
+    const model = writeFixtureModel(tempDir()).dir;
+    const cli = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+    const r = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), cli, 'score', '--model', model, '--prompt', 'Hi', '--response', 'Hello'], { encoding: 'utf8', env: { ...process.env, TMPDIR: tmp } });
+    expect(r.status, r.stderr).toBe(0);
+    // Fixed names, rewritten rather than one per process: the telemetry SDK's session file, tsx's cache.
+    expect(readdirSync(tmp).filter((f) => f !== '.ses' && !/^tsx-\d+$/.test(f))).toEqual([]);
   });
 });
 

@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -8,6 +7,7 @@ import { ATTRIBUTES, LinearHead, readRatings } from '../src/index.js';
 import { SeededRandom } from '../src/advanced.js';
 import { writeSafetensors } from '../src/safetensors.js';
 import { dtr } from './support/cli.js';
+import { tempDir } from './support/temp.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/helpsteer2-ratings-24.jsonl', import.meta.url));
 
@@ -15,7 +15,7 @@ const FIXTURE = fileURLToPath(new URL('./fixtures/helpsteer2-ratings-24.jsonl', 
 function workspace(opts: { rows?: number; hidden?: number; labels?: boolean; backbone?: boolean } = {}): { dir: string; rows: number; hidden: number } {
   const rows = opts.rows ?? 60;
   const hidden = opts.hidden ?? 8;
-  const dir = mkdtempSync(join(tmpdir(), 'dtr-fit-head-'));
+  const dir = tempDir('dtr-fit-head-');
   const rng = new SeededRandom(3);
   const x = Float32Array.from({ length: rows * hidden }, () => rng.normal());
   const y = new Float32Array(rows * 5);

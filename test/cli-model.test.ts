@@ -112,6 +112,21 @@ describe('dtr compare', () => {
     expect(Object.keys(doc.rewards)).toEqual(['a', 'b']);
   });
 
+  it('--out writes the --json document of one comparison atomically, and nothing when the comparison fails', async () => {
+    const r = await run(['compare', '--model', dir, '--prompt', 'P', '--a', 'A', '--b', 'B', '--out', 'out/one.json'], work);
+    expect(r.code, r.err).toBe(0);
+    const doc = JSON.parse(readFileSync(join(work, 'out/one.json'), 'utf8'));
+    expect(doc).toEqual(JSON.parse((await run(['compare', '--model', dir, '--prompt', 'P', '--a', 'A', '--b', 'B', '--json'])).out));
+    expect(r.out).toBe(`wrote out/one.json: ${doc.preference === 'tie' ? 'tie' : `${doc.preference.toUpperCase()} preferred`}, P(A) = ${doc.probability.toFixed(3)} with rlhflow-llama-3.1-8b (leaf ${doc.leaf.node})\n`);
+    const j = await run(['compare', '--model', dir, '--prompt', 'P', '--a', 'A', '--b', 'B', '--out', 'out/two.json', '--json'], work);
+    expect(JSON.parse(j.out)).toEqual({ out: 'out/two.json', preference: doc.preference, probability: doc.probability, tree: 'rlhflow-llama-3.1-8b', leaf: doc.leaf.node });
+    // A failure writes nothing (a shell redirect would have left an empty file).
+    const bad = await run(['compare', '--model', join(work, 'no-such-model'), '--prompt', 'P', '--a', 'A', '--b', 'B', '--out', 'out/three.json'], work);
+    expect(bad.code).toBe(1);
+    expect(existsSync(join(work, 'out/three.json'))).toBe(false);
+    expect(readdirSync(join(work, 'out'))).toEqual(['one.json', 'two.json']);
+  });
+
   it('auto provider: one CUDA fallback warning on stderr, then CPU', async () => {
     const auto = writeFixtureModel(tempDir(), { provider: 'auto' }).dir;
     const r = await run(['compare', '--model', auto, '--prompt', 'P', '--a', 'A', '--b', 'B']);

@@ -1,17 +1,17 @@
 /** `dtr explain`, `dtr export-text` and `dtr train-tree`, including every bad input the tree issue names. */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PreferenceTree } from '../src/tree/preference-tree.js';
 import { dtr, dtrBinary } from './support/cli.js';
 import { syntheticPairRows } from './support/data.js';
+import { tempDir as suiteTempDir } from './support/temp.js';
 
 const A = '{"helpfulness":3.9603815,"correctness":3.9727726,"coherence":3.8582935,"complexity":0.9909791,"verbosity":1.4901903}';
 const B = '{"helpfulness":2.1698856,"correctness":2.2035594,"coherence":3.2032843,"complexity":0.8786768,"verbosity":1.4569137}';
 
 function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'dtr-cli-'));
+  return suiteTempDir('dtr-cli-');
 }
 
 function writePairs(dir: string, name: string, rows: unknown[] | string): string {

@@ -1,18 +1,23 @@
 /**
- * docs/serving.md shows what the server answers: every curl example followed by a JSON block is
- * sent to a real `dtr serve` (the built binary, on the fixture model) and its answer must equal
- * the block; the Python client runs against it; the flag, error-code and metric tables cover
- * what the command, SERVE_ERROR_CODES and /metrics have.
+ * docs/serving.md shows what the server answers. The blocks that talk to the server on port 8000
+ * are marked `<!-- not run: ... test/docs-serving.test.ts runs it -->` (the doc runner,
+ * test/docs-path.test.ts, runs every other block of the page): here the server block runs on a
+ * free port instead (the built binary, on the fixture model), every curl example is sent to it and
+ * its answer must equal the JSON block after it, and the Python client runs against it. The flag,
+ * error-code and metric tables cover what the command, SERVE_ERROR_CODES and /metrics have.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import serveCommand from '../src/cli/serve.js';
 import { SERVE_ERROR_CODES } from '../src/index.js';
 import { writeFixtureModel } from './support/fixture-model.js';
+import { coveredBy, docBlocks } from './support/doc-blocks.js';
 import { call, spawnServe, waitReady, type ServeProcess } from './support/serve.js';
 import { tempDir } from './support/temp.js';
 
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const doc = readFileSync(new URL('../docs/serving.md', import.meta.url), 'utf8');
 const DOC_URL = 'http://127.0.0.1:8000';
 let server: ServeProcess;
@@ -72,6 +77,18 @@ describe('docs/serving.md', () => {
 
   it('has curl examples with their answers', () => {
     expect(examples.length).toBeGreaterThanOrEqual(6);
+  });
+
+  it('runs every block the page hands to this test, and only those', () => {
+    const mine = docBlocks(ROOT, 'docs/serving.md').filter((b) => b.notRun !== null && coveredBy(b.notRun) === 'test/docs-serving.test.ts');
+    const curls = mine.filter((b) => b.lang === 'sh' && b.body.startsWith('curl '));
+    expect(curls.map((b) => b.body.trim())).toEqual(examples.map((e) => e.command));
+    const serve = mine.filter((b) => b.body.includes('dtr serve'));
+    // The server of beforeAll: the same fixture folder (what the script writes), on a free port.
+    expect(serve.map((b) => b.body)).toEqual(['npx tsx scripts/make-fixture-model.ts models/fixture\nnpx dtr serve --model models/fixture\n']);
+    const python = mine.filter((b) => b.lang === 'python');
+    expect(python).toHaveLength(1);
+    expect(mine).toHaveLength(curls.length + serve.length + python.length);
   });
 
   for (const { command, answer } of examples) {

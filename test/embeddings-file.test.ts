@@ -1,11 +1,11 @@
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ATTRIBUTES, DtrError } from '../src/index.js';
 import { EmbeddingsWriter, readEmbeddingsFile, readSafetensors, serializeSafetensors, writeSafetensors } from '../src/safetensors.js';
+import { tempDir } from './support/temp.js';
 
-const tmp = (): string => mkdtempSync(join(tmpdir(), 'dtr-emb-'));
+const tmp = (): string => tempDir('dtr-emb-');
 
 function rows(n: number, h: number, from = 0): { emb: Float32Array; lab: Float32Array } {
   const emb = Float32Array.from({ length: n * h }, (_, i) => Math.fround(Math.sin((from * h + i) * 0.37) * 4));

@@ -4,8 +4,7 @@
  * position_ids -> pooled, logits) stands in for the torch export, everything else is the real
  * Python folder writer; then embeddings -> EmbeddingsWriter -> fitRidge -> a new head in the folder.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -15,7 +14,9 @@ import { EmbeddingsWriter, readEmbeddingsFile, writeSafetensors } from '../src/s
 import { buildModel } from '../src/io/onnx.js';
 import { validateModelConfig } from '../src/model/config.js';
 import { fixtureGraph, fixtureWeights, llama3TokenizerFiles, SKYWORK_LLAMA31_TEMPLATE } from './support/fixture-model.js';
-import { hasNumpy, runPython } from './support/python.js';
+import { runPython } from './support/python.js';
+import { need, skipNote } from './support/needs.js';
+import { tempDir } from './support/temp.js';
 
 const BRIDGE = fileURLToPath(new URL('../notebooks/python/', import.meta.url));
 const py = (code: string, cwd: string): string => runPython(['-c', `import sys; sys.path.insert(0, ${JSON.stringify(BRIDGE)})\n${code}`], { cwd });
@@ -41,9 +42,11 @@ function exportInputs(dir: string): { weights: ReturnType<typeof fixtureWeights>
   return { weights };
 }
 
-describe.skipIf(!hasNumpy())('an exported model folder in the runtime', () => {
+const numpy = need('numpy');
+
+describe.skipIf(!numpy.present)(`an exported model folder in the runtime${skipNote(numpy)}`, () => {
   it('loads, scores like the head it was given, and takes a refitted head', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dtr-export-rt-'));
+    const dir = tempDir('dtr-export-rt-');
     const { weights } = exportInputs(dir);
     py(`
 import dtr_export as d

@@ -1,6 +1,6 @@
 /** Model folders: every missing or inconsistent piece is listed at once, with where it is. */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -247,6 +247,31 @@ describe('scripts/make-fixture-model.ts', () => {
     const same = writeFixtureModel(tempDir(), { seed: 3 });
     expect(readFileSync(join(work, 'models/fixture/model.onnx'))).toEqual(readFileSync(join(same.dir, 'model.onnx')));
     expect({ ...config, provenance: { ...config.provenance, command: null } }).toEqual(JSON.parse(readFileSync(join(same.dir, 'dtr.json'), 'utf8')));
+  });
+
+  it('replaces a fixture folder it wrote, with what was added to it, and refuses any other folder or a file', () => {
+    const work = tempDir();
+    const script = fileURLToPath(new URL('../scripts/make-fixture-model.ts', import.meta.url));
+    const make = (out: string) => spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), script, out], { cwd: work, encoding: 'utf8' });
+    expect(make('models/fixture').stdout).toBe('wrote a last_hidden_state fixture model (hidden 32, seed 7, provider cpu) to models/fixture\n');
+    // What docs/building.md's loop adds to a folder: a second head makes loading it ambiguous.
+    mkdirSync(join(work, 'models/fixture/heads'));
+    writeFileSync(join(work, 'models/fixture/heads/mine.json'), '{}');
+    const again = make('models/fixture');
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout).toBe('wrote a last_hidden_state fixture model (hidden 32, seed 7, provider cpu) to models/fixture (replacing the fixture model there, and what had been added to it: heads/mine.json)\n');
+    expect(readdirSync(join(work, 'models/fixture')).sort()).toEqual(['dtr.json', 'head.json', 'model.onnx', 'tokenizer.json', 'tokenizer_config.json']);
+    expect(readdirSync(join(work, 'models')).sort()).toEqual(['fixture']); // nothing left beside it
+    mkdirSync(join(work, 'models/real'));
+    writeFileSync(join(work, 'models/real/dtr.json'), JSON.stringify({ name: 'mine', provenance: { source: 'dtr_export.py' } }));
+    const real = make('models/real');
+    expect(real.status).toBe(2);
+    expect(real.stderr).toBe("make-fixture-model: models/real is not empty and is not a fixture model folder written by this script (its dtr.json does not say 'test fixture'): refusing to replace it; give a new or empty folder\n");
+    expect(readdirSync(join(work, 'models/real'))).toEqual(['dtr.json']);
+    writeFileSync(join(work, 'models/file'), 'x');
+    expect(make('models/file').stderr).toBe('make-fixture-model: models/file is a file, not a folder: give a new or empty folder\n');
+    mkdirSync(join(work, 'models/empty'));
+    expect(make('models/empty').status).toBe(0);
   });
 });
 

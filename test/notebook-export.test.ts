@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -20,11 +20,12 @@ import { PreferenceTree } from '../src/tree/preference-tree.js';
 import { dtr } from './support/cli.js';
 import { writeFixtureModel } from './support/fixture-model.js';
 import { PYTHON } from './support/python.js';
+import { need, skipNote } from './support/needs.js';
 import { tempDir } from './support/temp.js';
 
 const helpers = fileURLToPath(new URL('../notebooks/python/', import.meta.url));
 const notebook = fileURLToPath(new URL('../notebooks/04-export.ipynb', import.meta.url));
-const hasPython = existsSync(PYTHON);
+const python3 = need('python3');
 
 /** Runs Python code with export_steps imported as `es`; returns its JSON stdout. */
 function py<T>(code: string): T {
@@ -60,7 +61,7 @@ function exportedLayout(): string {
   return dir;
 }
 
-describe.skipIf(!hasPython)('notebooks/python/export_steps.py', () => {
+describe.skipIf(!python3.present)(`notebooks/python/export_steps.py${skipNote(python3)}`, () => {
   it('passes the folders the SDK loads: its fixture model, and the exporter layout (heads/, trees/)', () => {
     const { dir } = writeFixtureModel(tempDir('dtr-export-'));
     expect(check(dir)).toEqual([]);

@@ -4,8 +4,7 @@
  * atomically. The ONNX export itself needs torch + transformers on a GPU machine (docs/building.md).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -13,8 +12,10 @@ import { ATTRIBUTES, LinearHead, PreferenceTree } from '../src/index.js';
 import { SeededRandom } from '../src/advanced.js';
 import { writeSafetensors } from '../src/safetensors.js';
 import { validateModelConfig } from '../src/model/config.js';
-import { hasNumpy, hasSklearn, PYTHON, runPython } from './support/python.js';
+import { PYTHON, runPython } from './support/python.js';
 import { spawnSync } from 'node:child_process';
+import { need, skipNote } from './support/needs.js';
+import { tempDir } from './support/temp.js';
 
 const BRIDGE = fileURLToPath(new URL('../notebooks/python/', import.meta.url));
 const EXPORTER = join(BRIDGE, 'dtr_export.py');
@@ -29,9 +30,12 @@ function exporter(args: string[], cwd: string): { code: number; stdout: string; 
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-const tmp = (): string => mkdtempSync(join(tmpdir(), 'dtr-export-'));
+const tmp = (): string => tempDir('dtr-export-');
 
-describe.skipIf(!hasNumpy())('dtr_export.py without PyTorch', () => {
+const numpy = need('numpy');
+const sklearn = need('sklearn');
+
+describe.skipIf(!numpy.present)(`dtr_export.py without PyTorch${skipNote(numpy)}`, () => {
   it('prints help and refuses to run the export without torch, with a clear message', () => {
     const dir = tmp();
     const help = exporter(['--help'], dir);
@@ -352,7 +356,7 @@ for kw in [dict(), dict(overwrite=True, head_doc=d.head_document(np.ones((5, 4))
     expect(readFileSync(join(folder, 'model.onnx'), 'utf8')).toBe('not really onnx');
   });
 
-  it.skipIf(!hasSklearn())('converts decision_tree.pkl through the sklearn converter into trees/, loadable by the SDK', () => {
+  it.skipIf(!sklearn.present)(`converts decision_tree.pkl through the sklearn converter into trees/, loadable by the SDK${skipNote(sklearn)}`, () => {
     const dir = tmp();
     py(`
 import pickle, numpy as np, dtr_export as d

@@ -4,7 +4,7 @@
  * is fetched, and writes PNG screenshots under test-output/ for a person to look at.
  * CI installs chromium (.ci/run); without /usr/bin/chromium these tests skip, saying so.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -19,6 +19,7 @@ import { SeededRandom } from '../src/util/random.js';
 import { readJsonl } from '../src/io/jsonl.js';
 import { PreferenceTree } from '../src/tree/preference-tree.js';
 import { CARD, FLAT, HOSTILE, SMALL_PAIRS, megabyte } from './support/report-fixtures.js';
+import { need, skipNote } from './support/needs.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const OUT = fileURLToPath(new URL('../test-output/', import.meta.url));
@@ -62,7 +63,9 @@ async function open(report: Report, name: string, options: { javaScript: boolean
   return { page, context, requests };
 }
 
-describe.skipIf(!existsSync(CHROMIUM))(`reports in Chromium (${CHROMIUM}; skipped where it is not installed)`, () => {
+const chromiumNeed = need('chromium');
+
+describe.skipIf(!chromiumNeed.present)(`reports in Chromium${skipNote(chromiumNeed)}`, () => {
   beforeAll(async () => {
     browser = await chromium.launch({
       executablePath: CHROMIUM,

@@ -1,11 +1,11 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ATTRIBUTES, DtrError, makeProvenance, LinearHead } from '../src/index.js';
 import { fitRidge, ridgeHead, SeededRandom } from '../src/advanced.js';
 import { writeSafetensors, parseSafetensors, serializeSafetensors, readEmbeddingsFile } from '../src/safetensors.js';
-import { hasNumpy, supportScript, runPython } from './support/python.js';
+import { supportScript, runPython } from './support/python.js';
+import { need, skipNote } from './support/needs.js';
+import { tempDir } from './support/temp.js';
 
 /** Synthetic embeddings with a real linear signal, one large-mean column, and missing ratings. */
 function synth(n: number, h: number, seed: number): { x: Float64Array; y: Float64Array; folds: Int32Array } {
@@ -47,7 +47,9 @@ async function catchDtr(p: Promise<unknown>): Promise<DtrError> {
   throw new Error('expected a DtrError');
 }
 
-describe.skipIf(!hasNumpy())('ridge parity with numpy (and scikit-learn Ridge) within 1e-6 relative', () => {
+const numpy = need('numpy');
+
+describe.skipIf(!numpy.present)(`ridge parity with numpy (and scikit-learn Ridge) within 1e-6 relative${skipNote(numpy)}`, () => {
   const cases = [
     { n: 240, h: 30, name: 'more rows than features' },
     { n: 150, h: 300, name: 'more features than rows, wider than the Cholesky leaf and the Gram panel' },
@@ -57,7 +59,7 @@ describe.skipIf(!hasNumpy())('ridge parity with numpy (and scikit-learn Ridge) w
       const { x, y, folds } = synth(n, h, n + h);
       const grid = [0.05, 3, 200];
       const fit = await fitRidge({ data: x, rows: n, hiddenSize: h }, y, { lambda: 'auto', lambdas: grid, folds: 4, foldOf: folds });
-      const dir = mkdtempSync(join(tmpdir(), 'dtr-ridge-'));
+      const dir = tempDir('dtr-ridge-');
       const path = join(dir, 'data.safetensors');
       writeSafetensors(path, {
         x: { dtype: 'F64', shape: [n, h], data: x },
@@ -96,7 +98,7 @@ describe.skipIf(!hasNumpy())('ridge parity with numpy (and scikit-learn Ridge) w
     const fit = await fitRidge(tensor, y, { lambda: 7.5, folds: 0 });
     expect(fit.cv).toBeNull();
     expect(fit.heldOut).toBeNull();
-    const dir = mkdtempSync(join(tmpdir(), 'dtr-ridge-'));
+    const dir = tempDir('dtr-ridge-');
     const path = join(dir, 'data.safetensors');
     writeSafetensors(path, { x: { dtype: 'F64', shape: [n, h], data: tensor.toFloat64() }, y: { dtype: 'F64', shape: [n, 5], data: y } });
     const ref = JSON.parse(runPython([supportScript('ridge_np.py'), path], { input: JSON.stringify({ lambdas: [], final: [7.5, 7.5, 7.5, 7.5, 7.5] }) })) as { weight: number[][]; bias: number[] };
@@ -107,13 +109,13 @@ describe.skipIf(!hasNumpy())('ridge parity with numpy (and scikit-learn Ridge) w
   });
 });
 
-describe.skipIf(!hasNumpy())('ridge on data streamed in several chunks, from a lazily read file', () => {
+describe.skipIf(!numpy.present)(`ridge on data streamed in several chunks, from a lazily read file${skipNote(numpy)}`, () => {
   it('matches numpy with 9,000 rows (3 chunks) and missing ratings; a lazy F32 file gives the in-memory fit exactly', async () => {
     const n = 9000;
     const h = 12;
     const { x, y, folds } = synth(n, h, 17);
     const x32 = Float32Array.from(x);
-    const dir = mkdtempSync(join(tmpdir(), 'dtr-ridge-'));
+    const dir = tempDir('dtr-ridge-');
     const file = join(dir, 'emb.safetensors');
     writeSafetensors(file, { embeddings: { dtype: 'F32', shape: [n, h], data: x32 }, labels: { dtype: 'F64', shape: [n, 5], data: y } });
     const fixed = await fitRidge({ data: x32, rows: n, hiddenSize: h }, y, { lambda: 3, folds: 0 });

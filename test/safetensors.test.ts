@@ -1,13 +1,14 @@
-import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync, truncateSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync, existsSync, readdirSync, truncateSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DtrError } from '../src/index.js';
 import { parseSafetensors, readSafetensors, readSafetensorsHeader, SafetensorsStreamWriter, serializeSafetensors, writeSafetensors } from '../src/safetensors.js';
 import { toBfloat16Bits, toFloat16Bits } from '../src/io/safetensors.js';
-import { hasNumpy, supportScript, runPython } from './support/python.js';
+import { supportScript, runPython } from './support/python.js';
+import { need, skipNote } from './support/needs.js';
+import { tempDir } from './support/temp.js';
 
-const tmp = (): string => mkdtempSync(join(tmpdir(), 'dtr-st-'));
+const tmp = (): string => tempDir('dtr-st-');
 
 function catchError(fn: () => unknown): DtrError {
   try {
@@ -206,7 +207,9 @@ describe('safetensors corrupt and truncated files', () => {
   });
 });
 
-describe.skipIf(!hasNumpy())('safetensors parity with numpy (files written by hand in Python)', () => {
+const numpy = need('numpy');
+
+describe.skipIf(!numpy.present)(`safetensors parity with numpy (files written by hand in Python)${skipNote(numpy)}`, () => {
   const script = supportScript('safetensors_np.py');
 
   for (const seed of [1, 2]) {

@@ -1,12 +1,13 @@
 /** notebooks/python/sklearn_tree_to_json.py as a user runs it: a pickled tree in, a tree file out. */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { PreferenceTree } from '../src/tree/preference-tree.js';
-import { hasSklearn, PYTHON } from './support/python.js';
+import { PYTHON } from './support/python.js';
+import { need, skipNote } from './support/needs.js';
+import { tempDir } from './support/temp.js';
 
 const converter = fileURLToPath(new URL('../notebooks/python/sklearn_tree_to_json.py', import.meta.url));
 
@@ -29,9 +30,11 @@ np.save("test.npy", T)
 np.save("proba.npy", clf.predict_proba(T))
 `;
 
-describe.skipIf(!hasSklearn())('sklearn_tree_to_json.py (command line)', () => {
+const sklearn = need('sklearn');
+
+describe.skipIf(!sklearn.present)(`sklearn_tree_to_json.py (command line)${skipNote(sklearn)}`, () => {
   it('converts a pickled DecisionTreeClassifier; the SDK predicts exactly as scikit-learn', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dtr-conv-'));
+    const dir = tempDir('dtr-conv-');
     python(FIT('[0, 1]'), dir);
     const r = spawnSync(PYTHON, [converter, 'model.pkl', '--out', 'trees/converted.json', '--description', 'test'], { cwd: dir, encoding: 'utf8' });
     expect(r.status).toBe(0);
@@ -53,7 +56,7 @@ describe.skipIf(!hasSklearn())('sklearn_tree_to_json.py (command line)', () => {
   });
 
   it('maps string labels with --positive-class and refuses what is not a binary tree, writing nothing', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dtr-conv-'));
+    const dir = tempDir('dtr-conv-');
     python(FIT('["second", "first"]'), dir);
     const ok = spawnSync(PYTHON, [converter, 'model.pkl', '--out', 'a.json', '--positive-class', 'first'], { cwd: dir, encoding: 'utf8' });
     expect(ok.status).toBe(0);

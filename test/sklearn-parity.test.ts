@@ -11,7 +11,8 @@ import { PreferenceTree, type FitOptions } from '../src/tree/preference-tree.js'
 import type { TreeFile } from '../src/tree/file.js';
 import { SeededRandom } from '../src/util/random.js';
 import { syntheticDeltas } from './support/data.js';
-import { hasSklearn, runPythonJson } from './support/python.js';
+import { runPythonJson } from './support/python.js';
+import { need, skipNote } from './support/needs.js';
 
 interface SklearnResult {
   tree: TreeFile;
@@ -22,7 +23,8 @@ interface SklearnResult {
   importances: number[];
 }
 
-const sklearn = hasSklearn();
+const sklearnNeed = need('sklearn');
+const sklearn = sklearnNeed.present;
 
 function fitBoth(n: number, seed: number, options: FitOptions, params: Record<string, unknown>, weights?: number[]) {
   const data = syntheticDeltas(n, seed);
@@ -48,7 +50,7 @@ function expectSameTree(ours: PreferenceTree, theirs: TreeFile): void {
   });
 }
 
-describe.skipIf(!sklearn)('parity with scikit-learn DecisionTreeClassifier', () => {
+describe.skipIf(!sklearn)(`parity with scikit-learn DecisionTreeClassifier${skipNote(sklearnNeed)}`, () => {
   const cases: Array<[string, number, number, FitOptions, Record<string, unknown>]> = [
     ['log_loss, depth 3 (the published setting)', 3000, 1, {}, { criterion: 'log_loss', max_depth: 3 }],
     ['log_loss, depth 5', 3000, 2, { maxDepth: 5 }, { criterion: 'log_loss', max_depth: 5 }],

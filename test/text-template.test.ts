@@ -4,7 +4,7 @@
  * apply_chat_template renders (trim_blocks, lstrip_blocks, sandboxed).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DtrError } from '../src/errors.js';
 import { ConversationEncoder } from '../src/text/encoder.js';
@@ -13,6 +13,7 @@ import { ChatTemplate, pySplit, pyStrip, templateSource } from '../src/text/temp
 import { TextTokenizer } from '../src/text/tokenizer.js';
 import { LLAMA31_INSTRUCT_TEMPLATE, SKYWORK_LLAMA31_TEMPLATE, llama3TokenizerFiles } from './support/fixture-model.js';
 import { PYTHON, runPython } from './support/python.js';
+import { need, skipNote } from './support/needs.js';
 
 let tok: TextTokenizer;
 let bundledTemplate: string;
@@ -132,7 +133,8 @@ describe('encoder', () => {
 
 // Python parity: transformers renders chat templates with jinja2's ImmutableSandboxedEnvironment
 // (trim_blocks, lstrip_blocks). Here the same renderer, without transformers, checks @huggingface/jinja.
-const hasJinja = existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import jinja2.sandbox'], { stdio: 'ignore' }).status === 0;
+const jinja2 = need('jinja2');
+const hasJinja = jinja2.present;
 const RENDER_PY = String.raw`
 import json, sys
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -149,7 +151,7 @@ for c in cases:
 print(json.dumps(out))
 `;
 
-describe.skipIf(!hasJinja)('parity with Python jinja2 (as transformers renders templates)', () => {
+describe.skipIf(!hasJinja)(`parity with Python jinja2 (as transformers renders templates)${skipNote(jinja2)}`, () => {
   it('renders the Skywork, Llama-3.1 and bundled templates identically on several conversations', () => {
     const conversations: ChatMessage[][] = [
       HELLO,
@@ -182,7 +184,7 @@ describe('whitespace as Python sees it (transformers renders with jinja2)', () =
     expect(t.render(golden.texts.map((content) => ({ role: 'user' as const, content })))).toBe(golden.rendered);
   });
 
-  it.skipIf(!hasJinja)('and what the installed jinja2 gives, live (skipped: needs Debian python3-jinja2)', () => {
+  it.skipIf(!hasJinja)(`and what the installed jinja2 gives, live${skipNote(jinja2)}`, () => {
     const out = runPython(['-c', `
 import json, sys
 from jinja2.sandbox import ImmutableSandboxedEnvironment

@@ -1,12 +1,12 @@
 /** Tree files: validation reports every problem with its JSON path; writes are atomic and byte-stable. */
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DtrError } from '../src/errors.js';
 import { listTrees, PreferenceTree } from '../src/tree/preference-tree.js';
 import { validateTreeFile, type TreeFile } from '../src/tree/file.js';
 import { syntheticDeltas } from './support/data.js';
+import { tempDir } from './support/temp.js';
 
 const shipped = (): TreeFile => JSON.parse(readFileSync(new URL('../trees/rlhflow-llama-3.1-8b.json', import.meta.url), 'utf8')) as TreeFile;
 const issuesOf = (json: unknown): string[] => {
@@ -87,7 +87,7 @@ describe('tree file writing', () => {
   it('round-trips byte for byte and writes identical bytes for identical input', () => {
     const data = syntheticDeltas(1000, 8);
     const tree = PreferenceTree.fitArrays(data.deltas, data.labels, { name: 'rt' });
-    const dir = mkdtempSync(join(tmpdir(), 'dtr-tree-'));
+    const dir = tempDir('dtr-tree-');
     tree.save(join(dir, 'a.json'));
     PreferenceTree.load(join(dir, 'a.json')).save(join(dir, 'b.json'));
     expect(readFileSync(join(dir, 'b.json'), 'utf8')).toBe(readFileSync(join(dir, 'a.json'), 'utf8'));
@@ -98,14 +98,14 @@ describe('tree file writing', () => {
   });
 
   it('fails with a coded error and writes nothing when the folder cannot be created', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dtr-tree-'));
+    const dir = tempDir('dtr-tree-');
     writeFileSync(join(dir, 'file'), 'x');
     expect(() => PreferenceTree.load('helpsteer2-human').save(join(dir, 'file', 'tree.json'))).toThrowError(/could not write/);
     expect(readdirSync(dir)).toEqual(['file']);
   });
 
   it('never leaves a temp file beside the target, and replaces the old file atomically', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dtr-tree-'));
+    const dir = tempDir('dtr-tree-');
     const target = join(dir, 't.json');
     writeFileSync(target, 'old contents');
     PreferenceTree.load('helpsteer2-human').save(target);
@@ -141,7 +141,7 @@ describe('loading by name or path', () => {
 
   it('names a missing path, a non-JSON file and a bad argument', () => {
     expect(() => PreferenceTree.load('nope/tree.json')).toThrowError(/no tree file at nope\/tree\.json/);
-    const dir = mkdtempSync(join(tmpdir(), 'dtr-tree-'));
+    const dir = tempDir('dtr-tree-');
     writeFileSync(join(dir, 'x.json'), '{not json');
     expect(() => PreferenceTree.load(join(dir, 'x.json'))).toThrowError(/is not JSON/);
     expect(() => PreferenceTree.load('')).toThrowError(TypeError);

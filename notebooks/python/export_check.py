@@ -207,6 +207,21 @@ def compare(reference, got, names, tolerance, reference_outputs=None):
     return result
 
 
+def remove_ort_temp_log():
+    """onnxruntime's Linux build carries Microsoft's telemetry SDK, which creates an empty
+    mat-debug-<pid>.log in the temporary folder when onnxruntime starts and never removes it (one
+    file per process). Removes this process's, while it is empty (as the SDK's src/backbone/ort.ts does)."""
+    import os
+    import tempfile
+
+    log = os.path.join(tempfile.gettempdir(), f"mat-debug-{os.getpid()}.log")
+    try:
+        if os.path.getsize(log) == 0:
+            os.remove(log)
+    except OSError:
+        pass
+
+
 def tolerance_for(dtype, reference_dtype="fp32"):
     """The --check tolerance {atol, rtol} of a `dtype` graph against a `reference_dtype` reference."""
     table = TOLERANCES if reference_dtype == "fp32" else BF16_REFERENCE_TOLERANCES
@@ -230,6 +245,8 @@ def run_check(onnx_path, names, reference, dtype, pad_id, providers=None, tolera
         message = str(e).splitlines()[0]
         hint = " (onnxruntime's CPU provider has no bfloat16 kernels: check a bf16 export on CUDA, or export fp16/mixed)" if dtype == "bf16" else ""
         raise GraphError(f"onnxruntime could not load the exported graph: {message}{hint}") from e
+    finally:
+        remove_ort_temp_log()
     token_rows = [r["inputIds"] for r in reference]
     runs = {}
     for label, side, batch in (("batch 1", "right", 1), ("padded right", "right", len(token_rows)), ("padded left", "left", len(token_rows))):

@@ -8,8 +8,9 @@
  * fall back by itself (`executionProviders: ['cuda', 'cpu']` throws when the CUDA library is
  * missing), so `auto` tries CUDA, catches, and retries on CPU with one warning.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import { DtrError } from '../errors.js';
@@ -43,6 +44,32 @@ export function loadOrt(): Promise<OrtModule> {
     return ort;
   });
   return loading;
+}
+
+let tempLogRemoved = false;
+
+/**
+ * onnxruntime's Linux build carries Microsoft's telemetry SDK, which creates an empty
+ * `mat-debug-<pid>.log` in the temporary folder when onnxruntime starts (at a process's first
+ * session) and never removes it: one more file per process, for every user. Called after a
+ * session is created, it removes that file once: only this process's (the name holds its id),
+ * and only while it is empty.
+ *
+ * @example
+ * ```ts
+ * const session = await ort.InferenceSession.create(path);
+ * removeOrtTempLog();
+ * ```
+ */
+export function removeOrtTempLog(): void {
+  if (tempLogRemoved) return;
+  tempLogRemoved = true;
+  const log = join(tmpdir(), `mat-debug-${process.pid}.log`);
+  try {
+    if (statSync(log).size === 0) rmSync(log);
+  } catch {
+    // Absent (another platform or build), or not ours to remove: nothing to do.
+  }
 }
 
 /**
@@ -203,6 +230,7 @@ export async function createOrtBackbone(modelPath: string, options: OrtBackboneO
     );
   } catch (cause) {
     if (cause instanceof DtrError) throw cause;
+    removeOrtTempLog(); // onnxruntime started even though the model did not load
     const message = (cause as Error).message ?? String(cause);
     const corrupt = /protobuf parsing failed|Protobuf parsing failed|invalid model|ModelProto/i.test(message);
     throw new DtrError('E_BACKBONE', `onnxruntime could not load ${modelPath}: ${message}`, {
@@ -212,6 +240,7 @@ export async function createOrtBackbone(modelPath: string, options: OrtBackboneO
         : 'check that the file is a complete ONNX model and that its external data file (model.onnx_data) sits beside it',
     });
   }
+  removeOrtTempLog();
   if (choice.warning) options.onWarning?.(choice.warning);
   return new OrtBackbone(ort, choice.session, choice.provider === 'custom' ? explicit!.join(',') : choice.provider, options.binding);
 }

@@ -1,11 +1,13 @@
 import { DtrError } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic.js';
 import type { CompareResult } from '../model/types.js';
 import { PreferenceTree } from '../tree/preference-tree.js';
 import { defineCommand } from './args.js';
 import { renderExplanation } from './explain.js';
 import { MODEL_OPTIONS, TEXT_OPTIONS, fmtReward, loadModelArg, promptArg, responseArg, runSelfCheck } from './model-args.js';
 import { runFile } from './run-file.js';
-import { printJson } from './shared.js';
+import { jsonText } from '../util/format.js';
+import { f3, pathArg, printJson } from './shared.js';
 
 export default defineCommand({
   name: 'compare',
@@ -16,7 +18,8 @@ probability P(A preferred), the root-to-leaf path and the smallest one-attribute
 would flip it. By default the symmetric rule p = 1/2[f(a-b) + 1 - f(b-a)] is used, so swapping
 A and B mirrors the answer; --asymmetric reproduces the published models exactly. With --json
 the result also holds the prompt (or messages) and both responses, so \`dtr report --from\`
-can show them.
+can show them; --out FILE.json writes that document to a file instead, atomically (nothing is
+written when the comparison fails, unlike a shell redirect, which leaves an empty file).
 
 With --file, each line is {"prompt": "...", "a": "...", "b": "..."} ("messages": [...] may
 replace "prompt"; an "id" is copied through); every row is checked first, then results stream
@@ -28,13 +31,14 @@ out as JSONL (stdout, or atomically to --out) with a progress bar on stderr.`,
     a: { type: 'string', valueName: 'TEXT|@FILE', description: 'response A' },
     b: { type: 'string', valueName: 'TEXT|@FILE', description: 'response B' },
     file: { type: 'string', valueName: 'FILE.jsonl', description: 'compare every row of a JSONL file' },
-    out: TEXT_OPTIONS.out,
+    out: { ...TEXT_OPTIONS.out, valueName: 'FILE', description: 'write the results here (atomically): the --json document of one comparison, or the JSONL of --file' },
     tree: { type: 'string', valueName: 'NAME|PATH', description: "use this tree instead of the model's" },
     asymmetric: { type: 'boolean', description: 'use the published rule p = f(a-b) instead of the symmetric one' },
     'tie-band': { type: 'number', min: 0, below: 0.5, valueName: 'X', description: 'call it a tie when |p - 0.5| <= X', default: 0 },
   },
   examples: [
     "dtr compare --model models/fixture --prompt 'How many apples?' --a 'Three each.' --b 'Four each.'",
+    "dtr compare --model models/fixture --prompt 'How many apples?' --a 'Three each.' --b 'Four each.' --out compare.json",
     'dtr compare --model models/fixture --file pairs.jsonl --out results.jsonl --self-check',
   ],
   async run(opts, io) {
@@ -51,7 +55,6 @@ out as JSONL (stdout, or atomically to --out) with a progress bar on stderr.`,
       }
       return 0;
     }
-    if (opts.out !== undefined) throw new DtrError('E_USAGE', 'dtr compare: --out needs --file');
     const prompt = promptArg(io, 'compare', opts.prompt, opts.messages);
     if (opts.a === undefined || opts.b === undefined) throw new DtrError('E_USAGE', 'dtr compare: --a and --b are required (or --file)', { hint: "run 'dtr compare --help' for usage" });
     const a = responseArg(io, 'compare', 'a', opts.a);
@@ -67,9 +70,17 @@ out as JSONL (stdout, or atomically to --out) with a progress bar on stderr.`,
         if (t) io.stderr(`dtr compare: warning: conversation ${side.toUpperCase()} truncated: ${t.summary}\n`);
       }
       const treeUsed = tree ?? model.tree;
+      // The texts come last (they can be long): `dtr report --from` shows them with the decision.
+      const doc = { model: model.config.name, provider: model.provider, tree: treeUsed.name, ...r, ...(typeof prompt === 'string' ? { prompt } : { messages: prompt }), a, b };
+      if (opts.out !== undefined) {
+        writeFileAtomic(pathArg(io, opts.out), `${jsonText(doc, 2)}\n`);
+        const who = r.preference === 'tie' ? 'tie' : `${r.preference.toUpperCase()} preferred`;
+        if (opts.json) printJson(io, { out: opts.out, preference: r.preference, probability: r.probability, tree: treeUsed.name, leaf: r.leaf.node });
+        else io.stdout(`wrote ${opts.out}: ${who}, P(A) = ${f3(r.probability)} with ${treeUsed.name} (leaf ${r.leaf.node})\n`);
+        return 0;
+      }
       if (opts.json) {
-        // The texts come last (they can be long): `dtr report --from` shows them with the decision.
-        printJson(io, { model: model.config.name, provider: model.provider, tree: treeUsed.name, ...r, ...(typeof prompt === 'string' ? { prompt } : { messages: prompt }), a, b });
+        printJson(io, doc);
         return 0;
       }
       io.stdout(renderCompare(model.config.name, model.provider, treeUsed, r));

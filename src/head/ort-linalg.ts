@@ -25,7 +25,7 @@
  * granularity: H³/3 flops, plus w·H² for the panel solves.
  */
 import { DtrError } from '../errors.js';
-import { loadOrt, type OrtModule } from '../backbone/ort.js';
+import { loadOrt, removeOrtTempLog, type OrtModule } from '../backbone/ort.js';
 import { buildModel, type GraphSpec } from '../io/onnx.js';
 
 type Session = Awaited<ReturnType<OrtModule['InferenceSession']['create']>>;
@@ -201,6 +201,8 @@ export class OrtLinalg {
       return new OrtLinalg(ort, sessions);
     } catch (cause) {
       throw new DtrError('E_BACKBONE', `onnxruntime could not create the float64 Gemm sessions: ${(cause as Error).message}`, { cause });
+    } finally {
+      removeOrtTempLog();
     }
   }
 

@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { RewardModel } from '../../src/model/reward-model.js';
 import { parity, readReference } from './parity.js';
-import { runsTorchSuites, runTorchPython, TORCH_SETUP } from './python.js';
+import { need, skipNote } from './needs.js';
+import { runTorchPython, TORCH_SETUP } from './python.js';
 import { tempDir } from './temp.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -124,7 +125,7 @@ export function json(path: string): Record<string, any> {
 }
 
 /** Why the bridge suites are skipped, for their names ('' when they run). */
-export const SKIP = runsTorchSuites() ? '' : ` (skipped: no Python with torch + transformers; make it with: ${TORCH_SETUP})`;
+export const SKIP = skipNote(need('torch'));
 
 /** make_tiny_checkpoint.py arguments of the tiny Llama-3.1 (template in tokenizer_config.json, pad <|reserved_special_token_2|>). */
 export const LLAMA_ARGS = ['--arch', 'llama', '--tokenizer', LLAMA_TOKENIZER, '--chat-template', LLAMA_TEMPLATE, '--template-in-config'] as const;
