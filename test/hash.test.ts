@@ -1,14 +1,14 @@
 /** File hashes for provenance: in 4 MiB pieces, and on a worker thread for large files. */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sha256File, sha256FileAsync } from '../src/io/hash.js';
+import { tempDir } from './support/temp.js';
 
 describe('sha256File / sha256FileAsync', () => {
   it('hash a small and a large file (17 MiB, over the worker threshold and several read pieces) as one update would', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dtr-hash-'));
+    const dir = tempDir('dtr-hash-');
     const small = join(dir, 'small.bin');
     const large = join(dir, 'large.bin');
     writeFileSync(small, 'hello');
