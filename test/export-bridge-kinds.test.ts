@@ -119,7 +119,7 @@ with torch.no_grad():
         new.append(float(model(input_ids=t).logits[0, 0]))
         last.append(float(logits[0, -1, 0]))
 module = g.build_module(model, score_weight=model.score.weight.detach().numpy(), pad_token_id=pad, score_rule="first-pad-minus-one")
-out = tempfile.mkdtemp()
+out = tempfile.mkdtemp(dir=${JSON.stringify(dir)})  # removed with the suite's folder
 names = g.export_onnx(module, out, d.example_inputs(tok, torch, "cpu", pad), 17)
 session = ort.InferenceSession(os.path.join(out, "model.onnx"), providers=["CPUExecutionProvider"])
 worst = 0.0
