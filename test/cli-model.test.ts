@@ -45,6 +45,13 @@ describe('dtr score', () => {
     expect(doc).toMatchObject({ model: 'fixture-last_hidden_state', provider: 'cpu', truncated: false, tokens: 14 });
   });
 
+  it('--threads sets onnxruntime intra-op threads: the same numbers with one thread as with every core', async () => {
+    const one = await run(['score', '--model', dir, '--prompt', 'Hello', '--response', 'Hi there', '--threads', '1', '--json']);
+    const all = await run(['score', '--model', dir, '--prompt', 'Hello', '--response', 'Hi there', '--json']);
+    expect(one.code).toBe(0);
+    expect(JSON.parse(one.out)).toEqual(JSON.parse(all.out));
+  });
+
   it('reads text flags from files with @path, and --messages as JSON', async () => {
     writeFileSync(join(work, 'resp.txt'), 'Hi there');
     writeFileSync(join(work, 'msgs.json'), JSON.stringify([{ role: 'user', content: 'Hello' }]));

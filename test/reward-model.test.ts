@@ -3,11 +3,12 @@
  * head → tree → explanation, checked against an independent float64 reference.
  * Tolerance: 1e-5 on rewards (onnxruntime computes in float32; the reference in float64).
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ATTRIBUTES, type AttributeScores } from '../src/attributes.js';
 import { createOrtBackbone } from '../src/backbone/ort.js';
-import type { Backbone } from '../src/backbone/types.js';
+import type { Backbone, BackboneBinding } from '../src/backbone/types.js';
 import { DtrError } from '../src/errors.js';
 import { RewardModel } from '../src/model/reward-model.js';
 import type { ScoreItem } from '../src/model/types.js';
@@ -163,6 +164,61 @@ describe('RewardModel on the fixture backbone', () => {
       expect(maxAbs(many[i]!.rewards.a, ATTRIBUTES.map((k) => one.rewards.a[k]))).toBeLessThanOrEqual(TOL);
       expect(many[i]!.preference).toBe(one.preference);
     }
+  });
+
+  it("on CPU, a batch holds at most dtr.json's cpuMaxTokensPerBatch padded tokens (default 1,024); maxTokensPerBatch given to load, or another provider, keeps its own", async () => {
+    const spyOn = (provider: string, seen: Array<[number, number]>) => async (binding: BackboneBinding): Promise<Backbone> => {
+      const inner = await createOrtBackbone(join(fixture.dir, 'model.onnx'), { provider: 'cpu', binding });
+      const spy: Backbone = {
+        provider,
+        inputs: inner.inputs,
+        outputs: inner.outputs,
+        run: (b) => {
+          seen.push([b.batch, b.length]);
+          return inner.run(b);
+        },
+        release: () => inner.release(),
+      };
+      return spy;
+    };
+    // Eight conversations of 113-183 tokens: one batch of 8 would pad to over 1,400 tokens.
+    const long = Array.from({ length: 8 }, (_, i) => ({ prompt: 'Long?', response: 'word '.repeat(100 + 10 * i) }));
+    const run = async (options: { maxTokensPerBatch?: number; provider?: string; dir?: string }): Promise<{ limit: number; seen: Array<[number, number]> }> => {
+      const seen: Array<[number, number]> = [];
+      const m = await RewardModel.load({
+        dir: options.dir ?? fixture.dir,
+        tokenizeInWorker: false,
+        backbone: spyOn(options.provider ?? 'cpu', seen),
+        ...(options.maxTokensPerBatch !== undefined ? { maxTokensPerBatch: options.maxTokensPerBatch } : {}),
+      });
+      try {
+        const scores = await m.scoreMany(long);
+        expect(scores).toHaveLength(8);
+        return { limit: m.config.maxTokensPerBatch, seen };
+      } finally {
+        await m.dispose();
+      }
+    };
+    const cpu = await run({});
+    expect(cpu.limit).toBe(1024);
+    expect(cpu.seen.length).toBeGreaterThan(1);
+    for (const [rows, length] of cpu.seen) expect(rows * length).toBeLessThanOrEqual(1024);
+    expect(cpu.seen.reduce((n, [rows]) => n + rows, 0)).toBe(8);
+
+    const given = await run({ maxTokensPerBatch: 16384 });
+    expect(given.limit).toBe(16384);
+    expect(given.seen.map(([rows]) => rows)).toEqual([8]);
+    const gpu = await run({ provider: 'cuda' });
+    expect(gpu.limit).toBe(8192); // the fixture's dtr.json maxTokensPerBatch
+    expect(gpu.seen.map(([rows]) => rows)).toEqual([8]);
+
+    const dir = tempDir('dtr-cpu-budget-');
+    const folder = writeFixtureModel(dir);
+    const config = JSON.parse(readFileSync(join(folder.dir, 'dtr.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(folder.dir, 'dtr.json'), JSON.stringify({ ...config, cpuMaxTokensPerBatch: 200 }));
+    const own = await run({ dir: folder.dir });
+    expect(own.limit).toBe(200);
+    expect(own.seen.map(([rows]) => rows)).toEqual([1, 1, 1, 1, 1, 1, 1, 1]); // each is over 100 tokens: alone in its batch
   });
 
   it('concurrent compare() calls are coalesced into shared batches (through a swapped-in Backbone)', async () => {

@@ -20,6 +20,7 @@ export const MODEL_OPTIONS = {
   'batch-size': { type: 'integer', min: 1, valueName: 'N', description: "conversations per batch (default: dtr.json's)" },
   'max-tokens-per-batch': { type: 'integer', min: 1, valueName: 'N', description: "padded tokens per batch (default: dtr.json's)" },
   'padding-side': { type: 'string', choices: ['right', 'left'], description: "padding side (default: dtr.json's)" },
+  threads: { type: 'integer', min: 1, valueName: 'N', description: 'onnxruntime intra-op threads (default: every core this process may use)' },
   'self-check': { type: 'boolean', description: 'first check that scores do not depend on batch composition, order or padding (fails with exit 1 otherwise)' },
   tolerance: { type: 'number', min: 0, valueName: 'X', description: 'largest reward difference --self-check accepts', default: 1e-5 },
 } as const satisfies OptionSpecs;
@@ -40,6 +41,7 @@ export type ModelFlags = {
   'batch-size'?: number | undefined;
   'max-tokens-per-batch'?: number | undefined;
   'padding-side'?: string | undefined;
+  threads?: number | undefined;
 };
 
 /**
@@ -57,6 +59,7 @@ export async function loadModelArg(opts: ModelFlags, io: CliIO, command: string,
       ...(opts.provider !== undefined ? { provider: opts.provider as 'auto' | 'cuda' | 'cpu' } : {}),
       ...(opts['max-length'] !== undefined ? { maxLength: opts['max-length'] } : {}),
       ...batchFlags(opts),
+      ...(opts.threads !== undefined ? { sessionOptions: { intraOpNumThreads: opts.threads } } : {}),
       onWarning: (m) => io.stderr(`dtr ${command}: warning: ${m}\n`),
       ...overrides,
     });
