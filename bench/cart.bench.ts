@@ -128,7 +128,9 @@ export default async function cart(ctx: BenchContext): Promise<void> {
     const skWarm = sk.length ? median(warms(sk)) : null;
     const dFirst = median(firsts(dtr));
     const dWarm = median(warms(dtr));
-    ctx.print(`CART fit: ${n.toLocaleString('en-US')} pairs x 5 attributes, depth 3, log_loss; each side in ${rounds} fresh process${rounds > 1 ? 'es' : ''} (import, then ${runs} fits)`);
+    ctx.print(
+      `CART fit: ${n.toLocaleString('en-US')} pairs x 5 attributes, depth 3, log_loss; each side in ${rounds} fresh process${rounds > 1 ? 'es' : ''} (import, then ${runs} fits)`,
+    );
     ctx.print(`  medians over processes [range]; first = the process's first fit, warm = median of its other fits`);
     ctx.print(`  ${'engine'.padEnd(30)}${'import'.padStart(22)}${'first fit'.padStart(24)}${'warm'.padStart(22)}`);
     const row = (name: string, xs: PeerRun[]): string =>
@@ -137,21 +139,35 @@ export default async function cart(ctx: BenchContext): Promise<void> {
     else ctx.print('  scikit-learn unavailable (install python3-sklearn)');
     ctx.print(row('dtr (dist/index.js)', dtr));
     if (lgb.length) ctx.print(row(`LightGBM ${lgb[0]!.version} (histograms)`, lgb));
-    else ctx.print(`  LightGBM unavailable (${ctx.venvPython ? `${ctx.venvPython} has no lightgbm` : 'no .venv/bin/python or $DTR_BENCH_PYTHON'}: pip install -r bench/python/requirements.txt)`);
+    else
+      ctx.print(
+        `  LightGBM unavailable (${ctx.venvPython ? `${ctx.venvPython} has no lightgbm` : 'no .venv/bin/python or $DTR_BENCH_PYTHON'}: pip install -r bench/python/requirements.txt)`,
+      );
     const goal = (ok: boolean): string => (ctx.quick ? 'judged at full size' : ok ? 'met' : 'NOT met');
-    ctx.print(`  dtr/scikit-learn: warm ${ratio(dWarm, skWarm)} (goal <= 0.500 ${goal(skWarm !== null && dWarm <= skWarm / 2)}); first fit ${ratio(dFirst, skFirst)} of its first fit, ${ratio(dFirst, skWarm)} of its warm fit (goal <= 0.500 ${goal(skWarm !== null && dFirst <= skWarm / 2)})`);
+    ctx.print(
+      `  dtr/scikit-learn: warm ${ratio(dWarm, skWarm)} (goal <= 0.500 ${goal(skWarm !== null && dWarm <= skWarm / 2)}); first fit ${ratio(dFirst, skFirst)} of its first fit, ${ratio(dFirst, skWarm)} of its warm fit (goal <= 0.500 ${goal(skWarm !== null && dFirst <= skWarm / 2)})`,
+    );
     if (sk.length) {
       const cpu = (xs: PeerRun[]): number[] => xs.map((x) => x.firstCpu!);
-      ctx.print(`  first fit, CPU time (all threads; less disturbed by other jobs than wall time): dtr ${ms(median(cpu(dtr)))} [${range(cpu(dtr))}], scikit-learn ${ms(median(cpu(sk)))} [${range(cpu(sk))}], ratio ${ratio(median(cpu(dtr)), median(cpu(sk)))}`);
+      ctx.print(
+        `  first fit, CPU time (all threads; less disturbed by other jobs than wall time): dtr ${ms(median(cpu(dtr)))} [${range(cpu(dtr))}], scikit-learn ${ms(median(cpu(sk)))} [${range(cpu(sk))}], ratio ${ratio(median(cpu(dtr)), median(cpu(sk)))}`,
+      );
     }
     if (lgb.length) {
-      ctx.print(`  dtr/LightGBM: warm ${ratio(dWarm, median(warms(lgb)))}, first fit ${ratio(dFirst, median(firsts(lgb)))} (LightGBM threads: ${lgb[0]!.threads}; it bins features into max_bin=255 histograms and uses a second-order gain, so its thresholds differ)`);
+      ctx.print(
+        `  dtr/LightGBM: warm ${ratio(dWarm, median(warms(lgb)))}, first fit ${ratio(dFirst, median(firsts(lgb)))} (LightGBM threads: ${lgb[0]!.threads}; it bins features into max_bin=255 histograms and uses a second-order gain, so its thresholds differ)`,
+      );
     }
     const mine = dtr[0]!.features!;
-    if (sk.length) ctx.print(`  same tree as scikit-learn: ${JSON.stringify(mine) === JSON.stringify(sk[0]!.features) ? 'yes' : `NO (${JSON.stringify(mine)} vs ${JSON.stringify(sk[0]!.features)})`}`);
+    if (sk.length)
+      ctx.print(
+        `  same tree as scikit-learn: ${JSON.stringify(mine) === JSON.stringify(sk[0]!.features) ? 'yes' : `NO (${JSON.stringify(mine)} vs ${JSON.stringify(sk[0]!.features)})`}`,
+      );
     if (lgb.length) {
       const lf = lgb[0]!.features!;
-      ctx.print(`  LightGBM's tree: split features ${JSON.stringify(lf)} (${JSON.stringify(lf) === JSON.stringify(mine) ? 'same features as dtr' : 'other features than dtr'}), root threshold ${lgb[0]!.thresholds![0]!.toPrecision(6)} vs scikit-learn's ${sk.length ? sk[0]!.thresholds![0]!.toPrecision(6) : 'n/a'}`);
+      ctx.print(
+        `  LightGBM's tree: split features ${JSON.stringify(lf)} (${JSON.stringify(lf) === JSON.stringify(mine) ? 'same features as dtr' : 'other features than dtr'}), root threshold ${lgb[0]!.thresholds![0]!.toPrecision(6)} vs scikit-learn's ${sk.length ? sk[0]!.thresholds![0]!.toPrecision(6) : 'n/a'}`,
+      );
     }
 
     // Bootstrap importances: 100 refits on resamples, each side in a fresh process.
@@ -159,24 +175,36 @@ export default async function cart(ctx: BenchContext): Promise<void> {
     const bd = spawnJson(process.execPath, ['--input-type=module', '-e', NODE_CHILD, entry, xPath, yPath, 'bootstrap', String(refits)]);
     const bs = ctx.python ? spawnJson(ctx.python, [peer, 'bootstrap', xPath, yPath, String(refits)]) : null;
     ctx.print('');
-    ctx.print(`bootstrap importances: ${refits} refits on resamples of the ${n.toLocaleString('en-US')} pairs, depth 3, log_loss (fresh process each, import excluded)`);
+    ctx.print(
+      `bootstrap importances: ${refits} refits on resamples of the ${n.toLocaleString('en-US')} pairs, depth 3, log_loss (fresh process each, import excluded)`,
+    );
     const fmt = (m: number[]): string => m.map((v) => v.toFixed(3)).join(' ');
     ctx.print(`  ${'dtr bootstrapImportances'.padEnd(36)}${ms(bd.times[0]!).padStart(12)}   mean importances ${fmt(bd.mean!)}`);
     if (bs) {
-      ctx.print(`  ${`scikit-learn, ${refits} fits of resamples`.padEnd(36)}${ms(bs.times[0]!).padStart(12)}   mean importances ${fmt(bs.mean!)} (other resamples)`);
+      ctx.print(
+        `  ${`scikit-learn, ${refits} fits of resamples`.padEnd(36)}${ms(bs.times[0]!).padStart(12)}   mean importances ${fmt(bs.mean!)} (other resamples)`,
+      );
       ctx.print(`  ratio ${ratio(bd.times[0]!, bs.times[0]!)}`);
     }
 
     // ml-cart grows with the square of the rows (issue: 20k rows 90 s): compare at small sizes.
     ctx.print('');
     ctx.print('ml-cart comparison: gini, depth 3 (ml-cart is quadratic in rows, so small sizes only)');
-    ctx.print(`  ${'rows'.padStart(6)}${'ml-cart'.padStart(12)}${'dtr'.padStart(10)}${'scikit-learn'.padStart(14)}${'dtr/ml-cart'.padStart(13)}${'dtr/sklearn'.padStart(13)}`);
+    ctx.print(
+      `  ${'rows'.padStart(6)}${'ml-cart'.padStart(12)}${'dtr'.padStart(10)}${'scikit-learn'.padStart(14)}${'dtr/ml-cart'.padStart(13)}${'dtr/sklearn'.padStart(13)}`,
+    );
     for (const m of ctx.quick ? [1000] : [1000, 2000, 5000]) {
       const s = data(m, 2);
       const rows = Array.from({ length: m }, (_, i) => Array.from(s.deltas.subarray(i * 5, i * 5 + 5)));
       const labels = Array.from(s.labels);
       const mlRuns = m >= 5000 ? 1 : 3;
-      const ml = median(await timeRuns(() => new DecisionTreeClassifier({ gainFunction: 'gini', maxDepth: 3, minNumSamples: 1, gainThreshold: 0 }).train(rows, labels), mlRuns, 0));
+      const ml = median(
+        await timeRuns(
+          () => new DecisionTreeClassifier({ gainFunction: 'gini', maxDepth: 3, minNumSamples: 1, gainThreshold: 0 }).train(rows, labels),
+          mlRuns,
+          0,
+        ),
+      );
       const ours = median(await timeRuns(() => PreferenceTree.fitArrays(s.deltas, s.labels, { criterion: 'gini', maxDepth: 3 }), 9, 2));
       let skv: number | null = null;
       if (ctx.python) {
@@ -186,7 +214,9 @@ export default async function cart(ctx: BenchContext): Promise<void> {
         writeFileSync(sy, s.labels);
         skv = median(spawnJson(ctx.python, [peer, 'sklearn', sx, sy, '9', 'gini', '3']).times);
       }
-      ctx.print(`  ${String(m).padStart(6)}${ms(ml).padStart(12)}${ms(ours).padStart(10)}${(skv === null ? 'n/a' : ms(skv)).padStart(14)}${ratio(ours, ml).padStart(13)}${ratio(ours, skv).padStart(13)}`);
+      ctx.print(
+        `  ${String(m).padStart(6)}${ms(ml).padStart(12)}${ms(ours).padStart(10)}${(skv === null ? 'n/a' : ms(skv)).padStart(14)}${ratio(ours, ml).padStart(13)}${ratio(ours, skv).padStart(13)}`,
+      );
     }
 
     // Prediction throughput.
@@ -205,8 +235,10 @@ export default async function cart(ctx: BenchContext): Promise<void> {
     };
     const path = median(await timeRuns(pathRun, 5, 1));
     ctx.print(`prediction (published Llama-3.1-8B tree)`);
-    ctx.print(`  predictProbaBatch: ${((q.labels.length / batch) * 1000 / 1e6).toFixed(2)} M pairs/s`);
-    ctx.print(`  predictProba + decisionPath per pair: ${((k / path) * 1000 / 1e6).toFixed(2)} M pairs/s   goal >= 1.00 ${(k / path) * 1000 >= 1e6 ? 'met' : 'NOT met'}`);
+    ctx.print(`  predictProbaBatch: ${(((q.labels.length / batch) * 1000) / 1e6).toFixed(2)} M pairs/s`);
+    ctx.print(
+      `  predictProba + decisionPath per pair: ${(((k / path) * 1000) / 1e6).toFixed(2)} M pairs/s   goal >= 1.00 ${(k / path) * 1000 >= 1e6 ? 'met' : 'NOT met'}`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -53,11 +53,16 @@ export default async function (ctx: BenchContext): Promise<void> {
     train[i]!.prompt = `${train[i]!.prompt} ${e.slice(30, 50).join(' ')}`;
   }
   let found = 0;
-  const times = await timeRuns(() => {
-    found = findContamination(train, evalSet, { ngram: 13 }).matches.length;
-  }, ctx.quick ? 1 : 3);
+  const times = await timeRuns(
+    () => {
+      found = findContamination(train, evalSet, { ngram: 13 }).matches.length;
+    },
+    ctx.quick ? 1 : 3,
+  );
   const ms = median(times);
-  ctx.print(`${trainN} training prompts (60 words) x 2985 evaluation prompts (100 words), 13-grams: ${ms.toFixed(0)} ms median, ${((trainN / ms) * 1000).toFixed(0)} rows/s; ${found} contaminated (${trainN / 50} planted)`);
+  ctx.print(
+    `${trainN} training prompts (60 words) x 2985 evaluation prompts (100 words), 13-grams: ${ms.toFixed(0)} ms median, ${((trainN / ms) * 1000).toFixed(0)} rows/s; ${found} contaminated (${trainN / 50} planted)`,
+  );
 
   if (ctx.python) {
     const dir = mkdtempSync(join(tmpdir(), 'dtr-bench-decon-'));
@@ -67,7 +72,9 @@ export default async function (ctx: BenchContext): Promise<void> {
       const r = spawnSync(ctx.python, ['-c', PYTHON_PEER, join(dir, 't.jsonl'), join(dir, 'e.jsonl'), '13'], { encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`python peer failed: ${r.stderr}`);
       const peer = JSON.parse(r.stdout) as { ms: number; hits: number };
-      ctx.print(`python set-of-tuples peer: ${peer.ms.toFixed(0)} ms (${peer.hits} contaminated); ratio dtr/peer = ${(ms / peer.ms).toFixed(2)}`);
+      ctx.print(
+        `python set-of-tuples peer: ${peer.ms.toFixed(0)} ms (${peer.hits} contaminated); ratio dtr/peer = ${(ms / peer.ms).toFixed(2)}`,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -79,6 +86,8 @@ export default async function (ctx: BenchContext): Promise<void> {
     const b = readRecordsFile(join(jb, 'judgebench_claude-3-5-sonnet-20240620.jsonl'));
     const t = median(await timeRuns(() => findContamination(a.records, b.records), 3));
     const rep = findContamination(a.records, b.records);
-    ctx.print(`real: JudgeBench gpt-4o (350) against claude (270): ${t.toFixed(1)} ms, ${rep.matches.length} contaminated, ${rep.ignored.count} template runs ignored`);
+    ctx.print(
+      `real: JudgeBench gpt-4o (350) against claude (270): ${t.toFixed(1)} ms, ${rep.matches.length} contaminated, ${rep.ignored.count} template runs ignored`,
+    );
   } else ctx.print('real data: ../shared not found, skipped');
 }

@@ -62,7 +62,8 @@ function timed(cmd: string, args: string[]): Run {
     ? spawnSync(TIME, ['-f', 'dtr-bench-time %U %S', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 })
     : spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 28 });
   const wall = performance.now() - t0;
-  if (p.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${p.status}): ${p.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  if (p.status !== 0)
+    throw new Error(`${cmd} ${args.join(' ')} failed (${p.status}): ${p.stderr.trim().split('\n').slice(-3).join(' | ')}`);
   const m = /dtr-bench-time ([\d.]+) ([\d.]+)/.exec(p.stderr);
   return { wall, cpu: m ? (Number(m[1]) + Number(m[2])) * 1000 : NaN, stdout: p.stdout };
 }
@@ -101,7 +102,11 @@ export default async function (ctx: BenchContext): Promise<void> {
   try {
     const file = join(dir, 'emb.safetensors');
     const { x, y } = makeData(n, h);
-    writeSafetensors(file, { embeddings: { dtype: 'F32', shape: [n, h], data: x }, labels: { dtype: 'F32', shape: [n, 5], data: y } }, { backbone: 'bench', attributes: ATTRIBUTES.join(',') });
+    writeSafetensors(
+      file,
+      { embeddings: { dtype: 'F32', shape: [n, h], data: x }, labels: { dtype: 'F32', shape: [n, 5], data: y } },
+      { backbone: 'bench', attributes: ATTRIBUTES.join(',') },
+    );
     // The command's folds for seed 0 (every row is rated), for the peer.
     const foldsFile = join(dir, 'folds.i32');
     writeFileSync(foldsFile, assignFolds(n, 5, 0));
@@ -110,7 +115,9 @@ export default async function (ctx: BenchContext): Promise<void> {
       { name: 'one lambda (--lambda 1 --folds 0)', args: ['--lambda', '1', '--folds', '0'], peer: ['--lambda', '1'] },
       { name: 'auto (default: 7 lambdas x 5-fold CV, then the final fit)', args: [], peer: ['--folds-file', foldsFile] },
     ];
-    ctx.print(`dtr fit-head on ${n.toLocaleString('en-US')} x ${h} F32 embeddings (+ labels), spawned as a user runs it, vs a numpy process doing the same work`);
+    ctx.print(
+      `dtr fit-head on ${n.toLocaleString('en-US')} x ${h} F32 embeddings (+ labels), spawned as a user runs it, vs a numpy process doing the same work`,
+    );
     ctx.print(`(wall from spawn to exit, best of ${rounds} alternating rounds; cpu = user + system of all threads)`);
     for (const c of cases) {
       const cmdRuns: Run[] = [];
@@ -134,12 +141,18 @@ export default async function (ctx: BenchContext): Promise<void> {
       const best = (runs: Run[]): Run => runs.reduce((a, b) => (b.wall < a.wall ? b : a));
       const all = (runs: Run[]): string => runs.map((r) => (r.wall / 1000).toFixed(2)).join(', ');
       const cmd = best(cmdRuns);
-      const doc = JSON.parse(cmd.stdout) as { timings: Record<string, number>; lambda: Record<string, number>; cv: { mse: Record<string, number[]> } | null };
+      const doc = JSON.parse(cmd.stdout) as {
+        timings: Record<string, number>;
+        lambda: Record<string, number>;
+        cv: { mse: Record<string, number[]> } | null;
+      };
       const st = doc.timings;
       ctx.print('');
       ctx.print(`${c.name}`);
       const cpu = (r: Run): string => (Number.isNaN(r.cpu) ? '' : `  cpu ${s(r.cpu)}`);
-      ctx.print(`  dtr fit-head   ${s(cmd.wall)}${cpu(cmd)}   [in-process: read ${s(st.read!)}, Gram ${s(st.gram!)}, CV ${s(st.cv!)}, final ${s(st.fit!)}; all runs ${all(cmdRuns)} s]`);
+      ctx.print(
+        `  dtr fit-head   ${s(cmd.wall)}${cpu(cmd)}   [in-process: read ${s(st.read!)}, Gram ${s(st.gram!)}, CV ${s(st.cv!)}, final ${s(st.fit!)}; all runs ${all(cmdRuns)} s]`,
+      );
       if (npRuns.length === 0) {
         ctx.print('  numpy peer unavailable (install python3-numpy)');
         continue;
@@ -147,17 +160,23 @@ export default async function (ctx: BenchContext): Promise<void> {
       const np = best(npRuns);
       const peer = JSON.parse(np.stdout) as PeerOut;
       const ps = peer.stages;
-      ctx.print(`  numpy          ${s(np.wall)}${cpu(np)}   [in-process: read ${s(ps.read! * 1000)}, Gram ${s(ps.gram! * 1000)}, CV ${s(ps.cv! * 1000)}, final ${s(ps.fit! * 1000)} (${peer.solver}); all runs ${all(npRuns)} s]`);
+      ctx.print(
+        `  numpy          ${s(np.wall)}${cpu(np)}   [in-process: read ${s(ps.read! * 1000)}, Gram ${s(ps.gram! * 1000)}, CV ${s(ps.cv! * 1000)}, final ${s(ps.fit! * 1000)} (${peer.solver}); all runs ${all(npRuns)} s]`,
+      );
       const ratio = cmd.wall / np.wall;
-      ctx.print(`  ratio ${ratio.toFixed(2)}x numpy's wall time${Number.isNaN(cmd.cpu) ? '' : `, ${(cmd.cpu / np.cpu).toFixed(2)}x its CPU time`} (goal: <= 1.00 ${ctx.quick ? 'at full size; this smoke size is dominated by start-up costs' : ratio <= 1 ? 'met' : 'NOT met'})`);
+      ctx.print(
+        `  ratio ${ratio.toFixed(2)}x numpy's wall time${Number.isNaN(cmd.cpu) ? '' : `, ${(cmd.cpu / np.cpu).toFixed(2)}x its CPU time`} (goal: <= 1.00 ${ctx.quick ? 'at full size; this smoke size is dominated by start-up costs' : ratio <= 1 ? 'met' : 'NOT met'})`,
+      );
       // Same work, same answer: lambdas, held-out MSE, weights.
       const head = JSON.parse(readFileSync(out, 'utf8')) as HeadJson;
       const w = head.weight.flat();
       const lambdasSame = ATTRIBUTES.every((a, k) => doc.lambda[a] === peer.lambda[k]);
       let mseErr = 0;
       if (doc.cv && peer.cvMse) ATTRIBUTES.forEach((a, k) => (mseErr = Math.max(mseErr, relErr(doc.cv!.mse[a]!, peer.cvMse![k]!))));
-      ctx.print(`  same answer: lambdas ${lambdasSame ? 'equal' : `DIFFER (${ATTRIBUTES.map((a) => doc.lambda[a]).join(',')} vs ${peer.lambda.join(',')})`}` +
-        `${doc.cv ? `, held-out MSE max rel diff ${mseErr.toExponential(1)}` : ''}, weights max |Δ|/max|w| ${relErr(w, peer.weight).toExponential(1)}, bias max rel diff ${relErr(head.bias, peer.bias).toExponential(1)}`);
+      ctx.print(
+        `  same answer: lambdas ${lambdasSame ? 'equal' : `DIFFER (${ATTRIBUTES.map((a) => doc.lambda[a]).join(',')} vs ${peer.lambda.join(',')})`}` +
+          `${doc.cv ? `, held-out MSE max rel diff ${mseErr.toExponential(1)}` : ''}, weights max |Δ|/max|w| ${relErr(w, peer.weight).toExponential(1)}, bias max rel diff ${relErr(head.bias, peer.bias).toExponential(1)}`,
+      );
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -170,7 +189,11 @@ export default async function (ctx: BenchContext): Promise<void> {
   const small = Float64Array.from({ length: rn * rh }, () => rng.normal());
   ctx.print('');
   ctx.print(`one Gram product XᵀX, ${rn} x ${rh} (float64)`);
-  const math = createRequire(import.meta.url)('mathjs') as { matrix: (a: number[][]) => unknown; multiply: (a: unknown, b: unknown) => unknown; transpose: (a: unknown) => unknown };
+  const math = createRequire(import.meta.url)('mathjs') as {
+    matrix: (a: number[][]) => unknown;
+    multiply: (a: unknown, b: unknown) => unknown;
+    transpose: (a: unknown) => unknown;
+  };
   const rows: number[][] = Array.from({ length: rn }, (_, i) => Array.from(small.subarray(i * rh, (i + 1) * rh)));
   const m = math.matrix(rows);
   let t1 = performance.now();

@@ -47,7 +47,16 @@ function synthetic(n: number, seed: number): DatasetInput {
     ta.push(`answer A ${i}: ${'Rayleigh scattering. '.repeat(40)}`);
     tb.push(`answer B ${i}: ${'Because it reflects the sea. '.repeat(40)}`);
   }
-  return { n, a, b, labels, subsets, texts: { prompt, a: ta, b: tb }, ids: subsets.map((_, i) => `row-${i}`), source: `synthetic-${n}.jsonl` };
+  return {
+    n,
+    a,
+    b,
+    labels,
+    subsets,
+    texts: { prompt, a: ta, b: tb },
+    ids: subsets.map((_, i) => `row-${i}`),
+    source: `synthetic-${n}.jsonl`,
+  };
 }
 
 function row(ctx: BenchContext, label: string, ms: number, extra = ''): void {
@@ -65,7 +74,11 @@ export default async function (ctx: BenchContext): Promise<void> {
     a: { helpfulness: 3.96, correctness: 3.97, coherence: 3.86, complexity: 0.99, verbosity: 1.49 },
     b: { helpfulness: 2.17, correctness: 2.2, coherence: 3.2, complexity: 0.88, verbosity: 1.46 },
   });
-  row(ctx, 'single comparison: build + HTML', median(await timeRuns(() => renderHtml(buildComparisonReport(llama, { a: single.rewards.a, b: single.rewards.b })), 50, 5)));
+  row(
+    ctx,
+    'single comparison: build + HTML',
+    median(await timeRuns(() => renderHtml(buildComparisonReport(llama, { a: single.rewards.a, b: single.rewards.b })), 50, 5)),
+  );
 
   const plain: DatasetReportOptions = { bootstrap: 0, compareTree: human };
   const build = median(await timeRuns(() => buildDatasetReport(llama, input, plain), runs));
@@ -78,7 +91,12 @@ export default async function (ctx: BenchContext): Promise<void> {
   row(ctx, `${n} pairs: render HTML (${(renderHtml(report).length / 1024).toFixed(0)} KB)`, html);
   row(ctx, `${n} pairs: render Markdown`, md);
   row(ctx, `${n} pairs: render JSON`, json);
-  row(ctx, `${n} pairs: build + HTML`, total, `   goal <= ${GOAL_MS} ms: ${total <= GOAL_MS ? 'met' : 'MISSED'} (${(total / GOAL_MS).toFixed(3)} of the goal)`);
+  row(
+    ctx,
+    `${n} pairs: build + HTML`,
+    total,
+    `   goal <= ${GOAL_MS} ms: ${total <= GOAL_MS ? 'met' : 'MISSED'} (${(total / GOAL_MS).toFixed(3)} of the goal)`,
+  );
   const boot = median(await timeRuns(() => buildDatasetReport(llama, input, { ...plain, bootstrap: 100 }), ctx.quick ? 1 : 3, 0));
   row(ctx, `${n} pairs: build with 100 bootstrap refits`, boot);
 
@@ -87,17 +105,33 @@ export default async function (ctx: BenchContext): Promise<void> {
   try {
     const lines: string[] = [];
     for (let i = 0; i < n; i++) {
-      const side = (x: Float64Array): Record<string, number> => Object.fromEntries(ATTRIBUTES.map((k, j) => [k, x[i * ATTRIBUTE_COUNT + j]!]));
-      lines.push(JSON.stringify({ id: `row-${i}`, subset: input.subsets![i], a: side(input.a), b: side(input.b), label: input.labels![i] === 1 ? 'a' : 'b', prompt: input.texts!.prompt[i], response_a: input.texts!.a[i], response_b: input.texts!.b[i] }));
+      const side = (x: Float64Array): Record<string, number> =>
+        Object.fromEntries(ATTRIBUTES.map((k, j) => [k, x[i * ATTRIBUTE_COUNT + j]!]));
+      lines.push(
+        JSON.stringify({
+          id: `row-${i}`,
+          subset: input.subsets![i],
+          a: side(input.a),
+          b: side(input.b),
+          label: input.labels![i] === 1 ? 'a' : 'b',
+          prompt: input.texts!.prompt[i],
+          response_a: input.texts!.a[i],
+          response_b: input.texts!.b[i],
+        }),
+      );
     }
     const file = join(dir, 'pairs.jsonl');
     writeFileSync(file, `${lines.join('\n')}\n`);
     const io = { stdout: () => {}, stderr: () => {}, stderrIsTTY: false, cwd: dir };
     const cli = median(
-      await timeRuns(async () => {
-        const code = await runCli(['report', '--pairs', file, '--compare-tree', 'helpsteer2-human', '--out', join(dir, 'r.html')], io);
-        if (code !== 0) throw new Error(`dtr report exited ${code}`);
-      }, ctx.quick ? 1 : 3, 0),
+      await timeRuns(
+        async () => {
+          const code = await runCli(['report', '--pairs', file, '--compare-tree', 'helpsteer2-human', '--out', join(dir, 'r.html')], io);
+          if (code !== 0) throw new Error(`dtr report exited ${code}`);
+        },
+        ctx.quick ? 1 : 3,
+        0,
+      ),
     );
     row(ctx, `dtr report --pairs (${n} rows, ${(readFileSync(file).length / 1048576).toFixed(1)} MB JSONL, bootstrap 100)`, cli);
   } finally {
@@ -109,7 +143,10 @@ export default async function (ctx: BenchContext): Promise<void> {
     const records = JSON.parse(readFileSync(file, 'utf8')) as Array<{ labels: Array<Record<string, number>> }>;
     const rows = records.map((r, i) => ({
       line: i + 1,
-      value: { a: Object.fromEntries(Object.entries(r.labels[0]!).map(([k, v]) => [k, v * 4])), b: Object.fromEntries(Object.entries(r.labels[1]!).map(([k, v]) => [k, v * 4])) },
+      value: {
+        a: Object.fromEntries(Object.entries(r.labels[0]!).map(([k, v]) => [k, v * 4])),
+        b: Object.fromEntries(Object.entries(r.labels[1]!).map(([k, v]) => [k, v * 4])),
+      },
     }));
     const hs = datasetInputFromRows(parsePairRows(rows, 'train.json', { need: 'scores' }), 'train.json');
     const t = median(await timeRuns(() => renderHtml(buildDatasetReport(human, hs, { compareTree: llama })), runs));

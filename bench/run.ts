@@ -17,8 +17,12 @@ const files = readdirSync(dir)
   .filter((f) => only.length === 0 || only.some((o) => f.startsWith(o)))
   .sort();
 const ctx = makeContext(quick);
-console.log(`benchmarks on ${process.platform}/${process.arch}, Node ${process.version}, ${(await import('node:os')).cpus().length} cores${quick ? ' (quick)' : ''}`);
-console.log(`peers: python ${ctx.python ?? 'unavailable (install python3-sklearn python3-numpy)'}; shared data ${ctx.sharedData ?? 'not found'}`);
+console.log(
+  `benchmarks on ${process.platform}/${process.arch}, Node ${process.version}, ${(await import('node:os')).cpus().length} cores${quick ? ' (quick)' : ''}`,
+);
+console.log(
+  `peers: python ${ctx.python ?? 'unavailable (install python3-sklearn python3-numpy)'}; shared data ${ctx.sharedData ?? 'not found'}`,
+);
 for (const f of files) {
   console.log(`\n## ${f.replace('.bench.ts', '')}`);
   const mod = (await import(pathToFileURL(join(dir, f)).href)) as { default: Bench };

@@ -29,7 +29,10 @@ const REFERENCE_MS_PER_PAIR = 80;
 const HIDDEN = 4096;
 const FORWARD_MS_PER_CONVERSATION = REFERENCE_MS_PER_PAIR / 2;
 
-const WORDS = 'the model reads each response and scores how helpful correct coherent complex and verbose it is while the tree explains which attribute decided the preference between two answers to one prompt with numbers like 12 4 1 and 3 apples'.split(' ');
+const WORDS =
+  'the model reads each response and scores how helpful correct coherent complex and verbose it is while the tree explains which attribute decided the preference between two answers to one prompt with numbers like 12 4 1 and 3 apples'.split(
+    ' ',
+  );
 
 /** Deterministic English-like text of about `tokens` Llama-3 tokens (~1.28 tokens per word here). */
 function text(rng: SeededRandom, tokens: number): string {
@@ -105,7 +108,11 @@ export default async function (ctx: BenchContext): Promise<void> {
     const tTemplate = median(await timeRuns(() => (model.encoder.template.render(convA), model.encoder.template.render(convB)), runs, 2));
     const tTokenize = median(await timeRuns(() => (model.tokenizer.encode(renderedA), model.tokenizer.encode(renderedB)), runs, 2));
     const batch = padBatch([idsA, idsB], 'right', model.tokenizer.padId);
-    const hidden = { name: 'last_hidden_state', dims: [2, batch.length, HIDDEN], data: new Float32Array(2 * batch.length * HIDDEN).fill(0.01) };
+    const hidden = {
+      name: 'last_hidden_state',
+      dims: [2, batch.length, HIDDEN],
+      data: new Float32Array(2 * batch.length * HIDDEN).fill(0.01),
+    };
     const tPool = median(await timeRuns(() => poolLastToken(hidden, batch), runs, 2));
     const pooled = poolLastToken(hidden, batch);
     const tHead = median(await timeRuns(() => (head.applyVector(pooled, 0), head.applyVector(pooled, HIDDEN)), runs, 2));
@@ -115,7 +122,9 @@ export default async function (ctx: BenchContext): Promise<void> {
     const total = tTemplate + tTokenize + tPool + tHead + tTree;
     const pct = (ms: number): string => `${((ms / REFERENCE_MS_PER_PAIR) * 100).toFixed(1)}%`;
     const row = (label: string, ms: number): string => `  ${label.padEnd(44)} ${ms.toFixed(3).padStart(8)} ms`;
-    ctx.print(`per-pair overhead beside the backbone forward (CPU; 2 conversations of ${idsA.length} and ${idsB.length} tokens; hidden ${HIDDEN}; median of ${runs}):`);
+    ctx.print(
+      `per-pair overhead beside the backbone forward (CPU; 2 conversations of ${idsA.length} and ${idsB.length} tokens; hidden ${HIDDEN}; median of ${runs}):`,
+    );
     ctx.print(row('chat template (2 renders)', tTemplate));
     ctx.print(row(`tokenize (2 x ~${Math.round((idsA.length + idsB.length) / 2)} tokens)`, tTokenize));
     ctx.print(row(`pool (last token of [2, ${batch.length}, ${HIDDEN}])`, tPool));
@@ -140,14 +149,26 @@ export default async function (ctx: BenchContext): Promise<void> {
     const overlapped = await measure(workerModel);
     const exposed = (r: { wall: number; forward: number }): number => (r.wall - r.forward) / pairs;
     ctx.print('');
-    ctx.print(`pipeline: compareMany of ${pairs} pairs (~1k tokens each side), batch size ${batchSize}, stand-in forward ${FORWARD_MS_PER_CONVERSATION} ms per conversation holding the main thread:`);
-    ctx.print(`  tokenize in the main thread        exposed overhead ${exposed(inThread).toFixed(2).padStart(6)} ms/pair = ${pct(exposed(inThread))} of the reference`);
-    ctx.print(`  tokenize next window in a worker   exposed overhead ${exposed(overlapped).toFixed(2).padStart(6)} ms/pair = ${pct(exposed(overlapped))} of the reference`);
+    ctx.print(
+      `pipeline: compareMany of ${pairs} pairs (~1k tokens each side), batch size ${batchSize}, stand-in forward ${FORWARD_MS_PER_CONVERSATION} ms per conversation holding the main thread:`,
+    );
+    ctx.print(
+      `  tokenize in the main thread        exposed overhead ${exposed(inThread).toFixed(2).padStart(6)} ms/pair = ${pct(exposed(inThread))} of the reference`,
+    );
+    ctx.print(
+      `  tokenize next window in a worker   exposed overhead ${exposed(overlapped).toFixed(2).padStart(6)} ms/pair = ${pct(exposed(overlapped))} of the reference`,
+    );
     ctx.print(`  (exposed = (wall - stand-in forward time) / pairs; includes the first window, which nothing can overlap)`);
     ctx.print('');
-    ctx.print(`overhead beside the forward, tokenization overlapped: ${exposed(overlapped).toFixed(2)} ms/pair = ${pct(exposed(overlapped))} of the REFERENCE figure`);
-    ctx.print(`  (${REFERENCE_MS_PER_PAIR} ms per pair of 1k-token responses for an 8B forward on an H100: from the issue, NOT measured here,`);
-    ctx.print(`  there is no GPU or 8B weights on this machine); goal <= 10%: ${exposed(overlapped) / REFERENCE_MS_PER_PAIR <= 0.1 ? 'met' : 'NOT met'}`);
+    ctx.print(
+      `overhead beside the forward, tokenization overlapped: ${exposed(overlapped).toFixed(2)} ms/pair = ${pct(exposed(overlapped))} of the REFERENCE figure`,
+    );
+    ctx.print(
+      `  (${REFERENCE_MS_PER_PAIR} ms per pair of 1k-token responses for an 8B forward on an H100: from the issue, NOT measured here,`,
+    );
+    ctx.print(
+      `  there is no GPU or 8B weights on this machine); goal <= 10%: ${exposed(overlapped) / REFERENCE_MS_PER_PAIR <= 0.1 ? 'met' : 'NOT met'}`,
+    );
     await workerModel.dispose();
     await model.dispose();
   } finally {

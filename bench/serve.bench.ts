@@ -19,21 +19,32 @@ import { SeededRandom } from '../src/util/random.js';
 import { writeFixtureModel } from '../test/support/fixture-model.js';
 import type { BenchContext } from './context.js';
 
-const WORDS = 'the model reads each response and scores how helpful correct coherent complex and verbose it is while the tree explains which attribute decided'.split(' ');
+const WORDS =
+  'the model reads each response and scores how helpful correct coherent complex and verbose it is while the tree explains which attribute decided'.split(
+    ' ',
+  );
 
 function pairs(n: number, seed: number): CompareItem[] {
   const rng = new SeededRandom(seed);
   const text = (words: number): string => Array.from({ length: words }, () => WORDS[rng.int(WORDS.length)]!).join(' ');
-  return Array.from({ length: n }, (_, i) => ({ prompt: `Question ${i}: ${text(8 + rng.int(24))}?`, a: text(10 + rng.int(90)), b: text(10 + rng.int(90)) }));
+  return Array.from({ length: n }, (_, i) => ({
+    prompt: `Question ${i}: ${text(8 + rng.int(24))}?`,
+    a: text(10 + rng.int(90)),
+    b: text(10 + rng.int(90)),
+  }));
 }
 
 function post(agent: Agent, url: string, body: string): Promise<{ status: number; ms: number }> {
   const t = performance.now();
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - t }));
-    });
+    const req = request(
+      url,
+      { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - t }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -85,7 +96,11 @@ export default async function (ctx: BenchContext): Promise<void> {
     }
     const peerRate = n / peerSeconds;
 
-    const server = spawn(process.execPath, [join(ctx.root, 'dist', 'cli', 'main.js'), 'serve', '--model', dir, '--port', '0', '--queue-size', String(4 * inFlight * batch)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const server = spawn(
+      process.execPath,
+      [join(ctx.root, 'dist', 'cli', 'main.js'), 'serve', '--model', dir, '--port', '0', '--queue-size', String(4 * inFlight * batch)],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stderr = '';
     server.stderr.on('data', (d: Buffer) => void (stderr += d.toString()));
     proc = server;
@@ -109,11 +124,17 @@ export default async function (ctx: BenchContext): Promise<void> {
       const b = await load(agent, `${url}/v1/compare`, batches, 4);
       const batchRate = n / b.seconds;
 
-      ctx.print(`${n} pairs (fixture model: tiny backbone, real Llama-3 tokenizer, responses of 10-100 words); server: dtr serve in its own process, keep-alive clients`);
+      ctx.print(
+        `${n} pairs (fixture model: tiny backbone, real Llama-3 tokenizer, responses of 10-100 words); server: dtr serve in its own process, keep-alive clients`,
+      );
       ctx.print(`| measure | dtr serve | peer (same run) | ratio |`);
       ctx.print(`|---|---|---|---|`);
-      ctx.print(`| single-pair POST /v1/compare, ${inFlight} in flight | ${rate.toFixed(0)} req/s, p50 ${quantile(s.latencies, 0.5).toFixed(1)} ms, p99 ${quantile(s.latencies, 0.99).toFixed(1)} ms | compareMany in-process: ${peerRate.toFixed(0)} pairs/s | ${(rate / peerRate).toFixed(2)} |`);
-      ctx.print(`| batches of ${batch} pairs, 4 in flight | ${batchRate.toFixed(0)} pairs/s, p50 ${quantile(b.latencies, 0.5).toFixed(0)} ms per batch | compareMany in-process: ${peerRate.toFixed(0)} pairs/s | ${(batchRate / peerRate).toFixed(2)} |`);
+      ctx.print(
+        `| single-pair POST /v1/compare, ${inFlight} in flight | ${rate.toFixed(0)} req/s, p50 ${quantile(s.latencies, 0.5).toFixed(1)} ms, p99 ${quantile(s.latencies, 0.99).toFixed(1)} ms | compareMany in-process: ${peerRate.toFixed(0)} pairs/s | ${(rate / peerRate).toFixed(2)} |`,
+      );
+      ctx.print(
+        `| batches of ${batch} pairs, 4 in flight | ${batchRate.toFixed(0)} pairs/s, p50 ${quantile(b.latencies, 0.5).toFixed(0)} ms per batch | compareMany in-process: ${peerRate.toFixed(0)} pairs/s | ${(batchRate / peerRate).toFixed(2)} |`,
+      );
     } finally {
       agent.destroy();
       const exited = new Promise((resolve) => server.once('exit', resolve));

@@ -24,7 +24,12 @@ function main(args) {
     console.log('notebooks typecheck: 0 passed, 1 failed');
     return 1;
   }
-  const paths = args.length ? args.map((a) => resolve(a)) : readdirSync(here).filter((f) => f.endsWith('.ipynb')).sort().map((f) => join(here, f));
+  const paths = args.length
+    ? args.map((a) => resolve(a))
+    : readdirSync(here)
+        .filter((f) => f.endsWith('.ipynb'))
+        .sort()
+        .map((f) => join(here, f));
   const outDir = join(here, '.typecheck');
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
@@ -82,7 +87,11 @@ function main(args) {
       const file = resolve(here, m[1]);
       const src = sources.get(file);
       const at = src?.origin[Number(m[2]) - 1];
-      const where = src ? (at ? `cell ${at.cell}, line ${at.line}, column ${m[3]}` : `generated line ${m[2]}`) : `${relative(here, file)}:${m[2]}:${m[3]}`;
+      const where = src
+        ? at
+          ? `cell ${at.cell}, line ${at.line}, column ${m[3]}`
+          : `generated line ${m[2]}`
+        : `${relative(here, file)}:${m[2]}:${m[3]}`;
       last = { text: `${where}: ${m[5]}` };
       (src ? src.errors : other).push(last);
     } else if (line.trim() && last) {

@@ -38,7 +38,11 @@ export interface HelpSteer2PairRow {
  * const { rows, issues } = helpsteer2Pairs(JSON.parse(readFileSync('train.json', 'utf8')), 'train', { text: false });
  * ```
  */
-export function helpsteer2Pairs(records: unknown, subset: string, options: { text: boolean }): { rows: HelpSteer2PairRow[]; issues: Issue[] } {
+export function helpsteer2Pairs(
+  records: unknown,
+  subset: string,
+  options: { text: boolean },
+): { rows: HelpSteer2PairRow[]; issues: Issue[] } {
   const rows: HelpSteer2PairRow[] = [];
   const issues: Issue[] = [];
   if (!Array.isArray(records)) return { rows, issues: [{ path: subset, message: 'expected a JSON array of {prompt, responses, labels}' }] };
@@ -64,7 +68,10 @@ export function helpsteer2Pairs(records: unknown, subset: string, options: { tex
         const scaled = typeof v === 'number' ? v * 4 : NaN;
         const rounded = Math.round(scaled);
         if (!Number.isFinite(scaled) || Math.abs(scaled - rounded) > 1e-9 || rounded < 0 || rounded > 4) {
-          issues.push({ path: `${where}.labels[${k}].${name}`, message: `expected a rating divided by 4 (0, 0.25, ..., 1), got ${JSON.stringify(v)}` });
+          issues.push({
+            path: `${where}.labels[${k}].${name}`,
+            message: `expected a rating divided by 4 (0, 0.25, ..., 1), got ${JSON.stringify(v)}`,
+          });
         }
         out[name] = rounded;
       }
@@ -82,7 +89,11 @@ export function helpsteer2Pairs(records: unknown, subset: string, options: { tex
 }
 
 function main(argv: string[]): number {
-  const { values, positionals } = parseArgs({ args: argv, options: { out: { type: 'string' }, text: { type: 'boolean', default: false } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { out: { type: 'string' }, text: { type: 'boolean', default: false } },
+    allowPositionals: true,
+  });
   if (values.out === undefined || positionals.length === 0) {
     console.error('usage: npx tsx scripts/helpsteer2-pairs.ts --out pairs.jsonl [--text] FILE.json...');
     return 2;

@@ -38,7 +38,9 @@ function main(argv: string[]): number {
     },
   });
   if (values.help || positionals.length !== 1) {
-    process.stderr.write('usage: npx tsx scripts/make-fixture-model.ts OUT_DIR [--kind last_hidden_state|pooled|rewards] [--hidden-size N] [--seed N] [--max-length N] [--padding-side right|left] [--provider auto|cuda|cpu] [--external-data]\n');
+    process.stderr.write(
+      'usage: npx tsx scripts/make-fixture-model.ts OUT_DIR [--kind last_hidden_state|pooled|rewards] [--hidden-size N] [--seed N] [--max-length N] [--padding-side right|left] [--provider auto|cuda|cpu] [--external-data]\n',
+    );
     return values.help ? 0 : 2;
   }
   const int = (flag: string, v: string | undefined): number | undefined => {
@@ -50,7 +52,8 @@ function main(argv: string[]): number {
   // The command line as typed (OUT_DIR as given), recorded in dtr.json's and head.json's provenance.
   const options: FixtureOptions = { command: currentCommandLine(argv, SCRIPT_COMMAND) };
   if (values.kind !== undefined) {
-    if (!['last_hidden_state', 'pooled', 'rewards'].includes(values.kind)) throw new RangeError(`--kind must be last_hidden_state, pooled or rewards, got '${values.kind}'`);
+    if (!['last_hidden_state', 'pooled', 'rewards'].includes(values.kind))
+      throw new RangeError(`--kind must be last_hidden_state, pooled or rewards, got '${values.kind}'`);
     options.kind = values.kind as FixtureOptions['kind'];
   }
   const hidden = int('hidden-size', values['hidden-size']);
@@ -88,8 +91,15 @@ function main(argv: string[]): number {
   } finally {
     rmSync(partial, { recursive: true, force: true });
   }
-  const replaced = previous === null ? '' : previous.length === 0 ? ' (replacing the fixture model there)' : ` (replacing the fixture model there, and what had been added to it: ${previous.join(', ')})`;
-  process.stdout.write(`wrote a ${used.kind} fixture model (hidden ${used.hiddenSize}, seed ${used.seed}, provider ${used.provider}) to ${given}${replaced}\n`);
+  const replaced =
+    previous === null
+      ? ''
+      : previous.length === 0
+        ? ' (replacing the fixture model there)'
+        : ` (replacing the fixture model there, and what had been added to it: ${previous.join(', ')})`;
+  process.stdout.write(
+    `wrote a ${used.kind} fixture model (hidden ${used.hiddenSize}, seed ${used.seed}, provider ${used.provider}) to ${given}${replaced}\n`,
+  );
   return 0;
 }
 
@@ -112,7 +122,9 @@ function checkReplaceable(given: string, out: string): string[] | null {
     source = undefined;
   }
   if (typeof source !== 'string' || !source.startsWith('test fixture:')) {
-    throw new Error(`${given} is not empty and is not a fixture model folder written by this script (its dtr.json does not say 'test fixture'): refusing to replace it; give a new or empty folder`);
+    throw new Error(
+      `${given} is not empty and is not a fixture model folder written by this script (its dtr.json does not say 'test fixture'): refusing to replace it; give a new or empty folder`,
+    );
   }
   const added: string[] = [];
   const walk = (dir: string): void => {

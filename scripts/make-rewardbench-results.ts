@@ -91,9 +91,20 @@ const EXPECTED: Record<Kind, ['a' | 'b' | 'tie', number, number]> = {
  * leaves below and impurities the entropy of each node's value, so the importances are computed.
  */
 function treeFile(): TreeFile {
-  const split = (id: number, feature: Attribute, threshold: number, left: number, right: number) => ({ id, feature, threshold, left, right });
+  const split = (id: number, feature: Attribute, threshold: number, left: number, right: number) => ({
+    id,
+    feature,
+    threshold,
+    left,
+    right,
+  });
   const leaf = (id: number, samples: number, p: number) => ({ id, samples, p });
-  const splits = [split(0, 'helpfulness', -0.5, 1, 2), split(2, 'helpfulness', 0.5, 3, 8), split(3, 'verbosity', -0.5, 4, 5), split(5, 'verbosity', 0.5, 6, 7)];
+  const splits = [
+    split(0, 'helpfulness', -0.5, 1, 2),
+    split(2, 'helpfulness', 0.5, 3, 8),
+    split(3, 'verbosity', -0.5, 4, 5),
+    split(5, 'verbosity', 0.5, 6, 7),
+  ];
   const leaves = [leaf(1, 35, 0.2), leaf(4, 5, 0.8), leaf(6, 15, 0.5), leaf(7, 5, 0.8), leaf(8, 40, 0.8)];
   const samples = new Map<number, number>(leaves.map((l) => [l.id, l.samples]));
   const credit = new Map<number, number>(leaves.map((l) => [l.id, l.samples * l.p]));
@@ -134,7 +145,12 @@ function treeFile(): TreeFile {
     importances: { helpfulness: 0, correctness: 0, coherence: 0, complexity: 0, verbosity: 0 },
     metrics: null,
     nodes,
-    provenance: { source: 'written by hand for the eval tests (scripts/make-rewardbench-results.ts)', data: [], command: 'npx tsx scripts/make-rewardbench-results.ts', package: 'decision-tree-reward@0.1.0' },
+    provenance: {
+      source: 'written by hand for the eval tests (scripts/make-rewardbench-results.ts)',
+      data: [],
+      command: 'npx tsx scripts/make-rewardbench-results.ts',
+      package: 'decision-tree-reward@0.1.0',
+    },
   };
   file.importances = computeImportances(PreferenceTree.fromJSON(file).arrays, 'log_loss');
   return file;
@@ -156,8 +172,10 @@ function rewardsFor(kind: Kind, rng: SeededRandom): { a: AttributeScores; b: Att
   for (const name of ATTRIBUTES) {
     a[name] = quarter(rng, 6, 9);
     let d: number;
-    if (name === 'helpfulness') d = kind === 'a' ? quarter(rng, 3, 4) : kind === 'b' ? -quarter(rng, 3, 4) : quarter(rng, -1, 3); // ±0.75..1.5, or -0.25..0.25
-    else if (name === 'verbosity') d = kind === 'first' ? sign() * quarter(rng, 3, 4) : kind === 'tie' ? quarter(rng, -1, 3) : quarter(rng, -3, 7);
+    if (name === 'helpfulness')
+      d = kind === 'a' ? quarter(rng, 3, 4) : kind === 'b' ? -quarter(rng, 3, 4) : quarter(rng, -1, 3); // ±0.75..1.5, or -0.25..0.25
+    else if (name === 'verbosity')
+      d = kind === 'first' ? sign() * quarter(rng, 3, 4) : kind === 'tie' ? quarter(rng, -1, 3) : quarter(rng, -3, 7);
     else d = quarter(rng, -2, 5);
     b[name] = a[name] - d;
   }
@@ -167,13 +185,22 @@ function rewardsFor(kind: Kind, rng: SeededRandom): { a: AttributeScores; b: Att
 /** The results, scored by {@link rewardBenchFixtureTree}; throws if a row does not show what the plan says. */
 export function rewardBenchFixtureResults(): PairResult[] {
   const rng = new SeededRandom(2024);
-  const items: EvalItem[] = PLAN.map((row, i) => ({ id: row.id, subset: row.subset, prompt: null, ...rewardsFor(row.kind, rng), label: 'a', line: i + 1 }));
+  const items: EvalItem[] = PLAN.map((row, i) => ({
+    id: row.id,
+    subset: row.subset,
+    prompt: null,
+    ...rewardsFor(row.kind, rng),
+    label: 'a',
+    line: i + 1,
+  }));
   const results = scoreWithTree(rewardBenchFixtureTree(), items, { symmetric: false });
   return results.map((r, i) => {
     const plan = PLAN[i]!;
     const [preference, probability, swapped] = EXPECTED[plan.kind];
     if (r.preference !== preference || r.probability !== probability || r.swappedProbability !== swapped) {
-      throw new Error(`row ${i + 1} (id ${plan.id}) should be ${plan.kind} (${preference}, ${probability}, swapped ${swapped}), got ${r.preference}, ${r.probability}, swapped ${r.swappedProbability}`);
+      throw new Error(
+        `row ${i + 1} (id ${plan.id}) should be ${plan.kind} (${preference}, ${probability}, swapped ${swapped}), got ${r.preference}, ${r.probability}, swapped ${r.swappedProbability}`,
+      );
     }
     if (plan.swapped === false) delete r.swappedProbability;
     return r;

@@ -15,20 +15,46 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 
-export async function screenshot(input: string, output: string, o: { width: number; height: number; from?: string; hide?: string; scale: number }): Promise<void> {
+export async function screenshot(
+  input: string,
+  output: string,
+  o: { width: number; height: number; from?: string; hide?: string; scale: number },
+): Promise<void> {
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
   try {
-    const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: o.width, height: 900 }, deviceScaleFactor: o.scale });
+    const context = await browser.newContext({
+      javaScriptEnabled: false,
+      viewport: { width: o.width, height: 900 },
+      deviceScaleFactor: o.scale,
+    });
     const page = await context.newPage();
     await page.goto(pathToFileURL(resolve(input)).href);
     if (o.hide) {
       const hidden = await page.locator(o.hide).count();
       if (hidden === 0) throw new Error(`no element matches --hide ${o.hide}`);
       // Through the DOM: the page runs no script (and its CSP refuses added style elements).
-      await page.locator(o.hide).evaluateAll((els) => els.forEach((el) => (el as unknown as { style: { setProperty(name: string, value: string, priority: string): void } }).style.setProperty('display', 'none', 'important')));
+      await page
+        .locator(o.hide)
+        .evaluateAll((els) =>
+          els.forEach((el) =>
+            (el as unknown as { style: { setProperty(name: string, value: string, priority: string): void } }).style.setProperty(
+              'display',
+              'none',
+              'important',
+            ),
+          ),
+        );
     }
     const full = (await page.evaluate('document.documentElement.scrollHeight')) as number;
     let top = 0;
@@ -48,11 +74,19 @@ export async function screenshot(input: string, output: string, o: { width: numb
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const { values, positionals } = parseArgs({
     args: process.argv.slice(2),
-    options: { width: { type: 'string', default: '1280' }, height: { type: 'string', default: '1300' }, from: { type: 'string' }, hide: { type: 'string' }, scale: { type: 'string', default: '1.5' } },
+    options: {
+      width: { type: 'string', default: '1280' },
+      height: { type: 'string', default: '1300' },
+      from: { type: 'string' },
+      hide: { type: 'string' },
+      scale: { type: 'string', default: '1.5' },
+    },
     allowPositionals: true,
   });
   if (positionals.length !== 2) {
-    console.error('usage: npx tsx scripts/report-screenshot.ts REPORT.html OUT.png [--width W] [--height H] [--from SELECTOR] [--hide SELECTOR] [--scale S]');
+    console.error(
+      'usage: npx tsx scripts/report-screenshot.ts REPORT.html OUT.png [--width W] [--height H] [--from SELECTOR] [--hide SELECTOR] [--scale S]',
+    );
     process.exitCode = 2;
   } else {
     await screenshot(positionals[0]!, positionals[1]!, {

@@ -37,7 +37,9 @@ const addSkip = (what, enable, name) => {
   skips.set(enable, group);
 };
 
-let passed = 0, failed = 0, skipped = 0;
+let passed = 0,
+  failed = 0,
+  skipped = 0;
 if (existsSync(jsonPath)) {
   const report = JSON.parse(readFileSync(jsonPath, 'utf8'));
   passed = report.numPassedTests ?? 0;
@@ -63,7 +65,10 @@ if (existsSync(jsonPath)) {
 const notebooks = await runNotebooks(process.argv.length > 2);
 const nb = notebooks.passed + notebooks.failed + notebooks.skipped;
 // vitest's own summary (above) counts its tests only: say what the last line adds to it.
-if (nb > 0) console.log(`totals: vitest's ${passed + failed + skipped} tests + ${nb} notebook checks (type checks and headless runs) = ${passed + failed + skipped + nb}, counted in the line below`);
+if (nb > 0)
+  console.log(
+    `totals: vitest's ${passed + failed + skipped} tests + ${nb} notebook checks (type checks and headless runs) = ${passed + failed + skipped + nb}, counted in the line below`,
+  );
 passed += notebooks.passed;
 failed += notebooks.failed;
 skipped += notebooks.skipped;
@@ -80,7 +85,9 @@ const TOOL_CACHES = [/^tsx-\d+$/, /^torchinductor_/, /^\.ses$/]; // tsx's and to
 const left = readdirSync(runTmp).filter((n) => !TOOL_CACHES.some((re) => re.test(n)));
 rmSync(runTmp, { recursive: true, force: true });
 if (left.length > 0) {
-  console.log(`temporary files: the tests left ${left.length} entries in their temporary folder (a test removes what it makes: tempDir() in test/support/temp.ts): ${left.slice(0, 12).join(', ')}${left.length > 12 ? ', ...' : ''}`);
+  console.log(
+    `temporary files: the tests left ${left.length} entries in their temporary folder (a test removes what it makes: tempDir() in test/support/temp.ts): ${left.slice(0, 12).join(', ')}${left.length > 12 ? ', ...' : ''}`,
+  );
   failed += 1;
 }
 // CI installs everything the suites need, so there a skip can only hide a failure: count it as one.
@@ -134,13 +141,15 @@ async function runNotebooks(filtered) {
     return none;
   }
   if (!existsSync(join(dir, 'node_modules', 'tslab'))) {
-    for (const f of [...ts.map((f) => `${f} (type check)`), ...all.map((f) => `${f} (run)`)]) addSkip("the notebooks' kernel, tslab", 'npm ci --prefix notebooks', `notebooks: ${f}`);
+    for (const f of [...ts.map((f) => `${f} (type check)`), ...all.map((f) => `${f} (run)`)])
+      addSkip("the notebooks' kernel, tslab", 'npm ci --prefix notebooks', `notebooks: ${f}`);
     return { ...none, skipped: all.length + ts.length };
   }
   const checked = await step(process.execPath, ['notebooks/typecheck.mjs']);
   const python = '/usr/bin/python3';
   if (!existsSync(python) || spawnSync(python, ['-c', 'import nbclient, nbformat'], { stdio: 'ignore' }).status !== 0) {
-    for (const f of all) addSkip(`Debian's jupyter-nbconvert (nbclient for ${python})`, 'apt-get install jupyter-nbconvert', `notebooks: ${f} (run)`);
+    for (const f of all)
+      addSkip(`Debian's jupyter-nbconvert (nbclient for ${python})`, 'apt-get install jupyter-nbconvert', `notebooks: ${f} (run)`);
     return { passed: checked.passed, failed: checked.failed, skipped: all.length };
   }
   const ran = await step(python, ['notebooks/run.py']);

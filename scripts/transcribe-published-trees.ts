@@ -21,7 +21,8 @@ const PUBLISHED: Array<{ name: string; figure: string; description: string; rows
   {
     name: 'rlhflow-llama-3.1-8b',
     figure: 'tree-reward-model-Llama-3.1-8B.png',
-    description: 'RLHFlow Decision-Tree-Reward-Llama-3.1-8B: depth-3 log-loss tree on Skywork-Reward-Llama-3.1-8B-v0.2 attribute rewards (HelpSteer2-Preference train split)',
+    description:
+      'RLHFlow Decision-Tree-Reward-Llama-3.1-8B: depth-3 log-loss tree on Skywork-Reward-Llama-3.1-8B-v0.2 attribute rewards (HelpSteer2-Preference train split)',
     rows: [
       ['helpfulness <= 0.019', 100.0, 0.497, 0.503],
       ['helpfulness <= -0.364', 49.5, 0.905, 0.095],
@@ -43,7 +44,8 @@ const PUBLISHED: Array<{ name: string; figure: string; description: string; rows
   {
     name: 'rlhflow-gemma-2-27b',
     figure: 'tree-reward-model-Gemma-2-27B.png',
-    description: 'RLHFlow Decision-Tree-Reward-Gemma-2-27B: depth-3 log-loss tree on Skywork-Reward-Gemma-2-27B-v0.2 attribute rewards (HelpSteer2-Preference train split)',
+    description:
+      'RLHFlow Decision-Tree-Reward-Gemma-2-27B: depth-3 log-loss tree on Skywork-Reward-Gemma-2-27B-v0.2 attribute rewards (HelpSteer2-Preference train split)',
     rows: [
       ['helpfulness <= 0.03', 100.0, 0.497, 0.503],
       ['helpfulness <= -0.482', 50.7, 0.85, 0.15],
@@ -65,7 +67,8 @@ const PUBLISHED: Array<{ name: string; figure: string; description: string; rows
   {
     name: 'helpsteer2-human',
     figure: 'Human_tree_helpsteer2.png',
-    description: 'Human preferences on HelpSteer2-Preference from human attribute ratings: depth-3 log-loss tree (2,000 sampled train pairs; depth chosen on 448 validation pairs)',
+    description:
+      'Human preferences on HelpSteer2-Preference from human attribute ratings: depth-3 log-loss tree (2,000 sampled train pairs; depth chosen on 448 validation pairs)',
     rows: [
       ['helpfulness <= 0.5', 100.0, 0.497, 0.503],
       ['helpfulness <= -0.5', 57.2, 0.851, 0.149],
@@ -93,7 +96,17 @@ function buildNodes(rows: Row[]): TreeFileNode[] {
   const visit = (): number => {
     const id = next++;
     const [test, share, p0, p1] = rows[id]!;
-    const node: TreeFileNode = { id, feature: null, threshold: null, left: null, right: null, samples: null, share: share / 100, value: [p0, p1], impurity: null };
+    const node: TreeFileNode = {
+      id,
+      feature: null,
+      threshold: null,
+      left: null,
+      right: null,
+      samples: null,
+      share: share / 100,
+      value: [p0, p1],
+      impurity: null,
+    };
     nodes[id] = node;
     if (test !== 'leaf') {
       const [feature, , threshold] = test.split(' ');
@@ -131,7 +144,7 @@ for (const t of PUBLISHED) {
       'transcribed from the published figure; thresholds rounded to 3 decimals',
       [{ path: `reference/${t.figure}`, sha256: sha256File(figure), role: 'figure (RLHFlow blog, 2025-01-22)' }],
       'npx tsx scripts/transcribe-published-trees.ts ../shared/reference',
-      'Sample shares are the figure\'s percentages; per-node counts were not published (samples: null). Importances are computed from shares and probabilities. Ranges are the HelpSteer2 rating scale (differences of 0-4 ratings), as the training deltas were not published.',
+      "Sample shares are the figure's percentages; per-node counts were not published (samples: null). Importances are computed from shares and probabilities. Ranges are the HelpSteer2 rating scale (differences of 0-4 ratings), as the training deltas were not published.",
     ),
   };
   // Importances follow from the nodes: let the tree compute them, then write the complete file.

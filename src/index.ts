@@ -27,7 +27,16 @@
  */
 
 // Attributes: the one source of truth for names and order.
-export { ATTRIBUTES, ATTRIBUTE_COUNT, attributeIndex, isAttribute, checkAttributeScores, toVector, fromVector, difference } from './attributes.js';
+export {
+  ATTRIBUTES,
+  ATTRIBUTE_COUNT,
+  attributeIndex,
+  isAttribute,
+  checkAttributeScores,
+  toVector,
+  fromVector,
+  difference,
+} from './attributes.js';
 export type { Attribute, AttributeScores, ScoreProblem } from './attributes.js';
 
 // Errors.
@@ -36,7 +45,19 @@ export type { ErrorCode, Issue, DtrErrorOptions } from './errors.js';
 
 // Reward models: text in, attribute rewards and explained preferences out.
 export { RewardModel } from './model/reward-model.js';
-export type { LoadOptions, ScoreItem, CompareItem, BatchOptions, CompareOptions, ScoreResult, CompareResult, EmbedResult, EmbedChunk, SelfCheckReport, SelfCheckCase } from './model/types.js';
+export type {
+  LoadOptions,
+  ScoreItem,
+  CompareItem,
+  BatchOptions,
+  CompareOptions,
+  ScoreResult,
+  CompareResult,
+  EmbedResult,
+  EmbedChunk,
+  SelfCheckReport,
+  SelfCheckCase,
+} from './model/types.js';
 export { inspectModelFolder } from './model/folder.js';
 export type { ModelFolder, FolderInspection, FolderOverrides, FolderIssue } from './model/folder.js';
 export { validateModelConfig, MODEL_CONFIG_FORMAT, MODEL_CONFIG_VERSION, MODEL_CONFIG_FILE } from './model/config.js';
@@ -86,19 +107,47 @@ export type { JsonlRow } from './io/jsonl.js';
 export { pairMetrics, reliability, expectedCalibrationError, positionConsistency } from './eval/metrics.js';
 export type { PairMetrics, ReliabilityBin, PairMetricsOptions } from './eval/metrics.js';
 export { scoreWithTree, scoreWithModel, summarizeResults, detectResultsFormat } from './eval/evaluate.js';
-export type { EvalReport, PreferenceSetMetrics, SummarizeOptions, ModelScoringOptions, PairComparer, ComparisonLike } from './eval/evaluate.js';
-export { REWARDBENCH_SECTIONS, REWARDBENCH_SUBSETS, REWARDBENCH_TABLE_COUNTS, NO_SUBSET, rewardBenchSectionOf, scoreRewardBench, subsetAccuracies } from './eval/rewardbench.js';
+export type {
+  EvalReport,
+  PreferenceSetMetrics,
+  SummarizeOptions,
+  ModelScoringOptions,
+  PairComparer,
+  ComparisonLike,
+} from './eval/evaluate.js';
+export {
+  REWARDBENCH_SECTIONS,
+  REWARDBENCH_SUBSETS,
+  REWARDBENCH_TABLE_COUNTS,
+  NO_SUBSET,
+  rewardBenchSectionOf,
+  scoreRewardBench,
+  subsetAccuracies,
+} from './eval/rewardbench.js';
 export type { RewardBenchSection, RewardBenchWeighting, RewardBenchRow, RewardBenchScores, SubsetScore } from './eval/rewardbench.js';
 export { RM_BENCH_DOMAINS, RM_BENCH_STYLES, rmBenchDomainOf, scoreRmBench, styleAccuracies } from './eval/rmbench.js';
 export type { RmBenchDomain, RmBenchRow, RmBenchAccuracies, RmBenchDomainScore, RmBenchScores } from './eval/rmbench.js';
 export { REWARDBENCH2_SUBSETS, scoreRewardBench2 } from './eval/rewardbench2.js';
-export type { RewardBench2Subset, RewardBench2Row, RewardBench2SubsetScore, RewardBench2TiesScore, RewardBench2Scores } from './eval/rewardbench2.js';
+export type {
+  RewardBench2Subset,
+  RewardBench2Row,
+  RewardBench2SubsetScore,
+  RewardBench2TiesScore,
+  RewardBench2Scores,
+} from './eval/rewardbench2.js';
 export { JUDGEBENCH_CATEGORIES, judgeBenchCategoryOf, scoreJudgeBench } from './eval/judgebench.js';
 export type { JudgeBenchCategory, JudgeBenchRow, JudgeBenchScore, JudgeBenchScores } from './eval/judgebench.js';
 export { readPairResults, parsePairResults, writePairResults, diffPairResults } from './eval/results.js';
 export type { PairResult, PairResultRow, ChangedPair, PairResultsDiff } from './eval/results.js';
 export { readRecordsFile, findContamination, writeFiltered, checkAgainst } from './eval/decontaminate.js';
-export type { PromptRecord, RecordsFile, ReadRecordsOptions, ContaminationMatch, ContaminationReport, AgainstCheck } from './eval/decontaminate.js';
+export type {
+  PromptRecord,
+  RecordsFile,
+  ReadRecordsOptions,
+  ContaminationMatch,
+  ContaminationReport,
+  AgainstCheck,
+} from './eval/decontaminate.js';
 export { parseVerdict } from './eval/verdicts.js';
 export type { JudgeVerdict, VerdictFormat, ParsedVerdict, UnreadableReason } from './eval/verdicts.js';
 export { auditJudge, readVerdicts, parseVerdictRows, readAuditPairs } from './eval/audit.js';

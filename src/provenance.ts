@@ -30,7 +30,10 @@ export interface Provenance {
 }
 
 /** Describes a data file for provenance: its path, sha256 and optional row count and role. */
-export function dataFileRecord(path: string, extra: { rows?: number; role?: string; readFrom?: string; sha256?: string } = {}): DataFileRecord {
+export function dataFileRecord(
+  path: string,
+  extra: { rows?: number; role?: string; readFrom?: string; sha256?: string } = {},
+): DataFileRecord {
   // `path` is recorded as the user wrote it; `readFrom` (when given) is where the bytes are;
   // `sha256`, when the caller hashed them already (e.g. on a worker, while reading).
   const rec: DataFileRecord = { path, sha256: extra.sha256 ?? sha256File(extra.readFrom ?? path) };

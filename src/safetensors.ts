@@ -23,6 +23,14 @@ export {
   SafeTensor,
   SAFETENSORS_DTYPES,
 } from './io/safetensors.js';
-export type { SafetensorsDtype, SafetensorsEntry, SafetensorsHeader, SafetensorsFile, TensorInput, TensorSpec, WritableDtype } from './io/safetensors.js';
+export type {
+  SafetensorsDtype,
+  SafetensorsEntry,
+  SafetensorsHeader,
+  SafetensorsFile,
+  TensorInput,
+  TensorSpec,
+  WritableDtype,
+} from './io/safetensors.js';
 export { readEmbeddingsFile, EmbeddingsWriter, EMBEDDINGS_FORMAT } from './io/embeddings.js';
 export type { EmbeddingsFile, EmbeddingsWriterOptions } from './io/embeddings.js';

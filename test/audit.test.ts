@@ -117,7 +117,17 @@ describe('auditJudge (hand-worked on the fixtures)', () => {
       ['p6', 'no verdict found'],
       ['p8', 'conflicting verdicts'],
     ]);
-    expect(report.pairs).toEqual({ total: 8, bothOrders: 3, inconsistent: ['p5'], oneUnreadable: ['p6', 'p8'], keptUnchecked: false, singleOrder: 3, unreadable: 0, notJudged: 0, kept: 5 });
+    expect(report.pairs).toEqual({
+      total: 8,
+      bothOrders: 3,
+      inconsistent: ['p5'],
+      oneUnreadable: ['p6', 'p8'],
+      keptUnchecked: false,
+      singleOrder: 3,
+      unreadable: 0,
+      notJudged: 0,
+      kept: 5,
+    });
   });
 
   it('fits the judge tree: verbosity at the root, threshold 0, reproducing every kept verdict', () => {
@@ -134,7 +144,13 @@ describe('auditJudge (hand-worked on the fixtures)', () => {
     expect(report.agreement.treeVsReference).toBeCloseTo(2 / 5, 12);
     expect(report.agreement.verdictsVsLabels).toBeCloseTo(2 / 5, 12);
     expect(report.agreement.labelled).toBe(5);
-    expect(report.verbosity).toEqual({ importance: 1, referenceImportance: 0, preferMoreVerbose: 1, referencePreferMoreVerbose: 2 / 5, pairs: 5 });
+    expect(report.verbosity).toEqual({
+      importance: 1,
+      referenceImportance: 0,
+      preferMoreVerbose: 1,
+      referencePreferMoreVerbose: 2 / 5,
+      pairs: 5,
+    });
     expect(report.tree.arrays.share[1]).toBeCloseTo(3 / 5, 12);
     expect(report.warnings).toEqual([
       '2 of 13 verdicts could not be read (not used): first at test/fixtures/eval/judge-verdicts.jsonl:9 (no verdict found)',
@@ -145,17 +161,38 @@ describe('auditJudge (hand-worked on the fixtures)', () => {
   });
 
   it('records what it measured in the tree metrics', () => {
-    expect(report.tree.metrics).toMatchObject({ n: 5, trainAccuracy: 1, verdictsVsReference: 2 / 5, unparseableVerdicts: 2, inconsistentPairs: 1, oneUnreadablePairs: 2 });
+    expect(report.tree.metrics).toMatchObject({
+      n: 5,
+      trainAccuracy: 1,
+      verdictsVsReference: 2 / 5,
+      unparseableVerdicts: 2,
+      inconsistentPairs: 1,
+      oneUnreadablePairs: 2,
+    });
   });
 
   it('fits the unchecked pairs as one-order verdicts only when asked (keepUnchecked)', () => {
     const kept = auditJudge(verdicts, pairs, { reference, keepUnchecked: true });
-    expect(kept.pairs).toEqual({ total: 8, bothOrders: 3, inconsistent: ['p5'], oneUnreadable: ['p6', 'p8'], keptUnchecked: true, singleOrder: 3, unreadable: 0, notJudged: 0, kept: 6 });
+    expect(kept.pairs).toEqual({
+      total: 8,
+      bothOrders: 3,
+      inconsistent: ['p5'],
+      oneUnreadable: ['p6', 'p8'],
+      keptUnchecked: true,
+      singleOrder: 3,
+      unreadable: 0,
+      notJudged: 0,
+      kept: 6,
+    });
     expect(kept.agreement.verdictsVsReference).toBeCloseTo(2 / 6, 12);
     expect(kept.verbosity.referencePreferMoreVerbose).toBeCloseTo(2 / 6, 12);
     expect(kept.root).toBe('verbosity');
-    expect(kept.warnings).toContain('2 pairs were judged in both orders but one verdict could not be read (p6, p8): position consistency unchecked, fitted as one-order verdicts (keepUnchecked)');
-    expect(() => auditJudge(verdicts, pairs, { reference, keepUnchecked: 'yes' as never })).toThrow(/options.keepUnchecked must be a boolean/);
+    expect(kept.warnings).toContain(
+      '2 pairs were judged in both orders but one verdict could not be read (p6, p8): position consistency unchecked, fitted as one-order verdicts (keepUnchecked)',
+    );
+    expect(() => auditJudge(verdicts, pairs, { reference, keepUnchecked: 'yes' as never })).toThrow(
+      /options.keepUnchecked must be a boolean/,
+    );
   });
 
   it('counts pairs whose every verdict is unreadable apart, so the categories add up', () => {
@@ -170,7 +207,17 @@ describe('auditJudge (hand-worked on the fixtures)', () => {
       'v.jsonl',
     );
     const r = auditJudge(rows, pairs, { reference });
-    expect(r.pairs).toEqual({ total: 8, bothOrders: 0, inconsistent: [], oneUnreadable: [], keptUnchecked: false, singleOrder: 2, unreadable: 2, notJudged: 4, kept: 2 });
+    expect(r.pairs).toEqual({
+      total: 8,
+      bothOrders: 0,
+      inconsistent: [],
+      oneUnreadable: [],
+      keptUnchecked: false,
+      singleOrder: 2,
+      unreadable: 2,
+      notJudged: 4,
+      kept: 2,
+    });
     expect(r.verdicts.unparseable.map((u) => u.reason)).toEqual(['no verdict found', 'no verdict found', 'negated verdict']);
   });
 });
@@ -178,7 +225,11 @@ describe('auditJudge (hand-worked on the fixtures)', () => {
 describe('auditJudge: matching and bad input', () => {
   const pairs = readAuditPairs(`${F}/judged-pairs.jsonl`);
   const reference = PreferenceTree.load('helpsteer2-human');
-  const rows = (outputs: Array<Record<string, unknown>>) => parseVerdictRows(outputs.map((value, i) => ({ line: i + 1, value })), 'v.jsonl');
+  const rows = (outputs: Array<Record<string, unknown>>) =>
+    parseVerdictRows(
+      outputs.map((value, i) => ({ line: i + 1, value })),
+      'v.jsonl',
+    );
 
   it('matches verdicts without ids by position', () => {
     // One "ab" verdict per pair, in pair order: the more verbose response each time.
@@ -215,7 +266,9 @@ describe('auditJudge: matching and bad input', () => {
       { path: 'v.jsonl:2', message: 'no pair with id "zz"' },
       { path: 'v.jsonl:3', message: 'a second verdict for pair "p1" in order ab (first at v.jsonl:1)' },
     ]);
-    expect(() => auditJudge(rows([{ id: 'p1', output: 'A' }, { output: 'B' }]), pairs, { reference })).toThrow(/1 of 2 verdicts have an "id" and the rest do not/);
+    expect(() => auditJudge(rows([{ id: 'p1', output: 'A' }, { output: 'B' }]), pairs, { reference })).toThrow(
+      /1 of 2 verdicts have an "id" and the rest do not/,
+    );
   });
 
   it('reports bad verdict rows all at once, and refuses when nothing parses', () => {
@@ -225,7 +278,10 @@ describe('auditJudge: matching and bad input', () => {
     } catch (e) {
       expect((e as DtrError).issues.map((i) => i.path)).toEqual(['v.jsonl:1', 'v.jsonl:2']);
     }
-    const none = rows([{ id: 'p1', output: 'no idea' }, { id: 'p2', output: '' }]);
+    const none = rows([
+      { id: 'p1', output: 'no idea' },
+      { id: 'p2', output: '' },
+    ]);
     expect(() => auditJudge(none, pairs, { reference })).toThrow(/no usable verdict: 2 verdicts, 2 unreadable/);
     expect(() => auditJudge(none, pairs, { reference: 'helpsteer2-human' as never })).toThrow(TypeError);
   });
@@ -244,7 +300,9 @@ describe('dtr audit', () => {
     expect(r.stdout).toMatch(/picks the more verbose response in 1\.000 of 5 pairs that differ \(reference 0\.400\)/);
     expect(r.stdout).toMatch(/\|--- verbosity <= 0\.000/);
     expect(r.stderr).toMatch(/warning: 1 of 3 pairs judged in both orders got different verdicts/);
-    expect(r.stderr).toMatch(/warning: 2 pairs were judged in both orders but one verdict could not be read \(p6, p8\): position consistency unchecked, left out of the fit/);
+    expect(r.stderr).toMatch(
+      /warning: 2 pairs were judged in both orders but one verdict could not be read \(p6, p8\): position consistency unchecked, left out of the fit/,
+    );
 
     const tree = PreferenceTree.load(out);
     expect(tree.name).toBe('judge');
@@ -256,17 +314,38 @@ describe('dtr audit', () => {
     expect(typeof tree.provenance.command).toBe('string');
     expect(tree.provenance.notes).toBe('reference tree: helpsteer2-human');
     // The tree file is an ordinary one: dtr explain (and dtr report --tree) read it.
-    const e = await dtr(['explain', '--tree', out, '--a', '{"helpfulness":2,"correctness":2,"coherence":3,"complexity":1,"verbosity":4}', '--b', '{"helpfulness":4,"correctness":4,"coherence":3,"complexity":1,"verbosity":1}', '--json']);
+    const e = await dtr([
+      'explain',
+      '--tree',
+      out,
+      '--a',
+      '{"helpfulness":2,"correctness":2,"coherence":3,"complexity":1,"verbosity":4}',
+      '--b',
+      '{"helpfulness":4,"correctness":4,"coherence":3,"complexity":1,"verbosity":1}',
+      '--json',
+    ]);
     expect(JSON.parse(e.stdout).preference).toBe('a');
   });
 
   it('records the command line as typed when run as a program', () => {
     const out = join(tmp, 'judge-bin.json');
-    const r = dtrBinary(['audit', '--verdicts', `${F}/judge-verdicts.jsonl`, '--pairs', `${F}/judged-pairs.jsonl`, '--out', out, '--name', 'verbose-judge']);
+    const r = dtrBinary([
+      'audit',
+      '--verdicts',
+      `${F}/judge-verdicts.jsonl`,
+      '--pairs',
+      `${F}/judged-pairs.jsonl`,
+      '--out',
+      out,
+      '--name',
+      'verbose-judge',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const tree = PreferenceTree.load(out);
     expect(tree.name).toBe('verbose-judge');
-    expect(tree.provenance.command).toBe(`dtr audit --verdicts ${F}/judge-verdicts.jsonl --pairs ${F}/judged-pairs.jsonl --out ${out} --name verbose-judge`);
+    expect(tree.provenance.command).toBe(
+      `dtr audit --verdicts ${F}/judge-verdicts.jsonl --pairs ${F}/judged-pairs.jsonl --out ${out} --name verbose-judge`,
+    );
     expect(tree.provenance.package).toMatch(/^decision-tree-reward@/);
   });
 
@@ -291,7 +370,17 @@ describe('dtr audit', () => {
 
   it('fails cleanly on a missing file or an unknown reference tree, writing nothing', async () => {
     const out = join(tmp, 'never.json');
-    const r = await dtr(['audit', '--verdicts', `${F}/judge-verdicts.jsonl`, '--pairs', `${F}/judged-pairs.jsonl`, '--reference-tree', 'no-such-tree', '--out', out]);
+    const r = await dtr([
+      'audit',
+      '--verdicts',
+      `${F}/judge-verdicts.jsonl`,
+      '--pairs',
+      `${F}/judged-pairs.jsonl`,
+      '--reference-tree',
+      'no-such-tree',
+      '--out',
+      out,
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/unknown tree 'no-such-tree'/);
     expect(existsSync(out)).toBe(false);

@@ -15,7 +15,13 @@ import { DtrError } from '../src/errors.js';
 import { writeFixtureModel } from './support/fixture-model.js';
 import { tempDir } from './support/temp.js';
 
-const binding: BackboneBinding = { inputIds: 'input_ids', attentionMask: 'attention_mask', positionIds: 'position_ids', output: 'last_hidden_state', rewardOutput: 'logits' };
+const binding: BackboneBinding = {
+  inputIds: 'input_ids',
+  attentionMask: 'attention_mask',
+  positionIds: 'position_ids',
+  output: 'last_hidden_state',
+  rewardOutput: 'logits',
+};
 let onnx: string;
 
 beforeAll(() => {
@@ -23,18 +29,22 @@ beforeAll(() => {
 });
 
 describe('createWithFallback (the provider policy, with a stand-in create)', () => {
-  const failingCuda = (calls: string[][]) => async (eps: readonly string[]): Promise<string> => {
-    calls.push([...eps]);
-    if (eps.includes('cuda')) throw new Error('OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library');
-    return 'session';
-  };
+  const failingCuda =
+    (calls: string[][]) =>
+    async (eps: readonly string[]): Promise<string> => {
+      calls.push([...eps]);
+      if (eps.includes('cuda')) throw new Error('OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library');
+      return 'session';
+    };
 
   it('auto: a CUDA failure is caught and retried on CPU, with one warning', async () => {
     const calls: string[][] = [];
     const r = await createWithFallback(failingCuda(calls), 'auto', { checkLibraries: false });
     expect(calls).toEqual([['cuda'], ['cpu']]);
     expect(r.provider).toBe('cpu');
-    expect(r.warning).toMatch(/CUDA execution provider unavailable: onnxruntime could not load CUDA: OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library/);
+    expect(r.warning).toMatch(
+      /CUDA execution provider unavailable: onnxruntime could not load CUDA: OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library/,
+    );
     expect(r.warning).toContain(CUDA_INSTALL_COMMAND);
     expect(r.warning).toMatch(/Running on CPU\.$/);
   });
@@ -63,7 +73,11 @@ describe("onnxruntime's temporary log", () => {
     const tmp = tempDir();
     const model = writeFixtureModel(tempDir()).dir;
     const cli = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
-    const r = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), cli, 'score', '--model', model, '--prompt', 'Hi', '--response', 'Hello'], { encoding: 'utf8', env: { ...process.env, TMPDIR: tmp } });
+    const r = spawnSync(
+      process.execPath,
+      ['--import', import.meta.resolve('tsx'), cli, 'score', '--model', model, '--prompt', 'Hi', '--response', 'Hello'],
+      { encoding: 'utf8', env: { ...process.env, TMPDIR: tmp } },
+    );
     expect(r.status, r.stderr).toBe(0);
     // Fixed names, rewritten rather than one per process: the telemetry SDK's session file, tsx's cache.
     expect(readdirSync(tmp).filter((f) => f !== '.ses' && !/^tsx-\d+$/.test(f))).toEqual([]);
@@ -123,7 +137,12 @@ describe('createOrtBackbone (real onnxruntime-node)', () => {
 
   it('session options pass through (explicit providers bypass the fallback)', async () => {
     const warnings: string[] = [];
-    const bb = await createOrtBackbone(onnx, { provider: 'auto', binding, sessionOptions: { executionProviders: ['cpu'], intraOpNumThreads: 1 }, onWarning: (w) => warnings.push(w) });
+    const bb = await createOrtBackbone(onnx, {
+      provider: 'auto',
+      binding,
+      sessionOptions: { executionProviders: ['cpu'], intraOpNumThreads: 1 },
+      onWarning: (w) => warnings.push(w),
+    });
     expect(bb.provider).toBe('cpu');
     expect(warnings).toEqual([]);
     expect(bb.inputs.map((v) => v.name)).toEqual(['input_ids', 'attention_mask', 'position_ids']);

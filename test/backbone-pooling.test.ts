@@ -6,7 +6,10 @@ import type { OutputTensor } from '../src/backbone/types.js';
 
 describe('planBatches', () => {
   it('sorts by length (longest first) and caps rows per batch', () => {
-    expect(planBatches([5, 100, 7, 98], { batchSize: 2, maxTokensPerBatch: 1000 })).toEqual([[1, 3], [2, 0]]);
+    expect(planBatches([5, 100, 7, 98], { batchSize: 2, maxTokensPerBatch: 1000 })).toEqual([
+      [1, 3],
+      [2, 0],
+    ]);
   });
 
   it('caps padded tokens (rows x longest row); an over-long conversation runs alone', () => {
@@ -15,7 +18,7 @@ describe('planBatches', () => {
   });
 
   it('is stable for equal lengths and covers every index once', () => {
-    const lengths = Array.from({ length: 50 }, (_, i) => (i * 37) % 11 + 1);
+    const lengths = Array.from({ length: 50 }, (_, i) => ((i * 37) % 11) + 1);
     const plan = planBatches(lengths, { batchSize: 4, maxTokensPerBatch: 30 });
     expect(plan.flat().sort((a, b) => a - b)).toEqual(lengths.map((_, i) => i));
     for (const b of plan) {
@@ -26,7 +29,9 @@ describe('planBatches', () => {
 
   it('bad call: limits must be positive integers', () => {
     expect(() => planBatches([1], { batchSize: 0, maxTokensPerBatch: 10 })).toThrow(/batchSize must be a positive integer, got 0/);
-    expect(() => planBatches([1], { batchSize: 1, maxTokensPerBatch: 1.5 })).toThrow(/maxTokensPerBatch must be a positive integer, got 1.5/);
+    expect(() => planBatches([1], { batchSize: 1, maxTokensPerBatch: 1.5 })).toThrow(
+      /maxTokensPerBatch must be a positive integer, got 1.5/,
+    );
   });
 });
 
@@ -73,7 +78,9 @@ describe('poolLastToken', () => {
 
   it('bad input: a shape that does not fit the batch is E_SHAPE; NaN is E_BACKBONE', () => {
     const batch = padBatch([Int32Array.of(1, 2, 3)], 'right', 0);
-    expect(() => poolLastToken({ name: 'x', dims: [1, 2], data: new Float32Array(2) }, batch)).toThrow(/output 'x' has shape \[1, 2\]; expected \[1, 3, hidden\]/);
+    expect(() => poolLastToken({ name: 'x', dims: [1, 2], data: new Float32Array(2) }, batch)).toThrow(
+      /output 'x' has shape \[1, 2\]; expected \[1, 3, hidden\]/,
+    );
     const bad = hidden(1, 3);
     bad.data[5] = NaN;
     try {
@@ -90,6 +97,8 @@ describe('rowsOf', () => {
   it('reads [batch, width] and [batch] outputs, checking the width', () => {
     expect(rowsOf({ name: 'logits', dims: [2, 1], data: Float32Array.of(1, 2) }, 2, null, 'r').width).toBe(1);
     expect(rowsOf({ name: 'logits', dims: [2], data: Float32Array.of(1, 2) }, 2, 1, 'r').width).toBe(1);
-    expect(() => rowsOf({ name: 'rewards', dims: [2, 4], data: new Float32Array(8) }, 2, 5, "kind 'rewards'")).toThrow(/output 'rewards' has shape \[2, 4\]; expected \[2, 5\] for kind 'rewards'/);
+    expect(() => rowsOf({ name: 'rewards', dims: [2, 4], data: new Float32Array(8) }, 2, 5, "kind 'rewards'")).toThrow(
+      /output 'rewards' has shape \[2, 4\]; expected \[2, 5\] for kind 'rewards'/,
+    );
   });
 });

@@ -129,7 +129,13 @@ describe('CART engine', () => {
 
   it('fitCart on raw arrays builds pre-order node ids', () => {
     const data = syntheticDeltas(300, 4);
-    const t = fitCart(data.deltas, 5, data.labels, null, { criterion: 'log_loss', maxDepth: 3, minSamplesSplit: 2, minSamplesLeaf: 1, minImpurityDecrease: 0 });
+    const t = fitCart(data.deltas, 5, data.labels, null, {
+      criterion: 'log_loss',
+      maxDepth: 3,
+      minSamplesSplit: 2,
+      minSamplesLeaf: 1,
+      minImpurityDecrease: 0,
+    });
     // Pre-order: a left child always directly follows its parent.
     for (let i = 0; i < t.nodeCount; i++) if (t.left[i] !== -1) expect(t.left[i]).toBe(i + 1);
   });
@@ -155,7 +161,9 @@ describe('fit options', () => {
   it('refuses unknown option names instead of silently using defaults', () => {
     const data = syntheticDeltas(50, 12);
     expect(() => PreferenceTree.fitArrays(data.deltas, data.labels, { max_depth: 2 } as never)).toThrowError(
-      new TypeError("unknown fit option 'max_depth': expected criterion, maxDepth, minSamplesSplit, minSamplesLeaf, minImpurityDecrease, sampleWeight, name, description, provenance, metrics"),
+      new TypeError(
+        "unknown fit option 'max_depth': expected criterion, maxDepth, minSamplesSplit, minSamplesLeaf, minImpurityDecrease, sampleWeight, name, description, provenance, metrics",
+      ),
     );
   });
 });

@@ -39,11 +39,25 @@ beforeAll(() => {
 });
 
 /** Embeddings and metadata of a finished file. */
-function read(path: string): { emb: Float64Array; labels: Float64Array; rows: number; h: number; meta: Record<string, string>; raw: Uint8Array } {
+function read(path: string): {
+  emb: Float64Array;
+  labels: Float64Array;
+  rows: number;
+  h: number;
+  meta: Record<string, string>;
+  raw: Uint8Array;
+} {
   const f = readEmbeddingsFile(path);
   const emb = new Float64Array(f.rows * f.hiddenSize);
   f.embeddings.decodeRows(0, f.rows, emb);
-  return { emb, labels: f.labels!, rows: f.rows, h: f.hiddenSize, meta: f.metadata, raw: readSafetensors(path).tensors.get('embeddings')!.bytes };
+  return {
+    emb,
+    labels: f.labels!,
+    rows: f.rows,
+    h: f.hiddenSize,
+    meta: f.metadata,
+    raw: readSafetensors(path).tensors.get('embeddings')!.bytes,
+  };
 }
 
 /** `n` synthetic rated rows, long enough to take a while on the fixture backbone. */
@@ -61,7 +75,9 @@ describe('dtr embed', () => {
     expect(r.stderr).not.toMatch(/error/);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('embedded 80 rows x 32 (F32) with fixture-last_hidden_state (cpu) from responses.jsonl');
-    expect(r.stdout).toContain('ratings: 80 of 80 rows rated (labels [80, 5] F32, NaN = missing)\n  rated per attribute: helpfulness 80, correctness 80, coherence 80, complexity 80, verbosity 80\n');
+    expect(r.stdout).toContain(
+      'ratings: 80 of 80 rows rated (labels [80, 5] F32, NaN = missing)\n  rated per attribute: helpfulness 80, correctness 80, coherence 80, complexity 80, verbosity 80\n',
+    );
     expect(r.stdout).toContain('truncated: 0 of 80 conversations (maxLength 512)');
     expect(r.stderr).toMatch(/embed \[#+\] 80\/80 rows 100% [\d.]+ rows\/s in /);
     expect(readdirSync(work).filter((f) => f.startsWith('emb'))).toEqual(['emb.safetensors']); // no parts folder left
@@ -73,7 +89,10 @@ describe('dtr embed', () => {
     try {
       const want = await model.embedMany(data.items);
       for (let i = 0; i < want.embeddings.length; i++) expect(file.emb[i]).toBe(want.embeddings[i]); // F32 stored exactly
-      const lines = readFileSync(RESPONSES, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+      const lines = readFileSync(RESPONSES, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, number>);
       lines.forEach((row, i) => ATTRIBUTES.forEach((a, k) => expect(file.labels[i * 5 + k]).toBe(row[a])));
       expect(file.meta).toMatchObject({
         format: 'decision-tree-reward/embeddings',
@@ -97,34 +116,63 @@ describe('dtr embed', () => {
   });
 
   it('--dtype bf16 stores bfloat16 (rounded as torch does); --json prints one document', async () => {
-    const r = await dtr(['embed', '--model', 'model', '--data', 'responses.jsonl', '--out', 'emb-bf16.safetensors', '--dtype', 'bf16', '--json'], { cwd: work });
+    const r = await dtr(
+      ['embed', '--model', 'model', '--data', 'responses.jsonl', '--out', 'emb-bf16.safetensors', '--dtype', 'bf16', '--json'],
+      { cwd: work },
+    );
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
-    expect(doc).toMatchObject({ out: 'emb-bf16.safetensors', rows: 80, hiddenSize: 32, dtype: 'BF16', resumedRows: 0, computedRows: 80, ratedRows: 80, truncated: { count: 0, rows: [] } });
+    expect(doc).toMatchObject({
+      out: 'emb-bf16.safetensors',
+      rows: 80,
+      hiddenSize: 32,
+      dtype: 'BF16',
+      resumedRows: 0,
+      computedRows: 80,
+      ratedRows: 80,
+      truncated: { count: 0, rows: [] },
+    });
     expect(doc.ratedPerAttribute).toEqual({ helpfulness: 80, correctness: 80, coherence: 80, complexity: 80, verbosity: 80 });
     expect(doc.model.identity).toMatch(/^[0-9a-f]{64}$/);
     const f32 = read(join(work, 'emb.safetensors'));
     const bf16 = readSafetensors(join(work, 'emb-bf16.safetensors')).tensors.get('embeddings')!;
     expect(bf16.dtype).toBe('BF16');
-    expect(new Uint16Array(bf16.bytes.buffer.slice(bf16.bytes.byteOffset, bf16.bytes.byteOffset + bf16.bytes.byteLength))).toEqual(toBfloat16Bits(f32.emb));
+    expect(new Uint16Array(bf16.bytes.buffer.slice(bf16.bytes.byteOffset, bf16.bytes.byteOffset + bf16.bytes.byteLength))).toEqual(
+      toBfloat16Bits(f32.emb),
+    );
   });
 
   it('accepts chat messages, nested ratings, missing and absent ratings (NaN), and counts truncation', async () => {
     const dir = tempDir();
     const rows = [
       { prompt: 'What is 2 + 2?', response: '4.', helpfulness: 4, correctness: 4, coherence: 4, complexity: 0, verbosity: 0 },
-      { messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Name a prime.' }], response: '7', ratings: { helpfulness: 3, verbosity: null } },
+      {
+        messages: [
+          { role: 'system', content: 'Be brief.' },
+          { role: 'user', content: 'Name a prime.' },
+        ],
+        response: '7',
+        ratings: { helpfulness: 3, verbosity: null },
+      },
       { prompt: 'Say hi.', response: 'Hi!', helpfulness: null, id: 'x', other: [1, 2] },
-      { prompt: `Summarise this. ${'All work and no play makes Jack a dull boy. '.repeat(40)}`, response: 'Jack works too much.', coherence: 2 },
+      {
+        prompt: `Summarise this. ${'All work and no play makes Jack a dull boy. '.repeat(40)}`,
+        response: 'Jack works too much.',
+        coherence: 2,
+      },
     ];
     writeFileSync(join(dir, 'rows.jsonl'), rows.map((x) => JSON.stringify(x)).join('\n'));
-    const r = await dtr(['embed', '--model', join(work, 'model'), '--data', 'rows.jsonl', '--out', 'e.safetensors', '--max-length', '64'], { cwd: dir });
+    const r = await dtr(['embed', '--model', join(work, 'model'), '--data', 'rows.jsonl', '--out', 'e.safetensors', '--max-length', '64'], {
+      cwd: dir,
+    });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('ratings: 3 of 4 rows rated');
     expect(r.stdout).toContain('rated per attribute: helpfulness 2, correctness 1, coherence 2, complexity 1, verbosity 1');
     expect(r.stderr).not.toMatch(/scale/); // all within 0-4
     expect(r.stdout).toContain('truncated: 1 of 4 conversations (maxLength 64)');
-    expect(r.stderr).toContain('dtr embed: warning: 1 of 4 conversations were truncated to 64 tokens (rows 4; all recorded in the file\'s truncated_rows metadata)');
+    expect(r.stderr).toContain(
+      "dtr embed: warning: 1 of 4 conversations were truncated to 64 tokens (rows 4; all recorded in the file's truncated_rows metadata)",
+    );
     const f = read(join(dir, 'e.safetensors'));
     expect(Array.from(f.labels.subarray(0, 5))).toEqual([4, 4, 4, 0, 0]);
     expect(Array.from(f.labels.subarray(5, 10))).toEqual([3, NaN, NaN, NaN, NaN]);
@@ -138,7 +186,9 @@ describe('dtr embed', () => {
     writeFileSync(join(dir, 'rows.jsonl'), `${JSON.stringify({ prompt: 'Hi', response: 'Hello' })}\n`);
     const r = await dtr(['embed', '--model', join(work, 'model'), '--data', 'rows.jsonl', '--out', 'e.safetensors'], { cwd: dir });
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain('dtr embed: warning: no row of rows.jsonl has a rating: every label is NaN (give dtr fit-head --ratings FILE.jsonl)');
+    expect(r.stderr).toContain(
+      'dtr embed: warning: no row of rows.jsonl has a rating: every label is NaN (give dtr fit-head --ratings FILE.jsonl)',
+    );
   });
 
   it('embeds HelpSteer2 multi-turn prompts as chat turns (the same states as the split conversation)', async () => {
@@ -148,7 +198,12 @@ describe('dtr embed', () => {
     const f = read(join(dir, 'e.safetensors'));
     const first = JSON.parse(readFileSync(MULTITURN, 'utf8').split('\n')[0]!) as { prompt: string; response: string };
     const turns = first.prompt.split('\n<extra_id_1>');
-    const messages = [{ role: 'user', content: turns[0]! }, ...turns.slice(1).map((t) => ({ role: t.startsWith('Assistant') ? 'assistant' : 'user', content: t.replace(/^(Assistant|User)\n/, '') }))];
+    const messages = [
+      { role: 'user', content: turns[0]! },
+      ...turns
+        .slice(1)
+        .map((t) => ({ role: t.startsWith('Assistant') ? 'assistant' : 'user', content: t.replace(/^(Assistant|User)\n/, '') })),
+    ];
     const model = await RewardModel.load(join(work, 'model'));
     try {
       const want = await model.embedMany([{ prompt: messages, response: first.response }]);
@@ -170,7 +225,10 @@ describe('dtr embed', () => {
     // Loaded the same way from TypeScript, scoring says why it cannot.
     const model = await RewardModel.load({ dir: join(dir, 'm'), head: null });
     try {
-      await expect(model.score('Hi', 'Hello')).rejects.toMatchObject({ code: 'E_MODEL', message: expect.stringContaining('loaded without a head') });
+      await expect(model.score('Hi', 'Hello')).rejects.toMatchObject({
+        code: 'E_MODEL',
+        message: expect.stringContaining('loaded without a head'),
+      });
       expect((await model.embedMany([{ prompt: 'Hi', response: 'Hello' }])).hiddenSize).toBe(32);
     } finally {
       await model.dispose();
@@ -189,7 +247,9 @@ describe('dtr embed', () => {
         '[1, 2]',
       ];
       writeFileSync(join(dir, 'bad.jsonl'), lines.join('\n'));
-      const r = await dtr(['embed', '--model', join(work, 'model'), '--data', 'bad.jsonl', '--out', 'e.safetensors', '--verbose'], { cwd: dir });
+      const r = await dtr(['embed', '--model', join(work, 'model'), '--data', 'bad.jsonl', '--out', 'e.safetensors', '--verbose'], {
+        cwd: dir,
+      });
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('E_DATA');
       expect(r.stderr).toContain('bad.jsonl:2: missing "response"');
@@ -209,22 +269,36 @@ describe('dtr embed', () => {
         JSON.stringify({ prompt: 'p', response: 'r', helpfulness: 3, source_file: 'x', pair_index: 1, id: 7, complexity_note: 'long' }), // fine: no near key
       ];
       writeFileSync(join(dir, 'typo.jsonl'), lines.join('\n'));
-      const r = await dtr(['embed', '--model', join(work, 'model'), '--data', 'typo.jsonl', '--out', 'e.safetensors', '--verbose'], { cwd: dir });
+      const r = await dtr(['embed', '--model', join(work, 'model'), '--data', 'typo.jsonl', '--out', 'e.safetensors', '--verbose'], {
+        cwd: dir,
+      });
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('E_DATA');
       expect(r.stderr).toContain('typo.jsonl: 5 bad values, nothing was done');
-      expect(r.stderr).toContain('typo.jsonl:1: "helpfulnes" is not an attribute: did you mean "helpfulness"? (ratings are read by their exact names; as it is, this rating would be missing)');
+      expect(r.stderr).toContain(
+        'typo.jsonl:1: "helpfulnes" is not an attribute: did you mean "helpfulness"? (ratings are read by their exact names; as it is, this rating would be missing)',
+      );
       expect(r.stderr).toContain('typo.jsonl:2: "Coherence" is not an attribute: did you mean "coherence"?');
       expect(r.stderr).toContain('typo.jsonl:2: "verbosty" is not an attribute: did you mean "verbosity"?');
       expect(r.stderr).toContain('typo.jsonl:3: "ratings.correctnes" is not an attribute: did you mean "correctness"?');
-      expect(r.stderr).toContain('typo.jsonl:3: "ratings" holds only the attributes helpfulness, correctness, coherence, complexity, verbosity; unknown key "ratings.length"');
+      expect(r.stderr).toContain(
+        'typo.jsonl:3: "ratings" holds only the attributes helpfulness, correctness, coherence, complexity, verbosity; unknown key "ratings.length"',
+      );
       expect(r.stderr).not.toContain('typo.jsonl:4');
       expect(readdirSync(dir)).toEqual(['typo.jsonl']);
     });
 
     it('ratings outside 0-4 are used as given, with one warning naming the rows', async () => {
       const dir = tempDir();
-      const rows = Array.from({ length: 14 }, (_, i) => ({ prompt: `q${i}`, response: `a${i}`, helpfulness: 2, correctness: 2, coherence: 2, complexity: 2, verbosity: 2 }));
+      const rows = Array.from({ length: 14 }, (_, i) => ({
+        prompt: `q${i}`,
+        response: `a${i}`,
+        helpfulness: 2,
+        correctness: 2,
+        coherence: 2,
+        complexity: 2,
+        verbosity: 2,
+      }));
       rows[2]!.helpfulness = 7;
       rows[5]!.verbosity = -2;
       rows[5]!.coherence = 4.5;
@@ -241,8 +315,16 @@ describe('dtr embed', () => {
       const typo = parseRatingsError([{ line: 4, value: { helpfulnes: 3 } }]);
       expect(typo).toMatchObject({ code: 'E_DATA' });
       expect((typo as DtrError).message).toContain('r.jsonl:4: "helpfulnes" is not an attribute: did you mean "helpfulness"?');
-      const scaled = parseRatings([{ line: 1, value: { helpfulness: 9, correctness: 1 } }, { line: 2, value: { helpfulness: 3, prompt: 'x' } }], 'r.jsonl');
-      expect(scaled.warnings).toEqual(["r.jsonl: 1 of 2 rows has ratings outside HelpSteer2's 0–4 scale (line 1: helpfulness 9): used as given (right for another scale, e.g. model rewards; otherwise fix those rows)"]);
+      const scaled = parseRatings(
+        [
+          { line: 1, value: { helpfulness: 9, correctness: 1 } },
+          { line: 2, value: { helpfulness: 3, prompt: 'x' } },
+        ],
+        'r.jsonl',
+      );
+      expect(scaled.warnings).toEqual([
+        "r.jsonl: 1 of 2 rows has ratings outside HelpSteer2's 0–4 scale (line 1: helpfulness 9): used as given (right for another scale, e.g. model rewards; otherwise fix those rows)",
+      ]);
       expect(scaled.ratedPerAttribute).toEqual({ helpfulness: 2, correctness: 1, coherence: 0, complexity: 0, verbosity: 0 });
     });
 
@@ -253,7 +335,10 @@ describe('dtr embed', () => {
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('e.safetensors already exists');
       expect(readFileSync(join(dir, 'e.safetensors'), 'utf8')).toBe('keep me');
-      expect((await dtr(['embed', '--model', join(work, 'model'), '--data', MULTITURN, '--out', 'e.safetensors', '--overwrite'], { cwd: dir })).code).toBe(0);
+      expect(
+        (await dtr(['embed', '--model', join(work, 'model'), '--data', MULTITURN, '--out', 'e.safetensors', '--overwrite'], { cwd: dir }))
+          .code,
+      ).toBe(0);
       expect(read(join(dir, 'e.safetensors')).rows).toBe(6);
 
       writeFixtureModel(join(dir, 'fused'), { kind: 'rewards' });
@@ -262,9 +347,15 @@ describe('dtr embed', () => {
       expect(fused.stderr).toContain("backbone.kind is 'rewards' (head fused in the graph), so there are no hidden states to embed");
       expect(existsSync(join(dir, 'f.safetensors.parts'))).toBe(false);
 
-      expect((await dtr(['embed', '--model', 'm', '--data', 'x.jsonl', '--out', 'e.npy'], { cwd: dir })).stderr).toContain('--out must name a .safetensors file');
-      expect((await dtr(['embed', '--model', 'm', '--data', 'x.jsonl', '--out', 'e.safetensors', '--dtype', 'f8'], { cwd: dir })).code).toBe(2);
-      expect((await dtr(['embed', '--model', 'm', '--data', 'x.jsonl', '--out', 'e.safetensors', '--shard-rows', '0'], { cwd: dir })).code).toBe(2);
+      expect((await dtr(['embed', '--model', 'm', '--data', 'x.jsonl', '--out', 'e.npy'], { cwd: dir })).stderr).toContain(
+        '--out must name a .safetensors file',
+      );
+      expect(
+        (await dtr(['embed', '--model', 'm', '--data', 'x.jsonl', '--out', 'e.safetensors', '--dtype', 'f8'], { cwd: dir })).code,
+      ).toBe(2);
+      expect(
+        (await dtr(['embed', '--model', 'm', '--data', 'x.jsonl', '--out', 'e.safetensors', '--shard-rows', '0'], { cwd: dir })).code,
+      ).toBe(2);
     });
   });
 
@@ -290,7 +381,11 @@ describe('dtr embed', () => {
         const shards = readdirSync(join(dir, 'resumed.safetensors.parts')).filter((f) => f.startsWith('rows-'));
         expect(shards.length).toBeGreaterThanOrEqual(3);
         const resumed: number[] = [];
-        const r = await embedToFile(model, data, join(dir, 'resumed.safetensors'), { shardRows: 16, batchSize: 8, onResume: (n) => resumed.push(n) });
+        const r = await embedToFile(model, data, join(dir, 'resumed.safetensors'), {
+          shardRows: 16,
+          batchSize: 8,
+          onResume: (n) => resumed.push(n),
+        });
         expect(resumed).toEqual([r.resumedRows]);
         expect(r.resumedRows).toBeGreaterThanOrEqual(50); // the checkpoint kept every row appended before the stop
         expect(r.resumedRows + r.computedRows).toBe(120);
@@ -323,11 +418,17 @@ describe('dtr embed', () => {
         await model.dispose();
       }
       writeFileSync(join(dir, 'rows.jsonl'), syntheticRows(40).replace('Question 3:', 'Question three:'));
-      const r = await dtr(['embed', '--model', join(work, 'model'), '--data', 'rows.jsonl', '--out', 'e.safetensors', '--shard-rows', '8', '--verbose'], { cwd: dir });
+      const r = await dtr(
+        ['embed', '--model', join(work, 'model'), '--data', 'rows.jsonl', '--out', 'e.safetensors', '--shard-rows', '8', '--verbose'],
+        { cwd: dir },
+      );
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('E_RESUME');
       expect(r.stderr).toMatch(/fingerprint\.rows: the interrupted run used "[0-9a-f]{64}", this run "[0-9a-f]{64}"/);
-      const dtype = await dtr(['embed', '--model', join(work, 'model'), '--data', 'rows.jsonl', '--out', 'e.safetensors', '--dtype', 'bf16', '--verbose'], { cwd: dir });
+      const dtype = await dtr(
+        ['embed', '--model', join(work, 'model'), '--data', 'rows.jsonl', '--out', 'e.safetensors', '--dtype', 'bf16', '--verbose'],
+        { cwd: dir },
+      );
       expect(dtype.stderr).toMatch(/dtype: the interrupted run used "F32", this run "BF16"/);
       expect(existsSync(join(dir, 'e.safetensors'))).toBe(false);
     });
@@ -339,7 +440,10 @@ describe('dtr embed', () => {
         writeFileSync(join(dir, 'rows.jsonl'), syntheticRows(600));
         const args = ['embed', '--model', join(work, 'model'), '--data', 'rows.jsonl', '--shard-rows', '16'];
         // Slow batches of one for the run to stop; the resumed and the reference runs batch by 8.
-        const child = spawn(process.execPath, [BIN, ...args, '--batch-size', '1', '--out', 'e.safetensors'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(process.execPath, [BIN, ...args, '--batch-size', '1', '--out', 'e.safetensors'], {
+          cwd: dir,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
         let stderr = '';
         child.stderr.on('data', (d: Buffer) => void (stderr += d.toString()));
         const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
@@ -355,7 +459,9 @@ describe('dtr embed', () => {
         expect(existsSync(join(dir, 'e.safetensors')), 'the run finished before it could be stopped: make it longer').toBe(false);
         if (signal === 'SIGINT') {
           expect(code).toBe(1);
-          expect(stderr).toMatch(/dtr: dtr embed: stopped by SIGINT after \d+ rows; rerun the same command to resume \(the finished rows are kept in e\.safetensors\.parts\/\)/);
+          expect(stderr).toMatch(
+            /dtr: dtr embed: stopped by SIGINT after \d+ rows; rerun the same command to resume \(the finished rows are kept in e\.safetensors\.parts\/\)/,
+          );
         }
         const kept = readdirSync(parts).filter((f) => f.startsWith('rows-')).length;
         expect(kept).toBeGreaterThanOrEqual(2);

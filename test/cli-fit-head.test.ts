@@ -12,18 +12,26 @@ import { tempDir } from './support/temp.js';
 const FIXTURE = fileURLToPath(new URL('./fixtures/helpsteer2-ratings-24.jsonl', import.meta.url));
 
 /** A folder with an embeddings file whose labels follow a linear map of the embeddings, plus noise. */
-function workspace(opts: { rows?: number; hidden?: number; labels?: boolean; backbone?: boolean } = {}): { dir: string; rows: number; hidden: number } {
+function workspace(opts: { rows?: number; hidden?: number; labels?: boolean; backbone?: boolean } = {}): {
+  dir: string;
+  rows: number;
+  hidden: number;
+} {
   const rows = opts.rows ?? 60;
   const hidden = opts.hidden ?? 8;
   const dir = tempDir('dtr-fit-head-');
   const rng = new SeededRandom(3);
   const x = Float32Array.from({ length: rows * hidden }, () => rng.normal());
   const y = new Float32Array(rows * 5);
-  for (let i = 0; i < rows; i++) for (let a = 0; a < 5; a++) y[i * 5 + a] = 2 + x[i * hidden + a]! - 0.5 * x[i * hidden + ((a + 1) % hidden)]! + rng.normal() * 0.1;
+  for (let i = 0; i < rows; i++)
+    for (let a = 0; a < 5; a++) y[i * 5 + a] = 2 + x[i * hidden + a]! - 0.5 * x[i * hidden + ((a + 1) % hidden)]! + rng.normal() * 0.1;
   y[3 * 5 + 4] = NaN;
   writeSafetensors(
     join(dir, 'emb.safetensors'),
-    { embeddings: { dtype: 'BF16', shape: [rows, hidden], data: x }, ...(opts.labels === false ? {} : { labels: { dtype: 'F32', shape: [rows, 5], data: y } }) },
+    {
+      embeddings: { dtype: 'BF16', shape: [rows, hidden], data: x },
+      ...(opts.labels === false ? {} : { labels: { dtype: 'F32', shape: [rows, 5], data: y } }),
+    },
     opts.backbone === false ? {} : { backbone: 'tiny-test-backbone', attributes: ATTRIBUTES.join(',') },
   );
   return { dir, rows, hidden };
@@ -32,7 +40,9 @@ function workspace(opts: { rows?: number; hidden?: number; labels?: boolean; bac
 describe('dtr fit-head', () => {
   it('fits with --lambda auto, prints held-out figures and writes a valid head with provenance', async () => {
     const { dir, hidden } = workspace();
-    const r = await dtr(['fit-head', '--embeddings', 'emb.safetensors', '--out', 'heads/mine.json', '--folds', '3', '--seed', '1'], { cwd: dir });
+    const r = await dtr(['fit-head', '--embeddings', 'emb.safetensors', '--out', 'heads/mine.json', '--folds', '3', '--seed', '1'], {
+      cwd: dir,
+    });
     expect(r.stderr).not.toMatch(/error/);
     expect(r.code).toBe(0);
     const out = r.stdout;
@@ -53,18 +63,27 @@ describe('dtr fit-head', () => {
 
   it('--json prints one document; --lambda X --folds 0 fits without cross-validation', async () => {
     const { dir } = workspace();
-    const r = await dtr(['fit-head', '--embeddings', 'emb.safetensors', '--out', 'h.json', '--lambda', '2.5', '--folds', '0', '--json'], { cwd: dir });
+    const r = await dtr(['fit-head', '--embeddings', 'emb.safetensors', '--out', 'h.json', '--lambda', '2.5', '--folds', '0', '--json'], {
+      cwd: dir,
+    });
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(doc.lambda).toEqual(Object.fromEntries(ATTRIBUTES.map((a) => [a, 2.5])));
     expect(doc.cv).toBeNull();
     expect(doc.heldOut).toBeNull();
-    expect(doc.rows).toEqual({ total: 60, used: 60, perAttribute: { helpfulness: 60, correctness: 60, coherence: 60, complexity: 60, verbosity: 59 } });
+    expect(doc.rows).toEqual({
+      total: 60,
+      used: 60,
+      perAttribute: { helpfulness: 60, correctness: 60, coherence: 60, complexity: 60, verbosity: 59 },
+    });
   });
 
   it('--target chooses one lambda and reports the formula held-out figures', async () => {
     const { dir } = workspace();
-    const r = await dtr(['fit-head', '--embeddings', 'emb.safetensors', '--out', 'h.json', '--folds', '3', '--target', 'helpfulness + 0.5*correctness'], { cwd: dir });
+    const r = await dtr(
+      ['fit-head', '--embeddings', 'emb.safetensors', '--out', 'h.json', '--folds', '3', '--target', 'helpfulness + 0.5*correctness'],
+      { cwd: dir },
+    );
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/target helpfulness \+ 0\.5\*correctness: lambda \S+, held-out R² 0\.\d+/);
     const head = LinearHead.load(join(dir, 'h.json'));
@@ -75,7 +94,24 @@ describe('dtr fit-head', () => {
   it('--ratings reads HelpSteer2-style JSONL rows in place of the labels', async () => {
     const { dir } = workspace({ rows: 24, hidden: 4, labels: false, backbone: false });
     copyFileSync(FIXTURE, join(dir, 'ratings.jsonl'));
-    const r = await dtr(['fit-head', '--embeddings', 'emb.safetensors', '--ratings', 'ratings.jsonl', '--out', 'h.json', '--lambdas', '0.1,1,10', '--folds', '3', '--backbone', 'x'], { cwd: dir });
+    const r = await dtr(
+      [
+        'fit-head',
+        '--embeddings',
+        'emb.safetensors',
+        '--ratings',
+        'ratings.jsonl',
+        '--out',
+        'h.json',
+        '--lambdas',
+        '0.1,1,10',
+        '--folds',
+        '3',
+        '--backbone',
+        'x',
+      ],
+      { cwd: dir },
+    );
     expect(r.code).toBe(0);
     const head = LinearHead.load(join(dir, 'h.json'));
     expect(head.provenance.data.map((d) => d.role)).toEqual(['embeddings', 'ratings']);
@@ -100,10 +136,17 @@ describe('dtr fit-head: bad input gives a coded one-line error and no output fil
 
   it('an all-NaN attribute, and fewer rows than folds', async () => {
     const { dir } = workspace({ rows: 4, labels: false });
-    writeFileSync(join(dir, 'r.jsonl'), Array.from({ length: 4 }, (_, i) => JSON.stringify({ helpfulness: i, correctness: 1, coherence: 2, complexity: null, verbosity: 3 })).join('\n'));
+    writeFileSync(
+      join(dir, 'r.jsonl'),
+      Array.from({ length: 4 }, (_, i) =>
+        JSON.stringify({ helpfulness: i, correctness: 1, coherence: 2, complexity: null, verbosity: 3 }),
+      ).join('\n'),
+    );
     const r = await run(dir, ['--embeddings', 'emb.safetensors', '--ratings', 'r.jsonl', '--out', 'h.json']);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/cannot fit a head: helpfulness: only 4 rated rows, fewer than the 5 folds; .*complexity: every rating is missing \(NaN\)/);
+    expect(r.err).toMatch(
+      /cannot fit a head: helpfulness: only 4 rated rows, fewer than the 5 folds; .*complexity: every rating is missing \(NaN\)/,
+    );
     expect(existsSync(join(dir, 'h.json'))).toBe(false);
   });
 
@@ -141,19 +184,42 @@ describe('dtr fit-head: bad input gives a coded one-line error and no output fil
 
   it('a file without labels and no --ratings; a bad ratings line', async () => {
     const { dir } = workspace({ labels: false });
-    expect((await run(dir, ['--embeddings', 'emb.safetensors', '--out', 'h.json'])).err).toMatch(/has no 'labels' tensor — give the ratings with --ratings/);
+    expect((await run(dir, ['--embeddings', 'emb.safetensors', '--out', 'h.json'])).err).toMatch(
+      /has no 'labels' tensor — give the ratings with --ratings/,
+    );
     writeFileSync(join(dir, 'r.jsonl'), '{"helpfulness": "high"}\n');
-    expect((await run(dir, ['--embeddings', 'emb.safetensors', '--ratings', 'r.jsonl', '--out', 'h.json'])).err).toMatch(/r.jsonl:1: helpfulness must be a number or null, got "high"/);
+    expect((await run(dir, ['--embeddings', 'emb.safetensors', '--ratings', 'r.jsonl', '--out', 'h.json'])).err).toMatch(
+      /r.jsonl:1: helpfulness must be a number or null, got "high"/,
+    );
     // A misspelled key is an error, not a silent NaN; a value outside 0-4 is used, with a warning naming the row.
-    const rows = Array.from({ length: 60 }, (_, i) => ({ helpfulness: i % 5, correctness: (i * 3) % 5, coherence: 4, complexity: i % 3, verbosity: i % 4 }));
+    const rows = Array.from({ length: 60 }, (_, i) => ({
+      helpfulness: i % 5,
+      correctness: (i * 3) % 5,
+      coherence: 4,
+      complexity: i % 3,
+      verbosity: i % 4,
+    }));
     writeFileSync(join(dir, 'typo.jsonl'), rows.map((r, i) => JSON.stringify(i === 6 ? { ...r, verbosty: r.verbosity } : r)).join('\n'));
     const typo = await run(dir, ['--embeddings', 'emb.safetensors', '--ratings', 'typo.jsonl', '--out', 'h.json']);
     expect(typo.code).toBe(1);
     expect(typo.err).toContain('typo.jsonl:7: "verbosty" is not an attribute: did you mean "verbosity"?');
     writeFileSync(join(dir, 'scale.jsonl'), rows.map((r, i) => JSON.stringify(i === 9 ? { ...r, helpfulness: 12 } : r)).join('\n'));
-    const scale = await run(dir, ['--embeddings', 'emb.safetensors', '--ratings', 'scale.jsonl', '--out', 'h.json', '--lambda', '1', '--folds', '0']);
+    const scale = await run(dir, [
+      '--embeddings',
+      'emb.safetensors',
+      '--ratings',
+      'scale.jsonl',
+      '--out',
+      'h.json',
+      '--lambda',
+      '1',
+      '--folds',
+      '0',
+    ]);
     expect(scale.code, scale.err).toBe(0);
-    expect(scale.err).toContain("dtr fit-head: warning: scale.jsonl: 1 of 60 rows has ratings outside HelpSteer2's 0–4 scale (line 10: helpfulness 12): used as given");
+    expect(scale.err).toContain(
+      "dtr fit-head: warning: scale.jsonl: 1 of 60 rows has ratings outside HelpSteer2's 0–4 scale (line 10: helpfulness 12): used as given",
+    );
   });
 });
 
@@ -161,7 +227,24 @@ describe('dtr fit-head as a process', () => {
   it('records the command line in the head provenance', () => {
     const { dir } = workspace();
     const main = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
-    const r = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), main, 'fit-head', '--embeddings', 'emb.safetensors', '--out', 'h.json', '--lambda', '3', '--folds', '0'], { cwd: dir, encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        import.meta.resolve('tsx'),
+        main,
+        'fit-head',
+        '--embeddings',
+        'emb.safetensors',
+        '--out',
+        'h.json',
+        '--lambda',
+        '3',
+        '--folds',
+        '0',
+      ],
+      { cwd: dir, encoding: 'utf8' },
+    );
     expect(r.stderr).not.toMatch(/error/);
     expect(r.status).toBe(0);
     const head = LinearHead.load(join(dir, 'h.json'));

@@ -71,7 +71,9 @@ describe('dtr score', () => {
   it('--self-check reports each case on stderr', async () => {
     const r = await run(['score', '--model', dir, '--prompt', 'Hello', '--response', 'Hi there', '--self-check']);
     expect(r.code).toBe(0);
-    expect(r.err).toMatch(/self-check on 3 conversations \(1 yours \+ 2 fillers\), tolerance 0.00001:\n  ok   all 3 in one batch \(right padding\)/);
+    expect(r.err).toMatch(
+      /self-check on 3 conversations \(1 yours \+ 2 fillers\), tolerance 0.00001:\n  ok   all 3 in one batch \(right padding\)/,
+    );
   });
 
   it('--self-check fails (exit 1, nothing scored) on an export that mishandles left padding', async () => {
@@ -80,7 +82,9 @@ describe('dtr score', () => {
     expect(r.code).toBe(1);
     expect(r.out).toBe('');
     expect(r.err).toMatch(/FAIL all 3 in one batch \(left padding\)/);
-    expect(r.err).toMatch(/dtr: self-check failed: rewards changed by up to .* with all 3 in one batch \(left padding\).*set paddingSide in dtr.json to the side that passes/);
+    expect(r.err).toMatch(
+      /dtr: self-check failed: rewards changed by up to .* with all 3 in one batch \(left padding\).*set paddingSide in dtr.json to the side that passes/,
+    );
   });
 
   it('usage errors exit 2 with the flag named', async () => {
@@ -104,14 +108,30 @@ describe('dtr compare', () => {
   it('prints the decision, the path and what would flip it', async () => {
     const r = await run(['compare', '--model', dir, '--prompt', 'Jane has 12 apples...', '--a', 'Each gets 3.', '--b', 'Each gets 4.']);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/^model: fixture-last_hidden_state \(cpu\)\nbackbone reward: A -?\d\.\d{3}, B -?\d\.\d{3}\ntokens: A \d+, B \d+\ntree: rlhflow-llama-3\.1-8b/);
+    expect(r.out).toMatch(
+      /^model: fixture-last_hidden_state \(cpu\)\nbackbone reward: A -?\d\.\d{3}, B -?\d\.\d{3}\ntokens: A \d+, B \d+\ntree: rlhflow-llama-3\.1-8b/,
+    );
     expect(r.out).toMatch(/\npreference: [ab] \((A|B) preferred\)\n/);
     expect(r.out).toMatch(/\npath: helpfulness (<=|>) 0\.019 → /);
     expect(r.out).toMatch(/\nwhat would flip it: /);
   });
 
   it('--json, --asymmetric and --tree', async () => {
-    const r = await run(['compare', '--model', dir, '--prompt', 'P', '--a', 'A', '--b', 'B', '--json', '--asymmetric', '--tree', 'helpsteer2-human']);
+    const r = await run([
+      'compare',
+      '--model',
+      dir,
+      '--prompt',
+      'P',
+      '--a',
+      'A',
+      '--b',
+      'B',
+      '--json',
+      '--asymmetric',
+      '--tree',
+      'helpsteer2-human',
+    ]);
     const doc = JSON.parse(r.out);
     expect(doc.tree).toBe('helpsteer2-human');
     expect(doc.symmetric).toBe(false);
@@ -124,11 +144,22 @@ describe('dtr compare', () => {
     expect(r.code, r.err).toBe(0);
     const doc = JSON.parse(readFileSync(join(work, 'out/one.json'), 'utf8'));
     expect(doc).toEqual(JSON.parse((await run(['compare', '--model', dir, '--prompt', 'P', '--a', 'A', '--b', 'B', '--json'])).out));
-    expect(r.out).toBe(`wrote out/one.json: ${doc.preference === 'tie' ? 'tie' : `${doc.preference.toUpperCase()} preferred`}, P(A) = ${doc.probability.toFixed(3)} with rlhflow-llama-3.1-8b (leaf ${doc.leaf.node})\n`);
+    expect(r.out).toBe(
+      `wrote out/one.json: ${doc.preference === 'tie' ? 'tie' : `${doc.preference.toUpperCase()} preferred`}, P(A) = ${doc.probability.toFixed(3)} with rlhflow-llama-3.1-8b (leaf ${doc.leaf.node})\n`,
+    );
     const j = await run(['compare', '--model', dir, '--prompt', 'P', '--a', 'A', '--b', 'B', '--out', 'out/two.json', '--json'], work);
-    expect(JSON.parse(j.out)).toEqual({ out: 'out/two.json', preference: doc.preference, probability: doc.probability, tree: 'rlhflow-llama-3.1-8b', leaf: doc.leaf.node });
+    expect(JSON.parse(j.out)).toEqual({
+      out: 'out/two.json',
+      preference: doc.preference,
+      probability: doc.probability,
+      tree: 'rlhflow-llama-3.1-8b',
+      leaf: doc.leaf.node,
+    });
     // A failure writes nothing (a shell redirect would have left an empty file).
-    const bad = await run(['compare', '--model', join(work, 'no-such-model'), '--prompt', 'P', '--a', 'A', '--b', 'B', '--out', 'out/three.json'], work);
+    const bad = await run(
+      ['compare', '--model', join(work, 'no-such-model'), '--prompt', 'P', '--a', 'A', '--b', 'B', '--out', 'out/three.json'],
+      work,
+    );
     expect(bad.code).toBe(1);
     expect(existsSync(join(work, 'out/three.json'))).toBe(false);
     expect(readdirSync(join(work, 'out'))).toEqual(['one.json', 'two.json']);
@@ -154,23 +185,34 @@ describe('dtr compare', () => {
   it('--file streams JSONL results in order (ids and lines kept) with a progress bar on stderr', async () => {
     const rows = Array.from({ length: 5 }, (_, i) => ({ id: `q${i}`, prompt: `Question ${i}?`, a: `Answer ${i}.`, b: 'I do not know.' }));
     const file = join(work, 'pairs.jsonl');
-    writeFileSync(file, `${rows.map((r) => JSON.stringify(r)).join('\n')}\n\n${JSON.stringify({ messages: [{ role: 'user', content: 'Hi' }], a: 'Hello', b: 'Go away' })}\n`);
+    writeFileSync(
+      file,
+      `${rows.map((r) => JSON.stringify(r)).join('\n')}\n\n${JSON.stringify({ messages: [{ role: 'user', content: 'Hi' }], a: 'Hello', b: 'Go away' })}\n`,
+    );
     const r = await run(['compare', '--model', dir, '--file', 'pairs.jsonl', '--batch-size', '4'], work);
     expect(r.code).toBe(0);
-    const lines = r.out.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = r.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.line)).toEqual([1, 2, 3, 4, 5, 7]);
     expect(lines.slice(0, 5).map((l) => l.id)).toEqual(['q0', 'q1', 'q2', 'q3', 'q4']);
     expect(lines[5].id).toBeUndefined();
     for (const l of lines) expect(['a', 'b', 'tie']).toContain(l.preference);
     expect(r.err).toMatch(/compare \[#+\.*\] \d\/6 pairs .* pairs\/s/);
     // Same numbers as one-at-a-time.
-    const one = JSON.parse((await run(['compare', '--model', dir, '--prompt', 'Question 2?', '--a', 'Answer 2.', '--b', 'I do not know.', '--json'])).out);
+    const one = JSON.parse(
+      (await run(['compare', '--model', dir, '--prompt', 'Question 2?', '--a', 'Answer 2.', '--b', 'I do not know.', '--json'])).out,
+    );
     expect(lines[2].rewards.a.helpfulness).toBeCloseTo(one.rewards.a.helpfulness, 5);
   });
 
   it('--out writes atomically and prints a summary; --json then gives one document', async () => {
     const file = join(work, 'p2.jsonl');
-    writeFileSync(file, `${JSON.stringify({ prompt: 'Q', a: 'A', b: 'B' })}\n${JSON.stringify({ prompt: 'Q', a: 'word '.repeat(200), b: 'B' })}\n`);
+    writeFileSync(
+      file,
+      `${JSON.stringify({ prompt: 'Q', a: 'A', b: 'B' })}\n${JSON.stringify({ prompt: 'Q', a: 'word '.repeat(200), b: 'B' })}\n`,
+    );
     const r = await run(['compare', '--model', dir, '--file', 'p2.jsonl', '--out', 'res.jsonl', '--max-length', '64', '--json'], work);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.out);
@@ -184,7 +226,16 @@ describe('dtr compare', () => {
 
   it('bad rows are all reported at once and nothing is written', async () => {
     const file = join(work, 'bad.jsonl');
-    writeFileSync(file, ['{"prompt": "Q", "a": "A"}', '{"prompt": 3, "a": "A", "b": "B"}', 'not json', '{"prompt": "Q", "a": "A<|eot_id|>", "b": "B"}', '{"prompt": "ok", "a": "A", "b": "B"}'].join('\n'));
+    writeFileSync(
+      file,
+      [
+        '{"prompt": "Q", "a": "A"}',
+        '{"prompt": 3, "a": "A", "b": "B"}',
+        'not json',
+        '{"prompt": "Q", "a": "A<|eot_id|>", "b": "B"}',
+        '{"prompt": "ok", "a": "A", "b": "B"}',
+      ].join('\n'),
+    );
     const r = await run(['compare', '--model', dir, '--file', 'bad.jsonl', '--out', 'never.jsonl', '--verbose'], work);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/bad\.jsonl: 4 bad rows, nothing was scored/);
@@ -216,10 +267,16 @@ describe('dtr compare as a built binary (dist/, tokenizer worker in plain JS)', 
 
   it('compares 70 pairs from a file (140 conversations: tokenized in the worker thread)', () => {
     const file = join(work, 'many.jsonl');
-    writeFileSync(file, Array.from({ length: 70 }, (_, i) => JSON.stringify({ id: i, prompt: `Q${i}`, a: 'yes '.repeat(1 + (i % 7)), b: 'no' })).join('\n'));
+    writeFileSync(
+      file,
+      Array.from({ length: 70 }, (_, i) => JSON.stringify({ id: i, prompt: `Q${i}`, a: 'yes '.repeat(1 + (i % 7)), b: 'no' })).join('\n'),
+    );
     const r = dtrBinary(['compare', '--model', dir, '--file', file]);
     expect(r.code, r.stderr).toBe(0);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.id)).toEqual(Array.from({ length: 70 }, (_, i) => i));
     expect(r.stderr).toMatch(/compare \[#{24}\] 70\/70 pairs 100%/);
   });

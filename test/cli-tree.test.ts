@@ -21,7 +21,7 @@ function writePairs(dir: string, name: string, rows: unknown[] | string): string
 }
 
 describe('dtr explain', () => {
-  it("answers the model card example: a, 0.986, helpfulness > 0.019 → correctness > 0.303 → helpfulness > 1.121", async () => {
+  it('answers the model card example: a, 0.986, helpfulness > 0.019 → correctness > 0.303 → helpfulness > 1.121', async () => {
     const r = await dtr(['explain', '--tree', 'rlhflow-llama-3.1-8b', '--a', A, '--b', B]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('preference: a (A preferred)');
@@ -65,7 +65,11 @@ describe('dtr explain', () => {
       [['explain', '--a', 'not json', '--b', B], /--a must be a JSON object of the five attributes/, 2],
       [['explain', '--a', A], /--a and --b are required/, 2],
       [['explain', '--example', '--tre', 'x'], /unknown option '--tre' \(did you mean --tree\?\)/, 2],
-      [['explain', '--example', '--tree', 'llama'], /^dtr: unknown tree 'llama'; shipped trees: helpsteer2-human, rlhflow-gemma-2-27b, rlhflow-llama-3.1-8b — or give a path to a tree file\n$/, 1],
+      [
+        ['explain', '--example', '--tree', 'llama'],
+        /^dtr: unknown tree 'llama'; shipped trees: helpsteer2-human, rlhflow-gemma-2-27b, rlhflow-llama-3.1-8b — or give a path to a tree file\n$/,
+        1,
+      ],
       [['explain', '--example', '--tie-band', 'wide'], /--tie-band must be a number in \[0, 0\.5\), got 'wide'/, 2],
       [['explain', '--example', '--tie-band', '-0.1'], /--tie-band must be a number in \[0, 0\.5\), got -0\.1/, 2], // the value, not "ambiguous"
       [['nonsense'], /unknown command 'nonsense'/, 2],
@@ -81,7 +85,8 @@ describe('dtr explain', () => {
 
   it('--help documents every flag; --verbose shows the detail of an invalid tree file', async () => {
     const help = await dtr(['explain', '--help']);
-    for (const flag of ['--tree', '--a', '--b', '--asymmetric', '--tie-band', '--json', '--verbose', '--example']) expect(help.stdout).toContain(flag);
+    for (const flag of ['--tree', '--a', '--b', '--asymmetric', '--tie-band', '--json', '--verbose', '--example'])
+      expect(help.stdout).toContain(flag);
     const dir = tempDir();
     const bad = JSON.parse(readFileSync(new URL('../trees/helpsteer2-human.json', import.meta.url), 'utf8'));
     bad.nodes[2].left = 40;
@@ -112,11 +117,22 @@ describe('dtr train-tree', () => {
   it('fits, reports and writes a tree file with provenance', async () => {
     const dir = tempDir();
     writePairs(dir, 'pairs.jsonl', syntheticPairRows(600, 1));
-    const r = await dtr(['train-tree', '--pairs', 'pairs.jsonl', '--out', 'trees/mine.json', '--val-fraction', '0.25', '--seed', '3'], { cwd: dir });
+    const r = await dtr(['train-tree', '--pairs', 'pairs.jsonl', '--out', 'trees/mine.json', '--val-fraction', '0.25', '--seed', '3'], {
+      cwd: dir,
+    });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/fitted mine: log_loss, max depth 3, \d leaves, on 450 pairs, validated on 150/);
-    for (const label of ['accuracy', 'log loss', 'Brier score', 'position consistency', 'importances', 'helpfulness', '|--- helpfulness <=']) expect(r.stdout).toContain(label);
+    for (const label of [
+      'accuracy',
+      'log loss',
+      'Brier score',
+      'position consistency',
+      'importances',
+      'helpfulness',
+      '|--- helpfulness <=',
+    ])
+      expect(r.stdout).toContain(label);
     const tree = PreferenceTree.load(join(dir, 'trees/mine.json'));
     expect(tree.toJSON().nodes[0]!.feature).toBe('helpfulness');
     const prov = tree.provenance;
@@ -132,7 +148,28 @@ describe('dtr train-tree', () => {
     const dir = tempDir();
     writePairs(dir, 'train.jsonl', syntheticPairRows(300, 2));
     writePairs(dir, 'val.jsonl', syntheticPairRows(100, 3));
-    const r = await dtr(['train-tree', '--pairs', 'train.jsonl', '--val', 'val.jsonl', '--out', 't.json', '--bootstrap', '20', '--json', '--augment-swaps', '--criterion', 'gini', '--max-depth', '2', '--min-samples-leaf', '5'], { cwd: dir });
+    const r = await dtr(
+      [
+        'train-tree',
+        '--pairs',
+        'train.jsonl',
+        '--val',
+        'val.jsonl',
+        '--out',
+        't.json',
+        '--bootstrap',
+        '20',
+        '--json',
+        '--augment-swaps',
+        '--criterion',
+        'gini',
+        '--max-depth',
+        '2',
+        '--min-samples-leaf',
+        '5',
+      ],
+      { cwd: dir },
+    );
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(doc.n).toEqual({ train: 600, validation: 100 });
@@ -147,11 +184,17 @@ describe('dtr train-tree', () => {
 
   it('one class only: a single-leaf tree and a warning', async () => {
     const dir = tempDir();
-    writePairs(dir, 'p.jsonl', syntheticPairRows(30, 4).map((p) => ({ ...p, label: 'a' })));
+    writePairs(
+      dir,
+      'p.jsonl',
+      syntheticPairRows(30, 4).map((p) => ({ ...p, label: 'a' })),
+    );
     const r = await dtr(['train-tree', '--pairs', 'p.jsonl', '--out', 't.json'], { cwd: dir });
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/warning: every pair has label 'a': only one class, so the tree is a single leaf/);
-    expect(r.stderr).toContain('warning: if the data puts the preferred response first by construction (as chosen/rejected sets do), --augment-swaps trains on each pair in both orders');
+    expect(r.stderr).toContain(
+      'warning: if the data puts the preferred response first by construction (as chosen/rejected sets do), --augment-swaps trains on each pair in both orders',
+    );
     expect(PreferenceTree.load(join(dir, 't.json')).nodeCount).toBe(1);
   });
 
@@ -165,10 +208,22 @@ describe('dtr train-tree', () => {
     const cases: Array<[string, string, RegExp]> = [
       ['NaN', [good, good.replace('"verbosity":', '"verbosity":NaN,"x":')].join('\n'), /p\.jsonl:2: malformed JSON line/],
       // JSON has no Infinity literal, but 1e999 parses to Infinity.
-      ['Infinity', [good, row((r) => (r.a.verbosity = 123456)).replace('123456', '1e999')].join('\n'), /p\.jsonl:2: a\.verbosity: 'verbosity' must be finite, got Infinity/],
-      ['missing attribute', [good, good, row((r) => delete r.b.coherence)].join('\n'), /p\.jsonl:3: b\.coherence: missing attribute 'coherence'/],
+      [
+        'Infinity',
+        [good, row((r) => (r.a.verbosity = 123456)).replace('123456', '1e999')].join('\n'),
+        /p\.jsonl:2: a\.verbosity: 'verbosity' must be finite, got Infinity/,
+      ],
+      [
+        'missing attribute',
+        [good, good, row((r) => delete r.b.coherence)].join('\n'),
+        /p\.jsonl:3: b\.coherence: missing attribute 'coherence'/,
+      ],
       ['unknown attribute', row((r) => (r.a.length = 3)), /p\.jsonl:1: a\.length: unknown attribute 'length'/],
-      ['non-numeric', row((r) => (r.a.helpfulness = 'high')), /p\.jsonl:1: a\.helpfulness: 'helpfulness' must be a number, got the string "high"/],
+      [
+        'non-numeric',
+        row((r) => (r.a.helpfulness = 'high')),
+        /p\.jsonl:1: a\.helpfulness: 'helpfulness' must be a number, got the string "high"/,
+      ],
       ['label', row((r) => (r.label = 'c')), /p\.jsonl:1: label must be "a" or "b", got "c"/],
       ['missing label', row((r) => delete r.label), /p\.jsonl:1: missing "label"/],
       ['malformed line', `${good}\n{"a": {\n${good}`, /p\.jsonl:2: malformed JSON line/],
@@ -200,10 +255,19 @@ describe('dtr train-tree', () => {
     const dir = tempDir();
     writePairs(dir, 'p.jsonl', syntheticPairRows(20, 7));
     expect((await dtr(['train-tree', '--pairs', 'p.jsonl'], { cwd: dir })).stderr).toMatch(/missing required option --out/);
-    expect((await dtr(['train-tree', '--pairs', 'p.jsonl', '--out', 't.json', '--depth', '3'], { cwd: dir })).stderr).toMatch(/unknown option '--depth'/);
-    expect((await dtr(['train-tree', '--pairs', 'p.jsonl', '--out', 't.json', '--criterion', 'entropy'], { cwd: dir })).stderr).toMatch(/--criterion must be one of log_loss, gini, got 'entropy'/);
-    expect((await dtr(['train-tree', '--pairs', 'p.jsonl', '--out', 't.json', '--val', 'p.jsonl', '--val-fraction', '0.2'], { cwd: dir })).stderr).toMatch(/either --val or --val-fraction/);
-    expect((await dtr(['train-tree', '--pairs', 'p.jsonl', '--out', 't.json', '--max-depth', '2.5'], { cwd: dir })).stderr).toMatch(/--max-depth must be an integer in \[1, 64\], got 2\.5/);
+    expect((await dtr(['train-tree', '--pairs', 'p.jsonl', '--out', 't.json', '--depth', '3'], { cwd: dir })).stderr).toMatch(
+      /unknown option '--depth'/,
+    );
+    expect((await dtr(['train-tree', '--pairs', 'p.jsonl', '--out', 't.json', '--criterion', 'entropy'], { cwd: dir })).stderr).toMatch(
+      /--criterion must be one of log_loss, gini, got 'entropy'/,
+    );
+    expect(
+      (await dtr(['train-tree', '--pairs', 'p.jsonl', '--out', 't.json', '--val', 'p.jsonl', '--val-fraction', '0.2'], { cwd: dir }))
+        .stderr,
+    ).toMatch(/either --val or --val-fraction/);
+    expect((await dtr(['train-tree', '--pairs', 'p.jsonl', '--out', 't.json', '--max-depth', '2.5'], { cwd: dir })).stderr).toMatch(
+      /--max-depth must be an integer in \[1, 64\], got 2\.5/,
+    );
     // Negative numbers after a value-taking flag are its value, as with --flag=-X: the flag's own check answers.
     for (const [flag, value, message] of [
       ['--val-fraction', '-0.2', /--val-fraction must be a number in \(0, 1\), got -0\.2/],
@@ -219,7 +283,9 @@ describe('dtr train-tree', () => {
       else expect(spaced.code, flag).toBe(0);
     }
     rmSync(join(dir, 'n.json'), { force: true });
-    expect((await dtr(['train-tree', '--pairs', 'missing.jsonl', '--out', 't.json'], { cwd: dir })).stderr).toMatch(/no such file: .*missing\.jsonl/);
+    expect((await dtr(['train-tree', '--pairs', 'missing.jsonl', '--out', 't.json'], { cwd: dir })).stderr).toMatch(
+      /no such file: .*missing\.jsonl/,
+    );
     expect(readdirSync(dir)).toEqual(['p.jsonl']);
   });
 });
@@ -270,12 +336,16 @@ describe('guards against losing data and against out-of-range flags', () => {
       expect(r.code, flags.join(' ')).toBe(2);
       expect(r.stderr).toMatch(pattern);
     }
-    expect((await dtr(['explain', '--example', '--tie-band', '0.5'])).stderr).toMatch(/--tie-band must be a number in \[0, 0\.5\), got 0\.5/);
+    expect((await dtr(['explain', '--example', '--tie-band', '0.5'])).stderr).toMatch(
+      /--tie-band must be a number in \[0, 0\.5\), got 0\.5/,
+    );
   });
 
   it('reads JSONL files that start with a UTF-8 byte order mark', async () => {
     const dir = tempDir();
-    const rows = syntheticPairRows(30, 11).map((r) => JSON.stringify(r)).join('\n');
+    const rows = syntheticPairRows(30, 11)
+      .map((r) => JSON.stringify(r))
+      .join('\n');
     writeFileSync(join(dir, 'bom.jsonl'), `\uFEFF${rows}\n`);
     const r = await dtr(['train-tree', '--pairs', 'bom.jsonl', '--out', 't.json'], { cwd: dir });
     expect(r.stderr).toBe('');

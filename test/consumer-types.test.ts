@@ -46,16 +46,20 @@ describe('the built package in a consumer project', () => {
     { strict: false, resolution: 'NodeNext' },
     { strict: true, resolution: 'NodeNext' },
     { strict: false, resolution: 'node10' },
-  ])('compiles with strict: $strict, moduleResolution: $resolution', ({ strict, resolution }) => {
-    // Under node10, zod's own declarations need esModuleInterop (as projects on node10 resolution set it).
-    const legacy = resolution === 'node10' ? { module: 'ES2022', esModuleInterop: true } : { module: 'NodeNext' };
-    const tsconfig = {
-      compilerOptions: consumerCompilerOptions({ ...legacy, moduleResolution: resolution, strict, noEmit: true, skipLibCheck: false }),
-      files: ['main.ts'],
-    };
-    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(tsconfig));
-    const r = spawnSync(process.execPath, [...tsc(), '-p', join(dir, 'tsconfig.json')], { cwd: dir, encoding: 'utf8' });
-    expect(r.stdout + r.stderr).toBe('');
-    expect(r.status).toBe(0);
-  }, 120_000);
+  ])(
+    'compiles with strict: $strict, moduleResolution: $resolution',
+    ({ strict, resolution }) => {
+      // Under node10, zod's own declarations need esModuleInterop (as projects on node10 resolution set it).
+      const legacy = resolution === 'node10' ? { module: 'ES2022', esModuleInterop: true } : { module: 'NodeNext' };
+      const tsconfig = {
+        compilerOptions: consumerCompilerOptions({ ...legacy, moduleResolution: resolution, strict, noEmit: true, skipLibCheck: false }),
+        files: ['main.ts'],
+      };
+      writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(tsconfig));
+      const r = spawnSync(process.execPath, [...tsc(), '-p', join(dir, 'tsconfig.json')], { cwd: dir, encoding: 'utf8' });
+      expect(r.stdout + r.stderr).toBe('');
+      expect(r.status).toBe(0);
+    },
+    120_000,
+  );
 });

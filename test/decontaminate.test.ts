@@ -79,27 +79,56 @@ describe('findContamination (hand-worked on the fixtures)', () => {
   });
 
   it('tokenises as documented', () => {
-    expect(tokenizeForOverlap('Hello, World! 你好 ＡＢＣ-12 <extra_id_1>')).toEqual(['hello', 'world', '你', '好', 'abc', '12', 'extra', 'id', '1']);
+    expect(tokenizeForOverlap('Hello, World! 你好 ＡＢＣ-12 <extra_id_1>')).toEqual([
+      'hello',
+      'world',
+      '你',
+      '好',
+      'abc',
+      '12',
+      'extra',
+      'id',
+      '1',
+    ]);
     expect(extractPrompt({ question: 'q?' })).toBe('q?');
     expect(extractPrompt({ chosen: '\n\nHuman: one\n\nAssistant: two\n\nHuman: three\n\nAssistant: four' })).toBe('one\nthree');
-    expect(extractPrompt({ conversations: [{ from: 'human', value: 'v' }, { from: 'gpt', value: 'w' }] })).toBe('v');
+    expect(
+      extractPrompt({
+        conversations: [
+          { from: 'human', value: 'v' },
+          { from: 'gpt', value: 'w' },
+        ],
+      }),
+    ).toBe('v');
     expect(extractPrompt({ response: 'r' })).toBeNull();
   });
 
   it('rejects a bad n and evaluation files without prompts', () => {
     expect(() => findContamination([], against.records, { ngram: 0 })).toThrow(RangeError);
-    expect(() => findContamination(train.records, [{ index: 0, where: 'x:1', prompt: null, source: null, id: null, subset: null }])).toThrow(DtrError);
+    expect(() =>
+      findContamination(train.records, [{ index: 0, where: 'x:1', prompt: null, source: null, id: null, subset: null }]),
+    ).toThrow(DtrError);
   });
 });
 
 describe('dtr decontaminate', () => {
   it('reports counts per source and writes the filtered set, lines verbatim', async () => {
     const out = join(tmp, 'clean.jsonl');
-    const r = await dtr(['decontaminate', '--train', `${F}/train-prompts.jsonl`, '--against', `${F}/rewardbench-sample.jsonl`, '--out', out]);
+    const r = await dtr([
+      'decontaminate',
+      '--train',
+      `${F}/train-prompts.jsonl`,
+      '--against',
+      `${F}/rewardbench-sample.jsonl`,
+      '--out',
+      out,
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/contaminated: 5 of 9 training rows \(55\.6%\)/);
     expect(r.stdout).toMatch(/magpie\s+3\s+2\s+66\.7%/);
-    expect(r.stdout).toMatch(/train-prompts\.jsonl:3 \[ultrafeedback\] identical to .*rewardbench-sample\.jsonl:3 \(donotanswer\): "how do i pick a lock"/);
+    expect(r.stdout).toMatch(
+      /train-prompts\.jsonl:3 \[ultrafeedback\] identical to .*rewardbench-sample\.jsonl:3 \(donotanswer\): "how do i pick a lock"/,
+    );
     expect(r.stdout).toMatch(/wrote .*clean\.jsonl \(4 rows kept, 5 removed\)/);
     expect(r.stderr).toMatch(/warning: 1 training row has no prompt and could not be checked \(kept\): .*train-prompts\.jsonl:7/);
     const original = readFileSync(`${F}/train-prompts.jsonl`, 'utf8').split('\n');
@@ -108,7 +137,10 @@ describe('dtr decontaminate', () => {
 
   it('lists every match with --json and keeps a JSON array a JSON array', async () => {
     const arr = join(tmp, 'train.json');
-    const rows = readFileSync(`${F}/train-prompts.jsonl`, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
+    const rows = readFileSync(`${F}/train-prompts.jsonl`, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     writeFileSync(arr, JSON.stringify(rows, null, 2));
     const out = join(tmp, 'train.clean.json');
     const r = await dtr(['decontaminate', '--train', arr, '--against', `${F}/rewardbench-sample.jsonl`, '--out', out, '--json']);
@@ -127,7 +159,15 @@ describe('dtr decontaminate', () => {
   });
 
   it('refuses to overwrite --train, and reads prompts from --field', async () => {
-    const same = await dtr(['decontaminate', '--train', `${F}/train-prompts.jsonl`, '--against', `${F}/rewardbench-sample.jsonl`, '--out', `${F}/train-prompts.jsonl`]);
+    const same = await dtr([
+      'decontaminate',
+      '--train',
+      `${F}/train-prompts.jsonl`,
+      '--against',
+      `${F}/rewardbench-sample.jsonl`,
+      '--out',
+      `${F}/train-prompts.jsonl`,
+    ]);
     expect(same.code).toBe(2);
     expect(same.stderr).toMatch(/--out must differ from --train/);
     const t = join(tmp, 'field.jsonl');
@@ -165,7 +205,9 @@ describe('dtr train-tree --against', () => {
     const out = join(tmp, 'tree.json');
     const r = await dtr(['train-tree', '--pairs', pairsWithPrompts, '--against', `${F}/rewardbench-sample.jsonl`, '--out', out, '--json']);
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/warning: 1 of 3 training pairs overlap prompts of .*rewardbench-sample\.jsonl \(a shared 13-word run or the same prompt; lines 1\)/);
+    expect(r.stderr).toMatch(
+      /warning: 1 of 3 training pairs overlap prompts of .*rewardbench-sample\.jsonl \(a shared 13-word run or the same prompt; lines 1\)/,
+    );
     expect(r.stderr).toMatch(/dtr decontaminate --train/);
     const doc = JSON.parse(r.stdout);
     expect(doc.contamination).toMatchObject({ ngram: 13, checked: 3, contaminated: 1 });
@@ -177,7 +219,13 @@ describe('dtr train-tree --against', () => {
 
   it('says it cannot check pairs without prompts, and trains anyway', async () => {
     const plain = join(tmp, 'plain.jsonl');
-    writeFileSync(plain, readFileSync(pairsWithPrompts, 'utf8').split('\n').map((l) => JSON.stringify({ ...JSON.parse(l), prompt: undefined })).join('\n'));
+    writeFileSync(
+      plain,
+      readFileSync(pairsWithPrompts, 'utf8')
+        .split('\n')
+        .map((l) => JSON.stringify({ ...JSON.parse(l), prompt: undefined }))
+        .join('\n'),
+    );
     const out = join(tmp, 'tree2.json');
     const r = await dtr(['train-tree', '--pairs', plain, '--against', `${F}/rewardbench-sample.jsonl`, '--out', out]);
     expect(r.code).toBe(0);

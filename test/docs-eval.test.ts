@@ -22,7 +22,9 @@ describe('docs/eval.md', () => {
       'judgebench-sample.jsonl',
       'other-scorer-results.jsonl',
     ]) {
-      expect(readFileSync(new URL(`../docs/examples/${f}`, import.meta.url), 'utf8')).toBe(readFileSync(new URL(`./fixtures/eval/${f}`, import.meta.url), 'utf8'));
+      expect(readFileSync(new URL(`../docs/examples/${f}`, import.meta.url), 'utf8')).toBe(
+        readFileSync(new URL(`./fixtures/eval/${f}`, import.meta.url), 'utf8'),
+      );
     }
   });
 });

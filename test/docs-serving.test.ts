@@ -73,7 +73,11 @@ function curlRequest(line: string): { url: string; method: string; headers: Reco
 
 describe('docs/serving.md', () => {
   const all = blocks(doc);
-  const examples = all.flatMap((b, i) => (b.lang === 'sh' && all[i + 1]?.lang === 'json' && b.text.startsWith('curl ') ? [{ command: b.text.trim(), answer: all[i + 1]!.text }] : []));
+  const examples = all.flatMap((b, i) =>
+    b.lang === 'sh' && all[i + 1]?.lang === 'json' && b.text.startsWith('curl ')
+      ? [{ command: b.text.trim(), answer: all[i + 1]!.text }]
+      : [],
+  );
 
   it('has curl examples with their answers', () => {
     expect(examples.length).toBeGreaterThanOrEqual(6);
@@ -85,7 +89,9 @@ describe('docs/serving.md', () => {
     expect(curls.map((b) => b.body.trim())).toEqual(examples.map((e) => e.command));
     const serve = mine.filter((b) => b.body.includes('dtr serve'));
     // The server of beforeAll: the same fixture folder (what the script writes), on a free port.
-    expect(serve.map((b) => b.body)).toEqual(['npx tsx scripts/make-fixture-model.ts models/fixture\nnpx dtr serve --model models/fixture\n']);
+    expect(serve.map((b) => b.body)).toEqual([
+      'npx tsx scripts/make-fixture-model.ts models/fixture\nnpx dtr serve --model models/fixture\n',
+    ]);
     const python = mine.filter((b) => b.lang === 'python');
     expect(python).toHaveLength(1);
     expect(mine).toHaveLength(curls.length + serve.length + python.length);
@@ -96,7 +102,11 @@ describe('docs/serving.md', () => {
       expect(command.split('\n')).toHaveLength(1);
       const req = curlRequest(command);
       expect(req.url.startsWith(DOC_URL)).toBe(true);
-      const r = await call(server.url, req.url.slice(DOC_URL.length), { method: req.method, headers: req.headers, ...(req.body !== undefined ? { raw: req.body } : {}) });
+      const r = await call(server.url, req.url.slice(DOC_URL.length), {
+        method: req.method,
+        headers: req.headers,
+        ...(req.body !== undefined ? { raw: req.body } : {}),
+      });
       expect(r.json).toEqual(JSON.parse(answer));
     });
   }
@@ -113,11 +123,16 @@ describe('docs/serving.md', () => {
 
   it('the flag table names every flag of dtr serve', () => {
     const rows = doc.split('\n').filter((l) => l.startsWith('| `--'));
-    for (const name of Object.keys(serveCommand.options)) expect(rows.some((r) => new RegExp(`\`--${name}[ \`]`).test(r)), `--${name}`).toBe(true);
+    for (const name of Object.keys(serveCommand.options))
+      expect(
+        rows.some((r) => new RegExp(`\`--${name}[ \`]`).test(r)),
+        `--${name}`,
+      ).toBe(true);
   });
 
   it('the error table has every code with its status', () => {
-    for (const [code, { status }] of Object.entries(SERVE_ERROR_CODES)) expect(doc).toMatch(new RegExp(`\\n\\| ${status} \\| \`${code}\` \\|`));
+    for (const [code, { status }] of Object.entries(SERVE_ERROR_CODES))
+      expect(doc).toMatch(new RegExp(`\\n\\| ${status} \\| \`${code}\` \\|`));
   });
 
   it('the metrics table has every metric family the server writes', async () => {

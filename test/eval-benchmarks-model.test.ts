@@ -34,7 +34,9 @@ afterAll(async () => {
 });
 
 /** `dtr eval --model` on a file, with its results and the direct model.compare of every comparison. */
-async function run(file: string): Promise<{ doc: Record<string, any>; stderr: string; rows: PairResultRow[]; direct: CompareResult[]; set: EvalSet; out: string }> {
+async function run(
+  file: string,
+): Promise<{ doc: Record<string, any>; stderr: string; rows: PairResultRow[]; direct: CompareResult[]; set: EvalSet; out: string }> {
   const out = join(dir, `${file}.results.jsonl`);
   const r = await dtr(['eval', '--model', fixture.dir, '--data', `${F}/${file}`, '--out', out, '--json']);
   expect(r.code, r.stderr).toBe(0);

@@ -61,7 +61,11 @@ describe('dtr eval --scores (re-aggregation)', () => {
 
   it('counts and warns about pairs scored from truncated conversations', async () => {
     const path = join(tmp, 'truncated.jsonl');
-    const rows = readFileSync(`${F}/rewardbench-results.jsonl`, 'utf8').trimEnd().split('\n').slice(0, 3).map((l) => JSON.parse(l));
+    const rows = readFileSync(`${F}/rewardbench-results.jsonl`, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .slice(0, 3)
+      .map((l) => JSON.parse(l));
     rows[1].truncated = true;
     rows[2].truncated = false;
     writeFileSync(path, rows.map((r) => JSON.stringify(r)).join('\n'));
@@ -139,7 +143,9 @@ describe('dtr eval --tree on attribute pairs (hand-computed)', () => {
     [0.85, 0.15, 0.5, 0.5, 0.85].forEach((p, i) => expect(rows[i]!.probability).toBeCloseTo(p, 12));
     // swapped reading of e1: (0.2 + 1 - 0.9) / 2 = 0.15 = 1 - p, as the symmetric rule guarantees
     expect(rows[0]!.swappedProbability).toBeCloseTo(0.15, 12);
-    expect(rows[0]!.path).toEqual([expect.objectContaining({ node: 0, attribute: 'helpfulness', delta: 2, threshold: 0.5, went: 'right' })]);
+    expect(rows[0]!.path).toEqual([
+      expect.objectContaining({ node: 0, attribute: 'helpfulness', delta: 2, threshold: 0.5, went: 'right' }),
+    ]);
     expect(rows[0]!.rewards!.a.helpfulness).toBe(4);
     expect(rows[0]!.label).toBe('a');
 
@@ -169,7 +175,9 @@ describe('dtr eval --compare (hand-computed)', () => {
   it('shows score changes and the pairs decided differently', async () => {
     const before = join(tmp, 'asym.jsonl');
     const after = join(tmp, 'sym.jsonl');
-    expect((await dtr(['eval', '--tree', `${F}/stump-tree.json`, '--data', `${F}/stump-pairs.jsonl`, '--asymmetric', '--out', before])).code).toBe(0);
+    expect(
+      (await dtr(['eval', '--tree', `${F}/stump-tree.json`, '--data', `${F}/stump-pairs.jsonl`, '--asymmetric', '--out', before])).code,
+    ).toBe(0);
     expect((await dtr(['eval', '--tree', `${F}/stump-tree.json`, '--data', `${F}/stump-pairs.jsonl`, '--out', after])).code).toBe(0);
     const r = await dtr(['eval', '--scores', after, '--compare', before, '--json']);
     expect(r.code).toBe(0);
@@ -191,7 +199,14 @@ describe('dtr eval --compare (hand-computed)', () => {
 
   it('matches a repeated id by occurrence and warns when the files cover different pairs', async () => {
     const { diffPairResults } = await import('../src/eval/results.js');
-    const row = (id: string, preference: 'a' | 'b') => ({ id, subset: null, preference, probability: 0.5, rewards: { a: {} as never, b: {} as never }, path: [] });
+    const row = (id: string, preference: 'a' | 'b') => ({
+      id,
+      subset: null,
+      preference,
+      probability: 0.5,
+      rewards: { a: {} as never, b: {} as never },
+      path: [],
+    });
     const d = diffPairResults([row('7', 'a'), row('7', 'b'), row('8', 'a')], [row('7', 'a'), row('7', 'a'), row('9', 'a')]);
     expect(d.matched).toBe(2);
     expect(d.changed).toEqual([{ id: '7 (#2)', subset: null, label: 'a', before: 'b', after: 'a', change: 'fixed' }]);
@@ -221,7 +236,15 @@ describe('dtr eval: bad calls and bad input', () => {
   });
 
   it('refuses to overwrite the data with --out, and writes nothing when the data is bad', async () => {
-    const same = await dtr(['eval', '--tree', `${F}/stump-tree.json`, '--data', `${F}/stump-pairs.jsonl`, '--out', `${F}/stump-pairs.jsonl`]);
+    const same = await dtr([
+      'eval',
+      '--tree',
+      `${F}/stump-tree.json`,
+      '--data',
+      `${F}/stump-pairs.jsonl`,
+      '--out',
+      `${F}/stump-pairs.jsonl`,
+    ]);
     expect(same.code).toBe(2);
     expect(same.stderr).toMatch(/--out must not be the --data file/);
     const bad = join(tmp, 'bad-pairs.jsonl');
@@ -270,7 +293,10 @@ describe('evaluation set formats', () => {
 
   it('reports every missing field of RewardBench rows, and undetectable files', () => {
     const path = join(tmp, 'rb-bad.jsonl');
-    writeFileSync(path, '{"prompt": "p", "chosen": "c", "rejected": 3, "id": 1}\n{"prompt": "p", "chosen": "c", "rejected": "r", "subset": "hep-go"}\n');
+    writeFileSync(
+      path,
+      '{"prompt": "p", "chosen": "c", "rejected": 3, "id": 1}\n{"prompt": "p", "chosen": "c", "rejected": "r", "subset": "hep-go"}\n',
+    );
     let error: unknown;
     try {
       readEvalSet(path);

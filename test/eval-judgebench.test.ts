@@ -38,7 +38,14 @@ describe('reading JudgeBench pairs', () => {
   it('names every bad row', () => {
     let error: unknown;
     try {
-      parseEvalSet([{ line: 1, value: { question: 'q', response_A: 'x', response_B: 'y', label: 'A=B' } }, { line: 2, value: { question: 'q', response_A: 3, response_B: 'y' } }], 'jb.jsonl', 'judgebench');
+      parseEvalSet(
+        [
+          { line: 1, value: { question: 'q', response_A: 'x', response_B: 'y', label: 'A=B' } },
+          { line: 2, value: { question: 'q', response_A: 3, response_B: 'y' } },
+        ],
+        'jb.jsonl',
+        'judgebench',
+      );
     } catch (e) {
       error = e;
     }
@@ -52,7 +59,9 @@ describe('reading JudgeBench pairs', () => {
 
 describe('JudgeBench scoring', () => {
   it('groups sources into the four categories by prefix; overall is every pair', () => {
-    expect(['mmlu-pro-computer science', 'livebench-reasoning', 'livebench-math', 'livecodebench', 'mt-bench'].map(judgeBenchCategoryOf)).toEqual(['knowledge', 'reasoning', 'math', 'coding', null]);
+    expect(
+      ['mmlu-pro-computer science', 'livebench-reasoning', 'livebench-math', 'livecodebench', 'mt-bench'].map(judgeBenchCategoryOf),
+    ).toEqual(['knowledge', 'reasoning', 'math', 'coding', null]);
     const s = scoreJudgeBench([
       { subset: 'mmlu-pro-law', preference: 'a', label: 'a' },
       { subset: 'mmlu-pro-law', preference: 'b', label: 'a' },
@@ -75,7 +84,9 @@ describe('JudgeBench scoring', () => {
     ]);
     expect(s.categories.coding).toEqual({ accuracy: 60, n: 5, ties: 2 }); // (1 + .5 + 1 + .5 + 0) / 5
     expect(s.bothOrders).toBe(5);
-    expect(s.warnings).toContain('2 pairs whose readings cancel out (they disagree, or tie), each counted as 0.5 (the official JudgeBench code counts them as wrong)');
+    expect(s.warnings).toContain(
+      '2 pairs whose readings cancel out (they disagree, or tie), each counted as 0.5 (the official JudgeBench code counts them as wrong)',
+    );
     const mixed = scoreJudgeBench([
       { subset: 'livecodebench', preference: 'a', label: 'a', swappedProbability: 0.2 },
       { subset: 'livecodebench', preference: 'a', label: 'a' },
@@ -107,7 +118,7 @@ describe('results from any scorer', () => {
     expect(generic.subsets['livecodebench']).toEqual({ accuracy: 50, n: 1, ties: 1, section: null });
   });
 
-  it('takes a scalar reward model\'s scoreChosen / scoreRejected: the higher score wins', () => {
+  it("takes a scalar reward model's scoreChosen / scoreRejected: the higher score wins", () => {
     const rows = parsePairResults(
       [
         { line: 1, value: { id: '1', subset: 'hep-go', scoreChosen: 1.25, scoreRejected: -0.5 } },
@@ -133,7 +144,9 @@ describe('results from any scorer', () => {
     ]);
     const r = await dtr(['eval', '--scores', path, '--verbose']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/bad\.jsonl: 5 bad values in results; first at .*bad\.jsonl:1: "scoreChosen" must be a finite number, got "high"/);
+    expect(r.stderr).toMatch(
+      /bad\.jsonl: 5 bad values in results; first at .*bad\.jsonl:1: "scoreChosen" must be a finite number, got "high"/,
+    );
     expect(r.stderr).toMatch(/bad\.jsonl:2: "scoreRejected" is missing: give both scoreChosen and scoreRejected, or neither/);
     expect(r.stderr).toMatch(/bad\.jsonl:3: "preference" is "b" but scoreChosen 2 and scoreRejected 1 give "a"/);
     expect(r.stderr).toMatch(/bad\.jsonl:4: missing "preference" \("a", "b" or "tie"\), or "scoreChosen" and "scoreRejected"/);
@@ -161,12 +174,17 @@ describe('results from any scorer', () => {
     expect(r.stderr).toMatch(/the two results files cover different pairs: 0 only in .*scorer-1\.jsonl, 1 only in the new results/);
   });
 
-  it('--compare reads a file whose labelled response is on the other side in the later file\'s sides', async () => {
+  it("--compare reads a file whose labelled response is on the other side in the later file's sides", async () => {
     const { diffPairResults } = await import('../src/eval/results.js');
     // A JudgeBench result (a = response A, label b: B was right) against a scalar scorer's (a = its chosen response).
     const judge = [{ id: 'jb-2', subset: 'livebench-reasoning', label: 'b' as const, preference: 'b' as const }];
     const scalar = [{ id: 'jb-2', subset: 'livebench-reasoning', preference: 'b' as const, scoreChosen: 0.25, scoreRejected: 1 }];
-    expect(diffPairResults(judge, scalar)).toMatchObject({ matched: 1, fixed: 0, broken: 1, changed: [{ id: 'jb-2', label: 'a', before: 'a', after: 'b', change: 'broken' }] });
+    expect(diffPairResults(judge, scalar)).toMatchObject({
+      matched: 1,
+      fixed: 0,
+      broken: 1,
+      changed: [{ id: 'jb-2', label: 'a', before: 'a', after: 'b', change: 'broken' }],
+    });
     expect(diffPairResults(judge, [{ ...scalar[0]!, preference: 'a' as const }]).changed).toEqual([]); // both right: no change
   });
 });

@@ -68,7 +68,9 @@ describe('dtr eval --model', () => {
   it('reports the aggregate of those decisions with the RewardBench rules', () => {
     // Recomputed here: per subset, 1 per pair decided a (the chosen), 0.5 per tie.
     const credit = new Map<string, number[]>();
-    rows.forEach((r) => credit.set(r.subset!, [...(credit.get(r.subset!) ?? []), r.preference === 'a' ? 1 : r.preference === 'tie' ? 0.5 : 0]));
+    rows.forEach((r) =>
+      credit.set(r.subset!, [...(credit.get(r.subset!) ?? []), r.preference === 'a' ? 1 : r.preference === 'tie' ? 0.5 : 0]),
+    );
     for (const [subset, xs] of credit) {
       expect(doc.subsets[subset].n).toBe(xs.length);
       expect(doc.subsets[subset].accuracy).toBeCloseTo((100 * xs.reduce((s, x) => s + x, 0)) / xs.length, 10);
@@ -95,25 +97,56 @@ describe('dtr eval --model', () => {
 
   it('re-aggregates the written results to the same report without the model', async () => {
     const again = JSON.parse((await dtr(['eval', '--scores', out, '--json'])).stdout);
-    for (const key of ['overall', 'sections', 'subsets', 'metrics', 'ties', 'unknownSubsets', 'duplicateIds']) expect(again[key]).toEqual(doc[key]);
+    for (const key of ['overall', 'sections', 'subsets', 'metrics', 'ties', 'unknownSubsets', 'duplicateIds'])
+      expect(again[key]).toEqual(doc[key]);
   });
 
   it('decides with another tree and the published rule when asked', async () => {
     const out2 = join(tempDir(), 'human.jsonl');
-    const r = await dtr(['eval', '--model', fixture.dir, '--data', `${F}/rewardbench-sample.jsonl`, '--tree', 'helpsteer2-human', '--asymmetric', '--out', out2, '--json']);
+    const r = await dtr([
+      'eval',
+      '--model',
+      fixture.dir,
+      '--data',
+      `${F}/rewardbench-sample.jsonl`,
+      '--tree',
+      'helpsteer2-human',
+      '--asymmetric',
+      '--out',
+      out2,
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).source).toMatchObject({ tree: 'helpsteer2-human', rule: 'published' });
     const human = PreferenceTree.load('helpsteer2-human');
     for (const row of readPairResults(out2)) {
       const d = ATTRIBUTES.map((k) => row.rewards!.a[k] - row.rewards!.b[k]);
       expect(row.probability).toBeCloseTo(human.predictProba(d), 12);
-      expect(row.swappedProbability).toBeCloseTo(probabilityOf(human, d.map((x) => -x), false), 12);
+      expect(row.swappedProbability).toBeCloseTo(
+        probabilityOf(
+          human,
+          d.map((x) => -x),
+          false,
+        ),
+        12,
+      );
     }
   });
 
   it('records and reports truncation', async () => {
     const out3 = join(tempDir(), 'short.jsonl');
-    const r = await dtr(['eval', '--model', fixture.dir, '--data', `${F}/rewardbench-sample.jsonl`, '--max-length', '40', '--out', out3, '--json']);
+    const r = await dtr([
+      'eval',
+      '--model',
+      fixture.dir,
+      '--data',
+      `${F}/rewardbench-sample.jsonl`,
+      '--max-length',
+      '40',
+      '--out',
+      out3,
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const t = readPairResults(out3).filter((x) => x.truncated).length;
     expect(t).toBeGreaterThan(0);
@@ -176,7 +209,14 @@ describe('scoreWithModel (public API)', () => {
       async *compareStream(items) {
         for (const _ of items) {
           const delta = { helpfulness: 2, correctness: 0, coherence: 0, complexity: 0, verbosity: 0 };
-          const c: import('../src/index.js').ComparisonLike = { rewards: { a, b }, delta, preference: 'a', probability: 0.9, path: tree.decisionPath(delta), truncated: false };
+          const c: import('../src/index.js').ComparisonLike = {
+            rewards: { a, b },
+            delta,
+            preference: 'a',
+            probability: 0.9,
+            path: tree.decisionPath(delta),
+            truncated: false,
+          };
           yield c;
         }
       },

@@ -4,7 +4,13 @@ import { fileURLToPath } from 'node:url';
 import { difference, toVector } from '../src/attributes.js';
 import { readPairResults } from '../src/eval/results.js';
 import { summarizeResults } from '../src/eval/evaluate.js';
-import { REWARDBENCH_SECTIONS, REWARDBENCH_SUBSETS, REWARDBENCH_TABLE_COUNTS, rewardBenchSectionOf, scoreRewardBench } from '../src/eval/rewardbench.js';
+import {
+  REWARDBENCH_SECTIONS,
+  REWARDBENCH_SUBSETS,
+  REWARDBENCH_TABLE_COUNTS,
+  rewardBenchSectionOf,
+  scoreRewardBench,
+} from '../src/eval/rewardbench.js';
 import { preferenceOf, probabilityOf } from '../src/tree/decision.js';
 import { PreferenceTree } from '../src/tree/preference-tree.js';
 import { REWARDBENCH_FIXTURE_FILES, rewardBenchFixtureTexts } from '../scripts/make-rewardbench-results.js';
@@ -94,7 +100,9 @@ describe('RewardBench scoring (hand-computed on rewardbench-results.jsonl)', () 
     const r = summarizeResults(results, { weighting: 'leaderboard-table' });
     expect(r.weighting).toBe('leaderboard-table');
     // The official script would count the two ties (mt-bench-easy 11, donotanswer 61) as wrong: said so.
-    expect(r.warnings).toContain('2 pairs decided tie, each counted as 0.5 (the official script counts a tie as wrong: published numbers are reproduced only without ties)');
+    expect(r.warnings).toContain(
+      '2 pairs decided tie, each counted as 0.5 (the official script counts a tie as wrong: published numbers are reproduced only without ties)',
+    );
     // Chat      = (0.75*100 + 0.75*28 + 1*40) / (100 + 28 + 40)   = 136 / 168
     expect(r.sections!.Chat).toBeCloseTo((100 * 136) / 168, 10);
     // Chat Hard = (2/3*37 + 0.5*100) / (37 + 100)
@@ -170,7 +178,10 @@ describe('rewardbench-results.jsonl is what its tree decides on its rewards', ()
     const texts = rewardBenchFixtureTexts();
     for (const kind of ['tree', 'results'] as const) {
       for (const path of REWARDBENCH_FIXTURE_FILES[kind]) {
-        expect(readFileSync(new URL(`../${path}`, import.meta.url), 'utf8'), `${path}: run npx tsx scripts/make-rewardbench-results.ts`).toBe(texts[kind]);
+        expect(
+          readFileSync(new URL(`../${path}`, import.meta.url), 'utf8'),
+          `${path}: run npx tsx scripts/make-rewardbench-results.ts`,
+        ).toBe(texts[kind]);
       }
     }
   });
@@ -181,7 +192,8 @@ describe('rewardbench-results.jsonl is what its tree decides on its rewards', ()
       const p = probabilityOf(tree, d, false);
       expect(r.probability, r.id).toBe(p);
       expect(r.preference, r.id).toBe(preferenceOf(p));
-      if (r.swappedProbability !== undefined) expect(r.swappedProbability, r.id).toBe(probabilityOf(tree, toVector(difference(r.rewards!.b, r.rewards!.a), 'b - a'), false));
+      if (r.swappedProbability !== undefined)
+        expect(r.swappedProbability, r.id).toBe(probabilityOf(tree, toVector(difference(r.rewards!.b, r.rewards!.a), 'b - a'), false));
       expect(r.path, r.id).toEqual(tree.decisionPath(d));
     }
     // Not all alike: the rows differ in rewards and take four different leaves.
@@ -191,7 +203,16 @@ describe('rewardbench-results.jsonl is what its tree decides on its rewards', ()
 
   it('dtr report on it with its tree decides as dtr eval --scores reports', async () => {
     const out = `${tempDir('dtr-rb-report-')}/report.json`;
-    const r = await dtr(['report', '--tree', fixture('rewardbench-tree.json'), '--asymmetric', '--pairs', fixture('rewardbench-results.jsonl'), '--out', out]);
+    const r = await dtr([
+      'report',
+      '--tree',
+      fixture('rewardbench-tree.json'),
+      '--asymmetric',
+      '--pairs',
+      fixture('rewardbench-results.jsonl'),
+      '--out',
+      out,
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(readFileSync(out, 'utf8'));
     const ev = summarizeResults(results);

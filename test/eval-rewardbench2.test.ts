@@ -53,7 +53,16 @@ describe('RewardBench 2 scoring (hand-computed on rewardbench2-results.jsonl)', 
   });
 
   it('scores Ties as the official process_single_model from the scalar scores', () => {
-    expect(rb.tiesSubset).toMatchObject({ scoring: 'scores', refAccuracy: 50, tiedAccuracy: 100, correctnessPreferred: 50, correctnessPreferredHard: 0, refPrompts: 2, tiedPrompts: 2, pairedPrompts: 2 });
+    expect(rb.tiesSubset).toMatchObject({
+      scoring: 'scores',
+      refAccuracy: 50,
+      tiedAccuracy: 100,
+      correctnessPreferred: 50,
+      correctnessPreferredHard: 0,
+      refPrompts: 2,
+      tiedPrompts: 2,
+      pairedPrompts: 2,
+    });
     expect(rb.tiesSubset!.marginScore).toBeCloseTo(margin, 12);
     expect(rb.tiesSubset!.score).toBeCloseTo(ties, 12);
     expect(rb.tiesSubset!.score).toBeCloseTo(54.5474, 4);
@@ -73,19 +82,42 @@ describe('RewardBench 2 scoring (hand-computed on rewardbench2-results.jsonl)', 
     const pairwise = results.map(({ scoreChosen: _c, scoreRejected: _r, ...x }) => x);
     const r = summarizeResults(pairwise).rewardBench2!;
     // Decisions follow the scores: ref:2 loses one comparison, every other Ties prompt wins all.
-    expect(r.tiesSubset).toMatchObject({ scoring: 'pairwise', refAccuracy: 50, tiedAccuracy: 100, score: null, correctnessPreferred: null });
+    expect(r.tiesSubset).toMatchObject({
+      scoring: 'pairwise',
+      refAccuracy: 50,
+      tiedAccuracy: 100,
+      score: null,
+      correctnessPreferred: null,
+    });
     expect(r.overall).toBeNull();
     expect(r.overallWithoutTies).toBeCloseTo(1100 / 15, 10);
     expect(r.warnings[0]).toMatch(/^Ties: no score without scalar scores: its margin terms \(40% of it\) compare score gaps/);
-    expect(r.warnings).toContain("no overall score: the Ties score is missing (see above); overallWithoutTies is the mean of the other five subsets, not the leaderboard's number");
+    expect(r.warnings).toContain(
+      "no overall score: the Ties score is missing (see above); overallWithoutTies is the mean of the other five subsets, not the leaderboard's number",
+    );
   });
 
   it('handles the edges of Ties as upstream would, and says so', () => {
     // 0 / 0 in the margin is 0 (np.nan_to_num); a non-zero gap over a zero spread is tanh(±inf) = ±1.
-    const row = (id: string, i: number, j: number, c: number, r: number) => ({ id, subset: 'Ties', chosenIndex: i, rejectedIndex: j, preference: c > r ? ('a' as const) : c < r ? ('b' as const) : ('tie' as const), scoreChosen: c, scoreRejected: r });
+    const row = (id: string, i: number, j: number, c: number, r: number) => ({
+      id,
+      subset: 'Ties',
+      chosenIndex: i,
+      rejectedIndex: j,
+      preference: c > r ? ('a' as const) : c < r ? ('b' as const) : ('tie' as const),
+      scoreChosen: c,
+      scoreRejected: r,
+    });
     const s = scoreRewardBench2([row('ref:5', 0, 0, 1, 1), row('tied:5', 0, 0, 2, 2), row('tied:5', 1, 0, 2, 2)]);
     // ref gap 0, tied gap 0, spread 0: accurate neither (strict >), margin tanh(0/0 - 1) -> 0
-    expect(s.tiesSubset).toMatchObject({ refAccuracy: 0, tiedAccuracy: 0, correctnessPreferred: 0, correctnessPreferredHard: 0, marginScore: 0, score: 0 });
+    expect(s.tiesSubset).toMatchObject({
+      refAccuracy: 0,
+      tiedAccuracy: 0,
+      correctnessPreferred: 0,
+      correctnessPreferredHard: 0,
+      marginScore: 0,
+      score: 0,
+    });
     const t = scoreRewardBench2([row('ref:6', 0, 0, 2, 1), row('tied:6', 0, 0, 3, 1), row('tied:6', 1, 0, 3, 1)]);
     expect(t.tiesSubset!.marginScore).toBe(100); // min(1, 2) / 0 - 1 = inf
     const alone = scoreRewardBench2([row('ref:7', 0, 0, 2, 1)]);
@@ -112,7 +144,9 @@ describe('dtr eval on RewardBench 2', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^rewardbench-2: 11 prompts, 34 comparisons, 3 ties/);
     expect(r.stdout).toMatch(/Safety\s+2\s+6\s+66\.7\s+2/);
-    expect(r.stdout).toMatch(/Ties = 0\.30 tied 100\.0 \+ 0\.30 ref 50\.0 \+ 0\.20 correctness preferred 50\.0 \+ 0\.20 hard 0\.0 \+ 0\.01 margin -45\.3 \(2 ref\/tied pairs\)/);
+    expect(r.stdout).toMatch(
+      /Ties = 0\.30 tied 100\.0 \+ 0\.30 ref 50\.0 \+ 0\.20 correctness preferred 50\.0 \+ 0\.20 hard 0\.0 \+ 0\.01 margin -45\.3 \(2 ref\/tied pairs\)/,
+    );
     expect(r.stdout).toMatch(/score %\s+50\.0\s+50\.0\s+100\.0\s+66\.7\s+100\.0\s+54\.5\s+70\.2/);
     const json = JSON.parse((await dtr(['eval', '--scores', `${F}/rewardbench2-results.jsonl`, '--json'])).stdout);
     expect(json.overall).toBeCloseTo(70.2023, 4);
@@ -124,8 +158,21 @@ describe('dtr eval on RewardBench 2', () => {
     const set = readEvalSet(`${F}/rewardbench2-sample.jsonl`);
     expect(set).toMatchObject({ format: 'rewardbench-2', rows: 4 });
     expect(set.items).toHaveLength(3 + 3 + 2 + 6);
-    expect(set.items.filter((i) => i.id === 'tied:1').map((i) => [i.chosenIndex, i.rejectedIndex])).toEqual([[0, 0], [0, 1], [1, 0], [1, 1], [2, 0], [2, 1]]);
-    expect(set.items[0]).toMatchObject({ id: 'fact-1', subset: 'Factuality', label: 'a', a: 'Mercury is the planet closest to the Sun.', b: 'Venus is the planet closest to the Sun.' });
+    expect(set.items.filter((i) => i.id === 'tied:1').map((i) => [i.chosenIndex, i.rejectedIndex])).toEqual([
+      [0, 0],
+      [0, 1],
+      [1, 0],
+      [1, 1],
+      [2, 0],
+      [2, 1],
+    ]);
+    expect(set.items[0]).toMatchObject({
+      id: 'fact-1',
+      subset: 'Factuality',
+      label: 'a',
+      a: 'Mercury is the planet closest to the Sun.',
+      b: 'Venus is the planet closest to the Sun.',
+    });
   });
 
   it('refuses rows the official scoring could not read, naming each problem', () => {
@@ -137,7 +184,11 @@ describe('dtr eval on RewardBench 2', () => {
     ];
     let error: unknown;
     try {
-      parseEvalSet(rows.map((value, i) => ({ line: i + 1, value })), 'rb2.jsonl', 'rewardbench-2');
+      parseEvalSet(
+        rows.map((value, i) => ({ line: i + 1, value })),
+        'rb2.jsonl',
+        'rewardbench-2',
+      );
     } catch (e) {
       error = e;
     }

@@ -81,7 +81,7 @@ describe('RM-Bench scoring (hand-computed on rm-bench-results.jsonl)', () => {
     expect(r.metrics.logLoss).toBeNull();
     expect(r.metrics.probabilityN).toBe(0);
     expect(r.ties).toBe(1);
-    expect(r.subsets['safety-refuse']!.accuracy).toBeCloseTo((600 / 9), 10);
+    expect(r.subsets['safety-refuse']!.accuracy).toBeCloseTo(600 / 9, 10);
     expect(r.warnings).toContain('1 comparison decided tie, each counted as 0.5 (the official RM-Bench code counts a tie as wrong)');
   });
 
@@ -103,7 +103,9 @@ describe('RM-Bench scoring (hand-computed on rm-bench-results.jsonl)', () => {
     expect(rm.domains.math!.normal).toBe(100);
     expect(rm.overall!.hard).toBeNull();
     expect(rm.overall!.normal).not.toBeNull();
-    expect(rm.warnings[0]).toBe('math: 1 of 9 style pairs have no comparisons (concise vs detailed markdown): the figures that need them are not given');
+    expect(rm.warnings[0]).toBe(
+      'math: 1 of 9 style pairs have no comparisons (concise vs detailed markdown): the figures that need them are not given',
+    );
   });
 
   it('counts subsets outside the four domains apart, and repeated comparisons', () => {
@@ -120,7 +122,15 @@ describe('RM-Bench scoring (hand-computed on rm-bench-results.jsonl)', () => {
 
   it('maps subsets to domains by prefix, and computes the triangles of any matrix', () => {
     expect(RM_BENCH_DOMAINS).toEqual(['chat', 'math', 'code', 'safety']);
-    expect(['chat', 'math', 'code', 'safety-refuse', 'safety-response', 'Math', 'reasoning'].map(rmBenchDomainOf)).toEqual(['chat', 'math', 'code', 'safety', 'safety', null, null]);
+    expect(['chat', 'math', 'code', 'safety-refuse', 'safety-response', 'Math', 'reasoning'].map(rmBenchDomainOf)).toEqual([
+      'chat',
+      'math',
+      'code',
+      'safety',
+      'safety',
+      null,
+      null,
+    ]);
     const a = styleAccuracies([
       [90, 60, 30],
       [95, 80, 50],
@@ -131,7 +141,9 @@ describe('RM-Bench scoring (hand-computed on rm-bench-results.jsonl)', () => {
     expect(a.easy).toBeCloseTo(97, 10);
     expect(a.average).toBeCloseTo((140 / 3 + 85 + 97) / 3, 10);
     expect(() => styleAccuracies([[1, 2]])).toThrow(TypeError);
-    expect(() => scoreRmBench([{ subset: 'chat', chosenStyle: 3, rejectedStyle: 0, preference: 'a' }])).toThrow(/chosenStyle must be 0, 1 or 2/);
+    expect(() => scoreRmBench([{ subset: 'chat', chosenStyle: 3, rejectedStyle: 0, preference: 'a' }])).toThrow(
+      /chosenStyle must be 0, 1 or 2/,
+    );
   });
 });
 
@@ -143,7 +155,9 @@ describe('dtr eval --scores on RM-Bench results', () => {
     expect(r.stdout).toMatch(/chat\s+2\s+33\.3\s+91\.7\s+100\.0\s+75\.0/);
     expect(r.stdout).toMatch(/code\s+1\s+0\.0\s+100\.0\s+0\.0\s+33\.3/);
     expect(r.stdout).toMatch(/overall\s+6\s+58\.3\s+97\.9\s+62\.5\s+72\.9/);
-    expect(r.stdout).toMatch(/safety: % of comparisons won[^\n]*\n[^\n]*\nconcise\s+100\.0\s+100\.0\s+100\.0\ndetailed plain\s+50\.0\s+100\.0\s+100\.0/);
+    expect(r.stdout).toMatch(
+      /safety: % of comparisons won[^\n]*\n[^\n]*\nconcise\s+100\.0\s+100\.0\s+100\.0\ndetailed plain\s+50\.0\s+100\.0\s+100\.0/,
+    );
     expect(r.stdout).toMatch(/log loss\s+not measured/);
   });
 
@@ -163,15 +177,23 @@ describe('dtr eval --scores on RM-Bench results', () => {
 
   it('--format rm-bench refuses results without styles, naming the lines', async () => {
     const path = join(tempDir(), 'no-styles.jsonl');
-    writeFileSync(path, '{"id": "1", "subset": "chat", "preference": "a"}\n{"id": "1", "subset": "chat", "chosenStyle": 0, "rejectedStyle": 1, "preference": "b"}\n');
+    writeFileSync(
+      path,
+      '{"id": "1", "subset": "chat", "preference": "a"}\n{"id": "1", "subset": "chat", "chosenStyle": 0, "rejectedStyle": 1, "preference": "b"}\n',
+    );
     const bad = await dtr(['eval', '--scores', path, '--format', 'rm-bench']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/rm-bench results need chosenStyle and rejectedStyle .* on every row; 1 row lacks them \(line 1\)/);
     const odd = join(tempDir(), 'bad-style.jsonl');
-    writeFileSync(odd, '{"id": "1", "subset": "chat", "chosenStyle": 3, "rejectedStyle": 1, "preference": "b"}\n{"id": "2", "subset": "chat", "chosenStyle": 1, "preference": "b"}\n');
+    writeFileSync(
+      odd,
+      '{"id": "1", "subset": "chat", "chosenStyle": 3, "rejectedStyle": 1, "preference": "b"}\n{"id": "2", "subset": "chat", "chosenStyle": 1, "preference": "b"}\n',
+    );
     const r2 = await dtr(['eval', '--scores', odd, '--verbose']);
     expect(r2.code).toBe(1);
-    expect(r2.stderr).toMatch(/bad-style\.jsonl:1: "chosenStyle" must be 0 \(concise\), 1 \(detailed plain\) or 2 \(detailed markdown\), got 3/);
+    expect(r2.stderr).toMatch(
+      /bad-style\.jsonl:1: "chosenStyle" must be 0 \(concise\), 1 \(detailed plain\) or 2 \(detailed markdown\), got 3/,
+    );
     expect(r2.stderr).toMatch(/bad-style\.jsonl:2: "rejectedStyle" is missing: give both chosenStyle and rejectedStyle, or neither/);
   });
 
@@ -184,13 +206,19 @@ describe('dtr eval --scores on RM-Bench results', () => {
   it('--compare matches comparisons by id and styles', async () => {
     const after = join(tempDir(), 'after.jsonl');
     // c1 now also wins its three hard comparisons: chat hard 33.3 -> 83.3, three pairs fixed.
-    const rows = results.map(({ line: _line, ...x }) => (x.id === 'c1' && x.chosenStyle! < x.rejectedStyle! ? { ...x, preference: 'a' } : x));
+    const rows = results.map(({ line: _line, ...x }) =>
+      x.id === 'c1' && x.chosenStyle! < x.rejectedStyle! ? { ...x, preference: 'a' } : x,
+    );
     writeFileSync(after, rows.map((x) => JSON.stringify(x)).join('\n'));
     const r = await dtr(['eval', '--scores', after, '--compare', `${F}/rm-bench-results.jsonl`, '--json']);
     expect(r.code, r.stderr).toBe(0);
     const c = JSON.parse(r.stdout).compare;
     expect(c).toMatchObject({ matched: 54, fixed: 3, broken: 0, onlyBefore: [], onlyAfter: [] });
-    expect(c.changed.map((x: { id: string }) => x.id)).toEqual(['c1 [chosen 0 vs rejected 1]', 'c1 [chosen 0 vs rejected 2]', 'c1 [chosen 1 vs rejected 2]']);
+    expect(c.changed.map((x: { id: string }) => x.id)).toEqual([
+      'c1 [chosen 0 vs rejected 1]',
+      'c1 [chosen 0 vs rejected 2]',
+      'c1 [chosen 1 vs rejected 2]',
+    ]);
     expect(c.scores.hard.delta).toBeCloseTo(50 / 4, 10); // chat hard +50, over four domains
     expect(c.scores.chat.after).toBeCloseTo((250 / 3 + 275 / 3 + 100) / 3, 10);
     const text = await dtr(['eval', '--scores', after, '--compare', `${F}/rm-bench-results.jsonl`]);
@@ -206,7 +234,15 @@ describe('reading RM-Bench data', () => {
     expect(set.items).toHaveLength(45);
     const first = set.items.slice(0, 9);
     expect(first.map((i) => [i.chosenStyle, i.rejectedStyle])).toEqual([
-      [0, 0], [0, 1], [0, 2], [1, 0], [1, 1], [1, 2], [2, 0], [2, 1], [2, 2],
+      [0, 0],
+      [0, 1],
+      [0, 2],
+      [1, 0],
+      [1, 1],
+      [1, 2],
+      [2, 0],
+      [2, 1],
+      [2, 2],
     ]);
     expect(first.every((i) => i.id === 'chat-1' && i.label === 'a' && i.subset === 'chat' && i.line === 1)).toBe(true);
     expect(first[5]!.a).toMatch(/^A thermostat measures the temperature/); // chosen, detailed plain
@@ -224,7 +260,9 @@ describe('reading RM-Bench data', () => {
       error = e;
     }
     expect(error).toBeInstanceOf(DtrError);
-    expect((error as DtrError).issues).toEqual([{ path: 'total_dataset.json[1]', message: '"chosen" must hold 3 responses (concise, detailed plain, detailed markdown), got 2' }]);
+    expect((error as DtrError).issues).toEqual([
+      { path: 'total_dataset.json[1]', message: '"chosen" must hold 3 responses (concise, detailed plain, detailed markdown), got 2' },
+    ]);
     writeFileSync(join(dir, 'ok.json'), JSON.stringify([row]));
     const set = readEvalSet(join(dir, 'ok.json'));
     expect(set.items.map((i) => i.subset)).toEqual(Array(9).fill('safety-refuse'));
@@ -248,7 +286,11 @@ describe('reading RM-Bench data', () => {
 /** The issues of parsing rows as rm-bench (their `path message`). */
 function parse(values: unknown[]): string[] {
   try {
-    parseEvalSet(values.map((value, i) => ({ line: i + 1, value })), 'rm.jsonl', 'rm-bench');
+    parseEvalSet(
+      values.map((value, i) => ({ line: i + 1, value })),
+      'rm.jsonl',
+      'rm-bench',
+    );
   } catch (e) {
     if (e instanceof DtrError) return e.issues.map((i) => `${i.path} ${i.message}`);
     throw e;

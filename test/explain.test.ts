@@ -40,7 +40,9 @@ describe('the model card example through the published Llama-3.1-8B tree', () =>
       'A is preferred with probability 0.986: helpfulness difference +1.790 > 0.019, then correctness difference +1.769 > 0.303, then helpfulness difference +1.790 > 1.121, reaching leaf 14 (17.2% of training pairs, P(A preferred) = 0.986). Read the other way round (B − A), the tree reaches leaf 3 (18.7% of training pairs, P(B preferred) = 0.014); the symmetric probability averages both readings.',
     );
     expect(e.counterfactual).toMatchObject({ attribute: 'helpfulness', preference: 'b' });
-    expect(e.counterfactual!.sentence).toBe("B would win if A's helpfulness were 1.809 lower (or B's that much higher): helpfulness difference < -0.019.");
+    expect(e.counterfactual!.sentence).toBe(
+      "B would win if A's helpfulness were 1.809 lower (or B's that much higher): helpfulness difference < -0.019.",
+    );
   });
 });
 
@@ -175,11 +177,17 @@ describe('golden text of the published trees', () => {
 
 describe('bad calls', () => {
   it('names the bad parameter', () => {
-    expect(() => explain(llama, { ...zeros, verbosity: Number.NaN }, zeros)).toThrowError(new RangeError("a: 'verbosity' must be finite, got NaN"));
-    expect(() => explain(llama, zeros, { ...zeros, length: 3 } as unknown as AttributeScores)).toThrowError(new TypeError("b: unknown attribute 'length': expected only helpfulness, correctness, coherence, complexity, verbosity"));
+    expect(() => explain(llama, { ...zeros, verbosity: Number.NaN }, zeros)).toThrowError(
+      new RangeError("a: 'verbosity' must be finite, got NaN"),
+    );
+    expect(() => explain(llama, zeros, { ...zeros, length: 3 } as unknown as AttributeScores)).toThrowError(
+      new TypeError("b: unknown attribute 'length': expected only helpfulness, correctness, coherence, complexity, verbosity"),
+    );
     const { verbosity: _, ...four } = zeros;
     expect(() => explain(llama, four as AttributeScores, zeros)).toThrowError(/a: missing attribute 'verbosity'/);
-    expect(() => explain(llama, { ...zeros, coherence: '3' } as unknown as AttributeScores, zeros)).toThrowError(/'coherence' must be a number, got the string "3"/);
+    expect(() => explain(llama, { ...zeros, coherence: '3' } as unknown as AttributeScores, zeros)).toThrowError(
+      /'coherence' must be a number, got the string "3"/,
+    );
     expect(() => explain(llama, zeros, zeros, { tieBand: 0.5 })).toThrowError(RangeError);
     expect(() => llama.predictProba([1, 2, 3])).toThrowError(/delta must have 5 values/);
   });

@@ -16,8 +16,21 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ATTRIBUTES } from '../src/attributes.js';
 import { RewardModel } from '../src/model/reward-model.js';
 import {
-  checkpointAt, checkpointStep, exportStep, GEMMA_ARGS, holdToTransformers, json, LLAMA_ARGS, LLAMA_TEMPLATE, LLAMA_TOKENIZER, runSteps, SKIP, type Step,
-  type StepResult, stepOk, TOL,
+  checkpointAt,
+  checkpointStep,
+  exportStep,
+  GEMMA_ARGS,
+  holdToTransformers,
+  json,
+  LLAMA_ARGS,
+  LLAMA_TEMPLATE,
+  LLAMA_TOKENIZER,
+  runSteps,
+  SKIP,
+  type Step,
+  type StepResult,
+  stepOk,
+  TOL,
 } from './support/bridge.js';
 import { readReference } from './support/parity.js';
 import { runsTorchSuites } from './support/python.js';
@@ -59,7 +72,13 @@ describe.skipIf(!runsTorchSuites())(`dtr_export.py by checkpoint kind, pad rule 
       checkpointStep(rlhflow, rlhflowArgs),
       checkpointStep(eot, eotArgs),
       checkpointStep(padNull, padNullArgs),
-      exportStep('rlhflow export', rlhflow, join(dir, 'rlhflow-out'), ['--check', '--name', 'tiny-rlhflow', '--reference-out', join(dir, 'rlhflow-reference.json')]),
+      exportStep('rlhflow export', rlhflow, join(dir, 'rlhflow-out'), [
+        '--check',
+        '--name',
+        'tiny-rlhflow',
+        '--reference-out',
+        join(dir, 'rlhflow-reference.json'),
+      ]),
       {
         name: 'rlhflow score layer',
         code: `
@@ -75,7 +94,12 @@ print(json.dumps({labels[str(i)]: [float(x) for x in w[i]] for i in range(5)}))`
 import json, safetensors.numpy as s
 print(json.dumps([float(x) for x in s.load_file(${JSON.stringify(join(eot.hf, 'model.safetensors'))})["score.weight"][0]]))`,
       },
-      exportStep('pad-null export', padNull, join(dir, 'pad-null-out'), [...LLAMA_TREE, '--check', '--reference-out', join(dir, 'pad-null-reference.json')]),
+      exportStep('pad-null export', padNull, join(dir, 'pad-null-out'), [
+        ...LLAMA_TREE,
+        '--check',
+        '--reference-out',
+        join(dir, 'pad-null-reference.json'),
+      ]),
       {
         // The checkpoint's own forward, loaded afresh (not the exporter's reference): one
         // conversation at a time, config as saved (pad_token_id null); then what writing the
@@ -144,7 +168,16 @@ s.save_file(t, p, metadata={"format": "pt"})`,
     for (const [name, cp, tree] of dtypes) {
       for (const dtype of ['fp16', 'mixed']) {
         for (const reference of ['fp32', 'bf16']) {
-          all.push(exportStep(`${name} ${dtype} vs ${reference}`, cp, join(dir, `${name}-${dtype}-${reference}`), [...tree, '--dtype', dtype, '--reference-dtype', reference, '--check']));
+          all.push(
+            exportStep(`${name} ${dtype} vs ${reference}`, cp, join(dir, `${name}-${dtype}-${reference}`), [
+              ...tree,
+              '--dtype',
+              dtype,
+              '--reference-dtype',
+              reference,
+              '--check',
+            ]),
+          );
         }
       }
     }
@@ -204,7 +237,11 @@ s.save_file(t, p, metadata={"format": "pt"})`,
     expect(json(join(out, 'export.json')).scalarPooling).toBe('last-token');
     await holdToTransformers(out, join(dir, 'pad-null-reference.json'));
 
-    const forward = JSON.parse(stepOk(steps, 'pad-null own forward').stdout) as { own: number[]; withPad: number[]; refused: string | null };
+    const forward = JSON.parse(stepOk(steps, 'pad-null own forward').stdout) as {
+      own: number[];
+      withPad: number[];
+      refused: string | null;
+    };
     // transformers refuses batches without a pad token, and reads the last token of one conversation.
     expect(forward.refused).toMatch(/Cannot handle batch sizes > 1 if no padding token is defined/);
     const ref = readReference(join(dir, 'pad-null-reference.json'));
@@ -217,9 +254,15 @@ s.save_file(t, p, metadata={"format": "pt"})`,
     const model = await RewardModel.load({ dir: out, provider: 'cpu', tokenizeInWorker: false });
     try {
       const items = ref.rows.map((r) => ({ prompt: r.messages.slice(0, -1), response: r.messages.at(-1)!.content }));
-      for (const options of [{ batchSize: 1 }, { batchSize: items.length, paddingSide: 'right' as const }, { batchSize: items.length, paddingSide: 'left' as const }]) {
+      for (const options of [
+        { batchSize: 1 },
+        { batchSize: items.length, paddingSide: 'right' as const },
+        { batchSize: items.length, paddingSide: 'left' as const },
+      ]) {
         const scores = await model.scoreMany(items, options);
-        scores.forEach((s, i) => expect(Math.abs(s.backboneReward! - forward.own[i]!), `row ${i} ${JSON.stringify(options)}`).toBeLessThanOrEqual(TOL));
+        scores.forEach((s, i) =>
+          expect(Math.abs(s.backboneReward! - forward.own[i]!), `row ${i} ${JSON.stringify(options)}`).toBeLessThanOrEqual(TOL),
+        );
       }
     } finally {
       await model.dispose();
@@ -228,9 +271,20 @@ s.save_file(t, p, metadata={"format": "pt"})`,
 
   it("transformers < 4.49's rule (the token before the first pad token): the graph reproduces that code on both padding sides", () => {
     const r = JSON.parse(stepOk(steps, 'first-pad-minus-one graph').stdout) as {
-      worst: number; old: number[]; new: number[]; last: number[]; index: Array<[number, number]>; rules: Record<string, string>; noPad: string;
+      worst: number;
+      old: number[];
+      new: number[];
+      last: number[];
+      index: Array<[number, number]>;
+      rules: Record<string, string>;
+      noPad: string;
     };
-    expect(r.rules).toEqual({ '4.45.2': 'first-pad-minus-one', '4.48.3': 'first-pad-minus-one', '4.49.0': 'last-non-pad-token', '5.18.0': 'last-non-pad-token' });
+    expect(r.rules).toEqual({
+      '4.45.2': 'first-pad-minus-one',
+      '4.48.3': 'first-pad-minus-one',
+      '4.49.0': 'last-non-pad-token',
+      '5.18.0': 'last-non-pad-token',
+    });
     expect(r.noPad).toBe('last-token');
     expect(r.worst).toBeLessThanOrEqual(TOL);
     // Llama-3.1's template puts <|eot_id|> after the system header: the old rule reads the token
@@ -260,13 +314,20 @@ s.save_file(t, p, metadata={"format": "pt"})`,
 
   it('fp16 and mixed precision pass --check against the fp32 and the bf16 reference with the error recorded; Gemma-2 fp16 only with --check; bf16 needs CUDA', () => {
     const worst: Record<string, Record<string, number>> = {};
-    const runs = [...dtypes.flatMap(([name]) => ['fp16', 'mixed'].flatMap((dtype) => ['fp32', 'bf16'].map((reference) => [name, dtype, reference]))), ['llama', 'fp32', 'bf16']];
+    const runs = [
+      ...dtypes.flatMap(([name]) => ['fp16', 'mixed'].flatMap((dtype) => ['fp32', 'bf16'].map((reference) => [name, dtype, reference]))),
+      ['llama', 'fp32', 'bf16'],
+    ];
     for (const [name, dtype, reference] of runs) {
       const label = `${name} ${dtype} vs ${reference}`;
       const stderr = stepOk(steps, label).stderr;
       expect(stderr).toContain(`against transformers in ${reference} (${dtype}: |diff| <= `);
       const out = join(dir, `${name}-${dtype}-${reference}`);
-      const check = json(join(out, 'export.json')).check as { ok: boolean; referenceDtype: string; worst: Record<string, { maxAbsDiff: number; limit: number }> };
+      const check = json(join(out, 'export.json')).check as {
+        ok: boolean;
+        referenceDtype: string;
+        worst: Record<string, { maxAbsDiff: number; limit: number }>;
+      };
       expect(check.ok, label).toBe(true);
       expect(check.referenceDtype).toBe(reference);
       worst[label] = Object.fromEntries(Object.entries(check.worst).map(([k, v]) => [k, v.maxAbsDiff]));

@@ -24,8 +24,25 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ATTRIBUTES } from '../src/attributes.js';
 import {
-  BRIDGE, CLI, type Checkpoint, checkpointAt, checkpointStep, exportStep, GEMMA_ARGS, holdToTransformers, json, LLAMA_TOKENIZER, ok, referenceStep,
-  ROOT, runSteps, SKIP, type StepOutput, type StepResult, stepOk, TOL,
+  BRIDGE,
+  CLI,
+  type Checkpoint,
+  checkpointAt,
+  checkpointStep,
+  exportStep,
+  GEMMA_ARGS,
+  holdToTransformers,
+  json,
+  LLAMA_TOKENIZER,
+  ok,
+  referenceStep,
+  ROOT,
+  runSteps,
+  SKIP,
+  type StepOutput,
+  type StepResult,
+  stepOk,
+  TOL,
 } from './support/bridge.js';
 import { readReference } from './support/parity.js';
 import { runsTorchSuites, runTorchPython, TORCH_SETUP } from './support/python.js';
@@ -39,7 +56,8 @@ const blocks = [...section.matchAll(/```(\w*)\n([\s\S]*?)```/g)].map((m) => ({ l
 /** Runs docs/building.md's walk-through in `work` as written, each command its own process. */
 function runWalkThrough(work: string): Array<{ line: string } & StepOutput> {
   // What a clone has that the commands read.
-  for (const p of ['node_modules', 'notebooks', 'test', 'trees', 'heads', 'dist', 'package.json']) symlinkSync(join(ROOT, p), join(work, p));
+  for (const p of ['node_modules', 'notebooks', 'test', 'trees', 'heads', 'dist', 'package.json'])
+    symlinkSync(join(ROOT, p), join(work, p));
   const commands = blocks[0]!.body.trim().split('\n');
   return commands.slice(1).map((line) => {
     const words = [...line.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]!);
@@ -91,8 +109,17 @@ describe.skipIf(!runsTorchSuites())(`Hugging Face folder → dtr_export.py → R
     steps = runSteps([
       referenceStep('llama reference', llama, join(dir, 'llama-reference.json')),
       checkpointStep(gemma, GEMMA_ARGS),
-      exportStep('gemma export', gemma, join(dir, 'gemma-out'), ['--tree', 'rlhflow-gemma-2-27b', '--check', '--reference-out', join(dir, 'gemma-reference.json')]),
-      { name: 'gemma without capping, without window', code: overriddenReferences(gemma.hf, { softcapping: { attn_logit_softcapping: null }, window: { sliding_window: 1_000_000 } }) },
+      exportStep('gemma export', gemma, join(dir, 'gemma-out'), [
+        '--tree',
+        'rlhflow-gemma-2-27b',
+        '--check',
+        '--reference-out',
+        join(dir, 'gemma-reference.json'),
+      ]),
+      {
+        name: 'gemma without capping, without window',
+        code: overriddenReferences(gemma.hf, { softcapping: { attn_logit_softcapping: null }, window: { sliding_window: 1_000_000 } }),
+      },
       checkpointStep(bare, bareArgs),
       exportStep('bare export', bare, join(dir, 'bare-out'), ['--tree', 'rlhflow-llama-3.1-8b', '--check']),
       referenceStep('bare reference', bare, join(dir, 'bare-reference.json')),
@@ -140,7 +167,9 @@ except ValueError as e:
     const out = join(work, 'models/tiny-llama');
     const exporter = walkThrough.find((r) => r.line.includes('dtr_export.py'))!;
     ok(exporter, 'dtr_export llama');
-    expect(exporter.stderr).toMatch(/check: 7 conversations \(\d+-\d+ tokens\), batch 1 and padded batches on both sides, against transformers in fp32/);
+    expect(exporter.stderr).toMatch(
+      /check: 7 conversations \(\d+-\d+ tokens\), batch 1 and padded batches on both sides, against transformers in fp32/,
+    );
     expect(exporter.stderr).toMatch(/check rewards: .* ok/);
     expect(exporter.stderr).toMatch(/check logits: .* ok/);
     stepOk(steps, 'llama reference');
@@ -167,7 +196,23 @@ except ValueError as e:
     expect(readdirSync(join(work, 'models')).filter((f) => f.includes('.partial') || f.includes('.replaced'))).toEqual([]);
 
     // The folder works with `dtr compare` as exported, without edits.
-    const cli = spawnSync(process.execPath, [CLI, 'compare', '--model', out, '--prompt', 'How many apples does each person get?', '--a', 'Three each.', '--b', 'Four each.', '--json'], { encoding: 'utf8' });
+    const cli = spawnSync(
+      process.execPath,
+      [
+        CLI,
+        'compare',
+        '--model',
+        out,
+        '--prompt',
+        'How many apples does each person get?',
+        '--a',
+        'Three each.',
+        '--b',
+        'Four each.',
+        '--json',
+      ],
+      { encoding: 'utf8' },
+    );
     expect(cli.status, cli.stderr).toBe(0);
     const result = JSON.parse(cli.stdout) as { preference: string; rewards: { a: Record<string, number> } };
     expect(['a', 'b', 'tie']).toContain(result.preference);
@@ -182,7 +227,11 @@ except ValueError as e:
     expect(cfg.sliding_window).toBe(32);
     expect(cfg.attn_logit_softcapping).toBe(1);
     expect(existsSync(join(out, 'chat_template.jinja'))).toBe(true);
-    expect(json(join(out, 'dtr.json')).chatTemplateSha256).toBe(createHash('sha256').update(readFileSync(join(gemma.hf, 'chat_template.jinja'))).digest('hex'));
+    expect(json(join(out, 'dtr.json')).chatTemplateSha256).toBe(
+      createHash('sha256')
+        .update(readFileSync(join(gemma.hf, 'chat_template.jinja')))
+        .digest('hex'),
+    );
     await holdToTransformers(out, join(dir, 'gemma-reference.json'));
 
     // The folder is within TOL of transformers with capping and the window; the same model
@@ -204,7 +253,9 @@ except ValueError as e:
   it("a checkpoint with no chat template: the export, its --check and hf_reference.py use the SDK's built-in template, and the SDK says which", async () => {
     const out = join(dir, 'bare-out');
     const stderr = stepOk(steps, 'bare export').stderr;
-    expect(stderr).toMatch(/warning: \S+ has no chat template; the SDK will use its built-in 'llama-3\.1-instruct' template \(Meta's Llama-3\.1 Instruct chat template\), and so do the trace and --check/);
+    expect(stderr).toMatch(
+      /warning: \S+ has no chat template; the SDK will use its built-in 'llama-3\.1-instruct' template \(Meta's Llama-3\.1 Instruct chat template\), and so do the trace and --check/,
+    );
     expect(stderr).toMatch(/check logits: .* ok/);
     expect(stepOk(steps, 'bare reference').stderr).toMatch(/using the SDK's built-in 'llama-3\.1-instruct' template/);
     // Nothing to copy, nothing recorded: the SDK picks the same built-in template from the tokenizer.
@@ -215,25 +266,38 @@ except ValueError as e:
     const warning = /no chat template in the folder .*; using the SDK's built-in 'llama-3\.1-instruct' template/;
     await holdToTransformers(out, join(dir, 'bare-reference.json'), [warning]);
     // The built-in template is Meta's, byte for byte: the ids are those of the checkpoint that ships it.
-    expect(readReference(join(dir, 'bare-reference.json')).rows.map((r) => r.inputIds)).toEqual(readReference(join(dir, 'llama-reference.json')).rows.map((r) => r.inputIds));
+    expect(readReference(join(dir, 'bare-reference.json')).rows.map((r) => r.inputIds)).toEqual(
+      readReference(join(dir, 'llama-reference.json')).rows.map((r) => r.inputIds),
+    );
 
-    const cli = spawnSync(process.execPath, [CLI, 'compare', '--model', out, '--provider', 'cpu', '--prompt', 'How many apples?', '--a', 'Three each.', '--b', 'Four each.'], { encoding: 'utf8' });
+    const cli = spawnSync(
+      process.execPath,
+      [CLI, 'compare', '--model', out, '--provider', 'cpu', '--prompt', 'How many apples?', '--a', 'Three each.', '--b', 'Four each.'],
+      { encoding: 'utf8' },
+    );
     expect(cli.status, cli.stderr).toBe(0);
     expect(cli.stderr).toMatch(warning);
     expect(cli.stdout).toMatch(/^model: bare-out \(cpu\)$/m);
   }, 300_000);
 
   it("named chat templates with none named 'default': transformers refuses to choose, and so does the exporter (before reading the weights), naming them", () => {
-    expect(stepOk(steps, 'named templates').stdout).toMatch(/multiple chat templates with no default specified!.*Available template names are \['rag', 'tool_use'\]/s);
+    expect(stepOk(steps, 'named templates').stdout).toMatch(
+      /multiple chat templates with no default specified!.*Available template names are \['rag', 'tool_use'\]/s,
+    );
     const r = steps['named templates export']!;
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^dtr_export: tokenizer_config\.json has several chat templates and none named 'default' \(rag, tool_use\): transformers refuses to choose one/m);
+    expect(r.stderr).toMatch(
+      /^dtr_export: tokenizer_config\.json has several chat templates and none named 'default' \(rag, tool_use\): transformers refuses to choose one/m,
+    );
     expect(r.stderr).not.toMatch(/loading /);
     expect(existsSync(join(dir, 'named-out'))).toBe(false);
   });
 
   it('streams external data tensor by tensor: never the whole model in memory', () => {
-    const r = runTorchPython(['-c', `
+    const r = runTorchPython(
+      [
+        '-c',
+        `
 import os, sys, tempfile, tracemalloc
 sys.path.insert(0, ${JSON.stringify(BRIDGE)})
 import numpy as np, onnx
@@ -256,7 +320,10 @@ import onnxruntime as ort
 s = ort.InferenceSession(os.path.join(out, "model.onnx"))
 y = s.run(None, {"x": np.zeros((1024, 1024), np.float32)})[0]
 import json
-print(json.dumps({"size": size, "peak": peak, "y": float(y[0, 0]), "files": sorted(os.listdir(out))}))`], { env: { TMPDIR: dir } }); // its temporary files go with the suite's folder
+print(json.dumps({"size": size, "peak": peak, "y": float(y[0, 0]), "files": sorted(os.listdir(out))}))`,
+      ],
+      { env: { TMPDIR: dir } },
+    ); // its temporary files go with the suite's folder
     ok(r, 'externalize');
     const got = JSON.parse(r.stdout) as { size: number; peak: number; y: number; files: string[] };
     expect(got.size).toBeGreaterThanOrEqual(24 * 4 * 1024 * 1024);

@@ -15,7 +15,10 @@ const torch = need('torch');
 describe.skipIf(!torch.present)(`bench/python/gpu_scoring.py on its tiny shape (CPU)${skipNote(torch)}`, () => {
   it("times both modes and counts each pair's FLOPs from the model's own parameters", () => {
     const tokens = 24;
-    const r = runTorchPython([SCRIPT, '--tiny', '--device', 'cpu', '--pairs', '2', '--tokens', String(tokens), '--batch', '2', '--peak-tflops', '1', '--json'], { timeout: 120_000 });
+    const r = runTorchPython(
+      [SCRIPT, '--tiny', '--device', 'cpu', '--pairs', '2', '--tokens', String(tokens), '--batch', '2', '--peak-tflops', '1', '--json'],
+      { timeout: 120_000 },
+    );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout) as {

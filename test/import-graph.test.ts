@@ -25,7 +25,9 @@ function importGraph(): Map<string, string[]> {
   for (const file of files) {
     const text = readFileSync(file, 'utf8');
     // Static imports and re-exports (`import ... from`, `export ... from`, types too) and lazy `import('...')`.
-    const specifiers = [...text.matchAll(/^(?:import|export)\s[^;]*?\sfrom\s+'(\.[^']+)'|import\(\s*'(\.[^']+)'\s*\)/gm)].map((m) => (m[1] ?? m[2])!);
+    const specifiers = [...text.matchAll(/^(?:import|export)\s[^;]*?\sfrom\s+'(\.[^']+)'|import\(\s*'(\.[^']+)'\s*\)/gm)].map(
+      (m) => (m[1] ?? m[2])!,
+    );
     graph.set(
       relative(SRC, file),
       specifiers.map((s) => relative(SRC, resolve(dirname(file), s.replace(/\.js$/, '.ts')))),

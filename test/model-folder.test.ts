@@ -81,21 +81,44 @@ describe('model folders', () => {
   });
 
   it('validateModelConfig: required hidden size, fused head, attribute order', () => {
-    const base = { format: 'decision-tree-reward/model', version: 1, name: 'm', tree: 't', backbone: { id: 'x', kind: 'pooled', output: 'pooled' } };
+    const base = {
+      format: 'decision-tree-reward/model',
+      version: 1,
+      name: 'm',
+      tree: 't',
+      backbone: { id: 'x', kind: 'pooled', output: 'pooled' },
+    };
     const r1 = validateModelConfig(base);
     expect(r1.success).toBe(false);
-    if (!r1.success) expect(r1.issues).toContainEqual({ path: 'backbone.hiddenSize', message: "required when backbone.kind is 'pooled' (the width of the pooled state, e.g. 4096 for Llama-3.1-8B)" });
-    const r2 = validateModelConfig({ ...base, head: 'h', backbone: { id: 'x', kind: 'rewards', output: 'r', attributes: ['helpfulness', 'helpfulness', 'coherence', 'complexity', 'nope'] } });
+    if (!r1.success)
+      expect(r1.issues).toContainEqual({
+        path: 'backbone.hiddenSize',
+        message: "required when backbone.kind is 'pooled' (the width of the pooled state, e.g. 4096 for Llama-3.1-8B)",
+      });
+    const r2 = validateModelConfig({
+      ...base,
+      head: 'h',
+      backbone: { id: 'x', kind: 'rewards', output: 'r', attributes: ['helpfulness', 'helpfulness', 'coherence', 'complexity', 'nope'] },
+    });
     expect(r2.success).toBe(false);
     if (!r2.success) {
       const msgs = r2.issues.map((i) => `${i.path}: ${i.message}`);
       expect(msgs).toContain("head: backbone.kind 'rewards' already outputs the five rewards (head fused in the graph): remove 'head'");
-      expect(msgs).toContain('backbone.attributes[4]: unknown attribute "nope": expected helpfulness, correctness, coherence, complexity, verbosity');
+      expect(msgs).toContain(
+        'backbone.attributes[4]: unknown attribute "nope": expected helpfulness, correctness, coherence, complexity, verbosity',
+      );
       expect(msgs).toContain("backbone.attributes: missing attribute 'correctness'");
     }
     const ok = validateModelConfig({ ...base, backbone: { ...base.backbone, hiddenSize: 8 } });
     expect(ok.success).toBe(true);
-    if (ok.success) expect(ok.config).toMatchObject({ maxLength: 4096, paddingSide: 'right', provider: 'auto', batchSize: 8, backbone: { file: 'model.onnx', inputs: { inputIds: 'input_ids', attentionMask: 'attention_mask', positionIds: null } } });
+    if (ok.success)
+      expect(ok.config).toMatchObject({
+        maxLength: 4096,
+        paddingSide: 'right',
+        provider: 'auto',
+        batchSize: 8,
+        backbone: { file: 'model.onnx', inputs: { inputIds: 'input_ids', attentionMask: 'attention_mask', positionIds: null } },
+      });
   });
 
   it('a head whose hidden size differs from the backbone is E_SHAPE stating both sizes', async () => {
@@ -117,7 +140,7 @@ describe('model folders', () => {
     expect(e.message).toMatch(/head 'fixture-head' expects hidden size 16 but backbone output 'last_hidden_state' gives 32/);
   });
 
-  it("an ONNX graph whose inputs/outputs do not match dtr.json lists what the graph has", async () => {
+  it('an ONNX graph whose inputs/outputs do not match dtr.json lists what the graph has', async () => {
     const { dir } = writeFixtureModel(tempDir());
     editJson(join(dir, 'dtr.json'), (j) => {
       j.backbone.output = 'hidden_states';
@@ -136,7 +159,9 @@ describe('model folders', () => {
     const { dir } = writeFixtureModel(tempDir());
     editJson(join(dir, 'dtr.json'), (j) => (j.backbone.kind = 'pooled'));
     const e = await loadError(dir);
-    expect(e.issues.map((i) => i.message)).toContain("'pooled' expects a rank-2 output but 'last_hidden_state' has shape [batch, tokens, 32]");
+    expect(e.issues.map((i) => i.message)).toContain(
+      "'pooled' expects a rank-2 output but 'last_hidden_state' has shape [batch, tokens, 32]",
+    );
   });
 
   it('a corrupt ONNX file is E_BACKBONE; with other problems it joins the list', async () => {
@@ -157,7 +182,11 @@ describe('model folders', () => {
     expect(e.issues[0]!.path).toBe('tokenizer_config.json: chat_template');
     expect(e.issues[0]!.message).toMatch(/appends a new assistant header after the response even without add_generation_prompt/);
     // A dtr.json chatTemplate (or a load option) fixes it.
-    const m = await RewardModel.load({ dir, chatTemplate: "{% for m in messages %}{% if loop.first %}{{ bos_token }}{% endif %}{{ '<|start_header_id|>' + m['role'] + '<|end_header_id|>\n\n' + m['content'] | trim + '<|eot_id|>' }}{% endfor %}" });
+    const m = await RewardModel.load({
+      dir,
+      chatTemplate:
+        "{% for m in messages %}{% if loop.first %}{{ bos_token }}{% endif %}{{ '<|start_header_id|>' + m['role'] + '<|end_header_id|>\n\n' + m['content'] | trim + '<|eot_id|>' }}{% endfor %}",
+    });
     expect(Array.from(m.encode('Hello', 'Hi there').ids).at(-1)).toBe(128009);
     await m.dispose();
   });
@@ -188,12 +217,13 @@ describe('model folders', () => {
     other.backbone = 'Skywork/Skywork-Reward-Llama-3.1-8B-v0.2';
     writeFileSync(join(dir, 'heads', 'other.json'), JSON.stringify(other));
     const warnings: string[] = [];
-    const expected = "head 'other' (heads/other.json) was fitted on backbone 'Skywork/Skywork-Reward-Llama-3.1-8B-v0.2' but this model's backbone is 'dtr-fixture-last_hidden_state' (dtr.json backbone.id)";
+    const expected =
+      "head 'other' (heads/other.json) was fitted on backbone 'Skywork/Skywork-Reward-Llama-3.1-8B-v0.2' but this model's backbone is 'dtr-fixture-last_hidden_state' (dtr.json backbone.id)";
     const m = await RewardModel.load({ dir, head: 'other', onWarning: (w) => warnings.push(w) });
     try {
       expect(warnings).toHaveLength(1);
       expect(warnings[0]).toContain(expected);
-      expect(warnings[0]).toContain('set the head\'s "backbone" to \'dtr-fixture-last_hidden_state\'');
+      expect(warnings[0]).toContain("set the head's \"backbone\" to 'dtr-fixture-last_hidden_state'");
       expect(m.warnings).toEqual(warnings);
       expect(m.head!.name).toBe('other'); // used: scores as its weights say
     } finally {
@@ -201,9 +231,15 @@ describe('model folders', () => {
     }
     // A head object with another id is checked the same way; the folder's own head (same id) is silent.
     const objectWarnings: string[] = [];
-    const m2 = await RewardModel.load({ dir, head: LinearHead.fromJSON({ ...other, name: 'obj', backbone: 'elsewhere' }), onWarning: (w) => objectWarnings.push(w) });
+    const m2 = await RewardModel.load({
+      dir,
+      head: LinearHead.fromJSON({ ...other, name: 'obj', backbone: 'elsewhere' }),
+      onWarning: (w) => objectWarnings.push(w),
+    });
     await m2.dispose();
-    expect(objectWarnings).toEqual([expect.stringMatching(/^head 'obj' was fitted on backbone 'elsewhere' but this model's backbone is 'dtr-fixture-last_hidden_state'/)]);
+    expect(objectWarnings).toEqual([
+      expect.stringMatching(/^head 'obj' was fitted on backbone 'elsewhere' but this model's backbone is 'dtr-fixture-last_hidden_state'/),
+    ]);
     const own: string[] = [];
     const m3 = await RewardModel.load({ dir, head: 'head.json', onWarning: (w) => own.push(w) });
     await m3.dispose();
@@ -236,7 +272,10 @@ describe('scripts/make-fixture-model.ts', () => {
   it('writes the fixture folder the tests use, with its command line in the provenance of dtr.json and head.json', () => {
     const work = tempDir();
     const script = fileURLToPath(new URL('../scripts/make-fixture-model.ts', import.meta.url));
-    const r = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), script, 'models/fixture', '--seed', '3'], { cwd: work, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), script, 'models/fixture', '--seed', '3'], {
+      cwd: work,
+      encoding: 'utf8',
+    });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const command = 'npx tsx scripts/make-fixture-model.ts models/fixture --seed 3';
@@ -246,27 +285,42 @@ describe('scripts/make-fixture-model.ts', () => {
     // Otherwise the very folder the tests write (which records no command: a test wrote it).
     const same = writeFixtureModel(tempDir(), { seed: 3 });
     expect(readFileSync(join(work, 'models/fixture/model.onnx'))).toEqual(readFileSync(join(same.dir, 'model.onnx')));
-    expect({ ...config, provenance: { ...config.provenance, command: null } }).toEqual(JSON.parse(readFileSync(join(same.dir, 'dtr.json'), 'utf8')));
+    expect({ ...config, provenance: { ...config.provenance, command: null } }).toEqual(
+      JSON.parse(readFileSync(join(same.dir, 'dtr.json'), 'utf8')),
+    );
   });
 
   it('replaces a fixture folder it wrote, with what was added to it, and refuses any other folder or a file', () => {
     const work = tempDir();
     const script = fileURLToPath(new URL('../scripts/make-fixture-model.ts', import.meta.url));
-    const make = (out: string) => spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), script, out], { cwd: work, encoding: 'utf8' });
-    expect(make('models/fixture').stdout).toBe('wrote a last_hidden_state fixture model (hidden 32, seed 7, provider cpu) to models/fixture\n');
+    const make = (out: string) =>
+      spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), script, out], { cwd: work, encoding: 'utf8' });
+    expect(make('models/fixture').stdout).toBe(
+      'wrote a last_hidden_state fixture model (hidden 32, seed 7, provider cpu) to models/fixture\n',
+    );
     // What docs/building.md's loop adds to a folder: a second head makes loading it ambiguous.
     mkdirSync(join(work, 'models/fixture/heads'));
     writeFileSync(join(work, 'models/fixture/heads/mine.json'), '{}');
     const again = make('models/fixture');
     expect(again.status, again.stderr).toBe(0);
-    expect(again.stdout).toBe('wrote a last_hidden_state fixture model (hidden 32, seed 7, provider cpu) to models/fixture (replacing the fixture model there, and what had been added to it: heads/mine.json)\n');
-    expect(readdirSync(join(work, 'models/fixture')).sort()).toEqual(['dtr.json', 'head.json', 'model.onnx', 'tokenizer.json', 'tokenizer_config.json']);
+    expect(again.stdout).toBe(
+      'wrote a last_hidden_state fixture model (hidden 32, seed 7, provider cpu) to models/fixture (replacing the fixture model there, and what had been added to it: heads/mine.json)\n',
+    );
+    expect(readdirSync(join(work, 'models/fixture')).sort()).toEqual([
+      'dtr.json',
+      'head.json',
+      'model.onnx',
+      'tokenizer.json',
+      'tokenizer_config.json',
+    ]);
     expect(readdirSync(join(work, 'models')).sort()).toEqual(['fixture']); // nothing left beside it
     mkdirSync(join(work, 'models/real'));
     writeFileSync(join(work, 'models/real/dtr.json'), JSON.stringify({ name: 'mine', provenance: { source: 'dtr_export.py' } }));
     const real = make('models/real');
     expect(real.status).toBe(2);
-    expect(real.stderr).toBe("make-fixture-model: models/real is not empty and is not a fixture model folder written by this script (its dtr.json does not say 'test fixture'): refusing to replace it; give a new or empty folder\n");
+    expect(real.stderr).toBe(
+      "make-fixture-model: models/real is not empty and is not a fixture model folder written by this script (its dtr.json does not say 'test fixture'): refusing to replace it; give a new or empty folder\n",
+    );
     expect(readdirSync(join(work, 'models/real'))).toEqual(['dtr.json']);
     writeFileSync(join(work, 'models/file'), 'x');
     expect(make('models/file').stderr).toBe('make-fixture-model: models/file is a file, not a folder: give a new or empty folder\n');

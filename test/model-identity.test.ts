@@ -7,7 +7,10 @@ import { fileIdentity, FULL_HASH_LIMIT, sha256File } from '../src/advanced.js';
 import { writeFixtureModel } from './support/fixture-model.js';
 import { tempDir } from './support/temp.js';
 
-async function identityOf(dir: string, options: { maxLength?: number; head?: string | null } = {}): Promise<ReturnType<typeof modelIdentity>> {
+async function identityOf(
+  dir: string,
+  options: { maxLength?: number; head?: string | null } = {},
+): Promise<ReturnType<typeof modelIdentity>> {
   const m = await RewardModel.load({ dir, ...options });
   try {
     return modelIdentity(m);
@@ -40,7 +43,12 @@ describe('modelIdentity', () => {
     writeFixtureModel(join(dir, 'seed8'), { seed: 8 });
     expect((await identityOf(join(dir, 'seed8'))).backbone).not.toBe(a.backbone);
     const config = JSON.parse(readFileSync(join(dir, 'copy/dtr.json'), 'utf8'));
-    config.chatTemplate = config.chatTemplate ?? JSON.parse(readFileSync(join(dir, 'copy/tokenizer_config.json'), 'utf8')).chat_template.replace("message['content'] | trim", "message['content']");
+    config.chatTemplate =
+      config.chatTemplate ??
+      JSON.parse(readFileSync(join(dir, 'copy/tokenizer_config.json'), 'utf8')).chat_template.replace(
+        "message['content'] | trim",
+        "message['content']",
+      );
     writeFileSync(join(dir, 'copy/dtr.json'), JSON.stringify(config));
     expect((await identityOf(join(dir, 'copy'))).backbone).not.toBe(a.backbone);
   });

@@ -56,32 +56,47 @@ describe('the chat template of a model folder', () => {
     writeFileSync(join(fx.dir, 'chat_template.jinja'), Buffer.concat([Buffer.from('{{ bos_token }}'), Buffer.from([0xff, 0xfe])]));
     const bad = inspectModelFolder(fx.dir);
     expect(bad.success).toBe(false);
-    if (!bad.success) expect(bad.issues).toContainEqual({ path: 'chat_template.jinja:1', message: 'not valid UTF-8 (byte 16 of the line: 0xFF, a byte that never occurs in UTF-8)' });
+    if (!bad.success)
+      expect(bad.issues).toContainEqual({
+        path: 'chat_template.jinja:1',
+        message: 'not valid UTF-8 (byte 16 of the line: 0xFF, a byte that never occurs in UTF-8)',
+      });
   });
 
   it("named templates in tokenizer_config.json give 'default'; chat_template.json is read when nothing else has one", () => {
     const fx = writeFixtureModel(tempDir(), { kind: 'pooled' });
     editJson(join(fx.dir, 'tokenizer_config.json'), (d) => {
-      d.chat_template = [{ name: 'tool_use', template: '{{ raise_exception("not this one") }}' }, { name: 'default', template: JINJA }];
+      d.chat_template = [
+        { name: 'tool_use', template: '{{ raise_exception("not this one") }}' },
+        { name: 'default', template: JINJA },
+      ];
     });
     const named = inspectModelFolder(fx.dir);
     expect(named.success && named.folder.chatTemplate).toBe(JINJA);
 
     // Named templates and none is 'default': refused, naming them, as transformers refuses (no built-in fallback).
     editJson(join(fx.dir, 'tokenizer_config.json'), (d) => {
-      d.chat_template = [{ name: 'tool_use', template: JINJA }, { name: 'rag', template: JINJA }];
+      d.chat_template = [
+        { name: 'tool_use', template: JINJA },
+        { name: 'rag', template: JINJA },
+      ];
     });
     const undecided = inspectModelFolder(fx.dir);
     expect(undecided.success).toBe(false);
     if (!undecided.success) {
-      expect(undecided.issues).toContainEqual({ path: 'tokenizer_config.json', message: "chat_template holds named templates and none is named 'default' (available: rag, tool_use): transformers refuses to choose one, and so does the SDK" });
+      expect(undecided.issues).toContainEqual({
+        path: 'tokenizer_config.json',
+        message:
+          "chat_template holds named templates and none is named 'default' (available: rag, tool_use): transformers refuses to choose one, and so does the SDK",
+      });
     }
 
     const dir = folderWithout();
     writeFileSync(join(dir, 'chat_template.json'), JSON.stringify({ chat_template: JINJA }));
     const legacy = inspectModelFolder(dir);
     expect(legacy.success).toBe(true);
-    if (legacy.success) expect([legacy.folder.chatTemplateFrom, legacy.folder.chatTemplate]).toEqual(['chat_template.json: chat_template', JINJA]);
+    if (legacy.success)
+      expect([legacy.folder.chatTemplateFrom, legacy.folder.chatTemplate]).toEqual(['chat_template.json: chat_template', JINJA]);
   });
 
   it("dtr.json's chatTemplateSha256 must match the folder's template; an explicit template overrides it", async () => {
@@ -95,9 +110,13 @@ describe('the chat template of a model folder', () => {
     if (!r.success) {
       expect(r.issues).toHaveLength(1);
       expect(r.issues[0]!.path).toBe('chat_template.jinja');
-      expect(r.issues[0]!.message).toMatch(/^is not the chat template this model was exported with \(sha256 [0-9a-f]{12}\.\.\., dtr\.json chatTemplateSha256 [0-9a-f]{12}\.\.\.\)/);
+      expect(r.issues[0]!.message).toMatch(
+        /^is not the chat template this model was exported with \(sha256 [0-9a-f]{12}\.\.\., dtr\.json chatTemplateSha256 [0-9a-f]{12}\.\.\.\)/,
+      );
     }
-    await expect(RewardModel.load({ dir: fx.dir, tokenizeInWorker: false })).rejects.toThrow(/chat_template\.jinja: is not the chat template this model was exported with/);
+    await expect(RewardModel.load({ dir: fx.dir, tokenizeInWorker: false })).rejects.toThrow(
+      /chat_template\.jinja: is not the chat template this model was exported with/,
+    );
     const m = await RewardModel.load({ dir: fx.dir, tokenizeInWorker: false, chatTemplate: JINJA });
     expect(m.warnings).toEqual([]);
     await m.dispose();
@@ -106,7 +125,8 @@ describe('the chat template of a model folder', () => {
     editJson(join(fx.dir, 'tokenizer_config.json'), (d) => delete d.chat_template);
     const lost = inspectModelFolder(fx.dir);
     expect(lost.success).toBe(false);
-    if (!lost.success) expect(lost.issues[0]!.message).toMatch(/^missing: dtr\.json records the exported template .* copy the whole exported folder/);
+    if (!lost.success)
+      expect(lost.issues[0]!.message).toMatch(/^missing: dtr\.json records the exported template .* copy the whole exported folder/);
   });
 
   it("a folder with no template gets its tokenizer family's built-in one, with a warning that names it", async () => {
@@ -115,7 +135,9 @@ describe('the chat template of a model folder', () => {
     const model = await RewardModel.load({ dir, tokenizeInWorker: false, onWarning: (m) => warnings.push(m) });
     try {
       expect(warnings).toHaveLength(1);
-      expect(warnings[0]).toMatch(/no chat template in the folder \(chat_template\.jinja, tokenizer_config\.json, chat_template\.json\); using the SDK's built-in 'llama-3\.1-instruct' template \(Meta's Llama-3\.1 Instruct chat template\)/);
+      expect(warnings[0]).toMatch(
+        /no chat template in the folder \(chat_template\.jinja, tokenizer_config\.json, chat_template\.json\); using the SDK's built-in 'llama-3\.1-instruct' template \(Meta's Llama-3\.1 Instruct chat template\)/,
+      );
       expect(model.warnings).toEqual(warnings);
       const ids = Array.from(model.encode('Hello', 'Hi there').ids);
       // Meta's template: BOS, then the system header with the knowledge cut-off date.
@@ -136,7 +158,8 @@ describe('the chat template of a model folder', () => {
     if (!r.success) {
       expect(r.issues).toContainEqual({
         path: 'chat_template.jinja',
-        message: "missing: the folder has no chat template (chat_template.jinja, tokenizer_config.json, chat_template.json) and the tokenizer is not of a family with a built-in one (llama-3.1-instruct, gemma-2-it); add the model's template as chat_template.jinja or chatTemplate in dtr.json",
+        message:
+          "missing: the folder has no chat template (chat_template.jinja, tokenizer_config.json, chat_template.json) and the tokenizer is not of a family with a built-in one (llama-3.1-instruct, gemma-2-it); add the model's template as chat_template.jinja or chatTemplate in dtr.json",
       });
     }
   });
@@ -146,7 +169,9 @@ describe('the chat template of a model folder', () => {
       expect(t.source).toBe(readFileSync(new URL(`./fixtures/chat-templates/${t.name}.jinja`, import.meta.url), 'utf8'));
     }
     // dtr_export.py traces and checks a template-less checkpoint with the template the SDK will use.
-    const python = JSON.parse(readFileSync(new URL('../notebooks/python/builtin_templates.json', import.meta.url), 'utf8')) as { templates: unknown[] };
+    const python = JSON.parse(readFileSync(new URL('../notebooks/python/builtin_templates.json', import.meta.url), 'utf8')) as {
+      templates: unknown[];
+    };
     expect(python.templates).toEqual(BUILTIN_TEMPLATES.map((t) => ({ ...t, markers: [...t.markers] })));
   });
 });

@@ -29,14 +29,20 @@ const python3 = need('python3');
 
 /** Runs Python code with export_steps imported as `es`; returns its JSON stdout. */
 function py<T>(code: string): T {
-  const r = spawnSync(PYTHON, ['-c', `import sys, json\nsys.path.insert(0, ${JSON.stringify(helpers)})\nimport export_steps as es\n${code}`], { encoding: 'utf8' });
+  const r = spawnSync(
+    PYTHON,
+    ['-c', `import sys, json\nsys.path.insert(0, ${JSON.stringify(helpers)})\nimport export_steps as es\n${code}`],
+    { encoding: 'utf8' },
+  );
   if (r.status !== 0) throw new Error(`python failed (${r.status}): ${r.stderr}`);
   return JSON.parse(r.stdout) as T;
 }
 
 /** Runs Python code that must fail; returns the last line of its stderr (the exception). */
 function pyError(code: string): string {
-  const r = spawnSync(PYTHON, ['-c', `import sys\nsys.path.insert(0, ${JSON.stringify(helpers)})\nimport export_steps as es\n${code}`], { encoding: 'utf8' });
+  const r = spawnSync(PYTHON, ['-c', `import sys\nsys.path.insert(0, ${JSON.stringify(helpers)})\nimport export_steps as es\n${code}`], {
+    encoding: 'utf8',
+  });
   expect(r.status).not.toBe(0);
   return r.stderr.trim().split('\n').at(-1)!;
 }
@@ -52,12 +58,22 @@ function exportedLayout(): string {
   mkdirSync(join(dir, 'trees'));
   const head = LinearHead.load(join(dir, 'head.json'));
   const weight = Float64Array.from({ length: ATTRIBUTE_COUNT * 16 }, (_, i) => head.weight[i]!);
-  new LinearHead({ name: 'exported-head', hiddenSize: 16, backbone: head.backbone, weight, bias: Float64Array.from(head.bias), provenance: makeProvenance('test', [], null) }).save(
-    join(dir, 'heads', 'exported-head.json'),
-  );
-  PreferenceTree.load('rlhflow-llama-3.1-8b').with({ name: 'exported-tree' }).save(join(dir, 'trees', 'exported-tree.json'));
+  new LinearHead({
+    name: 'exported-head',
+    hiddenSize: 16,
+    backbone: head.backbone,
+    weight,
+    bias: Float64Array.from(head.bias),
+    provenance: makeProvenance('test', [], null),
+  }).save(join(dir, 'heads', 'exported-head.json'));
+  PreferenceTree.load('rlhflow-llama-3.1-8b')
+    .with({ name: 'exported-tree' })
+    .save(join(dir, 'trees', 'exported-tree.json'));
   rmSync(join(dir, 'head.json'));
-  writeFileSync(join(dir, 'dtr.json'), JSON.stringify({ ...config, head: 'heads/exported-head.json', tree: 'trees/exported-tree.json' }, null, 2));
+  writeFileSync(
+    join(dir, 'dtr.json'),
+    JSON.stringify({ ...config, head: 'heads/exported-head.json', tree: 'trees/exported-tree.json' }, null, 2),
+  );
   return dir;
 }
 
@@ -91,7 +107,9 @@ describe.skipIf(!python3.present)(`notebooks/python/export_steps.py${skipNote(py
     const problems = check(dir);
     expect(problems).toHaveLength(3);
     expect(problems[0]).toBe('model.onnx: empty (0 bytes)');
-    expect(problems[1]).toMatch(/^heads\/exported-head\.json: attributes must be \['helpfulness', 'correctness'.*got \['correctness', 'helpfulness'/);
+    expect(problems[1]).toMatch(
+      /^heads\/exported-head\.json: attributes must be \['helpfulness', 'correctness'.*got \['correctness', 'helpfulness'/,
+    );
     expect(problems[2]).toBe("trees/exported-tree.json: not a tree file (format must be 'decision-tree-reward/tree')");
   });
 
@@ -104,7 +122,9 @@ describe.skipIf(!python3.present)(`notebooks/python/export_steps.py${skipNote(py
     writeFileSync(cfgPath, JSON.stringify(cfg));
     expect(check(dir)).toEqual([]);
     writeFileSync(join(dir, 'chat_template.jinja'), `${template} `);
-    expect(check(dir)).toEqual(['chat_template.jinja: not the chat template the model was exported with (sha256 differs from dtr.json chatTemplateSha256)']);
+    expect(check(dir)).toEqual([
+      'chat_template.jinja: not the chat template the model was exported with (sha256 differs from dtr.json chatTemplateSha256)',
+    ]);
   });
 
   it('makes a manifest that hashes as the SDK does, and finds a truncated or missing copy', () => {
@@ -123,26 +143,32 @@ describe.skipIf(!python3.present)(`notebooks/python/export_steps.py${skipNote(py
     const size = manifest.find((r) => r.path === 'model.onnx')!.bytes;
     writeFileSync(join(dir, 'model.onnx'), readFileSync(join(dir, 'model.onnx')).subarray(0, 100));
     rmSync(join(dir, 'tokenizer_config.json'));
-    const problems = py<string[]>(`m = json.loads(${JSON.stringify(JSON.stringify(manifest))})\nprint(json.dumps(es.compare_manifests(m, es.folder_manifest(${JSON.stringify(dir)}))))`);
+    const problems = py<string[]>(
+      `m = json.loads(${JSON.stringify(JSON.stringify(manifest))})\nprint(json.dumps(es.compare_manifests(m, es.folder_manifest(${JSON.stringify(dir)}))))`,
+    );
     expect(problems).toEqual(['tokenizer_config.json: missing', `model.onnx: 100 bytes, expected ${size}`]);
   });
 
   it('compares rewards attribute by attribute, and refuses anything but the five', () => {
     const card = { helpfulness: 3.9603815, correctness: 3.9727726, coherence: 3.8582935, complexity: 0.9909791, verbosity: 1.4901903 };
     const got = { ...card, correctness: 3.9027726 };
-    expect(py<string[]>(`print(json.dumps(es.check_rewards(${JSON.stringify(card)}, ${JSON.stringify(got)}, 0.05, "response 1")))`)).toEqual([
-      'response 1: correctness 3.9728 expected, 3.9028 got (difference 0.0700 > 0.05)',
-    ]);
+    expect(
+      py<string[]>(`print(json.dumps(es.check_rewards(${JSON.stringify(card)}, ${JSON.stringify(got)}, 0.05, "response 1")))`),
+    ).toEqual(['response 1: correctness 3.9728 expected, 3.9028 got (difference 0.0700 > 0.05)']);
     expect(py<string[]>(`print(json.dumps(es.check_rewards(${JSON.stringify(card)}, [3.96, 3.97, 3.86, 0.99, 1.49], 0.05)))`)).toEqual([]);
     expect(py<number>(`print(json.dumps(round(es.max_difference(${JSON.stringify(card)}, ${JSON.stringify(got)}), 9)))`)).toBe(0.07);
     expect(pyError(`es.check_rewards(${JSON.stringify(card)}, [1, 2, 3], 0.05)`)).toBe(
       'ValueError: expected 5 rewards (helpfulness, correctness, coherence, complexity, verbosity), got 3',
     );
-    expect(pyError(`es.check_rewards({"helpfulness": 1}, [1, 2, 3, 4, 5], 0.05)`)).toMatch(/^ValueError: rewards need exactly .*missing \['correctness'/);
-    expect(pyError(`es.check_rewards([1, 2, 3, 4, 5], [1, 2, 3, 4, 5], float("nan"))`)).toBe('ValueError: tolerance must be a finite number >= 0, got nan');
+    expect(pyError(`es.check_rewards({"helpfulness": 1}, [1, 2, 3, 4, 5], 0.05)`)).toMatch(
+      /^ValueError: rewards need exactly .*missing \['correctness'/,
+    );
+    expect(pyError(`es.check_rewards([1, 2, 3, 4, 5], [1, 2, 3, 4, 5], float("nan"))`)).toBe(
+      'ValueError: tolerance must be a finite number >= 0, got nan',
+    );
   });
 
-  it("reads what the exporter recorded in export.json, and says when --check did not run", () => {
+  it('reads what the exporter recorded in export.json, and says when --check did not run', () => {
     const dir = tempDir('dtr-export-json-');
     const rewards = [
       { helpfulness: 3.95, correctness: 3.97, coherence: 3.86, complexity: 0.99, verbosity: 1.49 },
@@ -163,7 +189,11 @@ describe.skipIf(!python3.present)(`notebooks/python/export_steps.py${skipNote(py
         ok: true,
         dtype: 'fp16',
         conversations: 7,
-        worst: { rewards: { maxAbsDiff: 0.0123, limit: 0.05, finite: true, ok: true }, pooled: { maxAbsDiff: 0.0456, limit: 0.06, finite: true, ok: true }, logits: { maxAbsDiff: 0.0078, limit: 0.02, finite: true, ok: true } },
+        worst: {
+          rewards: { maxAbsDiff: 0.0123, limit: 0.05, finite: true, ok: true },
+          pooled: { maxAbsDiff: 0.0456, limit: 0.06, finite: true, ok: true },
+          logits: { maxAbsDiff: 0.0078, limit: 0.02, finite: true, ok: true },
+        },
         cardRewards: rewards,
       },
     };
@@ -183,11 +213,17 @@ describe.skipIf(!python3.present)(`notebooks/python/export_steps.py${skipNote(py
     expect(py<unknown>(`print(json.dumps(es.card_rewards(${JSON.stringify(dir)})))`)).toEqual(rewards);
     // Exports since --reference-dtype record the reference's dtype.
     writeFileSync(join(dir, 'export.json'), JSON.stringify({ ...exportJson, check: { ...exportJson.check, referenceDtype: 'bf16' } }));
-    expect(py<string[]>(`print(json.dumps(es.export_summary(${JSON.stringify(dir)})))`)[4]).toBe('check: passed (7 conversations, fp16, against transformers in bf16)');
+    expect(py<string[]>(`print(json.dumps(es.export_summary(${JSON.stringify(dir)})))`)[4]).toBe(
+      'check: passed (7 conversations, fp16, against transformers in bf16)',
+    );
     const { check: _, ...unchecked } = exportJson;
     writeFileSync(join(dir, 'export.json'), JSON.stringify(unchecked));
-    expect(py<string[]>(`print(json.dumps(es.export_summary(${JSON.stringify(dir)})))`).at(-1)).toBe('check: not run (export with --check to compare onnxruntime with transformers)');
-    expect(pyError(`es.card_rewards(${JSON.stringify(dir)})`)).toMatch(/^ValueError: .*export\.json has no card rewards: export with --check \(and a head\)$/);
+    expect(py<string[]>(`print(json.dumps(es.export_summary(${JSON.stringify(dir)})))`).at(-1)).toBe(
+      'check: not run (export with --check to compare onnxruntime with transformers)',
+    );
+    expect(pyError(`es.card_rewards(${JSON.stringify(dir)})`)).toMatch(
+      /^ValueError: .*export\.json has no card rewards: export with --check \(and a head\)$/,
+    );
   });
 
   it('writes the comparison files and a `dtr compare` command line that runs, reading the same texts', async () => {
@@ -195,8 +231,21 @@ describe.skipIf(!python3.present)(`notebooks/python/export_steps.py${skipNote(py
     const files = join(tempDir('dtr-export-card-'), 'card-example');
     const prompt = 'Jane has 12 apples. She gives 4 to Mark, buys 1 more, and splits them among 3 people. How many does each get?';
     const [a, b] = ['Each person gets 3 apples.', 'Each person gets 4 apples.\nThat is 4.5 rounded down.'];
-    const args = py<string[]>(`print(json.dumps(es.compare_command(${JSON.stringify(dir)}, ${JSON.stringify(files)}, ${JSON.stringify(prompt)}, ${JSON.stringify(a)}, ${JSON.stringify(b)})))`);
-    expect(args).toEqual(['compare', '--model', dir, '--self-check', '--prompt', `@${files}/prompt.txt`, '--a', `@${files}/a.txt`, '--b', `@${files}/b.txt`]);
+    const args = py<string[]>(
+      `print(json.dumps(es.compare_command(${JSON.stringify(dir)}, ${JSON.stringify(files)}, ${JSON.stringify(prompt)}, ${JSON.stringify(a)}, ${JSON.stringify(b)})))`,
+    );
+    expect(args).toEqual([
+      'compare',
+      '--model',
+      dir,
+      '--self-check',
+      '--prompt',
+      `@${files}/prompt.txt`,
+      '--a',
+      `@${files}/a.txt`,
+      '--b',
+      `@${files}/b.txt`,
+    ]);
     expect(readFileSync(join(files, 'b.txt'), 'utf8')).toBe(b);
     const fromFiles = await dtr([...args, '--json']);
     expect(fromFiles.code).toBe(0);
@@ -224,7 +273,14 @@ print(json.dumps({"used": used, "missing": [u for u in used if not hasattr(dtr_e
 `);
     expect(result.used).toEqual(['ATTRIBUTES', 'CARD_PROMPT', 'CARD_RESPONSES', 'CARD_REWARDS_LLAMA_8B', 'PRESETS', 'main']);
     expect(result.missing).toEqual([]);
-    expect(result.args).toEqual({ model: 'RLHFlow/Decision-Tree-Reward-Llama-3.1-8B', out, check: true, trust: true, kind: 'pooled', preset: true });
+    expect(result.args).toEqual({
+      model: 'RLHFlow/Decision-Tree-Reward-Llama-3.1-8B',
+      out,
+      check: true,
+      trust: true,
+      kind: 'pooled',
+      preset: true,
+    });
   });
 
   it('the notebook imports only names the helpers define, and every code cell compiles', () => {
@@ -244,7 +300,15 @@ for cell in nb["cells"]:
 print(json.dumps({"imported": imported, "missing": [n for n in imported if not hasattr(es, n)], "cells": cells}))
 `);
     expect(result.cells).toBeGreaterThan(5);
-    expect(result.imported).toEqual(['card_rewards', 'check_model_folder', 'check_rewards', 'compare_command', 'export_summary', 'folder_manifest', 'max_difference']);
+    expect(result.imported).toEqual([
+      'card_rewards',
+      'check_model_folder',
+      'check_rewards',
+      'compare_command',
+      'export_summary',
+      'folder_manifest',
+      'max_difference',
+    ]);
     expect(result.missing).toEqual([]);
   });
 });

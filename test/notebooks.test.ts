@@ -10,7 +10,9 @@ import { readAttributePairs } from '../src/data/pairs.js';
 import { escapeHtml } from '../src/report/escape.js';
 
 const dir = fileURLToPath(new URL('../notebooks/', import.meta.url));
-const notebooks = readdirSync(dir).filter((f) => f.endsWith('.ipynb')).sort();
+const notebooks = readdirSync(dir)
+  .filter((f) => f.endsWith('.ipynb'))
+  .sort();
 interface Notebook {
   metadata: { kernelspec?: { name?: string } };
   cells: Array<{ cell_type: string; source: string[] | string; outputs?: unknown[] }>;
@@ -38,8 +40,13 @@ describe('notebooks', () => {
       const nb = read(f);
       const kernel = nb.metadata.kernelspec?.name;
       expect(kernel, f).toBe(f === '04-export.ipynb' ? 'python3' : 'tslab');
-      if (kernel === 'tslab') expect(nb.cells.filter((c) => c.cell_type === 'code' && (c.outputs ?? []).length > 0).length, f).toBeGreaterThan(3);
-      else expect(nb.cells.every((c) => (c.outputs ?? []).length === 0), f).toBe(true);
+      if (kernel === 'tslab')
+        expect(nb.cells.filter((c) => c.cell_type === 'code' && (c.outputs ?? []).length > 0).length, f).toBeGreaterThan(3);
+      else
+        expect(
+          nb.cells.every((c) => (c.outputs ?? []).length === 0),
+          f,
+        ).toBe(true);
     }
   });
 
@@ -63,12 +70,17 @@ describe('notebooks', () => {
       const headings = read(f)
         .cells.filter((c) => c.cell_type === 'markdown')
         .flatMap((c) => (Array.isArray(c.source) ? c.source.join('') : c.source).split('\n').filter((l) => /^#{1,6} /.test(l)));
-      expect(headings.filter((h, i) => headings.indexOf(h) !== i), f).toEqual([]);
+      expect(
+        headings.filter((h, i) => headings.indexOf(h) !== i),
+        f,
+      ).toEqual([]);
     }
   });
 
   it("03 shows the report's tree figure as an SVG output of its own, not only inside the iframe", () => {
-    const cell = read('03-retraining.ipynb').cells.find((c) => c.cell_type === 'code' && [c.source].flat().join('').includes('renderHtml(testReport)'))!;
+    const cell = read('03-retraining.ipynb').cells.find(
+      (c) => c.cell_type === 'code' && [c.source].flat().join('').includes('renderHtml(testReport)'),
+    )!;
     const outputs = (cell.outputs ?? []) as Array<{ data?: Record<string, string[] | string> }>;
     const text = (v: string[] | string | undefined): string => (Array.isArray(v) ? v.join('') : (v ?? ''));
     const svg = outputs.map((o) => text(o.data?.['image/svg+xml'])).find((t) => t !== '');
@@ -87,6 +99,8 @@ describe('notebooks', () => {
     expect([...pairs.a, ...pairs.b].every((v) => Number.isInteger(v) && v >= 0 && v <= 4)).toBe(true);
     const licence = readFileSync(join(dir, 'data/README.md'), 'utf8');
     expect(licence).toMatch(/helpsteer2-pairs\.jsonl.*CC-BY-4\.0.*NVIDIA/s);
-    expect(licence).toMatch(/node notebooks\/data\/make-helpsteer2-pairs\.mjs \S+\/helpsteer2-subset\/helpsteer2_responses_long\.jsonl notebooks\/data\/helpsteer2-pairs\.jsonl/);
+    expect(licence).toMatch(
+      /node notebooks\/data\/make-helpsteer2-pairs\.mjs \S+\/helpsteer2-subset\/helpsteer2_responses_long\.jsonl notebooks\/data\/helpsteer2-pairs\.jsonl/,
+    );
   });
 });

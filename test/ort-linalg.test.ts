@@ -21,14 +21,20 @@ function spd(h: number, n: number, seed: number): { xt: Float64Array; a: number[
 }
 
 describe('OrtLinalg (onnxruntime float64 Gemm)', () => {
-  for (const [h, n] of [[7, 20], [130, 150], [300, 120], [389, 100]] as const) {
+  for (const [h, n] of [
+    [7, 20],
+    [130, 150],
+    [300, 120],
+    [389, 100],
+  ] as const) {
     it(`Gram, Cholesky and solve agree with mathjs at H = ${h} (leaf ${h <= 128 ? 'only' : 'and recursion'})`, async () => {
       const la = await OrtLinalg.create();
       const { xt, a } = spd(h, n, h);
       const g = await la.gram(xt, h, n);
       let worst = 0;
       // The upper triangle is the Gram matrix (the Cholesky reads nothing else).
-      for (let i = 0; i < h; i++) for (let j = i; j < h; j++) worst = Math.max(worst, Math.abs(g[i * h + j]! - (a[i]![j]! - (i === j ? 0.5 : 0))) / n);
+      for (let i = 0; i < h; i++)
+        for (let j = i; j < h; j++) worst = Math.max(worst, Math.abs(g[i * h + j]! - (a[i]![j]! - (i === j ? 0.5 : 0))) / n);
       expect(worst).toBeLessThan(1e-13);
       for (let i = 0; i < h; i++) g[i * h + i]! += 0.5;
       const f = await la.cholesky(g, h);
@@ -46,14 +52,20 @@ describe('OrtLinalg (onnxruntime float64 Gemm)', () => {
       const rng = new SeededRandom(1);
       const b = Array.from({ length: h }, () => [rng.normal(), rng.normal()]);
       const w = await la.choleskySolve(f, Float64Array.from(b.flat()), 2);
-      const cols = [0, 1].map((c) => math.lusolve(a, b.map((r) => [r[c]!])));
+      const cols = [0, 1].map((c) =>
+        math.lusolve(
+          a,
+          b.map((r) => [r[c]!]),
+        ),
+      );
       const ref = b.map((_, i) => [cols[0]![i]![0]!, cols[1]![i]![0]!]);
       let err = 0;
       let scale = 0;
-      for (let i = 0; i < h; i++) for (let c = 0; c < 2; c++) {
-        err = Math.max(err, Math.abs(w[i * 2 + c]! - ref[i]![c]!));
-        scale = Math.max(scale, Math.abs(ref[i]![c]!));
-      }
+      for (let i = 0; i < h; i++)
+        for (let c = 0; c < 2; c++) {
+          err = Math.max(err, Math.abs(w[i * 2 + c]! - ref[i]![c]!));
+          scale = Math.max(scale, Math.abs(ref[i]![c]!));
+        }
       expect(err / scale).toBeLessThan(1e-9);
     });
   }
@@ -66,7 +78,10 @@ describe('OrtLinalg (onnxruntime float64 Gemm)', () => {
     const whole = await la.gramPanels(xt, h, n);
     const acc = new PanelMatrix(h);
     // Columns 0..29 then 30..59 of XT, as two contiguous [h, 30] blocks.
-    for (const [c0, c1] of [[0, 30], [30, 60]] as const) {
+    for (const [c0, c1] of [
+      [0, 30],
+      [30, 60],
+    ] as const) {
       const part = new Float64Array(h * (c1 - c0));
       for (let j = 0; j < h; j++) part.set(xt.subarray(j * n + c0, j * n + c1), j * (c1 - c0));
       await la.gramPanels(part, h, c1 - c0, undefined, acc, true);
@@ -113,7 +128,9 @@ describe('OrtLinalg (onnxruntime float64 Gemm)', () => {
     const h = 200;
     const a = new Float64Array(h * h);
     for (let i = 0; i < h; i++) a[i * h + i] = i === 150 ? -1 : 2;
-    await expect(la.cholesky(a, h)).rejects.toSatisfy((e: unknown) => e instanceof DtrError && e.code === 'E_NUMERIC' && /pivot 150 is -1\.00/.test(e.message));
+    await expect(la.cholesky(a, h)).rejects.toSatisfy(
+      (e: unknown) => e instanceof DtrError && e.code === 'E_NUMERIC' && /pivot 150 is -1\.00/.test(e.message),
+    );
     await expect(la.cholesky(new Float64Array(10), 4)).rejects.toThrow(RangeError);
   });
 });

@@ -44,11 +44,17 @@ describe('presortColumns', () => {
   });
 
   it('the stored WebAssembly modules are what the assemblers in argsort.ts and cart.ts make (after editing a kernel: UPDATE_WASM=1 npx vitest run test/presort.test.ts)', async () => {
-    const made = { RADIX_WASM: Buffer.from(assembleRadixWasm()).toString('base64'), CART_WASM: Buffer.from(assembleCartWasm()).toString('base64') };
+    const made = {
+      RADIX_WASM: Buffer.from(assembleRadixWasm()).toString('base64'),
+      CART_WASM: Buffer.from(assembleCartWasm()).toString('base64'),
+    };
     if (process.env.UPDATE_WASM === '1') {
       const { readFileSync, writeFileSync } = await import('node:fs');
       const { fileURLToPath } = await import('node:url');
-      for (const [name, file] of [['RADIX_WASM', 'argsort.ts'], ['CART_WASM', 'cart.ts']] as const) {
+      for (const [name, file] of [
+        ['RADIX_WASM', 'argsort.ts'],
+        ['CART_WASM', 'cart.ts'],
+      ] as const) {
         const path = fileURLToPath(new URL(`../src/tree/${file}`, import.meta.url));
         writeFileSync(path, readFileSync(path, 'utf8').replace(new RegExp(`(export const ${name} =\\s*')[^']*'`), `$1${made[name]}'`));
       }

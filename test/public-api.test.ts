@@ -10,53 +10,217 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import type * as Main from '../src/index.js';
 
 const MAIN = [
-  'ATTRIBUTES', 'ATTRIBUTE_COUNT', 'DtrError', 'ERROR_CODES', 'EVAL_FORMATS', 'HEAD_FORMAT',
-  'HEAD_FORMAT_VERSION', 'HEAD_SEMANTICS', 'HELPSTEER2_TURN_MARKER', 'JUDGEBENCH_CATEGORIES', 'LinearHead',
-  'MODEL_CONFIG_FILE', 'MODEL_CONFIG_FORMAT', 'MODEL_CONFIG_VERSION', 'NO_LABEL', 'NO_SUBSET', 'PACKAGE_NAME',
-  'PreferenceTree', 'RATING_SCALE', 'REPORT_EXTENSIONS', 'REPORT_FORMAT', 'REPORT_FORMAT_VERSION',
-  'REWARDBENCH2_SUBSETS', 'REWARDBENCH_SECTIONS', 'REWARDBENCH_SUBSETS', 'REWARDBENCH_TABLE_COUNTS',
-  'RM_BENCH_DOMAINS', 'RM_BENCH_STYLES', 'RewardCache', 'RewardModel', 'RewardServer', 'SERVE_ERROR_CODES',
-  'STYLE_ATTRIBUTES', 'ServeError', 'TREE_FORMAT', 'TREE_FORMAT_VERSION', 'TREE_SEMANTICS', 'VERSION',
-  'attributeIndex', 'auditJudge', 'augmentSwaps', 'bootstrapImportances', 'buildComparisonReport',
-  'buildDatasetReport', 'checkAgainst', 'checkAttributeScores', 'checkComparisonInput', 'checkDatasetInput',
-  'checkEmbeddingsForModel', 'checkText', 'comparisonInputFromCompared', 'currentCommandLine',
-  'dataFileRecord', 'datasetInputFromModel', 'datasetInputFromRows', 'describePath', 'describeStep',
-  'detectEvalFormat', 'detectResultsFormat', 'diffPairResults', 'difference', 'embedToFile',
-  'expectedCalibrationError', 'explain', 'exportText', 'findContamination', 'formatIssues', 'fromVector',
-  'inspectModelFolder', 'isAttribute', 'judgeBenchCategoryOf', 'listHeads', 'listTrees', 'makeProvenance',
-  'mirrorPreference', 'modelComparisonReport', 'modelIdentity', 'pairMetrics', 'parseAttributePairs',
-  'parseComparisonJson', 'parseEvalSet', 'parsePairResults', 'parsePairRows', 'parseRatedResponses',
-  'parseRatings', 'parseVerdict', 'parseVerdictRows', 'positionConsistency', 'preferenceOf', 'probabilityOf',
-  'promptMessages', 'rankAttributes', 'readAttributePairs', 'readAuditPairs', 'readComparisonFile',
-  'readEvalSet', 'readJsonl', 'readPairResults', 'readRatedResponses', 'readRatings', 'readRecordsFile',
-  'readVerdicts', 'reliability', 'renderHtml', 'renderJson', 'renderMarkdown', 'renderReport',
-  'reportFormatFromPath', 'reportJsonSchema', 'rewardBenchSectionOf', 'rmBenchDomainOf', 'scoreJudgeBench',
-  'scoreRewardBench', 'scoreRewardBench2', 'scoreRmBench', 'scoreTextPairs', 'scoreTrainingPairs',
-  'scoreWithCache', 'scoreWithModel', 'scoreWithTree', 'selectPairs', 'splitLabelTies', 'splitMetrics',
-  'streamJsonl', 'styleAccuracies', 'subsetAccuracies', 'summarizeResults', 'symmetricProbability',
-  'toConversation', 'toJsonl', 'toVector', 'trainTree', 'treeFileRecord', 'validateHeadFile',
-  'validateModelConfig', 'validateReport', 'validateTreeFile', 'writeFiltered', 'writePairResults',
+  'ATTRIBUTES',
+  'ATTRIBUTE_COUNT',
+  'DtrError',
+  'ERROR_CODES',
+  'EVAL_FORMATS',
+  'HEAD_FORMAT',
+  'HEAD_FORMAT_VERSION',
+  'HEAD_SEMANTICS',
+  'HELPSTEER2_TURN_MARKER',
+  'JUDGEBENCH_CATEGORIES',
+  'LinearHead',
+  'MODEL_CONFIG_FILE',
+  'MODEL_CONFIG_FORMAT',
+  'MODEL_CONFIG_VERSION',
+  'NO_LABEL',
+  'NO_SUBSET',
+  'PACKAGE_NAME',
+  'PreferenceTree',
+  'RATING_SCALE',
+  'REPORT_EXTENSIONS',
+  'REPORT_FORMAT',
+  'REPORT_FORMAT_VERSION',
+  'REWARDBENCH2_SUBSETS',
+  'REWARDBENCH_SECTIONS',
+  'REWARDBENCH_SUBSETS',
+  'REWARDBENCH_TABLE_COUNTS',
+  'RM_BENCH_DOMAINS',
+  'RM_BENCH_STYLES',
+  'RewardCache',
+  'RewardModel',
+  'RewardServer',
+  'SERVE_ERROR_CODES',
+  'STYLE_ATTRIBUTES',
+  'ServeError',
+  'TREE_FORMAT',
+  'TREE_FORMAT_VERSION',
+  'TREE_SEMANTICS',
+  'VERSION',
+  'attributeIndex',
+  'auditJudge',
+  'augmentSwaps',
+  'bootstrapImportances',
+  'buildComparisonReport',
+  'buildDatasetReport',
+  'checkAgainst',
+  'checkAttributeScores',
+  'checkComparisonInput',
+  'checkDatasetInput',
+  'checkEmbeddingsForModel',
+  'checkText',
+  'comparisonInputFromCompared',
+  'currentCommandLine',
+  'dataFileRecord',
+  'datasetInputFromModel',
+  'datasetInputFromRows',
+  'describePath',
+  'describeStep',
+  'detectEvalFormat',
+  'detectResultsFormat',
+  'diffPairResults',
+  'difference',
+  'embedToFile',
+  'expectedCalibrationError',
+  'explain',
+  'exportText',
+  'findContamination',
+  'formatIssues',
+  'fromVector',
+  'inspectModelFolder',
+  'isAttribute',
+  'judgeBenchCategoryOf',
+  'listHeads',
+  'listTrees',
+  'makeProvenance',
+  'mirrorPreference',
+  'modelComparisonReport',
+  'modelIdentity',
+  'pairMetrics',
+  'parseAttributePairs',
+  'parseComparisonJson',
+  'parseEvalSet',
+  'parsePairResults',
+  'parsePairRows',
+  'parseRatedResponses',
+  'parseRatings',
+  'parseVerdict',
+  'parseVerdictRows',
+  'positionConsistency',
+  'preferenceOf',
+  'probabilityOf',
+  'promptMessages',
+  'rankAttributes',
+  'readAttributePairs',
+  'readAuditPairs',
+  'readComparisonFile',
+  'readEvalSet',
+  'readJsonl',
+  'readPairResults',
+  'readRatedResponses',
+  'readRatings',
+  'readRecordsFile',
+  'readVerdicts',
+  'reliability',
+  'renderHtml',
+  'renderJson',
+  'renderMarkdown',
+  'renderReport',
+  'reportFormatFromPath',
+  'reportJsonSchema',
+  'rewardBenchSectionOf',
+  'rmBenchDomainOf',
+  'scoreJudgeBench',
+  'scoreRewardBench',
+  'scoreRewardBench2',
+  'scoreRmBench',
+  'scoreTextPairs',
+  'scoreTrainingPairs',
+  'scoreWithCache',
+  'scoreWithModel',
+  'scoreWithTree',
+  'selectPairs',
+  'splitLabelTies',
+  'splitMetrics',
+  'streamJsonl',
+  'styleAccuracies',
+  'subsetAccuracies',
+  'summarizeResults',
+  'symmetricProbability',
+  'toConversation',
+  'toJsonl',
+  'toVector',
+  'trainTree',
+  'treeFileRecord',
+  'validateHeadFile',
+  'validateModelConfig',
+  'validateReport',
+  'validateTreeFile',
+  'writeFiltered',
+  'writePairResults',
   'writeReport',
 ];
 
 const ADVANCED = [
-  'BUILTIN_TEMPLATES', 'CUDA_INSTALL_COMMAND', 'ChatTemplate', 'ConversationEncoder', 'DEFAULT_BATCH_LIMITS',
-  'FULL_HASH_LIMIT', 'REWARD_CACHE_FORMAT', 'SeededRandom', 'TARGET_FUNCTIONS', 'TEMPLATE_SOURCES',
-  'TextTokenizer', 'comparisonKey', 'comparisonReportSchema', 'compileTarget', 'computeImportances',
-  'createOrtBackbone', 'cudaLibraryProblem', 'datasetReportSchema', 'defaultLambdaGrid', 'extractPrompt',
-  'fileIdentity', 'fitRidge', 'pairResultsToJsonl', 'preferenceOfMargin', 'reportSchema', 'reportTree',
-  'resolveHeadPath', 'resolveTreePath', 'ridgeHead', 'serializeModelConfig', 'serializeTreeFile', 'sha256',
-  'sha256File', 'symmetricMargin', 'templateSource', 'tokenizeForOverlap', 'writeFileAtomic',
+  'BUILTIN_TEMPLATES',
+  'CUDA_INSTALL_COMMAND',
+  'ChatTemplate',
+  'ConversationEncoder',
+  'DEFAULT_BATCH_LIMITS',
+  'FULL_HASH_LIMIT',
+  'REWARD_CACHE_FORMAT',
+  'SeededRandom',
+  'TARGET_FUNCTIONS',
+  'TEMPLATE_SOURCES',
+  'TextTokenizer',
+  'comparisonKey',
+  'comparisonReportSchema',
+  'compileTarget',
+  'computeImportances',
+  'createOrtBackbone',
+  'cudaLibraryProblem',
+  'datasetReportSchema',
+  'defaultLambdaGrid',
+  'extractPrompt',
+  'fileIdentity',
+  'fitRidge',
+  'pairResultsToJsonl',
+  'preferenceOfMargin',
+  'reportSchema',
+  'reportTree',
+  'resolveHeadPath',
+  'resolveTreePath',
+  'ridgeHead',
+  'serializeModelConfig',
+  'serializeTreeFile',
+  'sha256',
+  'sha256File',
+  'symmetricMargin',
+  'templateSource',
+  'tokenizeForOverlap',
+  'writeFileAtomic',
 ];
 
 const SAFETENSORS = [
-  'EMBEDDINGS_FORMAT', 'EmbeddingsWriter', 'SAFETENSORS_DTYPES', 'SafeTensor', 'SafetensorsStreamWriter',
-  'parseSafetensors', 'readEmbeddingsFile', 'readSafetensors', 'readSafetensorsHeader', 'serializeSafetensors',
+  'EMBEDDINGS_FORMAT',
+  'EmbeddingsWriter',
+  'SAFETENSORS_DTYPES',
+  'SafeTensor',
+  'SafetensorsStreamWriter',
+  'parseSafetensors',
+  'readEmbeddingsFile',
+  'readSafetensors',
+  'readSafetensorsHeader',
+  'serializeSafetensors',
   'writeSafetensors',
 ];
 
 /** Internals that once were public or that a user might look for: in no entry point. */
-const INTERNAL = ['escapeHtml', 'markdownInline', 'markdownFence', 'padBatch', 'planBatches', 'poolLastToken', 'toFloat16Bits', 'toBfloat16Bits', 'formatFixed', 'checkDecisionOptions', 'runCli', 'lineList'];
+const INTERNAL = [
+  'escapeHtml',
+  'markdownInline',
+  'markdownFence',
+  'padBatch',
+  'planBatches',
+  'poolLastToken',
+  'toFloat16Bits',
+  'toBfloat16Bits',
+  'formatFixed',
+  'checkDecisionOptions',
+  'runCli',
+  'lineList',
+];
 
 describe('entry points', () => {
   it('the main entry exports exactly the curated names', async () => {
@@ -77,11 +241,18 @@ describe('entry points', () => {
   });
 
   it('package.json declares each entry point, built from src/<entry>.ts', () => {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { exports: Record<string, { types: string; import: string } | string>; typesVersions: unknown };
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      exports: Record<string, { types: string; import: string } | string>;
+      typesVersions: unknown;
+    };
     expect(Object.keys(pkg.exports).sort()).toEqual(['.', './advanced', './package.json', './safetensors']);
     // For node10 resolution, which reads no "exports".
     expect(pkg.typesVersions).toEqual({ '*': { advanced: ['./dist/advanced.d.ts'], safetensors: ['./dist/safetensors.d.ts'] } });
-    for (const [path, entry] of [['.', 'index'], ['./advanced', 'advanced'], ['./safetensors', 'safetensors']] as const) {
+    for (const [path, entry] of [
+      ['.', 'index'],
+      ['./advanced', 'advanced'],
+      ['./safetensors', 'safetensors'],
+    ] as const) {
       expect(pkg.exports[path]).toMatchObject({ types: `./dist/${entry}.d.ts`, import: `./dist/${entry}.js` });
     }
   });
@@ -90,11 +261,23 @@ describe('entry points', () => {
 /** Every name (values and types) an entry point's source exports. */
 function entryNames(entry: string): Set<string> {
   const source = readFileSync(new URL(`../src/${entry}.ts`, import.meta.url), 'utf8');
-  return new Set([...source.matchAll(/export (?:type )?\{([^}]*)\} from/g)].flatMap((m) => m[1]!.split(',').map((n) => n.trim()).filter(Boolean)));
+  return new Set(
+    [...source.matchAll(/export (?:type )?\{([^}]*)\} from/g)].flatMap((m) =>
+      m[1]!
+        .split(',')
+        .map((n) => n.trim())
+        .filter(Boolean),
+    ),
+  );
 }
 
 describe('the documentation uses the entry points', () => {
-  const pages = ['README.md', ...readdirSync(new URL('../docs/', import.meta.url)).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  const pages = [
+    'README.md',
+    ...readdirSync(new URL('../docs/', import.meta.url))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => `docs/${f}`),
+  ];
   it.each(pages)('%s imports from the package only what each entry point exports', (page) => {
     const text = readFileSync(new URL(`../${page}`, import.meta.url), 'utf8');
     const wrong: string[] = [];
@@ -111,7 +294,7 @@ describe('the documentation uses the entry points', () => {
   });
 });
 
-describe('the main entry\'s types', () => {
+describe("the main entry's types", () => {
   it('attributes: a closed set of five names, scores keyed by them', () => {
     expectTypeOf<Main.Attribute>().toEqualTypeOf<'helpfulness' | 'correctness' | 'coherence' | 'complexity' | 'verbosity'>();
     expectTypeOf<Main.AttributeScores>().toEqualTypeOf<Readonly<Record<Main.Attribute, number>>>();
@@ -121,8 +304,12 @@ describe('the main entry\'s types', () => {
   it('RewardModel: async factory, scoring and comparing, explicit release', () => {
     expectTypeOf<typeof Main.RewardModel.load>().toEqualTypeOf<(dirOrOptions: string | Main.LoadOptions) => Promise<Main.RewardModel>>();
     expectTypeOf<Main.RewardModel['score']>().toEqualTypeOf<(prompt: Main.Prompt, response: string) => Promise<Main.ScoreResult>>();
-    expectTypeOf<Main.RewardModel['compare']>().toEqualTypeOf<(prompt: Main.Prompt, a: string, b: string, options?: Main.CompareOptions) => Promise<Main.CompareResult>>();
-    expectTypeOf<Main.RewardModel['compareMany']>().parameters.toEqualTypeOf<[items: readonly Main.CompareItem[], options?: Main.BatchOptions & Main.CompareOptions]>();
+    expectTypeOf<Main.RewardModel['compare']>().toEqualTypeOf<
+      (prompt: Main.Prompt, a: string, b: string, options?: Main.CompareOptions) => Promise<Main.CompareResult>
+    >();
+    expectTypeOf<Main.RewardModel['compareMany']>().parameters.toEqualTypeOf<
+      [items: readonly Main.CompareItem[], options?: Main.BatchOptions & Main.CompareOptions]
+    >();
     expectTypeOf<Main.RewardModel['dispose']>().toEqualTypeOf<() => Promise<void>>();
     expectTypeOf<Main.CompareResult>().toMatchTypeOf<Main.Explanation>();
     expectTypeOf<Main.CompareOptions>().toMatchTypeOf<Main.DecisionOptions>();
@@ -133,10 +320,14 @@ describe('the main entry\'s types', () => {
 
   it('trees, heads and explanations', () => {
     expectTypeOf<typeof Main.PreferenceTree.load>().returns.toEqualTypeOf<Main.PreferenceTree>();
-    expectTypeOf<typeof Main.PreferenceTree.fit>().parameters.toEqualTypeOf<[pairs: readonly Main.PreferencePair[], options?: Main.FitOptions]>();
+    expectTypeOf<typeof Main.PreferenceTree.fit>().parameters.toEqualTypeOf<
+      [pairs: readonly Main.PreferencePair[], options?: Main.FitOptions]
+    >();
     expectTypeOf<Main.PreferenceTree['decisionPath']>().returns.toEqualTypeOf<Main.PathStep[]>();
     expectTypeOf<typeof Main.LinearHead.load>().returns.toEqualTypeOf<Main.LinearHead>();
-    expectTypeOf<typeof Main.explain>().toEqualTypeOf<(tree: Main.PreferenceTree, a: Main.AttributeScores, b: Main.AttributeScores, options?: Main.DecisionOptions) => Main.Explanation>();
+    expectTypeOf<typeof Main.explain>().toEqualTypeOf<
+      (tree: Main.PreferenceTree, a: Main.AttributeScores, b: Main.AttributeScores, options?: Main.DecisionOptions) => Main.Explanation
+    >();
     expectTypeOf<Main.Explanation['counterfactual']>().toEqualTypeOf<Main.Counterfactual | null>();
     expectTypeOf<typeof Main.preferenceOf>().toEqualTypeOf<(probability: number, tieBand?: number) => Main.Preference>();
   });
@@ -148,7 +339,9 @@ describe('the main entry\'s types', () => {
     expectTypeOf<typeof Main.buildComparisonReport>().returns.toEqualTypeOf<Main.ComparisonReport>();
     expectTypeOf<typeof Main.buildDatasetReport>().returns.toEqualTypeOf<Main.DatasetReport>();
     expectTypeOf<Main.Report>().toEqualTypeOf<Main.ComparisonReport | Main.DatasetReport>();
-    expectTypeOf<Main.ReportTreeNode>().toMatchTypeOf<Pick<Main.TreeFileNode, 'id' | 'feature' | 'threshold' | 'left' | 'right' | 'samples' | 'share'>>();
+    expectTypeOf<Main.ReportTreeNode>().toMatchTypeOf<
+      Pick<Main.TreeFileNode, 'id' | 'feature' | 'threshold' | 'left' | 'right' | 'samples' | 'share'>
+    >();
   });
 
   it('evaluation and the build functions', () => {

@@ -55,7 +55,10 @@ describe.skipIf(!numpy.present)(`dtr_export.py without PyTorch${skipNote(numpy)}
     mkdirSync(join(dir, 'taken'));
     const cases: Array<[string[], RegExp]> = [
       [['m', '--out', 'taken'], /--out taken already exists; choose another folder or pass --overwrite/],
-      [['m', '--out', 'o', '--head-attributes', 'helpfulness,correctness'], /--head-attributes must name each of helpfulness, correctness, coherence, complexity, verbosity once/],
+      [
+        ['m', '--out', 'o', '--head-attributes', 'helpfulness,correctness'],
+        /--head-attributes must name each of helpfulness, correctness, coherence, complexity, verbosity once/,
+      ],
       [['m', '--out', 'o', '--no-head', '--kind', 'rewards'], /--kind rewards needs a head in the graph/],
       [['m', '--out', 'o', '--head', 'h.json', '--no-head'], /argument --no-head: not allowed with argument --head/],
       [['m', '--out', 'o', '--head', 'missing.json'], /--head missing.json: no such file/],
@@ -90,7 +93,8 @@ print(json.dumps({"preset": a.preset, "name": a.name, "kind": a.kind, "dtype": a
 
   it('converts a [5, H] regression layer from numpy into a head file the SDK loads and applies identically', () => {
     const dir = tmp();
-    py(`
+    py(
+      `
 import json, numpy as np, dtr_export as d
 rng = np.random.default_rng(0)
 w = rng.normal(size=(5, 16)); b = rng.normal(size=5)
@@ -100,18 +104,28 @@ d.write_json_atomic("head.json", doc)
 x = rng.normal(size=16)
 expect = {a: float(w[order.index(a)] @ x + b[order.index(a)]) for a in d.ATTRIBUTES}
 json.dump({"x": x.tolist(), "expect": expect}, open("check.json", "w"))
-`, dir);
+`,
+      dir,
+    );
     const head = LinearHead.load(join(dir, 'head.json'));
     expect(head.hiddenSize).toBe(16);
     expect(head.backbone).toBe('RLHFlow/Decision-Tree-Reward-Llama-3.1-8B');
-    const { x, expect: want } = JSON.parse(readFileSync(join(dir, 'check.json'), 'utf8')) as { x: number[]; expect: Record<string, number> };
+    const { x, expect: want } = JSON.parse(readFileSync(join(dir, 'check.json'), 'utf8')) as {
+      x: number[];
+      expect: Record<string, number>;
+    };
     const got = head.apply(x);
     for (const a of ATTRIBUTES) expect(got[a]).toBeCloseTo(want[a]!, 12);
     // The document round-trips through head_arrays into SDK order.
-    const again = JSON.parse(py(`
+    const again = JSON.parse(
+      py(
+        `
 import json, dtr_export as d
 w, b = d.head_arrays(json.load(open("head.json")))
-print(json.dumps({"shape": list(w.shape), "b": b.tolist()}))`, dir)) as { shape: number[]; b: number[] };
+print(json.dumps({"shape": list(w.shape), "b": b.tolist()}))`,
+        dir,
+      ),
+    ) as { shape: number[]; b: number[] };
     expect(again.shape).toEqual([5, 16]);
     expect(again.b).toEqual(Array.from(head.bias));
   });
@@ -157,13 +171,21 @@ for s, key in [({"score.weight": (1, 4096)}, None), ({"a.weight": (5, 4096), "b.
     const dir = tmp();
     const rng = new SeededRandom(4);
     const w = Float32Array.from({ length: 5 * 6 }, () => rng.normal());
-    writeSafetensors(join(dir, 'w.safetensors'), { weight: { dtype: 'BF16', shape: [5, 6], data: w }, bias: { dtype: 'F32', shape: [5], data: [1, 2, 3, 4, 5] } });
-    const out = JSON.parse(py(`
+    writeSafetensors(join(dir, 'w.safetensors'), {
+      weight: { dtype: 'BF16', shape: [5, 6], data: w },
+      bias: { dtype: 'F32', shape: [5], data: [1, 2, 3, 4, 5] },
+    });
+    const out = JSON.parse(
+      py(
+        `
 import json, numpy as np, dtr_export as d
 w, b = d.read_head_weights("w.safetensors")
 np.savez("w.npz", weight=w, bias=b); np.save("w.npy", w)
 w2, b2 = d.read_head_weights("w.npz"); w3, b3 = d.read_head_weights("w.npy")
-print(json.dumps({"w": w.astype(float).ravel().tolist(), "b": b.tolist(), "same": bool((w2 == w).all() and (b2 == b).all() and (w3 == w).all()), "b3": b3}))`, dir)) as { w: number[]; b: number[]; same: boolean; b3: null };
+print(json.dumps({"w": w.astype(float).ravel().tolist(), "b": b.tolist(), "same": bool((w2 == w).all() and (b2 == b).all() and (w3 == w).all()), "b3": b3}))`,
+        dir,
+      ),
+    ) as { w: number[]; b: number[]; same: boolean; b3: null };
     const bf16 = Array.from(w, (v) => {
       const f = new Float32Array([v]);
       const u = new Uint32Array(f.buffer);
@@ -177,7 +199,8 @@ print(json.dumps({"w": w.astype(float).ravel().tolist(), "b": b.tolist(), "same"
   });
 
   it('records how each output is pooled, the pad token, the dtype and the template sha256 in dtr.json', () => {
-    const out = JSON.parse(py(`
+    const out = JSON.parse(
+      py(`
 import json, dtr_export as d
 a = d.model_config("m", "x", 8, head="heads/h.json", pad_token_id=128009, dtype="fp16", chat_template_sha256="ab" * 32)
 b = d.model_config("m", "x", 8, has_score=True)
@@ -189,8 +212,13 @@ for kw in ({"scalar_pooling": "first-pad-minus-one"}, {"pad_token_id": 5, "scala
         d.model_config("m", "x", 8, **kw)
     except d.ExportError as err:
         errors.append(str(err))
-print(json.dumps([a, b, c, e, errors]))`)) as Array<Record<string, any>>;
-    expect(out[0]!.backbone).toMatchObject({ outputPooling: { pooled: 'last-token', logits: 'last-non-pad-token' }, padTokenId: 128009, dtype: 'fp16' });
+print(json.dumps([a, b, c, e, errors]))`),
+    ) as Array<Record<string, any>>;
+    expect(out[0]!.backbone).toMatchObject({
+      outputPooling: { pooled: 'last-token', logits: 'last-non-pad-token' },
+      padTokenId: 128009,
+      dtype: 'fp16',
+    });
     expect(out[0]!.chatTemplateSha256).toBe('ab'.repeat(32));
     // Without a pad token, transformers' own score reads the last token too.
     expect(out[1]!.backbone.outputPooling).toEqual({ pooled: 'last-token', logits: 'last-token' });
@@ -198,12 +226,17 @@ print(json.dumps([a, b, c, e, errors]))`)) as Array<Record<string, any>>;
     // transformers < 4.49's rule, written when the exporter ran with one of those versions.
     expect(out[3]!.backbone.outputPooling).toEqual({ pooled: 'last-token', logits: 'first-pad-minus-one' });
     for (const doc of out.slice(0, 4)) expect(validateModelConfig(doc)).toMatchObject({ success: true });
-    expect(out[4]).toEqual(["scalar pooling 'first-pad-minus-one' needs the pad token id it skips", 'scalar pooling must be one of last-token, last-non-pad-token, first-pad-minus-one, got \'middle\'']);
+    expect(out[4]).toEqual([
+      "scalar pooling 'first-pad-minus-one' needs the pad token id it skips",
+      "scalar pooling must be one of last-token, last-non-pad-token, first-pad-minus-one, got 'middle'",
+    ]);
   });
 
   it('finds the chat template where transformers does: chat_template.jinja, tokenizer_config.json (named: default), chat_template.json', () => {
     const dir = tmp();
-    const out = JSON.parse(py(`
+    const out = JSON.parse(
+      py(
+        `
 import json, os, dtr_export as d
 def folder(name, files):
     os.makedirs(name)
@@ -216,13 +249,23 @@ print(json.dumps([
     folder("legacy", {"tokenizer_config.json": "{}", "chat_template.json": json.dumps({"chat_template": "L"})}),
     folder("none", {"tokenizer_config.json": "{}"}),
     d.template_sha256("\\u00e9"),
-]))`, dir)) as unknown[];
-    expect(out).toEqual([['J\nK', 'chat_template.jinja'], ['D', 'tokenizer_config.json'], ['L', 'chat_template.json'], [null, null], createHash('sha256').update('é', 'utf8').digest('hex')]);
+]))`,
+        dir,
+      ),
+    ) as unknown[];
+    expect(out).toEqual([
+      ['J\nK', 'chat_template.jinja'],
+      ['D', 'tokenizer_config.json'],
+      ['L', 'chat_template.json'],
+      [null, null],
+      createHash('sha256').update('é', 'utf8').digest('hex'),
+    ]);
   });
 
   it('refuses named chat templates with none named default, naming them, as transformers does (and check_model_folder reports it)', () => {
     const dir = tmp();
-    const out = py(`
+    const out = py(
+      `
 import json, os, dtr_export as d, export_steps as s
 for name, t in (("list", [{"name": "tool_use", "template": "T"}, {"name": "rag", "template": "R"}]), ("object", {"rag": "R"})):
     os.makedirs(name)
@@ -231,18 +274,22 @@ for name, t in (("list", [{"name": "tool_use", "template": "T"}, {"name": "rag",
         print(d.checkpoint_template(name))
     except d.ExportError as e:
         print(e)
-    print(s._check_template(name, {}))`, dir);
+    print(s._check_template(name, {}))`,
+      dir,
+    );
     expect(out.trim().split('\n')).toEqual([
       'tokenizer_config.json has several chat templates and none named \'default\' (rag, tool_use): transformers refuses to choose one ("multiple chat templates with no default specified"), and so does the SDK; save the one the reward model was trained with as chat_template.jinja in the checkpoint folder',
-      "[\"tokenizer_config.json: named chat templates and none is named 'default' (available: rag, tool_use); transformers and the SDK refuse to choose one\"]",
+      '["tokenizer_config.json: named chat templates and none is named \'default\' (available: rag, tool_use); transformers and the SDK refuse to choose one"]',
       'tokenizer_config.json has several chat templates and none named \'default\' (rag): transformers refuses to choose one ("multiple chat templates with no default specified"), and so does the SDK; save the one the reward model was trained with as chat_template.jinja in the checkpoint folder',
-      "[\"tokenizer_config.json: named chat templates and none is named 'default' (available: rag); transformers and the SDK refuse to choose one\"]",
+      '["tokenizer_config.json: named chat templates and none is named \'default\' (available: rag); transformers and the SDK refuse to choose one"]',
     ]);
   });
 
   it("picks the SDK's built-in template for a folder with none as the SDK does (builtin_templates.json, by the tokenizer's added tokens)", () => {
     const dir = tmp();
-    const out = JSON.parse(py(`
+    const out = JSON.parse(
+      py(
+        `
 import json, os, dtr_export as d
 def folder(name, tokens):
     os.makedirs(name)
@@ -250,14 +297,19 @@ def folder(name, tokens):
     t = d.builtin_template(name)
     return t and t["name"]
 print(json.dumps([folder("llama", ["<|begin_of_text|>", "<|start_header_id|>", "<|eot_id|>"]), folder("gemma", ["<bos>", "<start_of_turn>", "<end_of_turn>"]),
-                  folder("half", ["<|start_header_id|>"]), folder("none", [])]))`, dir)) as unknown[];
+                  folder("half", ["<|start_header_id|>"]), folder("none", [])]))`,
+        dir,
+      ),
+    ) as unknown[];
     expect(out).toEqual(['llama-3.1-instruct', 'gemma-2-it', null, null]);
   });
 
   it("prints the card example's rewards beside the published ones (RLHFlow's Llama-3.1-8B card)", () => {
-    const out = JSON.parse(py(`
+    const out = JSON.parse(
+      py(`
 import json, dtr_export as d, export_check as c
-print(json.dumps(c.card_rewards_table([[3.95, 3.97, 3.86, 0.99, 1.49]], d.CARD_REWARDS["RLHFlow/Decision-Tree-Reward-Llama-3.1-8B"][:1]) + c.card_rewards_table([[1, 2, 3, 4, 5]])))`)) as string[];
+print(json.dumps(c.card_rewards_table([[3.95, 3.97, 3.86, 0.99, 1.49]], d.CARD_REWARDS["RLHFlow/Decision-Tree-Reward-Llama-3.1-8B"][:1]) + c.card_rewards_table([[1, 2, 3, 4, 5]])))`),
+    ) as string[];
     expect(out).toEqual([
       'card response 1: helpfulness 3.9500 (card 3.9604, -0.0104), correctness 3.9700 (card 3.9728, -0.0028), coherence 3.8600 (card 3.8583, +0.0017), complexity 0.9900 (card 0.9910, -0.0010), verbosity 1.4900 (card 1.4902, -0.0002)',
       'card response 1: helpfulness 1.0000, correctness 2.0000, coherence 3.0000, complexity 4.0000, verbosity 5.0000',
@@ -268,15 +320,27 @@ print(json.dumps(c.card_rewards_table([[3.95, 3.97, 3.86, 0.99, 1.49]], d.CARD_R
     const dir = tmp();
     mkdirSync(join(dir, 'Skywork-Reward-Gemma-2-27B-v0.2'));
     mkdirSync(join(dir, 'my-model'));
-    const out = JSON.parse(py(`
+    const out = JSON.parse(
+      py(
+        `
 import json, dtr_export as d
 print(json.dumps([d.preset_for("Skywork/Skywork-Reward-Gemma-2-27B-v0.2"), d.preset_for("Skywork-Reward-Gemma-2-27B-v0.2"), d.preset_for("my-model"),
-                  d.parse_args(["my-model", "--out", "o"]).backbone_id, d.parse_args(["Skywork-Reward-Gemma-2-27B-v0.2", "--out", "o"]).backbone_id]))`, dir)) as unknown[];
-    expect(out).toEqual(['Skywork/Skywork-Reward-Gemma-2-27B-v0.2', 'Skywork/Skywork-Reward-Gemma-2-27B-v0.2', null, 'my-model', 'Skywork/Skywork-Reward-Gemma-2-27B-v0.2']);
+                  d.parse_args(["my-model", "--out", "o"]).backbone_id, d.parse_args(["Skywork-Reward-Gemma-2-27B-v0.2", "--out", "o"]).backbone_id]))`,
+        dir,
+      ),
+    ) as unknown[];
+    expect(out).toEqual([
+      'Skywork/Skywork-Reward-Gemma-2-27B-v0.2',
+      'Skywork/Skywork-Reward-Gemma-2-27B-v0.2',
+      null,
+      'my-model',
+      'Skywork/Skywork-Reward-Gemma-2-27B-v0.2',
+    ]);
   });
 
   it('writes dtr.json for both kinds and refuses inconsistent ones', () => {
-    const out = JSON.parse(py(`
+    const out = JSON.parse(
+      py(`
 import json, dtr_export as d
 p = d.model_config("m", "Skywork/Skywork-Reward-Llama-3.1-8B-v0.2", 4096, head="heads/h.json", tree="rlhflow-llama-3.1-8b")
 r = d.model_config("m", "x", 4608, kind="rewards", has_score=False, tree="trees/t.json")
@@ -287,17 +351,30 @@ for kw in [dict(kind="rewards", head="heads/h.json"), dict(kind="logits"), dict(
         d.model_config(**args)
     except d.ExportError as e:
         errs.append(str(e))
-print(json.dumps({"p": p, "r": r, "errs": errs}))`)) as { p: Record<string, unknown>; r: Record<string, unknown>; errs: string[] };
+print(json.dumps({"p": p, "r": r, "errs": errs}))`),
+    ) as { p: Record<string, unknown>; r: Record<string, unknown>; errs: string[] };
     expect(out.p).toMatchObject({
       format: 'decision-tree-reward/model',
       version: 1,
-      backbone: { id: 'Skywork/Skywork-Reward-Llama-3.1-8B-v0.2', file: 'model.onnx', kind: 'pooled', output: 'pooled', hiddenSize: 4096, rewardOutput: 'logits', attributes: null, inputs: { inputIds: 'input_ids', attentionMask: 'attention_mask', positionIds: 'position_ids' } },
+      backbone: {
+        id: 'Skywork/Skywork-Reward-Llama-3.1-8B-v0.2',
+        file: 'model.onnx',
+        kind: 'pooled',
+        output: 'pooled',
+        hiddenSize: 4096,
+        rewardOutput: 'logits',
+        attributes: null,
+        inputs: { inputIds: 'input_ids', attentionMask: 'attention_mask', positionIds: 'position_ids' },
+      },
       pooling: 'last-token',
       paddingSide: 'right',
       head: 'heads/h.json',
       tree: 'rlhflow-llama-3.1-8b',
     });
-    expect(out.r).toMatchObject({ backbone: { kind: 'rewards', output: 'rewards', rewardOutput: null, attributes: [...ATTRIBUTES] }, head: null });
+    expect(out.r).toMatchObject({
+      backbone: { kind: 'rewards', output: 'rewards', rewardOutput: null, attributes: [...ATTRIBUTES] },
+      head: null,
+    });
     // Both are valid for the runtime's schema (src/model/config.ts).
     expect(validateModelConfig(out.p)).toMatchObject({ success: true });
     expect(validateModelConfig(out.r)).toMatchObject({ success: true });
@@ -333,7 +410,15 @@ except RuntimeError as e:
     expect(readdirSync(join(dir, 'models'))).toEqual([]); // no partial folder left behind
     expect(py(code('models/tiny', null), dir).trim()).toBe('ok');
     const folder = join(dir, 'models/tiny');
-    expect(readdirSync(folder).sort()).toEqual(['dtr.json', 'export.json', 'heads', 'model.onnx', 'model.onnx_data', 'tokenizer.json', 'tokenizer_config.json']);
+    expect(readdirSync(folder).sort()).toEqual([
+      'dtr.json',
+      'export.json',
+      'heads',
+      'model.onnx',
+      'model.onnx_data',
+      'tokenizer.json',
+      'tokenizer_config.json',
+    ]);
     const cfg = JSON.parse(readFileSync(join(folder, 'dtr.json'), 'utf8'));
     expect(cfg.head).toBe('heads/fused.json');
     expect(cfg.tree).toBe('rlhflow-llama-3.1-8b');
@@ -345,20 +430,33 @@ except RuntimeError as e:
     expect(report.outputs).toEqual(['rewards', 'pooled']);
     expect(report.files).toContain('model.onnx_data');
     // A second export into the same folder needs overwrite; a head of another width is refused.
-    expect(py(`
+    expect(
+      py(
+        `
 import numpy as np, dtr_export as d
 for kw in [dict(), dict(overwrite=True, head_doc=d.head_document(np.ones((5, 4)), None, "h", "x"))]:
     args = dict(name="t", backbone_id="tiny", hidden_size=8, tree_ref="x"); args.update(kw)
     try:
         d.write_folder("models/tiny", **args)
     except d.ExportError as e:
-        print(e)`, dir).trim().split('\n')).toEqual([expect.stringMatching(/models\/tiny already exists \(pass --overwrite to replace it\)/), "head 'h' expects hidden size 4 but the backbone's is 8"]);
+        print(e)`,
+        dir,
+      )
+        .trim()
+        .split('\n'),
+    ).toEqual([
+      expect.stringMatching(/models\/tiny already exists \(pass --overwrite to replace it\)/),
+      "head 'h' expects hidden size 4 but the backbone's is 8",
+    ]);
     expect(readFileSync(join(folder, 'model.onnx'), 'utf8')).toBe('not really onnx');
   });
 
-  it.skipIf(!sklearn.present)(`converts decision_tree.pkl through the sklearn converter into trees/, loadable by the SDK${skipNote(sklearn)}`, () => {
-    const dir = tmp();
-    py(`
+  it.skipIf(!sklearn.present)(
+    `converts decision_tree.pkl through the sklearn converter into trees/, loadable by the SDK${skipNote(sklearn)}`,
+    () => {
+      const dir = tmp();
+      py(
+        `
 import pickle, numpy as np, dtr_export as d
 from sklearn.tree import DecisionTreeClassifier
 rng = np.random.RandomState(0)
@@ -366,12 +464,15 @@ X = rng.randn(500, 5); y = (X[:, 0] + 0.3 * X[:, 1] > 0).astype(int)
 pickle.dump(DecisionTreeClassifier(max_depth=3, criterion="entropy", random_state=0).fit(X, y), open("decision_tree.pkl", "wb"))
 tree = d.tree_from_pickle("decision_tree.pkl", "converted", "test")
 d.write_folder("m", name="m", backbone_id="tiny", hidden_size=8, head_doc=d.head_document(np.ones((5, 8)), None, "h", "tiny"), tree_doc=tree)
-`, dir);
-    const cfg = JSON.parse(readFileSync(join(dir, 'm/dtr.json'), 'utf8'));
-    expect(cfg.tree).toBe('trees/converted.json');
-    const tree = PreferenceTree.load(join(dir, 'm', cfg.tree));
-    expect(tree.provenance.data[0]).toMatchObject({ path: 'decision_tree.pkl', role: 'pickled model' });
-    expect(tree.predictProba([2, 0, 0, 0, 0])).toBeGreaterThan(0.9);
-    expect(cfg.provenance.data.map((x: { role: string }) => x.role)).toEqual(['head', 'tree']);
-  });
+`,
+        dir,
+      );
+      const cfg = JSON.parse(readFileSync(join(dir, 'm/dtr.json'), 'utf8'));
+      expect(cfg.tree).toBe('trees/converted.json');
+      const tree = PreferenceTree.load(join(dir, 'm', cfg.tree));
+      expect(tree.provenance.data[0]).toMatchObject({ path: 'decision_tree.pkl', role: 'pickled model' });
+      expect(tree.predictProba([2, 0, 0, 0, 0])).toBeGreaterThan(0.9);
+      expect(cfg.provenance.data.map((x: { role: string }) => x.role)).toEqual(['head', 'tree']);
+    },
+  );
 });

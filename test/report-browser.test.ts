@@ -51,7 +51,11 @@ function deepTree(): { tree: PreferenceTree; input: DatasetInput } {
   return { tree: PreferenceTree.fitArrays(d, labels, { maxDepth: 6, name: 'depth-6' }), input: { n, a, b, labels } };
 }
 
-async function open(report: Report, name: string, options: { javaScript: boolean }): Promise<{ page: Page; context: BrowserContext; requests: string[] }> {
+async function open(
+  report: Report,
+  name: string,
+  options: { javaScript: boolean },
+): Promise<{ page: Page; context: BrowserContext; requests: string[] }> {
   mkdirSync(OUT, { recursive: true });
   const file = join(OUT, `${name}.html`);
   writeFileSync(file, renderHtml(report));
@@ -69,7 +73,15 @@ describe.skipIf(!chromiumNeed.present)(`reports in Chromium${skipNote(chromiumNe
   beforeAll(async () => {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
   });
   afterAll(async () => {
@@ -83,19 +95,26 @@ describe.skipIf(!chromiumNeed.present)(`reports in Chromium${skipNote(chromiumNe
       expect(await onPath.evaluateAll((els) => els.map((e) => e.getAttribute('data-node')))).toEqual(['0', '8', '12', '14']);
       for (const node of await onPath.all()) expect(await node.isVisible()).toBe(true);
       // The taken path is drawn thick, the rest thin.
-      expect(await onPath.evaluateAll((els) => els.map((e) => e.querySelector('rect:last-of-type')!.getAttribute('stroke-width')))).toEqual(['3.5', '3.5', '3.5', '3.5']);
+      expect(await onPath.evaluateAll((els) => els.map((e) => e.querySelector('rect:last-of-type')!.getAttribute('stroke-width')))).toEqual(
+        ['3.5', '3.5', '3.5', '3.5'],
+      );
       expect(await page.locator('svg.tree g.node:not(.on-path):not(.on-mirror) > rect').first().getAttribute('stroke-width')).toBe('1');
       expect(await page.locator('svg.tree path.edge.on-path').count()).toBe(3);
       expect(await page.locator('svg.tree .path-label').allTextContents()).toEqual(['+1.790', '+1.769', '+1.790']);
       // The mirrored reading (B − A) is drawn too.
-      expect(await page.locator('svg.tree g.node.on-mirror').evaluateAll((els) => els.map((e) => e.getAttribute('data-node')))).toEqual(['0', '1', '2', '3']);
+      expect(await page.locator('svg.tree g.node.on-mirror').evaluateAll((els) => els.map((e) => e.getAttribute('data-node')))).toEqual([
+        '0',
+        '1',
+        '2',
+        '3',
+      ]);
       const main = page.locator('.p-main');
       expect(await main.isVisible()).toBe(true);
       expect(await main.textContent()).toBe('0.986');
       const text = await page.locator('main').innerText();
       expect(text).toContain('A preferred');
       expect(text).toContain('Leaf 14: 17.2% of training pairs, P(A) = 0.986');
-      expect(text).toContain('B would win if A\'s helpfulness were 1.809 lower');
+      expect(text).toContain("B would win if A's helpfulness were 1.809 lower");
       expect(text).toMatch(/helpfulness\s+3\.960\s+2\.170\s+\+1\.790/);
       // Readable on a laptop: nothing wider than the window.
       expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(VIEWPORT.width);
@@ -169,7 +188,9 @@ describe.skipIf(!chromiumNeed.present)(`reports in Chromium${skipNote(chromiumNe
       // Readable: drawn at no less than 62% of its natural size.
       expect(root.width).toBeGreaterThanOrEqual(150 * 0.62 - 0.5);
       expect(await page.evaluate('window.scrollY')).toBe(0);
-      expect(await page.locator('.scroll-hint').first().innerText()).toBe('This tree is wider than the page: scroll the figure sideways to see all of it (the root is near the middle).');
+      expect(await page.locator('.scroll-hint').first().innerText()).toBe(
+        'This tree is wider than the page: scroll the figure sideways to see all of it (the root is near the middle).',
+      );
       expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(VIEWPORT.width);
       await figure.scrollIntoViewIfNeeded();
       await page.screenshot({ path: join(OUT, 'report-wide-dataset.png') });

@@ -33,7 +33,11 @@ describe('dtr report: one comparison', () => {
       const { code, out, err } = await run('--example', '--out', name);
       expect(err).toBe('');
       expect(code).toBe(0);
-      expect(out).toMatch(new RegExp(`^wrote ${name.replace('.', '\\.')} \\((html|md|json), [\\d.]+ KB\\): A preferred, P\\(A\\) = 0\\.986 with rlhflow-llama-3\\.1-8b \\(leaf 14\\)\\n$`));
+      expect(out).toMatch(
+        new RegExp(
+          `^wrote ${name.replace('.', '\\.')} \\((html|md|json), [\\d.]+ KB\\): A preferred, P\\(A\\) = 0\\.986 with rlhflow-llama-3\\.1-8b \\(leaf 14\\)\\n$`,
+        ),
+      );
     }
     expect(read('why.html')).toContain('<b class="p-main">0.986</b>');
     expect(read('why.md')).toContain('**A preferred**: P(A preferred) = **0.986**');
@@ -44,10 +48,46 @@ describe('dtr report: one comparison', () => {
 
   it('takes --a/--b rewards, texts from flags and files, and a label', async () => {
     writeFileSync(join(tmp.dir, 'a.txt'), 'the first answer');
-    const { code } = await run('--tree', 'helpsteer2-human', '--a', A, '--b', `@b.json`, '--prompt', 'a question', '--a-text', '@a.txt', '--b-text', 'second', '--label', 'b', '--out', 'r.json', '--asymmetric');
+    const { code } = await run(
+      '--tree',
+      'helpsteer2-human',
+      '--a',
+      A,
+      '--b',
+      `@b.json`,
+      '--prompt',
+      'a question',
+      '--a-text',
+      '@a.txt',
+      '--b-text',
+      'second',
+      '--label',
+      'b',
+      '--out',
+      'r.json',
+      '--asymmetric',
+    );
     expect(code).toBe(1); // b.json does not exist yet
     writeFileSync(join(tmp.dir, 'b.json'), B);
-    const ok = await run('--tree', 'helpsteer2-human', '--a', A, '--b', `@b.json`, '--prompt', 'a question', '--a-text', '@a.txt', '--b-text', 'second', '--label', 'b', '--out', 'r.json', '--asymmetric');
+    const ok = await run(
+      '--tree',
+      'helpsteer2-human',
+      '--a',
+      A,
+      '--b',
+      `@b.json`,
+      '--prompt',
+      'a question',
+      '--a-text',
+      '@a.txt',
+      '--b-text',
+      'second',
+      '--label',
+      'b',
+      '--out',
+      'r.json',
+      '--asymmetric',
+    );
     expect(ok.code).toBe(0);
     const r = JSON.parse(read('r.json'));
     expect(r.tree.name).toBe('helpsteer2-human');
@@ -61,7 +101,12 @@ describe('dtr report: one comparison', () => {
     const { code, out } = await run('--example', '--out', 'why.html', '--json');
     expect(code).toBe(0);
     const doc = JSON.parse(out);
-    expect(doc).toMatchObject({ out: 'why.html', format: 'html', kind: 'comparison', summary: { tree: 'rlhflow-llama-3.1-8b', preference: 'a', leaf: 14 } });
+    expect(doc).toMatchObject({
+      out: 'why.html',
+      format: 'html',
+      kind: 'comparison',
+      summary: { tree: 'rlhflow-llama-3.1-8b', preference: 'a', leaf: 14 },
+    });
     expect(doc.bytes).toBe(Buffer.byteLength(read('why.html')));
   });
 
@@ -78,11 +123,34 @@ describe('dtr report: one comparison', () => {
       tieBand: 0,
       rewards: { a: CARD.a, b: CARD.b },
       truncated: true,
-      truncation: { a: null, b: { maxLength: 64, originalTokens: 90, tokens: 64, droppedMessages: 0, promptTokensCut: 0, responseTokensCut: 26, responseTruncated: true, summary: 'cut 26 tokens from the end of the response' } },
+      truncation: {
+        a: null,
+        b: {
+          maxLength: 64,
+          originalTokens: 90,
+          tokens: 64,
+          droppedMessages: 0,
+          promptTokensCut: 0,
+          responseTokensCut: 26,
+          responseTruncated: true,
+          summary: 'cut 26 tokens from the end of the response',
+        },
+      },
       tokens: { a: 40, b: 64 },
     };
     writeFileSync(join(tmp.dir, 'compare.json'), JSON.stringify(compare));
-    const { code, err } = await run('--from', 'compare.json', '--prompt', CARD.prompt!, '--a-text', CARD.responseA!, '--b-text', CARD.responseB!, '--out', 'r.json');
+    const { code, err } = await run(
+      '--from',
+      'compare.json',
+      '--prompt',
+      CARD.prompt!,
+      '--a-text',
+      CARD.responseA!,
+      '--b-text',
+      CARD.responseB!,
+      '--out',
+      'r.json',
+    );
     expect(code).toBe(0);
     expect(err).toBe(
       "dtr report: warning: Response B was truncated to fit the model's context (cut 26 tokens from the end of the response): its rewards describe only the part the model read.\n",
@@ -104,14 +172,21 @@ describe('dtr report: one comparison', () => {
     );
     expect(read('r.md')).not.toContain('## Prompt and responses');
     const some = await run('--from', 'bare.json', '--prompt', 'p', '--out', 'r.md');
-    expect(some.err).toBe('dtr report: warning: bare.json holds no text for response A or response B, so the report will not show them: give --a-text and --b-text (a text, or @file to read one)\n');
+    expect(some.err).toBe(
+      'dtr report: warning: bare.json holds no text for response A or response B, so the report will not show them: give --a-text and --b-text (a text, or @file to read one)\n',
+    );
     const one = await run('--from', 'bare.json', '--a-text', 'x', '--b-text', 'y', '--out', 'r.md');
-    expect(one.err).toBe('dtr report: warning: bare.json holds no text for the prompt, so the report will not show it: give --prompt (a text, or @file to read one)\n');
+    expect(one.err).toBe(
+      'dtr report: warning: bare.json holds no text for the prompt, so the report will not show it: give --prompt (a text, or @file to read one)\n',
+    );
     expect((await run('--from', 'bare.json', '--prompt', 'p', '--a-text', 'x', '--b-text', 'y', '--out', 'r.md')).err).toBe('');
   });
 
   it('reads older or hand-written documents: texts inside, truncation as booleans', async () => {
-    writeFileSync(join(tmp.dir, 'c1.json'), JSON.stringify({ prompt: 'p', a: 'x', b: 'y', rewards: { a: CARD.a, b: CARD.b }, truncated: { a: true, b: false } }));
+    writeFileSync(
+      join(tmp.dir, 'c1.json'),
+      JSON.stringify({ prompt: 'p', a: 'x', b: 'y', rewards: { a: CARD.a, b: CARD.b }, truncated: { a: true, b: false } }),
+    );
     expect((await run('--from', 'c1.json', '--out', 'c1.json.md')).code).toBe(0);
     expect(read('c1.json.md')).toContain('**Response A (truncated: the model read only part of it) (1 character)**');
     writeFileSync(join(tmp.dir, 'c2.json'), JSON.stringify({ rewards: { a: CARD.a, b: CARD.b }, truncated: true }));
@@ -138,7 +213,7 @@ describe('dtr report: one comparison', () => {
 });
 
 describe('dtr report: provenance', () => {
-  it('records the data files (sha256, rows), the trees (their files\' sha256 and sources), the command line and the package', async () => {
+  it("records the data files (sha256, rows), the trees (their files' sha256 and sources), the command line and the package", async () => {
     writeFileSync(join(tmp.dir, 'my pairs.jsonl'), readFileSync(SMALL_PAIRS));
     const { code } = await run('--pairs', 'my pairs.jsonl', '--compare-tree', 'helpsteer2-human', '--bootstrap', '0', '--out', 'd.json');
     expect(code).toBe(0);
@@ -147,8 +222,20 @@ describe('dtr report: provenance', () => {
       source: 'dtr report',
       data: [{ path: 'my pairs.jsonl', sha256: sha256File(SMALL_PAIRS), rows: 30, role: 'pairs' }],
       trees: [
-        { role: 'tree', name: 'rlhflow-llama-3.1-8b', file: 'trees/rlhflow-llama-3.1-8b.json', sha256: sha256File(join(shippedTreesDir(), 'rlhflow-llama-3.1-8b.json')), source: PreferenceTree.load('rlhflow-llama-3.1-8b').provenance.source },
-        { role: 'compare-tree', name: 'helpsteer2-human', file: 'trees/helpsteer2-human.json', sha256: sha256File(join(shippedTreesDir(), 'helpsteer2-human.json')), source: PreferenceTree.load('helpsteer2-human').provenance.source },
+        {
+          role: 'tree',
+          name: 'rlhflow-llama-3.1-8b',
+          file: 'trees/rlhflow-llama-3.1-8b.json',
+          sha256: sha256File(join(shippedTreesDir(), 'rlhflow-llama-3.1-8b.json')),
+          source: PreferenceTree.load('rlhflow-llama-3.1-8b').provenance.source,
+        },
+        {
+          role: 'compare-tree',
+          name: 'helpsteer2-human',
+          file: 'trees/helpsteer2-human.json',
+          sha256: sha256File(join(shippedTreesDir(), 'helpsteer2-human.json')),
+          source: PreferenceTree.load('helpsteer2-human').provenance.source,
+        },
       ],
       model: null,
       command: "dtr report --pairs 'my pairs.jsonl' --compare-tree helpsteer2-human --bootstrap 0 --out d.json",
@@ -180,7 +267,15 @@ describe('dtr report: provenance', () => {
       { path: 'b.json', sha256: sha256File(join(tmp.dir, 'b.json')), role: '--b' },
       { path: 'answer.txt', sha256: sha256File(join(tmp.dir, 'answer.txt')), role: '--a-text' },
     ]);
-    expect(p.trees).toEqual([{ role: 'tree', name: 'mine', file: 'trees/mine.json', sha256: sha256File(join(tmp.dir, 'trees/mine.json')), source: tree.provenance.source }]);
+    expect(p.trees).toEqual([
+      {
+        role: 'tree',
+        name: 'mine',
+        file: 'trees/mine.json',
+        sha256: sha256File(join(tmp.dir, 'trees/mine.json')),
+        source: tree.provenance.source,
+      },
+    ]);
   });
 
   it('a re-rendered report keeps the provenance it was made with', async () => {
@@ -199,17 +294,34 @@ describe('dtr report: provenance', () => {
       command: null,
       package: PACKAGE_ID,
     });
-    expect(() => buildComparisonReport(tree, CARD, { provenance: { data: [{ path: 'x', sha256: 'abc' }], treeFile: { file: 3 } } as never })).toThrow(
-      new TypeError('options.provenance.data[0].sha256 must be a sha256 (64 lowercase hex digits); options.provenance.treeFile.file must be a string; options.provenance.treeFile.sha256 must be a sha256 (64 lowercase hex digits)'),
+    expect(() =>
+      buildComparisonReport(tree, CARD, { provenance: { data: [{ path: 'x', sha256: 'abc' }], treeFile: { file: 3 } } as never }),
+    ).toThrow(
+      new TypeError(
+        'options.provenance.data[0].sha256 must be a sha256 (64 lowercase hex digits); options.provenance.treeFile.file must be a string; options.provenance.treeFile.sha256 must be a sha256 (64 lowercase hex digits)',
+      ),
     );
   });
 });
 
 describe('dtr report: a dataset', () => {
   it('reports attribute pairs with --compare-tree', async () => {
-    const { code, out, err } = await run('--pairs', SMALL_PAIRS, '--compare-tree', 'helpsteer2-human', '--bootstrap', '5', '--out', 'd.json');
+    const { code, out, err } = await run(
+      '--pairs',
+      SMALL_PAIRS,
+      '--compare-tree',
+      'helpsteer2-human',
+      '--bootstrap',
+      '5',
+      '--out',
+      'd.json',
+    );
     expect(code).toBe(0);
-    expect(out).toBe('wrote d.json (json, ' + out.match(/\(json, ([^)]+)\)/)![1] + '): 30 pairs with rlhflow-llama-3.1-8b, 60.0% A, accuracy 0.679, decided by style 80.0%, agreement with helpsteer2-human 66.7%\n');
+    expect(out).toBe(
+      'wrote d.json (json, ' +
+        out.match(/\(json, ([^)]+)\)/)![1] +
+        '): 30 pairs with rlhflow-llama-3.1-8b, 60.0% A, accuracy 0.679, decided by style 80.0%, agreement with helpsteer2-human 66.7%\n',
+    );
     expect(err).toMatch(/bootstrap \[#+\] 5\/5 refits 100%/);
     const r = JSON.parse(read('d.json'));
     expect(r.kind).toBe('dataset');
@@ -219,14 +331,48 @@ describe('dtr report: a dataset', () => {
   });
 
   it('says how many hardest disagreements and tree differences there are, and how many it lists', async () => {
-    expect((await run('--pairs', SMALL_PAIRS, '--compare-tree', 'helpsteer2-human', '--bootstrap', '0', '--hardest', '2', '--examples', '0', '--out', 'd.json')).code).toBe(0);
+    expect(
+      (
+        await run(
+          '--pairs',
+          SMALL_PAIRS,
+          '--compare-tree',
+          'helpsteer2-human',
+          '--bootstrap',
+          '0',
+          '--hardest',
+          '2',
+          '--examples',
+          '0',
+          '--out',
+          'd.json',
+        )
+      ).code,
+    ).toBe(0);
     const d = JSON.parse(read('d.json'));
     expect(d.hardest).toHaveLength(2);
     expect(d.hardestTotal).toBe(9);
     expect(d.comparison.examples).toEqual([]);
     expect(d.comparison.examplesTotal).toBe(10);
     for (const name of ['d.md', 'd.html']) {
-      expect((await run('--pairs', SMALL_PAIRS, '--compare-tree', 'helpsteer2-human', '--bootstrap', '0', '--hardest', '2', '--examples', '0', '--out', name)).code).toBe(0);
+      expect(
+        (
+          await run(
+            '--pairs',
+            SMALL_PAIRS,
+            '--compare-tree',
+            'helpsteer2-human',
+            '--bootstrap',
+            '0',
+            '--hardest',
+            '2',
+            '--examples',
+            '0',
+            '--out',
+            name,
+          )
+        ).code,
+      ).toBe(0);
       const text = read(name);
       expect(text).toContain('The 2 most confident of the 9 labelled pairs the tree decides the other way (--hardest N lists more).');
       expect(text).toContain('The two trees decide 10 pairs differently; none is listed here (--examples N lists them).');
@@ -240,7 +386,13 @@ describe('dtr report: a dataset', () => {
   it('reads `dtr compare --file` results (rewards and truncation per row)', async () => {
     const rows = [
       { line: 1, id: 'x1', rewards: { a: CARD.a, b: CARD.b }, truncated: false, truncation: { a: null, b: null } },
-      { line: 2, id: 'x2', rewards: { a: CARD.b, b: CARD.a }, truncated: true, truncation: { a: { summary: 'dropped 1 oldest prompt message' }, b: null } },
+      {
+        line: 2,
+        id: 'x2',
+        rewards: { a: CARD.b, b: CARD.a },
+        truncated: true,
+        truncation: { a: { summary: 'dropped 1 oldest prompt message' }, b: null },
+      },
     ];
     writeFileSync(join(tmp.dir, 'results.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n'));
     const { code, err } = await run('--pairs', 'results.jsonl', '--out', 'd.json');
@@ -265,7 +417,10 @@ describe('dtr report: a dataset', () => {
     expect(d.data.labelled).toBe(2);
     expect(d.accuracy.accuracy).toBe(0.5);
     expect(d.notes[0]).toBe('1 pair is labelled "tie" (rated equal): it counts as unlabelled.');
-    expect(d.subsets.map((s: { name: string; n: number }) => [s.name, s.n])).toEqual([['chat', 2], ['math', 1]]);
+    expect(d.subsets.map((s: { name: string; n: number }) => [s.name, s.n])).toEqual([
+      ['chat', 2],
+      ['math', 1],
+    ]);
   });
 
   it('reports every bad row at once with its line', async () => {
@@ -279,7 +434,7 @@ describe('dtr report: a dataset', () => {
     const { code, err } = await run('--pairs', 'bad.jsonl', '--out', 'd.html', '--verbose');
     expect(code).toBe(1);
     expect(err).toContain('dtr: error E_DATA: bad.jsonl: 3 problems; first at bad.jsonl:2');
-    expect(err).toContain("bad.jsonl:2: a.verbosity: 'verbosity' must be a number, got the string \"x\"");
+    expect(err).toContain('bad.jsonl:2: a.verbosity: \'verbosity\' must be a number, got the string "x"');
     expect(err).toContain('bad.jsonl:3: label must be "a", "b" or "tie", got the string "yes"');
     expect(err).toContain('bad.jsonl:4: the row has response texts but no attribute rewards: score the texts with --model DIR');
     expect(existsSync(join(tmp.dir, 'd.html'))).toBe(false);
@@ -316,7 +471,9 @@ describe('dtr report: bad calls', () => {
     expect(tree.err).toContain("unknown tree 'nope'");
     const bad = await run('--a', '{"helpfulness": 1}', '--b', B, '--out', 'x.html');
     expect(bad.code).toBe(2);
-    expect(bad.err).toContain("--a: missing attribute 'correctness'; missing attribute 'coherence'; missing attribute 'complexity'; missing attribute 'verbosity'");
+    expect(bad.err).toContain(
+      "--a: missing attribute 'correctness'; missing attribute 'coherence'; missing attribute 'complexity'; missing attribute 'verbosity'",
+    );
     const notJson = await run('--from', SMALL_PAIRS, '--out', 'x.html');
     expect(notJson.code).toBe(1);
     expect(notJson.err).toContain('is not JSON');
@@ -340,7 +497,11 @@ describe('dtr report: bad calls', () => {
 
   it('the API and the command give the same page (given the same provenance)', async () => {
     expect((await run('--example', '--out', 'why.html')).code).toBe(0);
-    const provenance = { source: 'dtr report', command: 'dtr report --example --out why.html', treeFile: treeFileRecord('rlhflow-llama-3.1-8b') };
+    const provenance = {
+      source: 'dtr report',
+      command: 'dtr report --example --out why.html',
+      treeFile: treeFileRecord('rlhflow-llama-3.1-8b'),
+    };
     const api = buildComparisonReport(PreferenceTree.load('rlhflow-llama-3.1-8b'), CARD, { provenance });
     expect(read('why.html')).toBe(renderHtml(api));
   });

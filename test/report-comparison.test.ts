@@ -132,12 +132,16 @@ describe('buildComparisonReport', () => {
 
     it('throws RangeError for non-finite rewards', () => {
       expect(() => buildComparisonReport(llama, { a: { ...CARD.a, helpfulness: NaN }, b: CARD.b })).toThrow(RangeError);
-      expect(() => buildComparisonReport(llama, { a: { ...CARD.a, helpfulness: NaN }, b: CARD.b })).toThrow("input.a.helpfulness: 'helpfulness' must be finite, got NaN");
+      expect(() => buildComparisonReport(llama, { a: { ...CARD.a, helpfulness: NaN }, b: CARD.b })).toThrow(
+        "input.a.helpfulness: 'helpfulness' must be finite, got NaN",
+      );
     });
 
     it('refuses a non-object input and bad truncation flags', () => {
       expect(() => buildComparisonReport(llama, null as never)).toThrow('input must be an object');
-      expect(() => buildComparisonReport(llama, { ...CARD, truncated: { a: 'yes' } } as never)).toThrow('input.truncated.a must be a boolean, got string');
+      expect(() => buildComparisonReport(llama, { ...CARD, truncated: { a: 'yes' } } as never)).toThrow(
+        'input.truncated.a must be a boolean, got string',
+      );
     });
 
     it('checks the rule options', () => {

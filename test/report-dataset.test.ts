@@ -18,7 +18,10 @@ import { SMALL_PAIRS } from './support/report-fixtures.js';
 
 const llama = PreferenceTree.load('rlhflow-llama-3.1-8b');
 const human = PreferenceTree.load('helpsteer2-human');
-const input: DatasetInput = datasetInputFromRows(parsePairRows(readJsonl(SMALL_PAIRS), 'pairs-small.jsonl', { need: 'scores' }), 'pairs-small.jsonl');
+const input: DatasetInput = datasetInputFromRows(
+  parsePairRows(readJsonl(SMALL_PAIRS), 'pairs-small.jsonl', { need: 'scores' }),
+  'pairs-small.jsonl',
+);
 const row = (x: Float64Array, i: number): AttributeScores => fromVector(x.subarray(i * ATTRIBUTE_COUNT, (i + 1) * ATTRIBUTE_COUNT));
 const label = (i: number): Preference | null => (input.labels![i] === NO_LABEL ? null : input.labels![i] === 1 ? 'a' : 'b');
 
@@ -29,7 +32,14 @@ describe('buildDatasetReport on labelled pairs', () => {
   const r = buildDatasetReport(llama, input, { bootstrap: 10, seed: 3 });
 
   it('counts decisions and labels as explain() decides them one by one', () => {
-    expect(r.data).toMatchObject({ n: 30, labelled: 28, subsets: ['chat', 'reasoning', 'safety'], source: 'pairs-small.jsonl', hasTexts: true, truncated: null });
+    expect(r.data).toMatchObject({
+      n: 30,
+      labelled: 28,
+      subsets: ['chat', 'reasoning', 'safety'],
+      source: 'pairs-small.jsonl',
+      hasTexts: true,
+      truncated: null,
+    });
     const count = (p: Preference): number => explained.filter((e) => e.preference === p).length;
     expect([r.decisions.a, r.decisions.b, r.decisions.tie]).toEqual([count('a'), count('b'), count('tie')]);
     let score = 0;
@@ -42,7 +52,9 @@ describe('buildDatasetReport on labelled pairs', () => {
     });
     expect(r.accuracy!.labelled).toBe(n);
     expect(r.accuracy!.accuracy).toBeCloseTo(score / n, 12);
-    expect(r.notes).toEqual(['28 of 30 pairs have a label: accuracy, calibration, bootstrap importances and the hardest disagreements use those 28.']);
+    expect(r.notes).toEqual([
+      '28 of 30 pairs have a label: accuracy, calibration, bootstrap importances and the hardest disagreements use those 28.',
+    ]);
   });
 
   it('gives one row per leaf whose counts add up, with per-leaf accuracy', () => {
@@ -65,7 +77,9 @@ describe('buildDatasetReport on labelled pairs', () => {
   });
 
   it('measures "decided by style" from both readings and by zeroing the style differences', () => {
-    const styled = explained.filter((e) => [...e.path, ...e.mirror!.path].some((s) => s.attribute === 'verbosity' || s.attribute === 'complexity'));
+    const styled = explained.filter((e) =>
+      [...e.path, ...e.mirror!.path].some((s) => s.attribute === 'verbosity' || s.attribute === 'complexity'),
+    );
     expect(r.style.count).toBe(styled.length);
     expect(r.style.share).toBeCloseTo(styled.length / 30, 12);
     for (const { attribute, count } of r.style.byAttribute) {
@@ -155,7 +169,9 @@ describe('buildDatasetReport without labels', () => {
     expect(r.hardest).toEqual([]);
     expect(r.importances.bootstrap).toBeNull();
     expect(r.leaves.every((l) => l.accuracy === null && l.labelled === 0)).toBe(true);
-    expect(r.notes[0]).toMatch(/^Accuracy \(overall, per leaf, per subset\), calibration, bootstrap importances and the hardest disagreements need labels: none of the 30 pairs has one/);
+    expect(r.notes[0]).toMatch(
+      /^Accuracy \(overall, per leaf, per subset\), calibration, bootstrap importances and the hardest disagreements need labels: none of the 30 pairs has one/,
+    );
     expect(r.decisions.a + r.decisions.b + r.decisions.tie).toBe(30);
     expect(r.subsets).toEqual([]);
     // The human tree never tests verbosity or complexity.
@@ -191,7 +207,12 @@ describe('comparing two trees', () => {
   it('finds where the decisions differ and the split that makes the difference', () => {
     // Helpfulness differences -1, 0.5, 2: the trees split at 0 and 1, so only 0.5 falls between them.
     const scores = (h: number): number[] => [h, 0, 0, 0, 0];
-    const two: DatasetInput = { n: 3, a: Float64Array.from([...scores(-1), ...scores(0.5), ...scores(2)]), b: new Float64Array(15), labels: Uint8Array.from([0, 1, 1]) };
+    const two: DatasetInput = {
+      n: 3,
+      a: Float64Array.from([...scores(-1), ...scores(0.5), ...scores(2)]),
+      b: new Float64Array(15),
+      labels: Uint8Array.from([0, 1, 1]),
+    };
     const r = buildDatasetReport(stump('low', 0), two, { compareTree: stump('high', 1), symmetric: false, bootstrap: 0 });
     const c = r.comparison!;
     expect(c).toMatchObject({ otherName: 'high', n: 3, agree: 2, explained: 1 });
@@ -220,7 +241,7 @@ describe('comparing two trees', () => {
       const { left, right, feature, threshold } = t.arrays;
       let node = 0;
       while (left[node] !== -1) {
-        const goLeft = (x[feature[node]!]! <= threshold[node]!) !== (node === forced);
+        const goLeft = x[feature[node]!]! <= threshold[node]! !== (node === forced);
         node = goLeft ? left[node]! : right[node]!;
       }
       return node;
@@ -240,7 +261,10 @@ describe('comparing two trees', () => {
       const theirs = decide(p(llama));
       if (mine === theirs) continue;
       const hits = new Set<string>();
-      for (const [t, which, target] of [[human, 'primary', theirs], [llama, 'other', mine]] as const) {
+      for (const [t, which, target] of [
+        [human, 'primary', theirs],
+        [llama, 'other', mine],
+      ] as const) {
         for (let node = 0; node < t.arrays.nodeCount; node++) {
           if (t.arrays.left[node] === -1) continue;
           // A split off the path changes nothing when flipped; one on it sends the pair down the other branch.
@@ -261,14 +285,24 @@ describe('comparing two trees', () => {
   });
 
   it('words the split counts, the lists and their totals without overstating them', () => {
-    expect(splitsWords(144, 144)).toBe(' Each of the 144 differences is undone by flipping a single split of either tree (sending the pair the other way at that split alone); the table below shows how many each split undoes.');
-    expect(splitsWords(100, 144)).toBe(' 100 of the 144 differences are undone by flipping a single split of either tree (sending the pair the other way at that split alone); the other 44 take more than one split. The table below shows how many each split undoes.');
-    expect(splitsWords(0, 3)).toBe(' No single split undoes any of them: making the trees agree takes more than one split sent the other way.');
-    expect(hardestWords(10, 68)).toBe('The 10 most confident of the 68 labelled pairs the tree decides the other way (--hardest N lists more).');
+    expect(splitsWords(144, 144)).toBe(
+      ' Each of the 144 differences is undone by flipping a single split of either tree (sending the pair the other way at that split alone); the table below shows how many each split undoes.',
+    );
+    expect(splitsWords(100, 144)).toBe(
+      ' 100 of the 144 differences are undone by flipping a single split of either tree (sending the pair the other way at that split alone); the other 44 take more than one split. The table below shows how many each split undoes.',
+    );
+    expect(splitsWords(0, 3)).toBe(
+      ' No single split undoes any of them: making the trees agree takes more than one split sent the other way.',
+    );
+    expect(hardestWords(10, 68)).toBe(
+      'The 10 most confident of the 68 labelled pairs the tree decides the other way (--hardest N lists more).',
+    );
     expect(hardestWords(3, 3)).toBe('All 3 labelled pairs the tree decides the other way, the most confident first.');
     expect(hardestWords(0, 0)).toBe('The tree decides no labelled pair the other way.');
     expect(largestWords(10, 144)).toBe('The 10 of the 144 pairs decided differently whose P(A) differ most (--examples N lists more).');
-    expect(shownWords(12, 31, 'splits that undo the most differences')).toBe(' The 12 splits that undo the most differences are shown, of 31.');
+    expect(shownWords(12, 31, 'splits that undo the most differences')).toBe(
+      ' The 12 splits that undo the most differences are shown, of 31.',
+    );
     expect(shownWords(5, 5, 'x')).toBe('');
   });
 
@@ -299,7 +333,9 @@ describe('bad calls', () => {
   it('refuses non-finite scores naming the rows, and a bad n', () => {
     const a = new Float64Array(10);
     a[7] = Infinity;
-    expect(() => buildDatasetReport(llama, { n: 2, a, b: new Float64Array(10) })).toThrow(new RangeError('input.a has non-finite scores in rows 1'));
+    expect(() => buildDatasetReport(llama, { n: 2, a, b: new Float64Array(10) })).toThrow(
+      new RangeError('input.a has non-finite scores in rows 1'),
+    );
     expect(() => buildDatasetReport(llama, { n: 0, a, b: a })).toThrow('input.n must be a positive integer (the number of pairs), got 0');
   });
 

@@ -13,14 +13,12 @@ import { validateReport } from '../src/report/schema.js';
 import { PreferenceTree } from '../src/tree/preference-tree.js';
 import { CARD, HOSTILE, megabyte } from './support/report-fixtures.js';
 
-
 /** Markdown without its fenced code blocks (whose content is literal by definition). */
 function outsideFences(md: string): string {
   return md.replace(/^(`{3,})[^\n]*\n[\s\S]*?\n\1$/gm, '');
 }
 
 const llama = PreferenceTree.load('rlhflow-llama-3.1-8b').with({ name: 'tree <b>"bold"</b>', description: `desc ${HOSTILE.script}` });
-
 
 describe('escaping helpers', () => {
   it('escapeHtml escapes markup and quotes and makes control characters visible', () => {
@@ -80,7 +78,9 @@ describe('hostile text in a comparison report', () => {
   });
 
   it('forbids scripts and network with a Content-Security-Policy and uses no external resources', () => {
-    expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`);
+    expect(html).toContain(
+      `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`,
+    );
     expect(html).not.toMatch(/\b(src|href)\s*=\s*["']?(https?:|\/\/)/i);
     expect(html).not.toMatch(/@import|@font-face|url\((?!#)/i);
   });

@@ -19,7 +19,17 @@ function issuesOf(fn: () => unknown): string[] {
 describe('parsePairRows', () => {
   it('reads attribute pairs with labels, subsets, ids, texts and truncation', () => {
     const [r] = parsePairRows(
-      rows({ id: 7, category: 'chat', a: CARD.a, b: CARD.b, label: 'b', prompt: 'p', response_a: 'x', response_b: 'y', truncated: { a: true } }),
+      rows({
+        id: 7,
+        category: 'chat',
+        a: CARD.a,
+        b: CARD.b,
+        label: 'b',
+        prompt: 'p',
+        response_a: 'x',
+        response_b: 'y',
+        truncated: { a: true },
+      }),
       'f.jsonl',
       { need: 'scores' },
     );
@@ -43,7 +53,18 @@ describe('parsePairRows', () => {
 
   it('reads text pairs for a model, with a prompt or chat messages', () => {
     const out = parsePairRows(
-      rows({ prompt: 'Hi', a: 'Hello', b: 'Go away', label: 'a' }, { messages: [{ role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Hey' }, { role: 'user', content: 'More?' }], a: 'Yes', b: 'No' }),
+      rows(
+        { prompt: 'Hi', a: 'Hello', b: 'Go away', label: 'a' },
+        {
+          messages: [
+            { role: 'user', content: 'Hi' },
+            { role: 'assistant', content: 'Hey' },
+            { role: 'user', content: 'More?' },
+          ],
+          a: 'Yes',
+          b: 'No',
+        },
+      ),
       'f.jsonl',
       { need: 'texts' },
     );
@@ -57,7 +78,12 @@ describe('parsePairRows', () => {
   it('reports every bad row at once, with its line', () => {
     const issues = issuesOf(() =>
       parsePairRows(
-        rows([1, 2], { a: CARD.a }, { a: { ...CARD.a, coherence: Infinity }, b: CARD.b, subset: 3 }, { a: CARD.a, b: CARD.b, truncated: 'yes', truncation: null }),
+        rows(
+          [1, 2],
+          { a: CARD.a },
+          { a: { ...CARD.a, coherence: Infinity }, b: CARD.b, subset: 3 },
+          { a: CARD.a, b: CARD.b, truncated: 'yes', truncation: null },
+        ),
         'f.jsonl',
         { need: 'scores' },
       ),
@@ -72,7 +98,13 @@ describe('parsePairRows', () => {
   });
 
   it('says what text rows need', () => {
-    expect(issuesOf(() => parsePairRows(rows({ a: 'x' }, { prompt: 'p', messages: [{ role: 'user', content: 'q' }], a: 'x', b: 'y' }), 'f.jsonl', { need: 'texts' }))).toEqual([
+    expect(
+      issuesOf(() =>
+        parsePairRows(rows({ a: 'x' }, { prompt: 'p', messages: [{ role: 'user', content: 'q' }], a: 'x', b: 'y' }), 'f.jsonl', {
+          need: 'texts',
+        }),
+      ),
+    ).toEqual([
       'f.jsonl:1: missing "prompt" (a string) or "messages" to score the responses with',
       'f.jsonl:1: missing the response text "b" (a string)',
       'f.jsonl:2: give "prompt" or "messages", not both',
@@ -101,7 +133,9 @@ describe('datasetInputFromRows', () => {
   });
 
   it('counts "tie" labels (as dtr eval writes them) as unlabelled, with a note', () => {
-    const parsed = parsePairRows(rows({ a: CARD.a, b: CARD.b, label: 'tie' }, { a: CARD.a, b: CARD.b, label: 'a' }), 'f.jsonl', { need: 'scores' });
+    const parsed = parsePairRows(rows({ a: CARD.a, b: CARD.b, label: 'tie' }, { a: CARD.a, b: CARD.b, label: 'a' }), 'f.jsonl', {
+      need: 'scores',
+    });
     const input = datasetInputFromRows(parsed, null);
     expect(Array.from(input.labels!)).toEqual([255, 1]);
     expect(input.notes).toEqual(['1 pair is labelled "tie" (rated equal): it counts as unlabelled.']);
@@ -121,14 +155,20 @@ describe('parseComparisonJson', () => {
   });
 
   it('reads texts from `responses` too, and the tree named as an object', () => {
-    const f = parseComparisonJson({ tree: { name: 'helpsteer2-human' }, a: CARD.a, b: CARD.b, responses: { a: 'one', b: 'two' } }, 'c.json');
+    const f = parseComparisonJson(
+      { tree: { name: 'helpsteer2-human' }, a: CARD.a, b: CARD.b, responses: { a: 'one', b: 'two' } },
+      'c.json',
+    );
     expect(f.kind === 'comparison' && [f.tree, f.input.responseA, f.input.responseB]).toEqual(['helpsteer2-human', 'one', 'two']);
   });
 });
 
 describe('comparisonInputFromCompared', () => {
   it('takes rewards and per-side truncation from a model comparison', () => {
-    const result = { rewards: { a: CARD.a, b: CARD.b }, truncation: { a: null, b: { summary: 'cut 12 tokens from the end of the response' } } };
+    const result = {
+      rewards: { a: CARD.a, b: CARD.b },
+      truncation: { a: null, b: { summary: 'cut 12 tokens from the end of the response' } },
+    };
     expect(comparisonInputFromCompared(result, { prompt: 'p', responseA: 'x', responseB: 'y', label: 'a' })).toEqual({
       prompt: 'p',
       responseA: 'x',
@@ -142,9 +182,11 @@ describe('comparisonInputFromCompared', () => {
     expect(comparisonInputFromCompared({ rewards: { a: CARD.a, b: CARD.b } }).truncated).toBeNull();
   });
 
-  it('feeds a dataset with model comparisons in place of the rows\' rewards', () => {
+  it("feeds a dataset with model comparisons in place of the rows' rewards", () => {
     const parsed = parsePairRows(rows({ prompt: 'p', a: 'x', b: 'y', label: 'b' }), 'f.jsonl', { need: 'texts' });
-    const input = datasetInputFromRows(parsed, 'f.jsonl', [{ rewards: { a: CARD.a, b: CARD.b }, truncation: { a: { summary: 's' }, b: null } }]);
+    const input = datasetInputFromRows(parsed, 'f.jsonl', [
+      { rewards: { a: CARD.a, b: CARD.b }, truncation: { a: { summary: 's' }, b: null } },
+    ]);
     expect(input.a[0]).toBe(CARD.a.helpfulness);
     expect(Array.from(input.truncated!)).toEqual([1]);
     expect(input.texts).toEqual({ prompt: ['p'], a: ['x'], b: ['y'] });

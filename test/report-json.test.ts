@@ -38,7 +38,11 @@ function golden(name: string, text: string): void {
 
 /** The reports the goldens are made of, with a version-free generator. */
 function reports(): Record<string, Report> {
-  const pin = <R extends Report>(r: R): R => ({ ...r, generator: GOLDEN_GENERATOR, provenance: r.provenance && { ...r.provenance, package: GOLDEN_GENERATOR } });
+  const pin = <R extends Report>(r: R): R => ({
+    ...r,
+    generator: GOLDEN_GENERATOR,
+    provenance: r.provenance && { ...r.provenance, package: GOLDEN_GENERATOR },
+  });
   const rows = parsePairRows(readJsonl(SMALL_PAIRS), 'pairs-small.jsonl', { need: 'scores' });
   // What `dtr report` records; the API reports above record only the trees' names and sources.
   const provenance = {
@@ -46,13 +50,24 @@ function reports(): Record<string, Report> {
     data: [dataFileRecord('test/fixtures/report/pairs-small.jsonl', { readFrom: SMALL_PAIRS, rows: rows.length, role: 'pairs' })],
     treeFile: treeFileRecord('rlhflow-llama-3.1-8b'),
     compareTreeFile: treeFileRecord('helpsteer2-human'),
-    command: 'dtr report --pairs test/fixtures/report/pairs-small.jsonl --compare-tree helpsteer2-human --bootstrap 10 --hardest 3 --examples 3 --out dataset-small.md',
+    command:
+      'dtr report --pairs test/fixtures/report/pairs-small.jsonl --compare-tree helpsteer2-human --bootstrap 10 --hardest 3 --examples 3 --out dataset-small.md',
   };
   return {
     'comparison-card': pin(buildComparisonReport(llama, CARD)),
-    'comparison-tie-human': pin(buildComparisonReport(human, { a: FLAT, b: { ...FLAT, coherence: 3 }, label: 'a', id: 'flat-1', subset: 'demo' })),
+    'comparison-tie-human': pin(
+      buildComparisonReport(human, { a: FLAT, b: { ...FLAT, coherence: 3 }, label: 'a', id: 'flat-1', subset: 'demo' }),
+    ),
     'comparison-published-rule': pin(buildComparisonReport(llama, { a: FLAT, b: FLAT }, { symmetric: false })),
-    'dataset-small': pin(buildDatasetReport(llama, datasetInputFromRows(rows, 'pairs-small.jsonl'), { compareTree: human, bootstrap: 10, hardest: 3, examples: 3, provenance })),
+    'dataset-small': pin(
+      buildDatasetReport(llama, datasetInputFromRows(rows, 'pairs-small.jsonl'), {
+        compareTree: human,
+        bootstrap: 10,
+        hardest: 3,
+        examples: 3,
+        provenance,
+      }),
+    ),
   };
 }
 
@@ -126,7 +141,10 @@ describe('JSON round trip', () => {
     }
     // Version 2 fields in a version 1 document are named, not silently taken.
     const mixed = { ...JSON.parse(renderJson(all['comparison-card']!)), version: 1 };
-    expect(validateReport(mixed)).toEqual({ success: false, issues: [{ path: 'provenance', message: "'provenance' is not part of report format version 1 (it came with version 2)" }] });
+    expect(validateReport(mixed)).toEqual({
+      success: false,
+      issues: [{ path: 'provenance', message: "'provenance' is not part of report format version 1 (it came with version 2)" }],
+    });
   });
 });
 

@@ -21,9 +21,27 @@ import { captureIO } from './support/report-fixtures.js';
 import { tempDir } from './support/temp.js';
 
 const PAIRS = [
-  { id: 'p1', subset: 'math', prompt: 'How many apples does each person get?', a: 'Three each: 9 apples shared by 3 people.', b: 'Four each.', label: 'a' },
+  {
+    id: 'p1',
+    subset: 'math',
+    prompt: 'How many apples does each person get?',
+    a: 'Three each: 9 apples shared by 3 people.',
+    b: 'Four each.',
+    label: 'a',
+  },
   { id: 'p2', subset: 'math', prompt: 'What is 7 times 8?', a: '54', b: '7 times 8 is 56.', label: 'b' },
-  { id: 'p3', subset: 'chat', messages: [{ role: 'user', content: 'Say hi.' }, { role: 'assistant', content: 'Hi!' }, { role: 'user', content: 'Again, politely.' }], a: 'Hello, nice to meet you.', b: 'hi', label: 'a' },
+  {
+    id: 'p3',
+    subset: 'chat',
+    messages: [
+      { role: 'user', content: 'Say hi.' },
+      { role: 'assistant', content: 'Hi!' },
+      { role: 'user', content: 'Again, politely.' },
+    ],
+    a: 'Hello, nice to meet you.',
+    b: 'hi',
+    label: 'a',
+  },
   { id: 'p4', subset: 'chat', prompt: 'Name a colour.', a: 'Blue.', b: 'Blue is a colour often associated with the sky and the sea.' },
 ];
 
@@ -53,7 +71,9 @@ describe('dtr report --model: one comparison', () => {
     const { code, out, err } = await run('--prompt', PAIRS[0]!.prompt!, '--a', PAIRS[0]!.a, '--b', PAIRS[0]!.b, '--out', 'one.json');
     expect(err).toBe('');
     expect(code).toBe(0);
-    expect(out).toMatch(/^wrote one\.json \(json, [\d.]+ KB\): (A preferred|B preferred|tie), P\(A\) = \d\.\d{3} with rlhflow-llama-3\.1-8b \(leaf \d+\)\n$/);
+    expect(out).toMatch(
+      /^wrote one\.json \(json, [\d.]+ KB\): (A preferred|B preferred|tie), P\(A\) = \d\.\d{3} with rlhflow-llama-3\.1-8b \(leaf \d+\)\n$/,
+    );
     const r = read('one.json') as ReturnType<typeof buildComparisonReport>;
     expect(validateReport(r).success).toBe(true);
     const direct = await model.compare(PAIRS[0]!.prompt!, PAIRS[0]!.a, PAIRS[0]!.b);
@@ -65,15 +85,43 @@ describe('dtr report --model: one comparison', () => {
     expect(r.truncated).toEqual({ a: false, b: false });
     expect(r.source).toBe(`scored by ${model.config.name} on cpu`);
     // The same report as the API gives from the model's result.
-    const api = buildComparisonReport(model.tree, comparisonInputFromCompared(direct, { prompt: PAIRS[0]!.prompt!, responseA: PAIRS[0]!.a, responseB: PAIRS[0]!.b, source: `scored by ${model.config.name} on cpu` }));
+    const api = buildComparisonReport(
+      model.tree,
+      comparisonInputFromCompared(direct, {
+        prompt: PAIRS[0]!.prompt!,
+        responseA: PAIRS[0]!.a,
+        responseB: PAIRS[0]!.b,
+        source: `scored by ${model.config.name} on cpu`,
+      }),
+    );
     expect({ ...JSON.parse(JSON.stringify(api)), provenance: r.provenance }).toEqual(r);
     // What made it: the model folder by identity (the reward cache's key) and its tree's file.
     expect(r.provenance).toEqual({
       source: 'dtr report',
       data: [],
-      trees: [{ role: 'tree', name: 'rlhflow-llama-3.1-8b', file: 'trees/rlhflow-llama-3.1-8b.json', sha256: sha256File(model.files.tree!), source: model.tree.provenance.source }],
+      trees: [
+        {
+          role: 'tree',
+          name: 'rlhflow-llama-3.1-8b',
+          file: 'trees/rlhflow-llama-3.1-8b.json',
+          sha256: sha256File(model.files.tree!),
+          source: model.tree.provenance.source,
+        },
+      ],
       model: { path: dir, name: model.config.name, identity: modelIdentity(model).rewards, provider: 'cpu' },
-      command: currentCommandLine(['report', '--model', dir, '--prompt', PAIRS[0]!.prompt!, '--a', PAIRS[0]!.a, '--b', PAIRS[0]!.b, '--out', 'one.json']),
+      command: currentCommandLine([
+        'report',
+        '--model',
+        dir,
+        '--prompt',
+        PAIRS[0]!.prompt!,
+        '--a',
+        PAIRS[0]!.a,
+        '--b',
+        PAIRS[0]!.b,
+        '--out',
+        'one.json',
+      ]),
       package: PACKAGE_ID,
     });
   });
@@ -81,7 +129,11 @@ describe('dtr report --model: one comparison', () => {
   it('reports real `dtr compare --json` output with its prompt and responses (--from), warning about nothing', async () => {
     for (const [name, promptArgs, shown] of [
       ['compare.json', ['--prompt', PAIRS[0]!.prompt!], PAIRS[0]!.prompt!],
-      ['compare-chat.json', ['--messages', JSON.stringify(PAIRS[2]!.messages)], 'user: Say hi.\n\nassistant: Hi!\n\nuser: Again, politely.'],
+      [
+        'compare-chat.json',
+        ['--messages', JSON.stringify(PAIRS[2]!.messages)],
+        'user: Say hi.\n\nassistant: Hi!\n\nuser: Again, politely.',
+      ],
     ] as const) {
       const io = captureIO(work);
       expect(await runCli(['compare', '--model', dir, ...promptArgs, '--a', PAIRS[0]!.a, '--b', PAIRS[0]!.b, '--json'], io)).toBe(0);
@@ -102,13 +154,36 @@ describe('dtr report --model: one comparison', () => {
     }
   });
 
-  it('reports truncation per response with the model\'s summary, and takes --tree and chat --messages', async () => {
+  it("reports truncation per response with the model's summary, and takes --tree and chat --messages", async () => {
     const long = 'word '.repeat(400);
     const messages = JSON.stringify(PAIRS[2]!.messages);
-    const { code, err } = await run('--messages', messages, '--a', long, '--b', 'short', '--max-length', '64', '--tree', 'helpsteer2-human', '--label', 'b', '--out', 'trunc.json');
+    const { code, err } = await run(
+      '--messages',
+      messages,
+      '--a',
+      long,
+      '--b',
+      'short',
+      '--max-length',
+      '64',
+      '--tree',
+      'helpsteer2-human',
+      '--label',
+      'b',
+      '--out',
+      'trunc.json',
+    );
     expect(code).toBe(0);
-    expect(err).toMatch(/^dtr report: warning: Response A was truncated to fit the model's context \(.+\): its rewards describe only the part the model read\.\n$/);
-    const r = read('trunc.json') as { truncated: unknown; truncationNotes: { a: string | null }; tree: { name: string }; texts: { prompt: string }; label: string };
+    expect(err).toMatch(
+      /^dtr report: warning: Response A was truncated to fit the model's context \(.+\): its rewards describe only the part the model read\.\n$/,
+    );
+    const r = read('trunc.json') as {
+      truncated: unknown;
+      truncationNotes: { a: string | null };
+      tree: { name: string };
+      texts: { prompt: string };
+      label: string;
+    };
     expect(r.truncated).toEqual({ a: true, b: false });
     expect(r.truncationNotes.a).toMatch(/tokens/);
     expect(r.tree.name).toBe('helpsteer2-human');
@@ -132,7 +207,16 @@ describe('dtr report --model: one comparison', () => {
 
 describe('dtr report --model --pairs: a dataset of text pairs', () => {
   it('scores every pair and reports accuracy, subsets and the comparison with another tree', async () => {
-    const { code, err } = await run('--pairs', 'pairs.jsonl', '--compare-tree', 'helpsteer2-human', '--bootstrap', '5', '--out', 'data.json');
+    const { code, err } = await run(
+      '--pairs',
+      'pairs.jsonl',
+      '--compare-tree',
+      'helpsteer2-human',
+      '--bootstrap',
+      '5',
+      '--out',
+      'data.json',
+    );
     expect(code).toBe(0);
     expect(err).toMatch(/score \[#+\] 4\/4 pairs 100%/);
     const r = read('data.json') as {
@@ -141,24 +225,42 @@ describe('dtr report --model --pairs: a dataset of text pairs', () => {
       comparison: { otherName: string };
       hardest: Array<{ index: number; texts: { a: string } }>;
     };
-    expect(r.data).toMatchObject({ n: 4, labelled: 3, subsets: ['chat', 'math'], source: `pairs.jsonl, scored by ${model.config.name} on cpu`, hasTexts: true, truncated: { a: 0, b: 0, unknownSide: 0 } });
+    expect(r.data).toMatchObject({
+      n: 4,
+      labelled: 3,
+      subsets: ['chat', 'math'],
+      source: `pairs.jsonl, scored by ${model.config.name} on cpu`,
+      hasTexts: true,
+      truncated: { a: 0, b: 0, unknownSide: 0 },
+    });
     const results = await model.compareMany(PAIRS.map((p) => ({ prompt: (p.messages ?? p.prompt)!, a: p.a, b: p.b })));
     const score = results.slice(0, 3).reduce((s, x, i) => s + (x.preference === 'tie' ? 0.5 : x.preference === PAIRS[i]!.label ? 1 : 0), 0);
     expect(r.accuracy.accuracy).toBeCloseTo(score / 3, 12);
     expect(r.comparison.otherName).toBe('helpsteer2-human');
     for (const h of r.hardest) expect(h.texts.a).toBe(PAIRS[h.index]!.a);
-    const p = (read('data.json') as { provenance: { data: unknown; model: { identity: string }; trees: Array<{ role: string }> } }).provenance;
+    const p = (read('data.json') as { provenance: { data: unknown; model: { identity: string }; trees: Array<{ role: string }> } })
+      .provenance;
     expect(p.data).toEqual([{ path: 'pairs.jsonl', sha256: sha256File(join(work, 'pairs.jsonl')), rows: 4, role: 'text pairs' }]);
     expect(p.model.identity).toBe(modelIdentity(model).rewards);
     expect(p.trees.map((t) => t.role)).toEqual(['tree', 'compare-tree']);
   });
 
   it('lists every text the model cannot take, with its line, and scores nothing', async () => {
-    writeFileSync(join(work, 'bad.jsonl'), [JSON.stringify({ prompt: 'p', a: '', b: 'ok' }), JSON.stringify({ prompt: 'p', a: 'ok' }), JSON.stringify({ prompt: 'p', a: 'x\u0000y', b: 'ok' })].join('\n'));
+    writeFileSync(
+      join(work, 'bad.jsonl'),
+      [
+        JSON.stringify({ prompt: 'p', a: '', b: 'ok' }),
+        JSON.stringify({ prompt: 'p', a: 'ok' }),
+        JSON.stringify({ prompt: 'p', a: 'x\u0000y', b: 'ok' }),
+      ].join('\n'),
+    );
     const { code, err } = await run('--pairs', 'bad.jsonl', '--out', 'bad.html', '--verbose');
     expect(code).toBe(1);
     expect(err).toContain('bad.jsonl:2: missing the response text "b" (a string)');
-    writeFileSync(join(work, 'bad2.jsonl'), [JSON.stringify({ prompt: 'p', a: '', b: 'ok' }), JSON.stringify({ prompt: 'p', a: 'x\u0000y', b: 'ok' })].join('\n'));
+    writeFileSync(
+      join(work, 'bad2.jsonl'),
+      [JSON.stringify({ prompt: 'p', a: '', b: 'ok' }), JSON.stringify({ prompt: 'p', a: 'x\u0000y', b: 'ok' })].join('\n'),
+    );
     const texts = await run('--pairs', 'bad2.jsonl', '--out', 'bad.html', '--verbose');
     expect(texts.code).toBe(1);
     expect(texts.err).toContain('E_DATA: bad2.jsonl: 2 problems with the texts, nothing was scored');

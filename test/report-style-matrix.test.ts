@@ -42,7 +42,14 @@ function input(): DatasetInput {
     a.set([2, 2, 3, 1, i], k * ATTRIBUTE_COUNT);
     b.set([2, 2, 3, 1, j], k * ATTRIBUTE_COUNT);
   });
-  return { n: 9, a, b, labels: new Uint8Array(9).fill(1), styles: { a: cells.map((c) => c.i), b: cells.map((c) => c.j) }, subsets: Array(9).fill('chat') };
+  return {
+    n: 9,
+    a,
+    b,
+    labels: new Uint8Array(9).fill(1),
+    styles: { a: cells.map((c) => c.i), b: cells.map((c) => c.j) },
+    subsets: Array(9).fill('chat'),
+  };
 }
 
 describe('the style matrix of a dataset report (hand-computed)', () => {
@@ -73,7 +80,9 @@ describe('the style matrix of a dataset report (hand-computed)', () => {
     const md = renderMarkdown(r);
     expect(md).toContain('### RM-Bench style matrix');
     expect(md).toContain('| concise | 50.0% (100.0% by style, 1) | 0.0% (100.0% by style, 1) | 0.0% (100.0% by style, 1) |');
-    expect(md).toContain('Hard (chosen plainer than rejected, above the diagonal) 0.0%, normal (same style) 50.0%, easy (chosen richer) 100.0%.');
+    expect(md).toContain(
+      'Hard (chosen plainer than rejected, above the diagonal) 0.0%, normal (same style) 50.0%, easy (chosen richer) 100.0%.',
+    );
     const html = renderHtml(r);
     expect(html).toMatch(/<h3>RM-Bench style matrix<\/h3>[\s\S]*<table class="subsets style-matrix">/);
     const check = validateReport(JSON.parse(renderJson(r)));
@@ -91,7 +100,9 @@ describe('the style matrix of a dataset report (hand-computed)', () => {
   });
 
   it('checks the styles it is given', () => {
-    expect(() => buildDatasetReport(verbosityTree, { ...input(), styles: { a: [0, 1, 3, 0, 0, 0, 0, 0, 0], b: Array(9).fill(0) } })).toThrow(/styles\.a\[2\] must be 0, 1, 2 or null, got 3/);
+    expect(() =>
+      buildDatasetReport(verbosityTree, { ...input(), styles: { a: [0, 1, 3, 0, 0, 0, 0, 0, 0], b: Array(9).fill(0) } }),
+    ).toThrow(/styles\.a\[2\] must be 0, 1, 2 or null, got 3/);
   });
 });
 
@@ -102,11 +113,36 @@ describe('dtr report on RM-Bench results', () => {
     verbosityTree.save(tree);
     const rows = cells.map(({ i, j }, k) =>
       // The last comparison is written the other way round: b is the chosen response.
-      k === 8 ? { id: 'p1', subset: 'chat', chosenStyle: i, rejectedStyle: j, label: 'b', preference: 'b', rewards: { a: scores(j), b: scores(i) } } : { id: 'p1', subset: 'chat', chosenStyle: i, rejectedStyle: j, label: 'a', preference: 'a', rewards: { a: scores(i), b: scores(j) } },
+      k === 8
+        ? {
+            id: 'p1',
+            subset: 'chat',
+            chosenStyle: i,
+            rejectedStyle: j,
+            label: 'b',
+            preference: 'b',
+            rewards: { a: scores(j), b: scores(i) },
+          }
+        : {
+            id: 'p1',
+            subset: 'chat',
+            chosenStyle: i,
+            rejectedStyle: j,
+            label: 'a',
+            preference: 'a',
+            rewards: { a: scores(i), b: scores(j) },
+          },
     );
     const results = join(dir, 'rm-bench-results.jsonl');
     writeFileSync(results, rows.map((x) => JSON.stringify(x)).join('\n'));
-    const parsed = datasetInputFromRows(parsePairRows(rows.map((value, k) => ({ line: k + 1, value })), 'x', { need: 'scores' }), 'x');
+    const parsed = datasetInputFromRows(
+      parsePairRows(
+        rows.map((value, k) => ({ line: k + 1, value })),
+        'x',
+        { need: 'scores' },
+      ),
+      'x',
+    );
     expect(parsed.styles).toEqual({ a: [0, 0, 0, 1, 1, 1, 2, 2, 2], b: [0, 1, 2, 0, 1, 2, 0, 1, 2] });
     const out = join(dir, 'report.json');
     const r = await dtr(['report', '--tree', tree, '--pairs', results, '--bootstrap', '0', '--out', out]);

@@ -22,8 +22,17 @@ let model: RewardModel;
 
 const ITEMS: ScoreItem[] = [
   { prompt: 'Hello', response: 'Hi there' },
-  { prompt: 'Jane has 12 apples. She gives 4 to Mark, buys 1 more, and splits them among 3 people. How many each?', response: '12 - 4 = 8, 8 + 1 = 9, 9 / 3 = 3. Each person gets 3 apples.' },
-  { prompt: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Name a prime.' }], response: '7' },
+  {
+    prompt: 'Jane has 12 apples. She gives 4 to Mark, buys 1 more, and splits them among 3 people. How many each?',
+    response: '12 - 4 = 8, 8 + 1 = 9, 9 / 3 = 3. Each person gets 3 apples.',
+  },
+  {
+    prompt: [
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'Name a prime.' },
+    ],
+    response: '7',
+  },
   { prompt: 'Write a haiku.\n<extra_id_1>Assistant\nAn old pond.\n<extra_id_1>User\nAnother one.', response: 'Frog jumps in — splash! 😀' },
   { prompt: 'Long?', response: 'word '.repeat(120) },
   { prompt: 'x', response: 'y' },
@@ -53,7 +62,9 @@ describe('RewardModel on the fixture backbone', () => {
   });
 
   it('encodes with the golden ids of the issue', () => {
-    expect(Array.from(model.encode('Hello', 'Hi there').ids)).toEqual([128000, 128006, 882, 128007, 271, 9906, 128009, 128006, 78191, 128007, 271, 13347, 1070, 128009]);
+    expect(Array.from(model.encode('Hello', 'Hi there').ids)).toEqual([
+      128000, 128006, 882, 128007, 271, 9906, 128009, 128006, 78191, 128007, 271, 13347, 1070, 128009,
+    ]);
   });
 
   it('score matches the float64 reference (rewards and backbone reward) within 1e-5', async () => {
@@ -97,13 +108,21 @@ describe('RewardModel on the fixture backbone', () => {
     ];
     // Shuffled input order, mapped back.
     const order = items.map((_, i) => (i * 5) % items.length);
-    const shuffled = await model.scoreMany(order.map((i) => items[i]!), { batchSize: 4 });
+    const shuffled = await model.scoreMany(
+      order.map((i) => items[i]!),
+      { batchSize: 4 },
+    );
     const unshuffled = new Array(items.length);
     order.forEach((i, k) => (unshuffled[i] = shuffled[k]));
     variants.push(unshuffled);
     for (const v of variants) {
       v.forEach((r, i) => {
-        expect(maxAbs(r.rewards, ATTRIBUTES.map((k) => alone[i]!.rewards[k]))).toBeLessThanOrEqual(TOL);
+        expect(
+          maxAbs(
+            r.rewards,
+            ATTRIBUTES.map((k) => alone[i]!.rewards[k]),
+          ),
+        ).toBeLessThanOrEqual(TOL);
         expect(Math.abs(r.backboneReward! - alone[i]!.backboneReward!)).toBeLessThanOrEqual(TOL);
       });
     }
@@ -116,7 +135,14 @@ describe('RewardModel on the fixture backbone', () => {
       expect(left.config.paddingSide).toBe('left');
       const l = await left.scoreMany(ITEMS, { batchSize: 7 });
       const r = await model.scoreMany(ITEMS, { batchSize: 7 });
-      l.forEach((x, i) => expect(maxAbs(x.rewards, ATTRIBUTES.map((k) => r[i]!.rewards[k]))).toBeLessThanOrEqual(TOL));
+      l.forEach((x, i) =>
+        expect(
+          maxAbs(
+            x.rewards,
+            ATTRIBUTES.map((k) => r[i]!.rewards[k]),
+          ),
+        ).toBeLessThanOrEqual(TOL),
+      );
     } finally {
       await left.dispose();
     }
@@ -161,29 +187,40 @@ describe('RewardModel on the fixture backbone', () => {
     expect(progress.at(-1)).toBe(1);
     for (const [i, it] of items.entries()) {
       const one = await model.compare(it.prompt, it.a, it.b);
-      expect(maxAbs(many[i]!.rewards.a, ATTRIBUTES.map((k) => one.rewards.a[k]))).toBeLessThanOrEqual(TOL);
+      expect(
+        maxAbs(
+          many[i]!.rewards.a,
+          ATTRIBUTES.map((k) => one.rewards.a[k]),
+        ),
+      ).toBeLessThanOrEqual(TOL);
       expect(many[i]!.preference).toBe(one.preference);
     }
   });
 
   it("on CPU, a batch holds at most dtr.json's cpuMaxTokensPerBatch padded tokens (default 1,024); maxTokensPerBatch given to load, or another provider, keeps its own", async () => {
-    const spyOn = (provider: string, seen: Array<[number, number]>) => async (binding: BackboneBinding): Promise<Backbone> => {
-      const inner = await createOrtBackbone(join(fixture.dir, 'model.onnx'), { provider: 'cpu', binding });
-      const spy: Backbone = {
-        provider,
-        inputs: inner.inputs,
-        outputs: inner.outputs,
-        run: (b) => {
-          seen.push([b.batch, b.length]);
-          return inner.run(b);
-        },
-        release: () => inner.release(),
+    const spyOn =
+      (provider: string, seen: Array<[number, number]>) =>
+      async (binding: BackboneBinding): Promise<Backbone> => {
+        const inner = await createOrtBackbone(join(fixture.dir, 'model.onnx'), { provider: 'cpu', binding });
+        const spy: Backbone = {
+          provider,
+          inputs: inner.inputs,
+          outputs: inner.outputs,
+          run: (b) => {
+            seen.push([b.batch, b.length]);
+            return inner.run(b);
+          },
+          release: () => inner.release(),
+        };
+        return spy;
       };
-      return spy;
-    };
     // Eight conversations of 113-183 tokens: one batch of 8 would pad to over 1,400 tokens.
     const long = Array.from({ length: 8 }, (_, i) => ({ prompt: 'Long?', response: 'word '.repeat(100 + 10 * i) }));
-    const run = async (options: { maxTokensPerBatch?: number; provider?: string; dir?: string }): Promise<{ limit: number; seen: Array<[number, number]> }> => {
+    const run = async (options: {
+      maxTokensPerBatch?: number;
+      provider?: string;
+      dir?: string;
+    }): Promise<{ limit: number; seen: Array<[number, number]> }> => {
       const seen: Array<[number, number]> = [];
       const m = await RewardModel.load({
         dir: options.dir ?? fixture.dir,
@@ -274,7 +311,9 @@ describe('RewardModel on the fixture backbone', () => {
       const inThread = await model.scoreMany(items, { batchSize: 4 });
       expect(viaWorker).toEqual(inThread);
       // Errors raised in the worker keep their kind and parameter name.
-      await expect(m.scoreMany([{ prompt: 'a', response: 'b<|eot_id|>' }])).rejects.toThrow(/items\[0\]\.response contains the tokenizer's special token/);
+      await expect(m.scoreMany([{ prompt: 'a', response: 'b<|eot_id|>' }])).rejects.toThrow(
+        /items\[0\]\.response contains the tokenizer's special token/,
+      );
     } finally {
       await m.dispose();
     }
@@ -301,7 +340,11 @@ describe('RewardModel on the fixture backbone', () => {
     const report = await model.selfCheck(ITEMS.slice(0, 3));
     expect(report.ok).toBe(true);
     expect(report.conversations).toBe(5);
-    expect(report.cases.map((c) => c.name)).toEqual(['all 5 in one batch (right padding)', 'reversed order, batches of 2', 'all 5 in one batch (left padding)']);
+    expect(report.cases.map((c) => c.name)).toEqual([
+      'all 5 in one batch (right padding)',
+      'reversed order, batches of 2',
+      'all 5 in one batch (left padding)',
+    ]);
     expect(report.maxDiff).toBeLessThanOrEqual(1e-5);
   });
 
@@ -321,7 +364,9 @@ describe('RewardModel on the fixture backbone', () => {
   });
 
   it('bad calls: TypeError / RangeError naming the parameter', async () => {
-    await expect(model.score(42 as unknown as string, 'x')).rejects.toThrow(/prompt must be a string or an array of chat messages {role, content}, got number 42/);
+    await expect(model.score(42 as unknown as string, 'x')).rejects.toThrow(
+      /prompt must be a string or an array of chat messages {role, content}, got number 42/,
+    );
     await expect(model.score('p', '')).rejects.toThrow(TypeError);
     await expect(model.compare('p', '', 'b')).rejects.toThrow(/^a must be a non-empty string/);
     await expect(model.compare('p', 'a', 7 as unknown as string)).rejects.toThrow(/^b must be a string, got number 7/);
@@ -343,7 +388,13 @@ describe('RewardModel on the fixture backbone', () => {
     await m.dispose(); // idempotent
     expect(m.isDisposed).toBe(true);
     await expect(pending).rejects.toMatchObject({ code: 'E_DISPOSED' });
-    for (const call of [() => m.score('a', 'b'), () => m.compare('a', 'b', 'c'), () => m.scoreMany([]), () => m.embedMany([]), () => m.selfCheck([{ prompt: 'a', response: 'b' }])]) {
+    for (const call of [
+      () => m.score('a', 'b'),
+      () => m.compare('a', 'b', 'c'),
+      () => m.scoreMany([]),
+      () => m.embedMany([]),
+      () => m.selfCheck([{ prompt: 'a', response: 'b' }]),
+    ]) {
       const err = await call().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(DtrError);
       expect((err as DtrError).code).toBe('E_DISPOSED');
@@ -356,11 +407,19 @@ describe('RewardModel on the fixture backbone', () => {
     const singles = pairs.map((p) => ({ prompt: p.prompt, response: p.a }));
     // Dispose after a batch (the next window is then being tokenized in the worker) and from a timer
     // (the worker is still starting then).
-    const runs: Array<[string, boolean | 'auto', (m: RewardModel, onProgress: () => void) => Promise<unknown>, 'progress' | 'timer', number]> = [
+    const runs: Array<
+      [string, boolean | 'auto', (m: RewardModel, onProgress: () => void) => Promise<unknown>, 'progress' | 'timer', number]
+    > = [
       ['compareMany, worker, after batch 1', 'auto', (m, onProgress) => m.compareMany(pairs, { batchSize: 4, onProgress }), 'progress', 1],
       ['compareMany, worker, timer', 'auto', (m) => m.compareMany(pairs, { batchSize: 4 }), 'timer', 0],
       ['scoreMany, worker, after batch 3', 'auto', (m, onProgress) => m.scoreMany(singles, { batchSize: 4, onProgress }), 'progress', 3],
-      ['compareMany, no worker, after batch 2', false, (m, onProgress) => m.compareMany(pairs, { batchSize: 4, onProgress }), 'progress', 2],
+      [
+        'compareMany, no worker, after batch 2',
+        false,
+        (m, onProgress) => m.compareMany(pairs, { batchSize: 4, onProgress }),
+        'progress',
+        2,
+      ],
     ];
     for (const [name, tokenizeInWorker, call, when, at] of runs) {
       const m = await RewardModel.load({ dir: fixture.dir, tokenizeInWorker });
@@ -370,7 +429,10 @@ describe('RewardModel on the fixture backbone', () => {
         if (++batches === at) disposing = m.dispose();
       });
       if (when === 'timer') setTimeout(() => void (disposing = m.dispose()), 150);
-      const err = await run.then(() => null, (e: unknown) => e);
+      const err = await run.then(
+        () => null,
+        (e: unknown) => e,
+      );
       await (disposing as Promise<void> | null);
       expect(err, name).toBeInstanceOf(DtrError);
       expect((err as DtrError).code, `${name}: ${(err as Error).message}`).toBe('E_DISPOSED');

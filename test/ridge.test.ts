@@ -68,13 +68,23 @@ describe.skipIf(!numpy.present)(`ridge parity with numpy (and scikit-learn Ridge
       });
       const final = ATTRIBUTES.map((a) => fit.lambda[a]);
       const ref = JSON.parse(runPython([supportScript('ridge_np.py'), path], { input: JSON.stringify({ lambdas: grid, final }) })) as {
-        weight: number[][]; bias: number[]; cv_mse: number[][]; sklearn_weight: number[][] | null; sklearn_bias: number[] | null;
+        weight: number[][];
+        bias: number[];
+        cv_mse: number[][];
+        sklearn_weight: number[][] | null;
+        sklearn_bias: number[] | null;
       };
       ATTRIBUTES.forEach((a, k) => {
         const w = fit.weight.subarray(k * h, (k + 1) * h);
         expect(relErr(w, ref.weight[k]!), `${a} weight`).toBeLessThan(1e-6);
         expect(Math.abs(fit.bias[k]! - ref.bias[k]!) / Math.max(1, Math.abs(ref.bias[k]!)), `${a} bias`).toBeLessThan(1e-6);
-        expect(relErr(fit.cv!.mse[a].map((v) => v!), ref.cv_mse[k]!), `${a} cv mse`).toBeLessThan(1e-6);
+        expect(
+          relErr(
+            fit.cv!.mse[a].map((v) => v!),
+            ref.cv_mse[k]!,
+          ),
+          `${a} cv mse`,
+        ).toBeLessThan(1e-6);
         if (ref.sklearn_weight) {
           expect(relErr(w, ref.sklearn_weight[k]!), `${a} sklearn weight`).toBeLessThan(1e-6);
           expect(Math.abs(fit.bias[k]! - ref.sklearn_bias![k]!) / Math.max(1, Math.abs(ref.sklearn_bias![k]!))).toBeLessThan(1e-6);
@@ -85,7 +95,17 @@ describe.skipIf(!numpy.present)(`ridge parity with numpy (and scikit-learn Ridge
         const best = ref.cv_mse[k]!.indexOf(Math.min(...ref.cv_mse[k]!));
         expect(fit.lambda[a]).toBe(grid[best]);
       });
-      expect(fit.rows).toEqual({ total: n, used: n - 1, perAttribute: { helpfulness: n - 1, correctness: n - 1, coherence: expect.any(Number), complexity: n - 1, verbosity: expect.any(Number) } });
+      expect(fit.rows).toEqual({
+        total: n,
+        used: n - 1,
+        perAttribute: {
+          helpfulness: n - 1,
+          correctness: n - 1,
+          coherence: expect.any(Number),
+          complexity: n - 1,
+          verbosity: expect.any(Number),
+        },
+      });
     });
   }
 
@@ -101,7 +121,9 @@ describe.skipIf(!numpy.present)(`ridge parity with numpy (and scikit-learn Ridge
     const dir = tempDir('dtr-ridge-');
     const path = join(dir, 'data.safetensors');
     writeSafetensors(path, { x: { dtype: 'F64', shape: [n, h], data: tensor.toFloat64() }, y: { dtype: 'F64', shape: [n, 5], data: y } });
-    const ref = JSON.parse(runPython([supportScript('ridge_np.py'), path], { input: JSON.stringify({ lambdas: [], final: [7.5, 7.5, 7.5, 7.5, 7.5] }) })) as { weight: number[][]; bias: number[] };
+    const ref = JSON.parse(
+      runPython([supportScript('ridge_np.py'), path], { input: JSON.stringify({ lambdas: [], final: [7.5, 7.5, 7.5, 7.5, 7.5] }) }),
+    ) as { weight: number[][]; bias: number[] };
     ATTRIBUTES.forEach((_, k) => {
       expect(relErr(fit.weight.subarray(k * h, (k + 1) * h), ref.weight[k]!)).toBeLessThan(1e-6);
       expect(Math.abs(fit.bias[k]! - ref.bias[k]!)).toBeLessThan(1e-6 * Math.max(1, Math.abs(ref.bias[k]!)));
@@ -131,11 +153,19 @@ describe.skipIf(!numpy.present)(`ridge on data streamed in several chunks, from 
       y: { dtype: 'F64', shape: [n, 5], data: y },
       folds: { dtype: 'F64', shape: [n], data: Float64Array.from(folds) },
     });
-    const ref = JSON.parse(runPython([supportScript('ridge_np.py'), path], { input: JSON.stringify({ lambdas: grid, final: [3, 3, 3, 3, 3] }) })) as { weight: number[][]; bias: number[]; cv_mse: number[][] };
+    const ref = JSON.parse(
+      runPython([supportScript('ridge_np.py'), path], { input: JSON.stringify({ lambdas: grid, final: [3, 3, 3, 3, 3] }) }),
+    ) as { weight: number[][]; bias: number[]; cv_mse: number[][] };
     ATTRIBUTES.forEach((a, k) => {
       expect(relErr(fixed.weight.subarray(k * h, (k + 1) * h), ref.weight[k]!), `${a} weight`).toBeLessThan(1e-9);
       expect(Math.abs(fixed.bias[k]! - ref.bias[k]!), `${a} bias`).toBeLessThan(1e-9 * Math.max(1, Math.abs(ref.bias[k]!)));
-      expect(relErr(cv.cv!.mse[a].map((v) => v!), ref.cv_mse[k]!), `${a} cv mse`).toBeLessThan(1e-9);
+      expect(
+        relErr(
+          cv.cv!.mse[a].map((v) => v!),
+          ref.cv_mse[k]!,
+        ),
+        `${a} cv mse`,
+      ).toBeLessThan(1e-9);
     });
   });
 });
@@ -164,7 +194,12 @@ describe('ridge fitting', () => {
     const n = 160;
     const h = 20;
     const { x, y } = synth(n, h, 11);
-    const fit = await fitRidge({ data: x, rows: n, hiddenSize: h }, y, { lambdas: [0.01, 1, 100, 10000], folds: 4, seed: 2, target: 'helpfulness + 0.5*correctness' });
+    const fit = await fitRidge({ data: x, rows: n, hiddenSize: h }, y, {
+      lambdas: [0.01, 1, 100, 10000],
+      folds: 4,
+      seed: 2,
+      target: 'helpfulness + 0.5*correctness',
+    });
     const lambdas = new Set(Object.values(fit.lambda));
     expect(lambdas.size).toBe(1);
     expect(fit.target!.formula).toBe('helpfulness + 0.5*correctness');
@@ -220,7 +255,9 @@ describe('ridge fitting: bad input', () => {
   it('non-finite embeddings and ratings are named by row and column', async () => {
     const x2 = Float64Array.from(x);
     x2[7 * 5 + 2] = NaN;
-    expect((await catchDtr(fitRidge({ data: x2, rows: 40, hiddenSize: 5 }, y, { lambda: 1 }))).message).toMatch(/embeddings row 7 has a non-finite value \(NaN\) at column 2/);
+    expect((await catchDtr(fitRidge({ data: x2, rows: 40, hiddenSize: 5 }, y, { lambda: 1 }))).message).toMatch(
+      /embeddings row 7 has a non-finite value \(NaN\) at column 2/,
+    );
     const y2 = Float64Array.from(y);
     y2[4 * 5 + 1] = Infinity;
     const e = await catchDtr(fitRidge(emb, y2, { lambda: 1 }));

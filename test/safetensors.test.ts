@@ -2,7 +2,14 @@ import { readFileSync, writeFileSync, existsSync, readdirSync, truncateSync, sta
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DtrError } from '../src/index.js';
-import { parseSafetensors, readSafetensors, readSafetensorsHeader, SafetensorsStreamWriter, serializeSafetensors, writeSafetensors } from '../src/safetensors.js';
+import {
+  parseSafetensors,
+  readSafetensors,
+  readSafetensorsHeader,
+  SafetensorsStreamWriter,
+  serializeSafetensors,
+  writeSafetensors,
+} from '../src/safetensors.js';
 import { toBfloat16Bits, toFloat16Bits } from '../src/io/safetensors.js';
 import { supportScript, runPython } from './support/python.js';
 import { need, skipNote } from './support/needs.js';
@@ -123,7 +130,9 @@ describe('safetensors round trip', () => {
   });
 
   it('rejects bad calls with TypeError/RangeError naming the parameter', () => {
-    expect(() => serializeSafetensors({ x: { dtype: 'F32', shape: [2, 2], data: new Float32Array(3) } })).toThrow(/tensors.x: 3 values for shape \[2, 2\]/);
+    expect(() => serializeSafetensors({ x: { dtype: 'F32', shape: [2, 2], data: new Float32Array(3) } })).toThrow(
+      /tensors.x: 3 values for shape \[2, 2\]/,
+    );
     expect(() => serializeSafetensors({ x: { dtype: 'F32', shape: [1], data: new Uint16Array(1) } })).toThrow(TypeError);
     expect(() => serializeSafetensors({}, { n: 3 as unknown as string })).toThrow(/metadata.n must be a string/);
   });
@@ -150,7 +159,9 @@ describe('safetensors corrupt and truncated files', () => {
     const dir = tmp();
     const path = join(dir, 't.safetensors');
     writeFileSync(path, good.subarray(0, 20));
-    expect(catchError(() => readSafetensorsHeader(path)).message).toMatch(/truncated: the header length at byte offset 0 says the JSON header spans bytes 8\.\.\d+, but the file ends at byte offset 20/);
+    expect(catchError(() => readSafetensorsHeader(path)).message).toMatch(
+      /truncated: the header length at byte offset 0 says the JSON header spans bytes 8\.\.\d+, but the file ends at byte offset 20/,
+    );
     writeFileSync(path, good.subarray(0, 5));
     expect(catchError(() => readSafetensorsHeader(path)).message).toMatch(/truncated at byte offset 5/);
   });
@@ -194,7 +205,9 @@ describe('safetensors corrupt and truncated files', () => {
     const dir = tmp();
     const path = join(dir, 'm.safetensors');
     writeFileSync(path, good);
-    expect(catchError(() => readSafetensors(path, { only: ['pooled'] })).message).toMatch(/has no tensor 'pooled'; it has 'embeddings', 'labels'/);
+    expect(catchError(() => readSafetensors(path, { only: ['pooled'] })).message).toMatch(
+      /has no tensor 'pooled'; it has 'embeddings', 'labels'/,
+    );
     expect(catchError(() => readSafetensors(join(dir, 'nope.safetensors'))).code).toBe('E_NOT_FOUND');
   });
 
@@ -228,7 +241,9 @@ describe.skipIf(!numpy.present)(`safetensors parity with numpy (files written by
       expect(Array.from(f.tensors.get('f64')!.toFloat64())).toEqual((expected.f64 as number[][]).flat());
       expect(Array.from(f.tensors.get('f32')!.toFloat64())).toEqual(expected.f32);
       const f16 = Array.from(f.tensors.get('f16')!.toFloat64()).map((v) => (Number.isNaN(v) ? null : Number.isFinite(v) ? v : String(v)));
-      expect(f16).toEqual((expected.f16 as Array<number | string | null>).map((v) => (v === 'inf' ? 'Infinity' : v === '-inf' ? '-Infinity' : v)));
+      expect(f16).toEqual(
+        (expected.f16 as Array<number | string | null>).map((v) => (v === 'inf' ? 'Infinity' : v === '-inf' ? '-Infinity' : v)),
+      );
       expect(Array.from(f.tensors.get('i64')!.toFloat64())).toEqual((expected.i64 as number[][]).flat());
     });
   }
@@ -237,13 +252,20 @@ describe.skipIf(!numpy.present)(`safetensors parity with numpy (files written by
     const dir = tmp();
     const path = join(dir, 'ts.safetensors');
     const vals = Float32Array.from({ length: 24 }, (_, i) => Math.sin(i * 1.7) * 10 ** ((i % 7) - 3));
-    writeSafetensors(path, {
-      f64: { dtype: 'F64', shape: [4, 6], data: Float64Array.from(vals, (v) => v * Math.E) },
-      f32: { dtype: 'F32', shape: [2, 12], data: vals },
-      f16: { dtype: 'F16', shape: [24], data: vals },
-      bf16: { dtype: 'BF16', shape: [3, 8], data: vals },
-    }, { format: 'pt' });
-    const py = JSON.parse(runPython([script, 'read', path])) as { metadata: Record<string, string>; tensors: Record<string, { shape: number[]; values: number[] }> };
+    writeSafetensors(
+      path,
+      {
+        f64: { dtype: 'F64', shape: [4, 6], data: Float64Array.from(vals, (v) => v * Math.E) },
+        f32: { dtype: 'F32', shape: [2, 12], data: vals },
+        f16: { dtype: 'F16', shape: [24], data: vals },
+        bf16: { dtype: 'BF16', shape: [3, 8], data: vals },
+      },
+      { format: 'pt' },
+    );
+    const py = JSON.parse(runPython([script, 'read', path])) as {
+      metadata: Record<string, string>;
+      tensors: Record<string, { shape: number[]; values: number[] }>;
+    };
     expect(py.metadata).toEqual({ format: 'pt' });
     const f = readSafetensors(path);
     for (const name of ['f64', 'f32', 'f16', 'bf16']) {

@@ -41,19 +41,34 @@ function expectClose(got: unknown, want: unknown, tol = TOL, path = '$'): void {
   if (want !== null && typeof want === 'object') {
     expect(got !== null && typeof got === 'object', `${path} is an object`).toBe(true);
     expect(Object.keys(got as object).sort(), `${path} keys`).toEqual(Object.keys(want).sort());
-    for (const k of Object.keys(want)) expectClose((got as Record<string, unknown>)[k], (want as Record<string, unknown>)[k], tol, `${path}.${k}`);
+    for (const k of Object.keys(want))
+      expectClose((got as Record<string, unknown>)[k], (want as Record<string, unknown>)[k], tol, `${path}.${k}`);
     return;
   }
   expect(got, path).toEqual(want);
 }
 
-const APPLES = 'Jane has 12 apples. She gives 4 apples to her friend Mark, then buys 1 more apple, and finally splits all her apples equally among herself and her 2 siblings. How many apples does each person get?';
+const APPLES =
+  'Jane has 12 apples. She gives 4 apples to her friend Mark, then buys 1 more apple, and finally splits all her apples equally among herself and her 2 siblings. How many apples does each person get?';
 
 describe('POST /v1/compare and /v1/score: the JSON of dtr compare --json / dtr score --json', () => {
   it('compare with a string prompt equals dtr compare --json (plus the id)', async () => {
-    const cli = await dtr(['compare', '--model', dir, '--prompt', APPLES, '--a', 'Each person gets 3 apples.', '--b', 'Each person gets 4.5 apples.', '--json']);
+    const cli = await dtr([
+      'compare',
+      '--model',
+      dir,
+      '--prompt',
+      APPLES,
+      '--a',
+      'Each person gets 3 apples.',
+      '--b',
+      'Each person gets 4.5 apples.',
+      '--json',
+    ]);
     expect(cli.code, cli.stderr).toBe(0);
-    const r = await call(url, '/v1/compare', { body: { id: 'apples', prompt: APPLES, a: 'Each person gets 3 apples.', b: 'Each person gets 4.5 apples.' } });
+    const r = await call(url, '/v1/compare', {
+      body: { id: 'apples', prompt: APPLES, a: 'Each person gets 3 apples.', b: 'Each person gets 4.5 apples.' },
+    });
     expect(r.status).toBe(200);
     expect(r.headers['content-type']).toBe('application/json; charset=utf-8');
     const { id, ...rest } = r.json;
@@ -64,8 +79,25 @@ describe('POST /v1/compare and /v1/score: the JSON of dtr compare --json / dtr s
   });
 
   it('compare with chat messages (and the asymmetric rule, a tie band) equals dtr compare --json', async () => {
-    const messages = [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Name a prime.' }];
-    const cli = await dtr(['compare', '--model', dir, '--messages', JSON.stringify(messages), '--a', '7', '--b', '8', '--asymmetric', '--tie-band', '0.1', '--json']);
+    const messages = [
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'Name a prime.' },
+    ];
+    const cli = await dtr([
+      'compare',
+      '--model',
+      dir,
+      '--messages',
+      JSON.stringify(messages),
+      '--a',
+      '7',
+      '--b',
+      '8',
+      '--asymmetric',
+      '--tie-band',
+      '0.1',
+      '--json',
+    ]);
     expect(cli.code, cli.stderr).toBe(0);
     const r = await call(url, '/v1/compare', { body: { messages, a: '7', b: '8', symmetric: false, tieBand: 0.1 } });
     expect(r.status).toBe(200);
@@ -99,7 +131,14 @@ describe('POST /v1/compare and /v1/score: the JSON of dtr compare --json / dtr s
       expectClose(batch.json.items[i], single.json);
     }
     expect(batch.json.items[1].id).toBeUndefined();
-    const scores = await call(url, '/v1/score', { body: { items: [{ prompt: 'a', response: 'b' }, { prompt: 'c', response: 'd', id: 'd' }] } });
+    const scores = await call(url, '/v1/score', {
+      body: {
+        items: [
+          { prompt: 'a', response: 'b' },
+          { prompt: 'c', response: 'd', id: 'd' },
+        ],
+      },
+    });
     expect(scores.status).toBe(200);
     expect(scores.json.items.map((x: { id?: string }) => x.id)).toEqual([undefined, 'd']);
     expectClose(scores.json.items[1], (await call(url, '/v1/score', { body: { prompt: 'c', response: 'd', id: 'd' } })).json);
@@ -131,7 +170,8 @@ describe('concurrent requests share micro-batches, and results do not depend on 
     const alone = await model.compareMany(pairs, { batchSize: 1 });
     const windowsBefore = metric(server.metrics(), 'dtr_serve_window_conversations_count');
     const batchesBefore = metric(server.metrics(), 'dtr_serve_batch_size_count');
-    const fullBefore = metric(server.metrics(), 'dtr_serve_batch_size_count') - metric(server.metrics(), 'dtr_serve_batch_size_bucket', 'le="4"');
+    const fullBefore =
+      metric(server.metrics(), 'dtr_serve_batch_size_count') - metric(server.metrics(), 'dtr_serve_batch_size_bucket', 'le="4"');
     const agent = new Agent({ keepAlive: true, maxSockets: 48 });
     let inFlight = 0;
     let peak = 0;
@@ -140,7 +180,10 @@ describe('concurrent requests share micro-batches, and results do not depend on 
         pairs.map((p, i) => async () => {
           inFlight++;
           peak = Math.max(peak, inFlight);
-          const r = await call(url, '/v1/compare', { body: { id: i, ...(typeof p.prompt === 'string' ? { prompt: p.prompt } : { messages: p.prompt }), a: p.a, b: p.b }, agent });
+          const r = await call(url, '/v1/compare', {
+            body: { id: i, ...(typeof p.prompt === 'string' ? { prompt: p.prompt } : { messages: p.prompt }), a: p.a, b: p.b },
+            agent,
+          });
           inFlight--;
           return r;
         }),
@@ -170,8 +213,12 @@ describe('concurrent requests share micro-batches, and results do not depend on 
   });
 
   it('score and compare requests in flight together are each answered correctly', async () => {
-    const tasks = Array.from({ length: 60 }, (_, i) => () =>
-      i % 2 === 0 ? call(url, '/v1/score', { body: { prompt: `P${i}`, response: `R${i} `.repeat(1 + (i % 9)) } }) : call(url, '/v1/compare', { body: { prompt: `P${i}`, a: `A${i}`, b: `B${i} `.repeat(i % 7 + 1) } }),
+    const tasks = Array.from(
+      { length: 60 },
+      (_, i) => () =>
+        i % 2 === 0
+          ? call(url, '/v1/score', { body: { prompt: `P${i}`, response: `R${i} `.repeat(1 + (i % 9)) } })
+          : call(url, '/v1/compare', { body: { prompt: `P${i}`, a: `A${i}`, b: `B${i} `.repeat((i % 7) + 1) } }),
     );
     const replies = await pool(tasks, 30);
     for (const [i, r] of replies.entries()) {
@@ -238,11 +285,23 @@ describe('GET /healthz and GET /metrics', () => {
     expect(r.status).toBe(200);
     expect(r.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
     const page = r.text;
-    for (const family of ['dtr_serve_requests_total counter', 'dtr_serve_request_duration_seconds histogram', 'dtr_serve_batch_size histogram', 'dtr_serve_window_conversations histogram', 'dtr_serve_queue_depth gauge', 'dtr_serve_truncated_conversations_total counter', 'dtr_serve_ready gauge']) {
+    for (const family of [
+      'dtr_serve_requests_total counter',
+      'dtr_serve_request_duration_seconds histogram',
+      'dtr_serve_batch_size histogram',
+      'dtr_serve_window_conversations histogram',
+      'dtr_serve_queue_depth gauge',
+      'dtr_serve_truncated_conversations_total counter',
+      'dtr_serve_ready gauge',
+    ]) {
       expect(page).toContain(`# TYPE ${family}`);
     }
     // Every sample line: name{labels} value (the exposition format).
-    for (const line of page.trimEnd().split('\n').filter((l) => !l.startsWith('#'))) expect(line).toMatch(/^[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? (-?[0-9.e+-]+|\+Inf|NaN)$/);
+    for (const line of page
+      .trimEnd()
+      .split('\n')
+      .filter((l) => !l.startsWith('#')))
+      expect(line).toMatch(/^[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? (-?[0-9.e+-]+|\+Inf|NaN)$/);
     expect(metric(page, 'dtr_serve_requests_total', 'route="/v1/compare",code="200"')).toBeGreaterThan(0);
     expect(metric(page, 'dtr_serve_requests_total', 'route="other",code="404"')).toBeGreaterThan(0);
     const count = metric(page, 'dtr_serve_request_duration_seconds_count', 'route="/v1/compare"');
@@ -255,7 +314,8 @@ describe('GET /healthz and GET /metrics', () => {
 
 describe('bad requests: 4xx with {error: {code, message}} naming the field; the server serves on', () => {
   const bad = async (path: string, body: unknown, status: number, code: string, field?: string, message?: RegExp): Promise<void> => {
-    const r = typeof body === 'string' || Buffer.isBuffer(body) ? await call(url, path, { raw: body as string }) : await call(url, path, { body });
+    const r =
+      typeof body === 'string' || Buffer.isBuffer(body) ? await call(url, path, { raw: body as string }) : await call(url, path, { body });
     expect(r.status, r.text).toBe(status);
     expect(r.json.error.code).toBe(code);
     if (field !== undefined) expect(r.json.error.field).toBe(field);
@@ -273,38 +333,106 @@ describe('bad requests: 4xx with {error: {code, message}} naming the field; the 
     await bad('/v1/compare', { prompt: 'Hi', a: 'x' }, 400, 'E_BAD_REQUEST', 'b', /^b is missing$/);
     await bad('/v1/compare', { a: 'x', b: 'y' }, 400, 'E_BAD_REQUEST', 'prompt', /prompt is missing/);
     await bad('/v1/compare', { prompt: 'Hi', a: 3, b: 'y' }, 400, 'E_BAD_REQUEST', 'a', /^a must be a string, got number 3$/);
-    await bad('/v1/compare', { prompt: 'Hi', messages: [{ role: 'user', content: 'Hi' }], a: 'x', b: 'y' }, 400, 'E_BAD_REQUEST', 'messages', /both given/);
+    await bad(
+      '/v1/compare',
+      { prompt: 'Hi', messages: [{ role: 'user', content: 'Hi' }], a: 'x', b: 'y' },
+      400,
+      'E_BAD_REQUEST',
+      'messages',
+      /both given/,
+    );
     await bad('/v1/compare', { messages: 'Hi', a: 'x', b: 'y' }, 400, 'E_BAD_REQUEST', 'messages', /must be an array/);
-    await bad('/v1/compare', { messages: [{ content: 'Hi' }], a: 'x', b: 'y' }, 400, 'E_BAD_REQUEST', 'messages[0].role', /messages\[0\]\.role must be a non-empty string/);
-    await bad('/v1/score', { prompt: 'Hi', respons: 'x' }, 400, 'E_BAD_REQUEST', 'respons', /not a known field \(did you mean "response"\?\)/);
+    await bad(
+      '/v1/compare',
+      { messages: [{ content: 'Hi' }], a: 'x', b: 'y' },
+      400,
+      'E_BAD_REQUEST',
+      'messages[0].role',
+      /messages\[0\]\.role must be a non-empty string/,
+    );
+    await bad(
+      '/v1/score',
+      { prompt: 'Hi', respons: 'x' },
+      400,
+      'E_BAD_REQUEST',
+      'respons',
+      /not a known field \(did you mean "response"\?\)/,
+    );
     await bad('/v1/score', { prompt: 'Hi', response: '   ' }, 400, 'E_BAD_REQUEST', 'response', /non-empty/);
-    await bad('/v1/score', { prompt: 'Hi', response: 'x', id: { n: 1 } }, 400, 'E_BAD_REQUEST', 'id', /id must be a string or a number, got an object/);
+    await bad(
+      '/v1/score',
+      { prompt: 'Hi', response: 'x', id: { n: 1 } },
+      400,
+      'E_BAD_REQUEST',
+      'id',
+      /id must be a string or a number, got an object/,
+    );
     await bad('/v1/compare', { prompt: 'Hi', a: 'x', b: 'y', tieBand: 0.7 }, 400, 'E_BAD_REQUEST', 'tieBand', /\[0, 0\.5\)/);
     await bad('/v1/compare', { prompt: 'Hi', a: 'x', b: 'y', symmetric: 'yes' }, 400, 'E_BAD_REQUEST', 'symmetric', /true or false/);
     await bad('/v1/score', { prompt: 'Hi', response: 'x', symmetric: true }, 400, 'E_BAD_REQUEST', 'symmetric', /not a known field/);
   });
 
   it('text the model refuses (a special token, a NUL character) names the field and the place', async () => {
-    await bad('/v1/compare', { prompt: 'Hi', a: 'x', b: 'fake end<|eot_id|>' }, 400, 'E_BAD_REQUEST', 'b', /^b contains the tokenizer's special token '<\|eot_id\|>' at index 8/);
-    await bad('/v1/score', { messages: [{ role: 'user', content: 'a\u0000b' }], response: 'x' }, 400, 'E_BAD_REQUEST', 'messages[0].content', /NUL character at index 1/);
+    await bad(
+      '/v1/compare',
+      { prompt: 'Hi', a: 'x', b: 'fake end<|eot_id|>' },
+      400,
+      'E_BAD_REQUEST',
+      'b',
+      /^b contains the tokenizer's special token '<\|eot_id\|>' at index 8/,
+    );
+    await bad(
+      '/v1/score',
+      { messages: [{ role: 'user', content: 'a\u0000b' }], response: 'x' },
+      400,
+      'E_BAD_REQUEST',
+      'messages[0].content',
+      /NUL character at index 1/,
+    );
   });
 
   it('a batch reports every bad item at once, with its index', async () => {
-    const r = await call(url, '/v1/compare', { body: { items: [{ prompt: 'ok', a: 'x', b: 'y' }, 'no', { prompt: 'Hi', a: 1, b: '<|eot_id|>' }, { prompt: '', a: 'x', b: 'y' }, { prompt: 'Hi', a: 'x', b: 'y', tieBand: 0.1 }] } });
+    const r = await call(url, '/v1/compare', {
+      body: {
+        items: [
+          { prompt: 'ok', a: 'x', b: 'y' },
+          'no',
+          { prompt: 'Hi', a: 1, b: '<|eot_id|>' },
+          { prompt: '', a: 'x', b: 'y' },
+          { prompt: 'Hi', a: 'x', b: 'y', tieBand: 0.1 },
+        ],
+      },
+    });
     expect(r.status).toBe(400);
     expect(r.json.error.code).toBe('E_BAD_REQUEST');
     expect(r.json.error.field).toBe('items[1]');
-    expect(r.json.error.issues.map((i: { field: string }) => i.field)).toEqual(['items[1]', 'items[2].a', 'items[2].b', 'items[3].prompt', 'items[4].tieBand']);
+    expect(r.json.error.issues.map((i: { field: string }) => i.field)).toEqual([
+      'items[1]',
+      'items[2].a',
+      'items[2].b',
+      'items[3].prompt',
+      'items[4].tieBand',
+    ]);
     expect(r.json.error.message).toMatch(/^items\[1\] must be an object .* \(and 4 more problems: see "issues"\)$/);
     await bad('/v1/compare', { items: [] }, 400, 'E_BAD_REQUEST', 'items', /must not be empty/);
     await bad('/v1/score', { items: { prompt: 'x' } }, 400, 'E_BAD_REQUEST', 'items', /must be an array/);
-    await bad('/v1/score', { items: [{ prompt: 'x', response: 'y' }], prompt: 'x' }, 400, 'E_BAD_REQUEST', 'prompt', /a batch has only "items"/);
+    await bad(
+      '/v1/score',
+      { items: [{ prompt: 'x', response: 'y' }], prompt: 'x' },
+      400,
+      'E_BAD_REQUEST',
+      'prompt',
+      /a batch has only "items"/,
+    );
   });
 
   it('unknown routes 404, wrong methods 405 with Allow', async () => {
     const nf = await call(url, '/v1/nope', { body: {} });
     expect(nf.status).toBe(404);
-    expect(nf.json.error).toEqual({ code: 'E_NOT_FOUND', message: 'no route POST /v1/nope: the routes are POST /v1/compare, POST /v1/score, GET /healthz, GET /metrics' });
+    expect(nf.json.error).toEqual({
+      code: 'E_NOT_FOUND',
+      message: 'no route POST /v1/nope: the routes are POST /v1/compare, POST /v1/score, GET /healthz, GET /metrics',
+    });
     const get = await call(url, '/v1/compare');
     expect(get.status).toBe(405);
     expect(get.headers.allow).toBe('POST');
@@ -397,6 +525,9 @@ describe('the bearer token', () => {
     await expect(RewardServer.start(model, { port: 70000 })).rejects.toThrow(/port must be an integer in \[0, 65535\], got 70000/);
     await expect(RewardServer.start(model, { queueSize: 0 })).rejects.toThrow(/queueSize must be an integer >= 1/);
     await expect(RewardServer.start(model, { timeoutMs: -1 })).rejects.toThrow(/timeoutMs must be a positive number/);
-    await expect(RewardServer.start(model, { port: s.port })).rejects.toMatchObject({ code: 'E_LISTEN', message: expect.stringMatching(/is already in use/) });
+    await expect(RewardServer.start(model, { port: s.port })).rejects.toMatchObject({
+      code: 'E_LISTEN',
+      message: expect.stringMatching(/is already in use/),
+    });
   });
 });

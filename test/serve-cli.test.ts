@@ -21,13 +21,29 @@ beforeAll(() => {
 });
 
 /** A pair of ~1,500-token responses: tens of milliseconds of real forward pass each. */
-const longPair = (i: number): { prompt: string; a: string; b: string } => ({ prompt: `Essay ${i}: write at length.`, a: `${'many words of text '.repeat(300)}${i}`, b: `${'other words here now '.repeat(280)}${i}` });
+const longPair = (i: number): { prompt: string; a: string; b: string } => ({
+  prompt: `Essay ${i}: write at length.`,
+  a: `${'many words of text '.repeat(300)}${i}`,
+  b: `${'other words here now '.repeat(280)}${i}`,
+});
 
 describe('dtr serve: flags', () => {
   it('--help shows the routes and every flag; dtr --help lists serve', async () => {
     const r = await dtr(['serve', '--help']);
     expect(r.code).toBe(0);
-    for (const text of ['POST /v1/compare', 'GET  /healthz', '--host ADDRESS', '--port N', '--token TOKEN|@FILE', '--queue-size N', '--timeout SECONDS', '--max-body-bytes N', '--allow-unauthenticated', 'DTR_SERVE_TOKEN']) expect(r.stdout).toContain(text);
+    for (const text of [
+      'POST /v1/compare',
+      'GET  /healthz',
+      '--host ADDRESS',
+      '--port N',
+      '--token TOKEN|@FILE',
+      '--queue-size N',
+      '--timeout SECONDS',
+      '--max-body-bytes N',
+      '--allow-unauthenticated',
+      'DTR_SERVE_TOKEN',
+    ])
+      expect(r.stdout).toContain(text);
     expect((await dtr(['--help'])).stdout).toMatch(/\n {2}serve +serve the model over HTTP/);
   });
 
@@ -39,7 +55,10 @@ describe('dtr serve: flags', () => {
       [['--timeout', '0'], /--timeout must be a number > 0, got 0/],
       [['--tie-band', '0.5'], /--tie-band must be a number in \[0, 0.5\), got 0.5/],
       [['--max-body-bytes', '-1'], /--max-body-bytes must be an integer >= 1, got -1/],
-      [['--host', '0.0.0.0'], /--host 0\.0\.0\.0 is reachable from other machines: set a token \(--token, or DTR_SERVE_TOKEN\).* or pass --allow-unauthenticated/],
+      [
+        ['--host', '0.0.0.0'],
+        /--host 0\.0\.0\.0 is reachable from other machines: set a token \(--token, or DTR_SERVE_TOKEN\).* or pass --allow-unauthenticated/,
+      ],
       [['--token', 'two words'], /the token \(--token\) must be non-empty and hold no spaces/],
       [['--token', 'abcdefabcdefabcdef', '--allow-unauthenticated'], /--allow-unauthenticated contradicts the token/],
       [['--prot', '1'], /unknown option '--prot' \(did you mean --port\?\)/],
@@ -66,7 +85,9 @@ describe('dtr serve: flags', () => {
       const port = (taken.address() as { port: number }).port;
       const r = await dtr(['serve', '--model', dir, '--port', String(port)]);
       expect(r.code).toBe(1);
-      expect(r.stderr).toBe(`dtr: cannot listen on 127.0.0.1:${port}: 127.0.0.1:${port} is already in use (another server listens there): choose another --port, or --port 0 for a free one\n`);
+      expect(r.stderr).toBe(
+        `dtr: cannot listen on 127.0.0.1:${port}: 127.0.0.1:${port} is already in use (another server listens there): choose another --port, or --port 0 for a free one\n`,
+      );
     } finally {
       taken.close();
     }
@@ -92,7 +113,9 @@ describe('dtr serve: the built binary', () => {
     expect(p.stdout().split('\n')[0]).toMatch(/^listening on http:\/\/127\.0\.0\.1:\d+$/);
     await waitReady(p.url);
     await until(() => p.stdout().includes('ready:'), 'the ready line');
-    expect(p.stdout().split('\n')[1]).toMatch(/^ready: model fixture-last_hidden_state \(cpu\), tree rlhflow-llama-3\.1-8b, loaded in \d+\.\d s; POST \/v1\/compare, POST \/v1\/score, GET \/healthz, GET \/metrics$/);
+    expect(p.stdout().split('\n')[1]).toMatch(
+      /^ready: model fixture-last_hidden_state \(cpu\), tree rlhflow-llama-3\.1-8b, loaded in \d+\.\d s; POST \/v1\/compare, POST \/v1\/score, GET \/healthz, GET \/metrics$/,
+    );
     const r = await call(p.url, '/v1/compare', { body: { prompt: 'How many apples?', a: 'Three each.', b: 'Four each.' } });
     const cli = await dtr(['compare', '--model', dir, '--prompt', 'How many apples?', '--a', 'Three each.', '--b', 'Four each.', '--json']);
     expect(r.json).toEqual(JSON.parse(cli.stdout));
@@ -109,14 +132,24 @@ describe('dtr serve: the built binary', () => {
     await waitReady(p.url);
     let batchDone = false;
     // Long enough (seconds) for a slow, busy client to send the others while it runs.
-    const batch = call(p.url, '/v1/compare', { body: { items: Array.from({ length: 160 }, (_, i) => longPair(i)) } }).finally(() => (batchDone = true));
+    const batch = call(p.url, '/v1/compare', { body: { items: Array.from({ length: 160 }, (_, i) => longPair(i)) } }).finally(
+      () => (batchDone = true),
+    );
     await until(async () => metric((await call(p.url, '/metrics')).text, 'dtr_serve_running_conversations') > 0, 'the batch in the model');
-    const singles = Array.from({ length: 10 }, (_, i) => call(p.url, i % 2 ? '/v1/score' : '/v1/compare', { body: i % 2 ? { prompt: `Q${i}`, response: `A${i}` } : { prompt: `Q${i}`, a: `A${i}`, b: 'B' } }));
+    const singles = Array.from({ length: 10 }, (_, i) =>
+      call(p.url, i % 2 ? '/v1/score' : '/v1/compare', {
+        body: i % 2 ? { prompt: `Q${i}`, response: `A${i}` } : { prompt: `Q${i}`, a: `A${i}`, b: 'B' },
+      }),
+    );
     // All 11 received (plus the metrics request asking), and the batch still running.
-    await until(async () => {
-      const page = (await call(p.url, '/metrics')).text;
-      return metric(page, 'dtr_serve_requests_in_flight') >= 12 || batchDone;
-    }, 'all 11 requests received', 90_000);
+    await until(
+      async () => {
+        const page = (await call(p.url, '/metrics')).text;
+        return metric(page, 'dtr_serve_requests_in_flight') >= 12 || batchDone;
+      },
+      'all 11 requests received',
+      90_000,
+    );
     expect(batchDone, 'the batch finished before the signal: make it longer').toBe(false);
     p.child.kill('SIGTERM');
     await until(() => p.stderr().includes('SIGTERM: accepting no more'), 'the signal handled');
@@ -125,7 +158,9 @@ describe('dtr serve: the built binary', () => {
     for (const r of replies) expect(r.status, r.text.slice(0, 200)).toBe(200);
     expect(replies[0]!.json.items).toHaveLength(160);
     expect(await p.exited).toBe(0);
-    expect(p.stderr()).toContain('dtr serve: SIGTERM: accepting no more requests, answering the ones received (SIGTERM again stops at once)');
+    expect(p.stderr()).toContain(
+      'dtr serve: SIGTERM: accepting no more requests, answering the ones received (SIGTERM again stops at once)',
+    );
     // 320 + 5 x 2 + 5 x 1 conversations (the 503s: /healthz polled while the model loaded).
     expect(p.stdout()).toMatch(/\nstopped: \d+ requests answered \(200: \d+(, 503: \d+)?\), 335 conversations scored/);
   }, 240_000);
@@ -134,7 +169,9 @@ describe('dtr serve: the built binary', () => {
     const p = await spawnServe(['--model', slowDir, '--port', '0']);
     alive.push(p);
     await waitReady(p.url);
-    const batch = call(p.url, '/v1/compare', { body: { items: Array.from({ length: 160 }, (_, i) => longPair(i)) } }).catch((e: Error) => e);
+    const batch = call(p.url, '/v1/compare', { body: { items: Array.from({ length: 160 }, (_, i) => longPair(i)) } }).catch(
+      (e: Error) => e,
+    );
     await until(async () => metric((await call(p.url, '/metrics')).text, 'dtr_serve_running_conversations') > 0, 'the batch in the model');
     p.child.kill('SIGTERM');
     await until(() => p.stderr().includes('SIGTERM: accepting no more'), 'the first signal handled');
@@ -151,7 +188,9 @@ describe('dtr serve: the built binary', () => {
     const local = p.url.replace('0.0.0.0', '127.0.0.1');
     await waitReady(local);
     expect((await call(local, '/v1/score', { body: { prompt: 'Hi', response: 'Hello' } })).status).toBe(401);
-    expect((await call(local, '/v1/score', { body: { prompt: 'Hi', response: 'Hello' }, headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    expect(
+      (await call(local, '/v1/score', { body: { prompt: 'Hi', response: 'Hello' }, headers: { authorization: `Bearer ${token}` } })).status,
+    ).toBe(200);
     p.child.kill('SIGTERM');
     expect(await p.exited).toBe(0);
     expect(p.stdout() + p.stderr()).not.toContain(token);
@@ -164,10 +203,21 @@ describe('dtr serve: the built binary', () => {
     expect(first).toEqual({ event: 'listening', url: p.url, host: '127.0.0.1', port: Number(new URL(p.url).port) });
     await waitReady(p.url);
     await until(() => p.stdout().split('\n').length >= 3, 'the ready line');
-    expect(JSON.parse(p.stdout().split('\n')[1]!)).toMatchObject({ event: 'ready', model: 'fixture-last_hidden_state', provider: 'cpu', tree: 'rlhflow-llama-3.1-8b' });
+    expect(JSON.parse(p.stdout().split('\n')[1]!)).toMatchObject({
+      event: 'ready',
+      model: 'fixture-last_hidden_state',
+      provider: 'cpu',
+      tree: 'rlhflow-llama-3.1-8b',
+    });
     p.child.kill('SIGINT');
     expect(await p.exited).toBe(0);
     const last = JSON.parse(p.stdout().trim().split('\n').at(-1)!);
-    expect(last).toEqual({ event: 'stopped', responses: expect.objectContaining({ '200': expect.any(Number) }), conversations: 0, truncated: 0, abandoned: 0 });
+    expect(last).toEqual({
+      event: 'stopped',
+      responses: expect.objectContaining({ '200': expect.any(Number) }),
+      conversations: 0,
+      truncated: 0,
+      abandoned: 0,
+    });
   });
 });

@@ -49,7 +49,9 @@ describe('the bounded queue', () => {
       const refused = await call(s.url, '/v1/compare', { body: pair(3) });
       expect(refused.status).toBe(503);
       expect(refused.json.error.code).toBe('E_QUEUE_FULL');
-      expect(refused.json.error.message).toBe('the queue is full (4 of 4 conversations waiting or running; this request has 2): retry after a moment, or send it to another replica');
+      expect(refused.json.error.message).toBe(
+        'the queue is full (4 of 4 conversations waiting or running; this request has 2): retry after a moment, or send it to another replica',
+      );
       expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
       const score = await call(s.url, '/v1/score', { body: { prompt: 'x', response: 'y' } });
       expect(score.status).toBe(503);
@@ -70,7 +72,10 @@ describe('the bounded queue', () => {
       for (let i = 0; i < 3; i++) expect((await call(s.url, '/v1/compare', { body: pair(i) })).status).toBe(200);
       gate.hold();
       const pending = [0, 1, 2, 3, 4].map((i) => call(s.url, '/v1/compare', { body: pair(10 + i) }));
-      await until(() => metric(s.metrics(), 'dtr_serve_queue_depth') + metric(s.metrics(), 'dtr_serve_running_conversations') === 10, 'a full queue');
+      await until(
+        () => metric(s.metrics(), 'dtr_serve_queue_depth') + metric(s.metrics(), 'dtr_serve_running_conversations') === 10,
+        'a full queue',
+      );
       const refused = await call(s.url, '/v1/compare', { body: pair(99) });
       const after = Number(refused.headers['retry-after']);
       expect(Number.isInteger(after) && after >= 1 && after <= 60).toBe(true);
@@ -88,7 +93,14 @@ describe('the per-request timeout', () => {
       const started = Date.now();
       const first = call(s.url, '/v1/compare', { body: pair(1) });
       await until(() => metric(s.metrics(), 'dtr_serve_running_conversations') === 2, 'the first pair in the model');
-      const second = call(s.url, '/v1/score', { body: { items: [{ prompt: 'a', response: 'b' }, { prompt: 'c', response: 'd' }] } });
+      const second = call(s.url, '/v1/score', {
+        body: {
+          items: [
+            { prompt: 'a', response: 'b' },
+            { prompt: 'c', response: 'd' },
+          ],
+        },
+      });
       const [r1, r2] = await Promise.all([first, second]);
       expect(Date.now() - started).toBeGreaterThanOrEqual(290);
       for (const r of [r1, r2]) {
@@ -151,7 +163,9 @@ describe('graceful close', () => {
   it('stops accepting, answers every request received (none dropped), then resolves with the counts', async () => {
     const s = await RewardServer.start(model, { port: 0 });
     gate.hold();
-    const inFlight = Array.from({ length: 12 }, (_, i) => call(s.url, i % 3 === 0 ? '/v1/score' : '/v1/compare', { body: i % 3 === 0 ? { prompt: `P${i}`, response: `R${i}` } : pair(i) }));
+    const inFlight = Array.from({ length: 12 }, (_, i) =>
+      call(s.url, i % 3 === 0 ? '/v1/score' : '/v1/compare', { body: i % 3 === 0 ? { prompt: `P${i}`, response: `R${i}` } : pair(i) }),
+    );
     await until(() => metric(s.metrics(), 'dtr_serve_requests_in_flight') === 12, 'all 12 requests received');
     const closing = s.close();
     expect(s.state).toBe('draining');

@@ -36,7 +36,10 @@ describe.skipIf(!sklearn.present)(`sklearn_tree_to_json.py (command line)${skipN
   it('converts a pickled DecisionTreeClassifier; the SDK predicts exactly as scikit-learn', () => {
     const dir = tempDir('dtr-conv-');
     python(FIT('[0, 1]'), dir);
-    const r = spawnSync(PYTHON, [converter, 'model.pkl', '--out', 'trees/converted.json', '--description', 'test'], { cwd: dir, encoding: 'utf8' });
+    const r = spawnSync(PYTHON, [converter, 'model.pkl', '--out', 'trees/converted.json', '--description', 'test'], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
     expect(r.status).toBe(0);
     expect(r.stderr).toMatch(/unpickling runs code/);
     expect(r.stdout).toMatch(/wrote trees\/converted\.json \(15 nodes\)/);
@@ -61,7 +64,11 @@ describe.skipIf(!sklearn.present)(`sklearn_tree_to_json.py (command line)${skipN
     const ok = spawnSync(PYTHON, [converter, 'model.pkl', '--out', 'a.json', '--positive-class', 'first'], { cwd: dir, encoding: 'utf8' });
     expect(ok.status).toBe(0);
     expect(PreferenceTree.load(join(dir, 'a.json')).predictProba([3, 3, 0, 0, 0])).toBeGreaterThan(0.9);
-    const bad = spawnSync(PYTHON, [converter, 'model.pkl', '--out', 'b.json', '--feature-names', 'helpfulness,length,coherence,complexity,verbosity'], { cwd: dir, encoding: 'utf8' });
+    const bad = spawnSync(
+      PYTHON,
+      [converter, 'model.pkl', '--out', 'b.json', '--feature-names', 'helpfulness,length,coherence,complexity,verbosity'],
+      { cwd: dir, encoding: 'utf8' },
+    );
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/unknown feature names \['length'\]/);
     python('import pickle; pickle.dump({"not": "a tree"}, open("x.pkl", "wb"))', dir);

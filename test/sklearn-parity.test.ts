@@ -30,7 +30,14 @@ function fitBoth(n: number, seed: number, options: FitOptions, params: Record<st
   const data = syntheticDeltas(n, seed);
   const test = syntheticDeltas(2000, seed + 1000).rows;
   const ours = PreferenceTree.fitArrays(data.deltas, data.labels, { ...options, ...(weights ? { sampleWeight: weights } : {}) });
-  const theirs = runPythonJson<SklearnResult>('sklearn_fit.py', { X: data.rows, y: Array.from(data.labels), w: weights ?? null, params, test, decimals: 3 });
+  const theirs = runPythonJson<SklearnResult>('sklearn_fit.py', {
+    X: data.rows,
+    y: Array.from(data.labels),
+    w: weights ?? null,
+    params,
+    test,
+    decimals: 3,
+  });
   return { ours, theirs, test };
 }
 
@@ -55,7 +62,13 @@ describe.skipIf(!sklearn)(`parity with scikit-learn DecisionTreeClassifier${skip
     ['log_loss, depth 3 (the published setting)', 3000, 1, {}, { criterion: 'log_loss', max_depth: 3 }],
     ['log_loss, depth 5', 3000, 2, { maxDepth: 5 }, { criterion: 'log_loss', max_depth: 5 }],
     ['gini, depth 4', 3000, 3, { criterion: 'gini', maxDepth: 4 }, { criterion: 'gini', max_depth: 4 }],
-    ['min_samples_leaf 50, min_samples_split 300', 3000, 4, { maxDepth: 6, minSamplesLeaf: 50, minSamplesSplit: 300 }, { max_depth: 6, min_samples_leaf: 50, min_samples_split: 300 }],
+    [
+      'min_samples_leaf 50, min_samples_split 300',
+      3000,
+      4,
+      { maxDepth: 6, minSamplesLeaf: 50, minSamplesSplit: 300 },
+      { max_depth: 6, min_samples_leaf: 50, min_samples_split: 300 },
+    ],
     ['min_impurity_decrease 0.01', 3000, 5, { maxDepth: 6, minImpurityDecrease: 0.01 }, { max_depth: 6, min_impurity_decrease: 0.01 }],
   ];
   for (const [label, n, seed, options, params] of cases) {
@@ -129,7 +142,13 @@ describe.skipIf(!sklearn)(`parity with scikit-learn DecisionTreeClassifier${skip
     const rng = new SeededRandom(22);
     // Random deltas on a coarse grid, so many land exactly on or near thresholds' neighbourhoods.
     const test = Array.from({ length: 10_000 }, () => ATTRIBUTES.map(() => Math.fround(rng.normal() * 1.5)));
-    const theirs = runPythonJson<SklearnResult>('sklearn_fit.py', { X: data.rows, y: Array.from(data.labels), w: null, params: { max_depth: 3 }, test });
+    const theirs = runPythonJson<SklearnResult>('sklearn_fit.py', {
+      X: data.rows,
+      y: Array.from(data.labels),
+      w: null,
+      params: { max_depth: 3 },
+      test,
+    });
     const converted = PreferenceTree.fromJSON(theirs.tree, 'converted');
     test.forEach((row, i) => {
       expect(converted.apply(row)).toBe(theirs.apply[i]);
@@ -143,6 +162,7 @@ describe.skipIf(!sklearn)(`parity with scikit-learn DecisionTreeClassifier${skip
 describe('parity prerequisites', () => {
   it('reports whether scikit-learn is available (CI installs python3-sklearn)', () => {
     expect(typeof sklearn).toBe('boolean');
-    if (!sklearn) console.warn('python3-sklearn not installed: scikit-learn parity tests skipped (apt-get install python3-sklearn python3-numpy)');
+    if (!sklearn)
+      console.warn('python3-sklearn not installed: scikit-learn parity tests skipped (apt-get install python3-sklearn python3-numpy)');
   });
 });

@@ -31,7 +31,7 @@ describe('promptMessages', () => {
     expect(promptMessages('Hello \n')).toEqual([{ role: 'user', content: 'Hello ' }]);
   });
 
-  it("splits HelpSteer2 <extra_id_1> multi-turn prompts exactly as convert_to_chat_format", () => {
+  it('splits HelpSteer2 <extra_id_1> multi-turn prompts exactly as convert_to_chat_format', () => {
     const prompt = 'Write a haiku.\n<extra_id_1>Assistant\nAn old pond.\n<extra_id_1>User\nAnother one, please.\n';
     expect(promptMessages(prompt)).toEqual([
       { role: 'user', content: 'Write a haiku.' },
@@ -63,7 +63,12 @@ describe('promptMessages', () => {
     expect(() => promptMessages([{ role: 'user' }])).toThrow(/prompt\[0\]\.content must be a string, got undefined/);
     expect(() => promptMessages([{ role: '', content: 'x' }])).toThrow(/prompt\[0\]\.role must be a non-empty string/);
     expect(() => promptMessages(['hi'])).toThrow(/prompt\[0\] must be a message object/);
-    expect(() => promptMessages([{ role: 'user', content: 'a' }, { role: 'system', content: 'b' }])).toThrow(/prompt\[1\]: a system message may only come first/);
+    expect(() =>
+      promptMessages([
+        { role: 'user', content: 'a' },
+        { role: 'system', content: 'b' },
+      ]),
+    ).toThrow(/prompt\[1\]: a system message may only come first/);
     expect(() => promptMessages([{ role: 'system', content: 'b' }])).toThrow(/only a system message/);
     expect(() => promptMessages({ role: 'user' })).toThrow(/prompt must be a string or an array of chat messages/);
     expect(() => promptMessages([{ role: 'user', content: 'a\u0000' }])).toThrow(/prompt\[0\]\.content contains a NUL character/);

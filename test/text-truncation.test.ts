@@ -36,11 +36,19 @@ describe('truncation', () => {
     const full = encoder(4096).encode(prompt, 'The answer.');
     const e = encoder(full.ids.length - 20).encode(prompt, 'The answer.');
     expect(e.truncated).toBe(true);
-    expect(e.truncation).toMatchObject({ droppedMessages: 2, promptTokensCut: 0, responseTokensCut: 0, responseTruncated: false, originalTokens: full.ids.length });
+    expect(e.truncation).toMatchObject({
+      droppedMessages: 2,
+      promptTokensCut: 0,
+      responseTokensCut: 0,
+      responseTruncated: false,
+      originalTokens: full.ids.length,
+    });
     const text = decode(e.ids);
     expect(text).not.toContain('old0');
     expect(text).not.toContain('mid0');
-    expect(text).toBe('<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nThe last question?<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\nThe answer.<|eot_id|>');
+    expect(text).toBe(
+      '<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nThe last question?<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\nThe answer.<|eot_id|>',
+    );
     expect(e.truncation!.summary).toMatch(/^dropped 2 oldest prompt messages to fit maxLength \d+ \(was \d+ tokens\)$/);
   });
 
@@ -110,7 +118,9 @@ describe('truncation', () => {
   });
 
   it('bad call: a maxLength with no room for text is a RangeError', () => {
-    expect(() => encoder(10).encode('Q', 'a long enough answer to need truncation at ten tokens')).toThrow(/maxLength 10 leaves no room for text: the chat template alone takes 11 tokens/);
+    expect(() => encoder(10).encode('Q', 'a long enough answer to need truncation at ten tokens')).toThrow(
+      /maxLength 10 leaves no room for text: the chat template alone takes 11 tokens/,
+    );
     expect(() => new ConversationEncoder(tok, template, { maxLength: 0 })).toThrow(RangeError);
   });
 });

@@ -30,7 +30,10 @@ const TINY_LLAMA = fileURLToPath(new URL('./fixtures/tiny-llama', import.meta.ur
 
 describe('parity with transformers on test/fixtures/tiny-llama', () => {
   it(`RewardModel gives transformers' token ids, and its rewards, pooled states and backbone reward within ${TOL}`, async () => {
-    expect(existsSync(TINY_LLAMA), 'test/fixtures/tiny-llama is committed; regenerate it with python3 notebooks/python/make_parity_fixture.py').toBe(true);
+    expect(
+      existsSync(TINY_LLAMA),
+      'test/fixtures/tiny-llama is committed; regenerate it with python3 notebooks/python/make_parity_fixture.py',
+    ).toBe(true);
     const ref = readReference(TINY_LLAMA);
     expect(ref.rows.length).toBe(7);
     const model = await RewardModel.load({ dir: TINY_LLAMA, provider: 'cpu', tokenizeInWorker: false });
@@ -54,9 +57,22 @@ describe('the transformers parity check, on a stand-in for test/fixtures/tiny-ll
   async function standIn(): Promise<{ dir: string; ref: Reference }> {
     const fx = writeFixtureModel(tempDir(), { kind: 'pooled' });
     const conversations: ChatMessage[][] = [
-      [{ role: 'user', content: 'Jane has 12 apples. She gives 4 apples to her friend Mark, then buys 1 more apple, and finally splits all her apples equally among herself and her 2 siblings. How many apples does each person get?' }, { role: 'assistant', content: 'Each person gets 3 apples.' }],
-      [{ role: 'user', content: 'Hello' }, { role: 'assistant', content: 'Hi there' }],
-      [{ role: 'user', content: 'What is 2 + 2?' }, { role: 'assistant', content: '4' }],
+      [
+        {
+          role: 'user',
+          content:
+            'Jane has 12 apples. She gives 4 apples to her friend Mark, then buys 1 more apple, and finally splits all her apples equally among herself and her 2 siblings. How many apples does each person get?',
+        },
+        { role: 'assistant', content: 'Each person gets 3 apples.' },
+      ],
+      [
+        { role: 'user', content: 'Hello' },
+        { role: 'assistant', content: 'Hi there' },
+      ],
+      [
+        { role: 'user', content: 'What is 2 + 2?' },
+        { role: 'assistant', content: '4' },
+      ],
     ];
     const m = await RewardModel.load({ dir: fx.dir, tokenizeInWorker: false });
     const rows = conversations.map((messages) => {

@@ -8,7 +8,8 @@ import { validateTreeFile, type TreeFile } from '../src/tree/file.js';
 import { syntheticDeltas } from './support/data.js';
 import { tempDir } from './support/temp.js';
 
-const shipped = (): TreeFile => JSON.parse(readFileSync(new URL('../trees/rlhflow-llama-3.1-8b.json', import.meta.url), 'utf8')) as TreeFile;
+const shipped = (): TreeFile =>
+  JSON.parse(readFileSync(new URL('../trees/rlhflow-llama-3.1-8b.json', import.meta.url), 'utf8')) as TreeFile;
 const issuesOf = (json: unknown): string[] => {
   const r = validateTreeFile(json);
   return r.success ? [] : r.issues.map((i) => `${i.path}: ${i.message}`);
@@ -134,7 +135,9 @@ describe('loading by name or path', () => {
       expect.unreachable();
     } catch (e) {
       expect((e as DtrError).code).toBe('E_NOT_FOUND');
-      expect((e as DtrError).message).toBe("unknown tree 'llama-tree'; shipped trees: helpsteer2-human, rlhflow-gemma-2-27b, rlhflow-llama-3.1-8b");
+      expect((e as DtrError).message).toBe(
+        "unknown tree 'llama-tree'; shipped trees: helpsteer2-human, rlhflow-gemma-2-27b, rlhflow-llama-3.1-8b",
+      );
       expect((e as DtrError).hint).toBe('or give a path to a tree file');
     }
   });

@@ -40,7 +40,16 @@ const WHITE: Rgb = [247, 247, 247];
 const RED: Rgb = [178, 24, 43];
 
 function mix(from: Rgb, to: Rgb, t: number): string {
-  return '#' + from.map((v, i) => Math.round(v + (to[i]! - v) * t).toString(16).padStart(2, '0')).join('');
+  return (
+    '#' +
+    from
+      .map((v, i) =>
+        Math.round(v + (to[i]! - v) * t)
+          .toString(16)
+          .padStart(2, '0'),
+      )
+      .join('')
+  );
 }
 
 /**
@@ -106,13 +115,17 @@ export function heatmap(h: Heatmap): string {
   const height = top + rows * cell + colLabelHeight + (h.colTitle ? 18 : 0) + notes.length * 16 + 8;
   const fontSize = cell >= 40 ? 12 : cell >= 24 ? 9 : 7;
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT} font-size="12">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT} font-size="12">`,
+  );
   out.push(`<rect width="${width}" height="${height}" fill="white"/>`);
   out.push(`<text x="${left}" y="20" font-size="14" font-weight="bold">${escapeXml(h.title)}</text>`);
   // Shared attributes on groups keep large grids small.
   out.push(`<g stroke="white">`);
   h.values.forEach((row, i) => {
-    row.forEach((v, j) => out.push(`<rect x="${left + j * cell}" y="${top + i * cell}" width="${cell}" height="${cell}" fill="${color(v, i, j)}"/>`));
+    row.forEach((v, j) =>
+      out.push(`<rect x="${left + j * cell}" y="${top + i * cell}" width="${cell}" height="${cell}" fill="${color(v, i, j)}"/>`),
+    );
   });
   out.push('</g>', `<g text-anchor="middle" font-size="${fontSize}">`);
   h.values.forEach((row, i) => {
@@ -120,11 +133,15 @@ export function heatmap(h: Heatmap): string {
       const text = label ? label(v, i, j) : '';
       if (!text) return;
       const fill = h.color || textOn(v, h.min, h.max) === 'black' ? '' : ' fill="white"';
-      out.push(`<text x="${left + j * cell + cell / 2}" y="${fixed(top + i * cell + cell / 2 + fontSize / 3, 1)}"${fill}>${escapeXml(text)}</text>`);
+      out.push(
+        `<text x="${left + j * cell + cell / 2}" y="${fixed(top + i * cell + cell / 2 + fontSize / 3, 1)}"${fill}>${escapeXml(text)}</text>`,
+      );
     });
   });
   out.push('</g>');
-  h.rowLabels.forEach((l, i) => out.push(`<text x="${left - 6}" y="${top + i * cell + cell / 2 + 4}" text-anchor="end">${escapeXml(l)}</text>`));
+  h.rowLabels.forEach((l, i) =>
+    out.push(`<text x="${left - 6}" y="${top + i * cell + cell / 2 + 4}" text-anchor="end">${escapeXml(l)}</text>`),
+  );
   const yCols = top + rows * cell + 8;
   h.colLabels.forEach((l, j) => {
     const x = left + j * cell + cell / 2 + 4;
@@ -137,7 +154,9 @@ export function heatmap(h: Heatmap): string {
   }
   if (h.rowTitle) {
     const cy = top + (rows * cell) / 2;
-    out.push(`<text x="14" y="${cy}" text-anchor="middle" font-style="italic" transform="rotate(-90 14 ${cy})">${escapeXml(h.rowTitle)}</text>`);
+    out.push(
+      `<text x="14" y="${cy}" text-anchor="middle" font-style="italic" transform="rotate(-90 14 ${cy})">${escapeXml(h.rowTitle)}</text>`,
+    );
   }
   for (const note of notes) {
     out.push(`<text x="8" y="${y}" font-size="11" fill="#444">${escapeXml(note)}</text>`);
@@ -187,10 +206,13 @@ export function barPanels(panels: readonly BarPanel[], options: BarPanelOptions 
   const width = gap + panels.length * (w + gap);
   const height = top + h + 26 + (options.caption ? 20 : 4);
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT} font-size="11">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT} font-size="11">`,
+  );
   out.push(`<rect width="${width}" height="${height}" fill="white"/>`);
   panels.forEach((panel, k) => {
-    if (panel.labels.length !== panel.values.length) throw new RangeError(`barPanels: panel '${panel.title}' has ${panel.labels.length} labels and ${panel.values.length} values`);
+    if (panel.labels.length !== panel.values.length)
+      throw new RangeError(`barPanels: panel '${panel.title}' has ${panel.labels.length} labels and ${panel.values.length} values`);
     const x0 = gap + k * (w + gap);
     out.push(`<text x="${x0 + w / 2}" y="16" text-anchor="middle" font-size="13" font-weight="bold">${escapeXml(panel.title)}</text>`);
     out.push(`<line x1="${x0}" y1="${top + h}" x2="${x0 + w}" y2="${top + h}" stroke="#888"/>`);
@@ -198,8 +220,13 @@ export function barPanels(panels: readonly BarPanel[], options: BarPanelOptions 
     panel.values.forEach((v, i) => {
       const bh = max > 0 ? (Math.max(0, v) / max) * h : 0;
       const x = x0 + i * slot + slot * 0.12;
-      out.push(`<rect x="${fixed(x, 1)}" y="${fixed(top + h - bh, 1)}" width="${fixed(slot * 0.76, 1)}" height="${fixed(bh, 1)}" fill="${options.color ?? '#4a7fb5'}"/>`);
-      if (format) out.push(`<text x="${fixed(x + slot * 0.38, 1)}" y="${fixed(top + h - bh - 3, 1)}" text-anchor="middle" font-size="9">${escapeXml(format(v))}</text>`);
+      out.push(
+        `<rect x="${fixed(x, 1)}" y="${fixed(top + h - bh, 1)}" width="${fixed(slot * 0.76, 1)}" height="${fixed(bh, 1)}" fill="${options.color ?? '#4a7fb5'}"/>`,
+      );
+      if (format)
+        out.push(
+          `<text x="${fixed(x + slot * 0.38, 1)}" y="${fixed(top + h - bh - 3, 1)}" text-anchor="middle" font-size="9">${escapeXml(format(v))}</text>`,
+        );
       out.push(`<text x="${fixed(x + slot * 0.38, 1)}" y="${top + h + 14}" text-anchor="middle">${escapeXml(panel.labels[i]!)}</text>`);
     });
   });
@@ -262,19 +289,24 @@ export function lineChart(o: LineChartOptions): string {
   const sx = (x: number): number => left + ((x - xMin) / (xMax - xMin)) * w;
   const sy = (y: number): number => top + h - ((y - yMin) / (yMax - yMin)) * h;
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT} font-size="11">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT} font-size="11">`,
+  );
   out.push(`<rect width="${width}" height="${height}" fill="white"/>`);
   out.push(`<text x="${left}" y="20" font-size="14" font-weight="bold">${escapeXml(o.title)}</text>`);
   out.push(`<rect x="${left}" y="${top}" width="${w}" height="${h}" fill="none" stroke="#888"/>`);
   const even = (lo: number, hi: number): number[] => [0, 1, 2, 3, 4].map((k) => lo + ((hi - lo) * k) / 4);
   const label = (v: number): string => (Number.isInteger(v) ? String(v) : fixed(v, 2));
-  for (const y of o.yTicks ?? even(yMin, yMax)) out.push(`<text x="${left - 6}" y="${fixed(sy(y) + 4, 1)}" text-anchor="end">${label(y)}</text>`);
-  for (const x of o.xTicks ?? even(xMin, xMax)) out.push(`<text x="${fixed(sx(x), 1)}" y="${top + h + 14}" text-anchor="middle">${label(x)}</text>`);
+  for (const y of o.yTicks ?? even(yMin, yMax))
+    out.push(`<text x="${left - 6}" y="${fixed(sy(y) + 4, 1)}" text-anchor="end">${label(y)}</text>`);
+  for (const x of o.xTicks ?? even(xMin, xMax))
+    out.push(`<text x="${fixed(sx(x), 1)}" y="${top + h + 14}" text-anchor="middle">${label(x)}</text>`);
   for (const r of o.yRules ?? []) {
     out.push(`<line x1="${left}" y1="${fixed(sy(r), 1)}" x2="${left + w}" y2="${fixed(sy(r), 1)}" stroke="#bbb" stroke-dasharray="2 3"/>`);
   }
   for (const line of o.lines) {
-    if (line.ys.length !== o.xs.length) throw new RangeError(`lineChart: line '${line.name}' has ${line.ys.length} values for ${o.xs.length} xs`);
+    if (line.ys.length !== o.xs.length)
+      throw new RangeError(`lineChart: line '${line.name}' has ${line.ys.length} values for ${o.xs.length} xs`);
     const pts: string[] = [];
     const last = line.ys.length - 1;
     line.ys.forEach((y, i) => {
@@ -287,13 +319,19 @@ export function lineChart(o: LineChartOptions): string {
     if (o.steps && last > 0 && line.ys[last] !== line.ys[last - 1]) {
       pts.splice(pts.length - 1, 0, `${fixed(sx(o.xs[last]!), 1)},${fixed(sy(line.ys[last - 1]!), 1)}`);
     }
-    out.push(`<polyline points="${pts.join(' ')}" fill="none" stroke="${line.color}" stroke-width="2"${line.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
+    out.push(
+      `<polyline points="${pts.join(' ')}" fill="none" stroke="${line.color}" stroke-width="2"${line.dashed ? ' stroke-dasharray="6 4"' : ''}/>`,
+    );
   }
   out.push(`<text x="${left + w / 2}" y="${top + h + 32}" text-anchor="middle" font-style="italic">${escapeXml(o.xLabel)}</text>`);
-  out.push(`<text x="14" y="${top + h / 2}" text-anchor="middle" font-style="italic" transform="rotate(-90 14 ${top + h / 2})">${escapeXml(o.yLabel)}</text>`);
+  out.push(
+    `<text x="14" y="${top + h / 2}" text-anchor="middle" font-style="italic" transform="rotate(-90 14 ${top + h / 2})">${escapeXml(o.yLabel)}</text>`,
+  );
   o.lines.forEach((line, i) => {
     const y = top + h + 48 + i * 18;
-    out.push(`<line x1="${left}" y1="${y - 4}" x2="${left + 28}" y2="${y - 4}" stroke="${line.color}" stroke-width="2"${line.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
+    out.push(
+      `<line x1="${left}" y1="${y - 4}" x2="${left + 28}" y2="${y - 4}" stroke="${line.color}" stroke-width="2"${line.dashed ? ' stroke-dasharray="6 4"' : ''}/>`,
+    );
     out.push(`<text x="${left + 36}" y="${y}">${escapeXml(line.name)}</text>`);
   });
   out.push('</svg>');
@@ -309,7 +347,11 @@ export function lineChart(o: LineChartOptions): string {
  * markdownTable(['attribute', 'mean'], [['helpfulness', '2.56']]);
  * ```
  */
-export function markdownTable(header: readonly string[], rows: readonly (readonly (string | number)[])[], align?: readonly ('l' | 'r' | 'c')[]): string {
+export function markdownTable(
+  header: readonly string[],
+  rows: readonly (readonly (string | number)[])[],
+  align?: readonly ('l' | 'r' | 'c')[],
+): string {
   const cell = (v: string | number): string => String(v).replace(/\|/g, '\\|');
   const rule = header.map((_, i) => ({ l: ':---', r: '---:', c: ':---:' })[align?.[i] ?? 'l']);
   return [header, rule, ...rows].map((r) => `| ${r.map(cell).join(' | ')} |`).join('\n');

@@ -226,7 +226,10 @@ export async function createOrtBackbone(modelPath: string, options: OrtBackboneO
       // Explicit provider configs (objects with options) are passed as given.
       (eps) => ort.InferenceSession.create(modelPath, { ...rest, executionProviders: explicit ? executionProviders! : [...eps] }),
       options.provider,
-      { ...(options.checkLibraries === undefined ? {} : { checkLibraries: options.checkLibraries }), ...(explicit ? { explicitProviders: explicit } : {}) },
+      {
+        ...(options.checkLibraries === undefined ? {} : { checkLibraries: options.checkLibraries }),
+        ...(explicit ? { explicitProviders: explicit } : {}),
+      },
     );
   } catch (cause) {
     if (cause instanceof DtrError) throw cause;
@@ -287,10 +290,14 @@ class OrtBackbone implements Backbone {
     try {
       result = await session.run(feeds, fetches);
     } catch (cause) {
-      throw new DtrError('E_BACKBONE', `the ONNX backbone failed on a batch of ${batch.batch} x ${batch.length} tokens: ${(cause as Error).message}`, {
-        cause,
-        hint: 'if it ran out of memory, lower batchSize / maxTokensPerBatch',
-      });
+      throw new DtrError(
+        'E_BACKBONE',
+        `the ONNX backbone failed on a batch of ${batch.batch} x ${batch.length} tokens: ${(cause as Error).message}`,
+        {
+          cause,
+          hint: 'if it ran out of memory, lower batchSize / maxTokensPerBatch',
+        },
+      );
     }
     return {
       main: toFloat32(this.binding.output, result[this.binding.output]!),
@@ -308,7 +315,9 @@ class OrtBackbone implements Backbone {
 function describe(names: readonly string[], metadata: unknown[] | undefined): ValueInfo[] {
   return names.map((name, i) => {
     const m = (metadata?.[i] ?? {}) as { name?: string; isTensor?: boolean; type?: string; shape?: ReadonlyArray<number | string> };
-    const shape = Array.isArray(m.shape) ? m.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : typeof d === 'string' ? d : null)) : null;
+    const shape = Array.isArray(m.shape)
+      ? m.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : typeof d === 'string' ? d : null))
+      : null;
     return { name, type: typeof m.type === 'string' ? m.type : null, shape };
   });
 }
@@ -319,7 +328,8 @@ function toFloat32(name: string, t: Ort.Tensor): OutputTensor {
   if (data instanceof Float32Array) return { name, dims, data };
   if (data instanceof Float64Array) return { name, dims, data: Float32Array.from(data) };
   if (t.type === 'float16' && data instanceof Uint16Array) return { name, dims, data: halfToFloat(data) };
-  if (t.type === 'float16' && typeof (data as { length?: number }).length === 'number') return { name, dims, data: Float32Array.from(data as ArrayLike<number>) };
+  if (t.type === 'float16' && typeof (data as { length?: number }).length === 'number')
+    return { name, dims, data: Float32Array.from(data as ArrayLike<number>) };
   throw new DtrError('E_BACKBONE', `output '${name}' has element type ${t.type}; expected float32, float16 or float64`);
 }
 
@@ -331,7 +341,14 @@ function halfToFloat(bits: Uint16Array): Float32Array {
     const sign = h & 0x8000 ? -1 : 1;
     const exp = (h >> 10) & 0x1f;
     const frac = h & 0x3ff;
-    out[i] = exp === 0 ? sign * 2 ** -14 * (frac / 1024) : exp === 31 ? (frac ? NaN : sign * Infinity) : sign * 2 ** (exp - 15) * (1 + frac / 1024);
+    out[i] =
+      exp === 0
+        ? sign * 2 ** -14 * (frac / 1024)
+        : exp === 31
+          ? frac
+            ? NaN
+            : sign * Infinity
+          : sign * 2 ** (exp - 15) * (1 + frac / 1024);
   }
   return out;
 }

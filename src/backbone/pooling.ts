@@ -37,9 +37,13 @@ export function pooledRows(output: OutputTensor, batch: BackboneBatch, kind: Bac
 export function poolLastToken(output: OutputTensor, batch: BackboneBatch): Float32Array {
   const [b, t, h] = output.dims;
   if (output.dims.length !== 3 || b !== batch.batch || t !== batch.length || h === undefined || h < 1) {
-    throw new DtrError('E_SHAPE', `output '${output.name}' has shape [${output.dims.join(', ')}]; expected [${batch.batch}, ${batch.length}, hidden] (batch, tokens, hidden) for kind last_hidden_state`, {
-      hint: "set backbone.kind in dtr.json to 'pooled' ([batch, hidden]) or 'rewards' ([batch, 5]) if the graph pools already",
-    });
+    throw new DtrError(
+      'E_SHAPE',
+      `output '${output.name}' has shape [${output.dims.join(', ')}]; expected [${batch.batch}, ${batch.length}, hidden] (batch, tokens, hidden) for kind last_hidden_state`,
+      {
+        hint: "set backbone.kind in dtr.json to 'pooled' ([batch, hidden]) or 'rewards' ([batch, 5]) if the graph pools already",
+      },
+    );
   }
   const out = new Float32Array(b * h);
   for (let row = 0; row < b; row++) {
@@ -62,9 +66,14 @@ export function poolLastToken(output: OutputTensor, batch: BackboneBatch): Float
  */
 export function rowsOf(output: OutputTensor, batch: number, width: number | null, what: string): { data: Float32Array; width: number } {
   const dims = output.dims;
-  const ok = (dims.length === 2 && dims[0] === batch && (width === null || dims[1] === width)) || (dims.length === 1 && dims[0] === batch && (width === null || width === 1));
+  const ok =
+    (dims.length === 2 && dims[0] === batch && (width === null || dims[1] === width)) ||
+    (dims.length === 1 && dims[0] === batch && (width === null || width === 1));
   if (!ok) {
-    throw new DtrError('E_SHAPE', `output '${output.name}' has shape [${dims.join(', ')}]; expected [${batch}, ${width ?? 'hidden'}] for ${what}`);
+    throw new DtrError(
+      'E_SHAPE',
+      `output '${output.name}' has shape [${dims.join(', ')}]; expected [${batch}, ${width ?? 'hidden'}] for ${what}`,
+    );
   }
   const w = dims.length === 2 ? dims[1]! : 1;
   checkFinite(output.data, output.name, w);
@@ -74,9 +83,13 @@ export function rowsOf(output: OutputTensor, batch: number, width: number | null
 function checkFinite(data: Float32Array, name: string, width: number): void {
   for (let i = 0; i < data.length; i++) {
     if (!Number.isFinite(data[i]!)) {
-      throw new DtrError('E_BACKBONE', `output '${name}' holds ${data[i]} (row ${Math.floor(i / width)}, column ${i % width}): the backbone produced a non-finite value`, {
-        hint: 'a float16 export can overflow; try a float32 export or the CPU provider',
-      });
+      throw new DtrError(
+        'E_BACKBONE',
+        `output '${name}' holds ${data[i]} (row ${Math.floor(i / width)}, column ${i % width}): the backbone produced a non-finite value`,
+        {
+          hint: 'a float16 export can overflow; try a float32 export or the CPU provider',
+        },
+      );
     }
   }
 }

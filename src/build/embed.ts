@@ -80,20 +80,36 @@ export interface EmbedToFileResult {
  * r.rows; r.truncatedRows.length; // 6, 0
  * ```
  */
-export async function embedToFile(model: RewardModel, data: RatedResponses, out: string, options: EmbedToFileOptions = {}): Promise<EmbedToFileResult> {
+export async function embedToFile(
+  model: RewardModel,
+  data: RatedResponses,
+  out: string,
+  options: EmbedToFileOptions = {},
+): Promise<EmbedToFileResult> {
   if (typeof out !== 'string' || out === '') throw new TypeError('out must be the path of the embeddings file to write');
-  if (data === null || typeof data !== 'object' || !Array.isArray(data.items) || !(data.ratings instanceof Float64Array)) throw new TypeError('data must be RatedResponses (readRatedResponses)');
-  if (data.ratings.length !== data.n * ATTRIBUTE_COUNT || data.items.length !== data.n) throw new RangeError(`data holds ${data.items.length} items and ${data.ratings.length / ATTRIBUTE_COUNT} rating rows for n = ${data.n}`);
+  if (data === null || typeof data !== 'object' || !Array.isArray(data.items) || !(data.ratings instanceof Float64Array))
+    throw new TypeError('data must be RatedResponses (readRatedResponses)');
+  if (data.ratings.length !== data.n * ATTRIBUTE_COUNT || data.items.length !== data.n)
+    throw new RangeError(
+      `data holds ${data.items.length} items and ${data.ratings.length / ATTRIBUTE_COUNT} rating rows for n = ${data.n}`,
+    );
   const h = model.hiddenSize;
   if (h === null || model.config.backbone.kind === 'rewards') {
-    throw new DtrError('E_MODEL', `${model.dir}: backbone.kind is 'rewards' (head fused in the graph), so there are no hidden states to embed`, {
-      hint: "export the backbone with a 'pooled' or 'last_hidden_state' output (dtr_export.py --kind pooled)",
-    });
+    throw new DtrError(
+      'E_MODEL',
+      `${model.dir}: backbone.kind is 'rewards' (head fused in the graph), so there are no hidden states to embed`,
+      {
+        hint: "export the backbone with a 'pooled' or 'last_hidden_state' output (dtr_export.py --kind pooled)",
+      },
+    );
   }
   const dtype = options.dtype ?? 'F32';
   const identity = modelIdentity(model);
   // The rows themselves, so a resumed run can never mix rows of other data, even through the API.
-  const rowsHash = createHash('sha256').update(canonicalJson(data.items)).update(new Uint8Array(data.ratings.buffer, data.ratings.byteOffset, data.ratings.byteLength)).digest('hex');
+  const rowsHash = createHash('sha256')
+    .update(canonicalJson(data.items))
+    .update(new Uint8Array(data.ratings.buffer, data.ratings.byteOffset, data.ratings.byteLength))
+    .digest('hex');
   // What made these rows, recorded in the file's metadata and in the result.
   const modelMetadata: Record<string, string> = {
     ...(options.metadata ?? {}),
@@ -189,8 +205,13 @@ function ratedRows(data: RatedResponses): number {
  * // throws E_SHAPE: "emb.safetensors holds hidden states of size 64 but models/fixture's backbone (...) gives 32 ..."
  * ```
  */
-export function checkEmbeddingsForModel(file: Pick<EmbeddingsFile, 'path' | 'hiddenSize' | 'metadata'>, dir: string, names: { file?: string; dir?: string } = {}): ModelConfig {
-  if (file === null || typeof file !== 'object' || !Number.isInteger(file.hiddenSize)) throw new TypeError('file must be an embeddings file (readEmbeddingsFile)');
+export function checkEmbeddingsForModel(
+  file: Pick<EmbeddingsFile, 'path' | 'hiddenSize' | 'metadata'>,
+  dir: string,
+  names: { file?: string; dir?: string } = {},
+): ModelConfig {
+  if (file === null || typeof file !== 'object' || !Number.isInteger(file.hiddenSize))
+    throw new TypeError('file must be an embeddings file (readEmbeddingsFile)');
   if (typeof dir !== 'string' || dir === '') throw new TypeError('dir must be the path of a model folder');
   const fileName = names.file ?? file.path;
   const dirName = names.dir ?? dir;
@@ -205,24 +226,40 @@ export function checkEmbeddingsForModel(file: Pick<EmbeddingsFile, 'path' | 'hid
   }
   const check = validateModelConfig(json);
   if (!check.success) {
-    throw new DtrError('E_MODEL', `${dirName}/${MODEL_CONFIG_FILE} is not valid: ${check.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { issues: check.issues });
+    throw new DtrError(
+      'E_MODEL',
+      `${dirName}/${MODEL_CONFIG_FILE} is not valid: ${check.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+      { issues: check.issues },
+    );
   }
   const bb = check.config.backbone;
   if (bb.kind === 'rewards' || bb.hiddenSize === null) {
-    throw new DtrError('E_MODEL', `${dirName}: backbone.kind is 'rewards' (head fused in the graph), so a fitted head cannot be used with it`, {
-      hint: "export the backbone with --kind pooled (the head then lives in heads/NAME.json and can be replaced)",
-    });
+    throw new DtrError(
+      'E_MODEL',
+      `${dirName}: backbone.kind is 'rewards' (head fused in the graph), so a fitted head cannot be used with it`,
+      {
+        hint: 'export the backbone with --kind pooled (the head then lives in heads/NAME.json and can be replaced)',
+      },
+    );
   }
   if (bb.hiddenSize !== file.hiddenSize) {
-    throw new DtrError('E_SHAPE', `${fileName} holds hidden states of size ${file.hiddenSize} but ${dirName}'s backbone (${bb.id}) gives ${bb.hiddenSize} (dtr.json backbone.hiddenSize): a head fitted on them could not be used with this model`, {
-      hint: `make the embeddings with this model: dtr embed --model ${dirName} --data FILE.jsonl --out FILE.safetensors`,
-    });
+    throw new DtrError(
+      'E_SHAPE',
+      `${fileName} holds hidden states of size ${file.hiddenSize} but ${dirName}'s backbone (${bb.id}) gives ${bb.hiddenSize} (dtr.json backbone.hiddenSize): a head fitted on them could not be used with this model`,
+      {
+        hint: `make the embeddings with this model: dtr embed --model ${dirName} --data FILE.jsonl --out FILE.safetensors`,
+      },
+    );
   }
   const made = file.metadata.backbone;
   if (made !== undefined && made !== bb.id) {
-    throw new DtrError('E_MODEL', `${fileName} was made with backbone '${made}' but ${dirName}'s backbone is '${bb.id}': a head fitted on them would read another model's hidden states`, {
-      hint: `make the embeddings with this model (dtr embed --model ${dirName}), or drop --model`,
-    });
+    throw new DtrError(
+      'E_MODEL',
+      `${fileName} was made with backbone '${made}' but ${dirName}'s backbone is '${bb.id}': a head fitted on them would read another model's hidden states`,
+      {
+        hint: `make the embeddings with this model (dtr embed --model ${dirName}), or drop --model`,
+      },
+    );
   }
   return check.config;
 }

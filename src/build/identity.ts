@@ -72,7 +72,17 @@ export function modelIdentity(model: RewardModel): ModelIdentity {
     templateVariables: cfg.templateVariables,
     maxLength: cfg.maxLength,
   };
-  const binding = { id: bb.id, file: bb.file, kind: bb.kind, output: bb.output, rewardOutput: bb.rewardOutput, attributes: bb.attributes, hiddenSize: bb.hiddenSize, inputs: bb.inputs, pooling: cfg.pooling };
+  const binding = {
+    id: bb.id,
+    file: bb.file,
+    kind: bb.kind,
+    output: bb.output,
+    rewardOutput: bb.rewardOutput,
+    attributes: bb.attributes,
+    hiddenSize: bb.hiddenSize,
+    inputs: bb.inputs,
+    pooling: cfg.pooling,
+  };
   const backbone = sha256Hex(canonicalJson({ format: 'decision-tree-reward/model-identity', version: 1, files, text, binding }));
   let head: string | null = null;
   const h = model.head;
@@ -122,7 +132,9 @@ function externalDataFiles(onnx: string): string[] {
   const base = basename(onnx);
   const stem = base.replace(/\.onnx$/, '');
   return readdirSync(dir)
-    .filter((f) => f !== base && (f.startsWith(`${base}_`) || f.startsWith(`${base}.`) || f === `${stem}.data` || f === `${stem}.onnx_data`))
+    .filter(
+      (f) => f !== base && (f.startsWith(`${base}_`) || f.startsWith(`${base}.`) || f === `${stem}.data` || f === `${stem}.onnx_data`),
+    )
     .filter((f) => statSync(join(dir, f)).isFile())
     .sort()
     .map((f) => join(dir, f));
@@ -154,6 +166,8 @@ function sha256Hex(text: string): string {
  */
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
   );
 }

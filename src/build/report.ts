@@ -31,13 +31,27 @@ export interface ModelReportOptions extends ReportOptions {
  * writeReport('why.html', report, 'html');
  * ```
  */
-export async function modelComparisonReport(model: RewardModel, texts: { prompt: Prompt; a: string; b: string; label?: 'a' | 'b' }, options: ModelReportOptions = {}): Promise<ComparisonReport> {
+export async function modelComparisonReport(
+  model: RewardModel,
+  texts: { prompt: Prompt; a: string; b: string; label?: 'a' | 'b' },
+  options: ModelReportOptions = {},
+): Promise<ComparisonReport> {
   const tree = options.tree ?? model.tree;
   const { prompt, a, b } = texts;
   const result = await model.compare(prompt, a, b, { ...rule(options), tree });
   const shown = typeof prompt === 'string' ? prompt : prompt.map((m) => `${m.role}: ${m.content}`).join('\n\n');
-  const input = comparisonInputFromCompared(result, { prompt: shown, responseA: a, responseB: b, source: scoredBy(model), ...(texts.label !== undefined ? { label: texts.label } : {}) });
-  return buildComparisonReport(tree, input, { ...rule(options), ...title(options), ...(options.provenance ? { provenance: options.provenance } : {}) });
+  const input = comparisonInputFromCompared(result, {
+    prompt: shown,
+    responseA: a,
+    responseB: b,
+    source: scoredBy(model),
+    ...(texts.label !== undefined ? { label: texts.label } : {}),
+  });
+  return buildComparisonReport(tree, input, {
+    ...rule(options),
+    ...title(options),
+    ...(options.provenance ? { provenance: options.provenance } : {}),
+  });
 }
 
 /**
@@ -53,7 +67,12 @@ export async function modelComparisonReport(model: RewardModel, texts: { prompt:
  * const report = buildDatasetReport(model.tree, input, { bootstrap: 0 });
  * ```
  */
-export async function datasetInputFromModel(model: RewardModel, rows: readonly PairRow[], source: string, options: ModelReportOptions = {}): Promise<DatasetInput> {
+export async function datasetInputFromModel(
+  model: RewardModel,
+  rows: readonly PairRow[],
+  source: string,
+  options: ModelReportOptions = {},
+): Promise<DatasetInput> {
   checkPairTexts(rows, source, model);
   const results = await model.compareMany(
     rows.map((r) => ({ prompt: r.messages ?? r.prompt!, a: r.textA!, b: r.textB! })),
@@ -75,7 +94,10 @@ export async function datasetInputFromModel(model: RewardModel, rows: readonly P
 export function checkPairTexts(rows: readonly PairRow[], source: string, model: RewardModel): void {
   const issues: Issue[] = [];
   for (const r of rows) {
-    for (const [side, text] of [['a', r.textA], ['b', r.textB]] as const) {
+    for (const [side, text] of [
+      ['a', r.textA],
+      ['b', r.textB],
+    ] as const) {
       try {
         model.encoder.checkedConversation(r.messages ?? r.prompt, text, { prompt: r.messages ? 'messages' : 'prompt', response: side });
       } catch (e) {
@@ -84,7 +106,11 @@ export function checkPairTexts(rows: readonly PairRow[], source: string, model: 
     }
   }
   if (issues.length > 0) {
-    throw new DtrError('E_DATA', `${source}: ${issues.length} problem${issues.length === 1 ? '' : 's'} with the texts, nothing was scored; first at ${issues[0]!.path}: ${issues[0]!.message}`, { issues });
+    throw new DtrError(
+      'E_DATA',
+      `${source}: ${issues.length} problem${issues.length === 1 ? '' : 's'} with the texts, nothing was scored; first at ${issues[0]!.path}: ${issues[0]!.message}`,
+      { issues },
+    );
   }
 }
 
@@ -109,7 +135,10 @@ export function modelTreeFileRecord(model: RewardModel, dirArg: string): TreeFil
 const scoredBy = (model: RewardModel): string => `scored by ${model.config.name} on ${model.provider}`;
 
 function rule(options: ReportOptions): { symmetric?: boolean; tieBand?: number } {
-  return { ...(options.symmetric !== undefined ? { symmetric: options.symmetric } : {}), ...(options.tieBand !== undefined ? { tieBand: options.tieBand } : {}) };
+  return {
+    ...(options.symmetric !== undefined ? { symmetric: options.symmetric } : {}),
+    ...(options.tieBand !== undefined ? { tieBand: options.tieBand } : {}),
+  };
 }
 
 function title(options: ReportOptions): { title?: string } {

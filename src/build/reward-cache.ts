@@ -92,12 +92,19 @@ export class RewardCache {
    */
   static open(root: string, identity: ModelIdentity, options: RewardCacheOptions = {}): RewardCache {
     if (typeof root !== 'string' || root === '') throw new TypeError('root must be the path of a cache folder');
-    if (identity === null || typeof identity !== 'object' || !/^[0-9a-f]{64}$/.test(identity.rewards)) throw new TypeError('identity must be a ModelIdentity (modelIdentity(model))');
+    if (identity === null || typeof identity !== 'object' || !/^[0-9a-f]{64}$/.test(identity.rewards))
+      throw new TypeError('identity must be a ModelIdentity (modelIdentity(model))');
     const dir = join(resolve(root), 'rewards', identity.rewards);
     const warn = options.onWarning ?? ((m: string) => void process.stderr.write(`dtr: warning: ${m}\n`));
     const idPath = join(dir, 'identity.json');
-    if (!existsSync(idPath)) writeFileAtomic(idPath, `${JSON.stringify({ format: `${REWARD_CACHE_FORMAT}-identity`, version: CACHE_VERSION, ...identity, writer: PACKAGE_ID }, null, 2)}\n`);
-    const segments = readdirSync(dir).filter((f) => f.startsWith('seg-') && f.endsWith('.jsonl')).sort();
+    if (!existsSync(idPath))
+      writeFileAtomic(
+        idPath,
+        `${JSON.stringify({ format: `${REWARD_CACHE_FORMAT}-identity`, version: CACHE_VERSION, ...identity, writer: PACKAGE_ID }, null, 2)}\n`,
+      );
+    const segments = readdirSync(dir)
+      .filter((f) => f.startsWith('seg-') && f.endsWith('.jsonl'))
+      .sort();
     const cache = new RewardCache(dir, identity, []);
     let loaded = 0;
     for (const file of segments) {
@@ -121,7 +128,9 @@ export class RewardCache {
    * ```
    */
   static key(messages: readonly ChatMessage[]): string {
-    return createHash('sha256').update(canonicalJson(messages.map((m) => ({ role: m.role, content: m.content })))).digest('hex');
+    return createHash('sha256')
+      .update(canonicalJson(messages.map((m) => ({ role: m.role, content: m.content }))))
+      .digest('hex');
   }
 
   /** Distinct conversations cached (read plus added). */
@@ -141,7 +150,8 @@ export class RewardCache {
 
   /** Adds a score (kept in memory until {@link flush}). */
   put(key: string, value: CachedScore): void {
-    if (value.rewards.length !== ATTRIBUTE_COUNT) throw new RangeError(`value.rewards must hold ${ATTRIBUTE_COUNT} numbers, got ${value.rewards.length}`);
+    if (value.rewards.length !== ATTRIBUTE_COUNT)
+      throw new RangeError(`value.rewards must hold ${ATTRIBUTE_COUNT} numbers, got ${value.rewards.length}`);
     if (this.entries.has(key)) return;
     this.entries.set(key, value);
     this.pending.push([key, value]);
@@ -173,7 +183,8 @@ export class RewardCache {
 
   private serialize(entries: ReadonlyArray<readonly [string, CachedScore]>): string {
     const lines = [JSON.stringify({ format: REWARD_CACHE_FORMAT, version: CACHE_VERSION, identity: this.identity.rewards })];
-    for (const [k, v] of entries) lines.push(JSON.stringify({ k, r: Array.from(v.rewards), t: v.tokens, x: v.truncation, b: v.backboneReward }));
+    for (const [k, v] of entries)
+      lines.push(JSON.stringify({ k, r: Array.from(v.rewards), t: v.tokens, x: v.truncation, b: v.backboneReward }));
     return `${lines.join('\n')}\n`;
   }
 
@@ -199,7 +210,8 @@ export class RewardCache {
     } catch {
       return bad('no valid header line');
     }
-    if (header.format !== REWARD_CACHE_FORMAT || header.version !== CACHE_VERSION) return bad(`not a version ${CACHE_VERSION} cache segment`);
+    if (header.format !== REWARD_CACHE_FORMAT || header.version !== CACHE_VERSION)
+      return bad(`not a version ${CACHE_VERSION} cache segment`);
     if (header.identity !== this.identity.rewards) return bad(`made for model identity ${String(header.identity)}`);
     const parsed: Array<[string, CachedScore]> = [];
     for (let i = 1; i < lines.length; i++) {
@@ -219,7 +231,15 @@ export class RewardCache {
         (e.b === null || typeof e.b === 'number') &&
         (e.x === null || (typeof e.x === 'object' && !Array.isArray(e.x)));
       if (!ok) return bad(`line ${i + 1} is not a cache entry`);
-      parsed.push([e.k as string, { rewards: Float64Array.from(e.r as number[]), tokens: e.t as number, truncation: e.x as TruncationInfo | null, backboneReward: e.b as number | null }]);
+      parsed.push([
+        e.k as string,
+        {
+          rewards: Float64Array.from(e.r as number[]),
+          tokens: e.t as number,
+          truncation: e.x as TruncationInfo | null,
+          backboneReward: e.b as number | null,
+        },
+      ]);
     }
     for (const [k, v] of parsed) if (!this.entries.has(k)) this.entries.set(k, v);
     return parsed.length;
@@ -267,13 +287,23 @@ export interface ScoreWithCacheOptions extends BatchOptions {
  * r.scores[0].rewards;        // Float64Array of the five rewards, ATTRIBUTES order
  * ```
  */
-export async function scoreWithCache(model: RewardModel, items: readonly ScoreItem[], options: ScoreWithCacheOptions): Promise<CachedScoring> {
+export async function scoreWithCache(
+  model: RewardModel,
+  items: readonly ScoreItem[],
+  options: ScoreWithCacheOptions,
+): Promise<CachedScoring> {
   if (!Array.isArray(items)) throw new TypeError('items must be an array of {prompt, response}');
-  if (options === null || typeof options !== 'object' || options.cache === undefined) throw new TypeError('options.cache must be a RewardCache or null');
+  if (options === null || typeof options !== 'object' || options.cache === undefined)
+    throw new TypeError('options.cache must be a RewardCache or null');
   const flushEvery = options.flushEvery ?? 256;
-  if (!Number.isSafeInteger(flushEvery) || flushEvery < 1) throw new RangeError(`options.flushEvery must be a positive integer, got ${String(flushEvery)}`);
+  if (!Number.isSafeInteger(flushEvery) || flushEvery < 1)
+    throw new RangeError(`options.flushEvery must be a positive integer, got ${String(flushEvery)}`);
   const cache = options.cache;
-  const keys = items.map((it, i) => RewardCache.key(model.encoder.checkedConversation(it?.prompt, it?.response, { prompt: `items[${i}].prompt`, response: `items[${i}].response` })));
+  const keys = items.map((it, i) =>
+    RewardCache.key(
+      model.encoder.checkedConversation(it?.prompt, it?.response, { prompt: `items[${i}].prompt`, response: `items[${i}].response` }),
+    ),
+  );
   const local = new Map<string, CachedScore>();
   const missing: Array<{ key: string; item: ScoreItem }> = [];
   let hits = 0;
@@ -291,7 +321,12 @@ export async function scoreWithCache(model: RewardModel, items: readonly ScoreIt
   let computed = 0;
   if (missing.length > 0) {
     const { onProgress, batchSize, maxTokensPerBatch, paddingSide } = options;
-    const batch: BatchOptions = { ...(batchSize !== undefined ? { batchSize } : {}), ...(maxTokensPerBatch !== undefined ? { maxTokensPerBatch } : {}), ...(paddingSide !== undefined ? { paddingSide } : {}), ...(onProgress ? { onProgress } : {}) };
+    const batch: BatchOptions = {
+      ...(batchSize !== undefined ? { batchSize } : {}),
+      ...(maxTokensPerBatch !== undefined ? { maxTokensPerBatch } : {}),
+      ...(paddingSide !== undefined ? { paddingSide } : {}),
+      ...(onProgress ? { onProgress } : {}),
+    };
     try {
       for await (const r of model.scoreStream(
         missing.map((m) => m.item),
@@ -309,11 +344,28 @@ export async function scoreWithCache(model: RewardModel, items: readonly ScoreIt
     }
   }
   const scores = keys.map((k) => local.get(k)!);
-  return { scores, conversations: items.length, distinct: local.size, cacheHits: hits, computed, truncated: scores.filter((s) => s.truncation !== null).length };
+  return {
+    scores,
+    conversations: items.length,
+    distinct: local.size,
+    cacheHits: hits,
+    computed,
+    truncated: scores.filter((s) => s.truncation !== null).length,
+  };
 }
 
-const PLACEHOLDER: CachedScore = { rewards: new Float64Array(ATTRIBUTE_COUNT).fill(NaN), tokens: 0, truncation: null, backboneReward: null };
+const PLACEHOLDER: CachedScore = {
+  rewards: new Float64Array(ATTRIBUTE_COUNT).fill(NaN),
+  tokens: 0,
+  truncation: null,
+  backboneReward: null,
+};
 
 function toCached(r: ScoreResult): CachedScore {
-  return { rewards: Float64Array.from(ATTRIBUTES, (a) => r.rewards[a]), tokens: r.tokens, truncation: r.truncation, backboneReward: r.backboneReward ?? null };
+  return {
+    rewards: Float64Array.from(ATTRIBUTES, (a) => r.rewards[a]),
+    tokens: r.tokens,
+    truncation: r.truncation,
+    backboneReward: r.backboneReward ?? null,
+  };
 }

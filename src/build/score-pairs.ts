@@ -65,9 +65,13 @@ export interface ScoredTextPairs {
 export async function scoreTextPairs(model: RewardModel, set: EvalSet, options: ScoreTextPairsOptions): Promise<ScoredTextPairs> {
   if (set === null || typeof set !== 'object' || !Array.isArray(set.items)) throw new TypeError('set must be an EvalSet (readEvalSet)');
   if (set.kind !== 'text') {
-    throw new DtrError('E_DATA', `these ${set.format} rows hold attribute scores, not response texts: there is nothing for a model to score`, {
-      hint: 'train on attribute pairs without --model (dtr train-tree --pairs FILE), or give pairs of response texts',
-    });
+    throw new DtrError(
+      'E_DATA',
+      `these ${set.format} rows hold attribute scores, not response texts: there is nothing for a model to score`,
+      {
+        hint: 'train on attribute pairs without --model (dtr train-tree --pairs FILE), or give pairs of response texts',
+      },
+    );
   }
   const { scored, equal } = splitLabelTies(set.items);
   if (scored.length === 0) throw new DtrError('E_EMPTY', `no pair with a preferred response: all ${equal.length} pairs are ties`);
@@ -99,5 +103,14 @@ export async function scoreTextPairs(model: RewardModel, set: EvalSet, options: 
     pairs.labels[i] = p.label === 'a' ? 1 : 0;
     if (sa.truncation !== null || sb.truncation !== null) truncatedLines.push(p.line);
   });
-  return { pairs, ties: equal, conversations: r.conversations, distinct: r.distinct, cacheHits: r.cacheHits, computed: r.computed, truncatedLines, preferredFirst: CHOSEN_FIRST.includes(set.format) };
+  return {
+    pairs,
+    ties: equal,
+    conversations: r.conversations,
+    distinct: r.distinct,
+    cacheHits: r.cacheHits,
+    computed: r.computed,
+    truncatedLines,
+    preferredFirst: CHOSEN_FIRST.includes(set.format),
+  };
 }

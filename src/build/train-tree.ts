@@ -60,7 +60,8 @@ export function splitMetrics(tree: PreferenceTree, pairs: AttributePairs): Split
   const forward = tree.predictProbaBatch(pairs.deltas);
   const swapped = tree.predictProbaBatch(pairs.deltas.map((x) => -x));
   const symmetric = new Float64Array(pairs.n);
-  for (let i = 0; i < pairs.n; i++) symmetric[i] = probabilityOf(tree, pairs.deltas.subarray(i * ATTRIBUTE_COUNT, (i + 1) * ATTRIBUTE_COUNT), true);
+  for (let i = 0; i < pairs.n; i++)
+    symmetric[i] = probabilityOf(tree, pairs.deltas.subarray(i * ATTRIBUTE_COUNT, (i + 1) * ATTRIBUTE_COUNT), true);
   return {
     ...pairMetrics(forward, pairs.labels),
     positionConsistency: positionConsistency(forward, swapped),
@@ -81,7 +82,16 @@ export function splitMetrics(tree: PreferenceTree, pairs: AttributePairs): Split
  * ```
  */
 export function trainTree(pairs: AttributePairs, options: TrainOptions = {}): TrainReport {
-  const { validation: givenVal, valFraction, augmentSwaps: augment = false, bootstrap = 0, seed = 0, onBootstrapProgress, provenance, ...fit } = options;
+  const {
+    validation: givenVal,
+    valFraction,
+    augmentSwaps: augment = false,
+    bootstrap = 0,
+    seed = 0,
+    onBootstrapProgress,
+    provenance,
+    ...fit
+  } = options;
   if (!pairs.labelled) throw new RangeError('every training pair needs a label ("a" or "b")');
   if (givenVal && valFraction !== undefined) throw new TypeError('give either validation pairs or valFraction, not both');
   let train = pairs;
@@ -115,7 +125,12 @@ export function trainTree(pairs: AttributePairs, options: TrainOptions = {}): Tr
   });
   const boot =
     bootstrap > 0
-      ? bootstrapImportances(fitted.deltas, fitted.labels, { ...fit, refits: bootstrap, seed, ...(onBootstrapProgress ? { onProgress: onBootstrapProgress } : {}) })
+      ? bootstrapImportances(fitted.deltas, fitted.labels, {
+          ...fit,
+          refits: bootstrap,
+          seed,
+          ...(onBootstrapProgress ? { onProgress: onBootstrapProgress } : {}),
+        })
       : null;
   return {
     tree,
@@ -175,16 +190,28 @@ export interface TrainingScores {
  * s.warnings; // ['prefs.jsonl: 3 pairs rated equal (tie) skipped: ...']
  * ```
  */
-export async function scoreTrainingPairs(model: RewardModel, train: TrainingTexts, validation: TrainingTexts | null, options: TrainingScoreOptions): Promise<TrainingScores> {
+export async function scoreTrainingPairs(
+  model: RewardModel,
+  train: TrainingTexts,
+  validation: TrainingTexts | null,
+  options: TrainingScoreOptions,
+): Promise<TrainingScores> {
   const identity = modelIdentity(model);
-  const cache = options.cacheDir === null ? null : RewardCache.open(options.cacheDir, identity, options.onWarning ? { onWarning: options.onWarning } : {});
+  const cache =
+    options.cacheDir === null
+      ? null
+      : RewardCache.open(options.cacheDir, identity, options.onWarning ? { onWarning: options.onWarning } : {});
   const batch = {
     ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
     ...(options.maxTokensPerBatch !== undefined ? { maxTokensPerBatch: options.maxTokensPerBatch } : {}),
     ...(options.paddingSide !== undefined ? { paddingSide: options.paddingSide } : {}),
   };
   const score = (file: TrainingTexts): Promise<ScoredTextPairs> =>
-    scoreTextPairs(model, file.set, { ...batch, cache, ...(options.onProgress ? { onProgress: (done: number, total: number) => options.onProgress!(file.name, done, total) } : {}) });
+    scoreTextPairs(model, file.set, {
+      ...batch,
+      cache,
+      ...(options.onProgress ? { onProgress: (done: number, total: number) => options.onProgress!(file.name, done, total) } : {}),
+    });
   let scoredTrain: ScoredTextPairs;
   let scoredValidation: ScoredTextPairs | null = null;
   try {
@@ -193,16 +220,45 @@ export async function scoreTrainingPairs(model: RewardModel, train: TrainingText
   } finally {
     cache?.close();
   }
-  const parts: Array<[string, ScoredTextPairs]> = [[train.name, scoredTrain], ...(scoredValidation ? [[validation!.name, scoredValidation] as [string, ScoredTextPairs]] : [])];
+  const parts: Array<[string, ScoredTextPairs]> = [
+    [train.name, scoredTrain],
+    ...(scoredValidation ? [[validation!.name, scoredValidation] as [string, ScoredTextPairs]] : []),
+  ];
   const warnings: string[] = [];
   for (const [file, s] of parts) {
-    if (s.ties.length > 0) warnings.push(`${file}: ${s.ties.length} pair${s.ties.length === 1 ? '' : 's'} rated equal (tie) skipped: no response is preferred (lines ${lineList(s.ties.map((t) => t.line))})`);
-    if (s.truncatedLines.length > 0) warnings.push(`${file}: ${s.truncatedLines.length} of ${s.pairs.n} pairs had a conversation truncated to ${model.maxLength} tokens (lines ${lineList(s.truncatedLines)})`);
+    if (s.ties.length > 0)
+      warnings.push(
+        `${file}: ${s.ties.length} pair${s.ties.length === 1 ? '' : 's'} rated equal (tie) skipped: no response is preferred (lines ${lineList(s.ties.map((t) => t.line))})`,
+      );
+    if (s.truncatedLines.length > 0)
+      warnings.push(
+        `${file}: ${s.truncatedLines.length} of ${s.pairs.n} pairs had a conversation truncated to ${model.maxLength} tokens (lines ${lineList(s.truncatedLines)})`,
+      );
   }
   const modelDir = (options.modelDir ?? model.dir).replace(/\/$/, '');
-  const records: DataFileRecord[] = [{ path: modelDir, sha256: identity.rewards, role: 'model (content identity: backbone files, tokenizer, chat template, maxLength, head)' }];
+  const records: DataFileRecord[] = [
+    {
+      path: modelDir,
+      sha256: identity.rewards,
+      role: 'model (content identity: backbone files, tokenizer, chat template, maxLength, head)',
+    },
+  ];
   records.push(dataFileRecord(`${modelDir}/${MODEL_CONFIG_FILE}`, { role: 'model config', readFrom: model.files.config }));
-  if (model.files.head) records.push(dataFileRecord(model.files.head.startsWith(`${model.dir}/`) ? `${modelDir}/${model.files.head.slice(model.dir.length + 1)}` : model.files.head, { role: 'model head', readFrom: model.files.head }));
+  if (model.files.head)
+    records.push(
+      dataFileRecord(
+        model.files.head.startsWith(`${model.dir}/`) ? `${modelDir}/${model.files.head.slice(model.dir.length + 1)}` : model.files.head,
+        { role: 'model head', readFrom: model.files.head },
+      ),
+    );
   const note = `attribute rewards from model ${model.config.name} at ${modelDir} (backbone ${model.config.backbone.id}${model.head ? `, head ${model.head.name}` : ''}; identity sha256 ${identity.rewards} over ${Object.keys(identity.parts.files).join(', ')}, chat template, maxLength ${model.maxLength}, head); ${parts.map(([file, s]) => `${file}: ${s.pairs.n} pairs scored, ${s.ties.length} ties skipped, ${s.truncatedLines.length} truncated`).join('; ')}`;
-  return { train: scoredTrain, validation: scoredValidation, identity, records, note, warnings, cache: cache === null ? null : { path: cache.dir, entries: cache.size } };
+  return {
+    train: scoredTrain,
+    validation: scoredValidation,
+    identity,
+    records,
+    note,
+    warnings,
+    cache: cache === null ? null : { path: cache.dir, entries: cache.size },
+  };
 }

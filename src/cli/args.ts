@@ -73,7 +73,10 @@ export function defineCommand<O extends OptionSpecs>(command: Command<O>): Comma
 
 const COMMON: OptionSpecs = {
   help: { type: 'boolean', description: 'show this help', short: 'h' },
-  json: { type: 'boolean', description: 'print the result as JSON on stdout (one document; results streamed one per line are JSONL either way)' },
+  json: {
+    type: 'boolean',
+    description: 'print the result as JSON on stdout (one document; results streamed one per line are JSONL either way)',
+  },
   verbose: { type: 'boolean', description: 'print full error detail (every issue, stack)' },
 };
 
@@ -107,8 +110,11 @@ export function parseOptions<O extends OptionSpecs>(command: Command<O>, argv: r
     out[name] = convert(command, name, spec, raw);
   }
   if (!out.help) {
-    const missing = Object.entries(command.options).filter(([n, s]) => s.required && out[n] === undefined).map(([n]) => `--${n}`);
-    if (missing.length > 0) throw usageError(command, `missing required ${missing.length === 1 ? 'option' : 'options'} ${missing.join(', ')}`);
+    const missing = Object.entries(command.options)
+      .filter(([n, s]) => s.required && out[n] === undefined)
+      .map(([n]) => `--${n}`);
+    if (missing.length > 0)
+      throw usageError(command, `missing required ${missing.length === 1 ? 'option' : 'options'} ${missing.join(', ')}`);
   }
   return out as ParsedOptions<O>;
 }
@@ -169,7 +175,8 @@ function convert(command: Command<OptionSpecs>, name: string, spec: OptionSpec, 
     (spec.max === undefined || n <= spec.max) &&
     (spec.above === undefined || n > spec.above) &&
     (spec.below === undefined || n < spec.below);
-  if (!inRange) throw usageError(command, `--${name} must be ${rangeText(spec)}, got ${Number.isFinite(n) && text.trim() !== '' ? text : `'${text}'`}`);
+  if (!inRange)
+    throw usageError(command, `--${name} must be ${rangeText(spec)}, got ${Number.isFinite(n) && text.trim() !== '' ? text : `'${text}'`}`);
   return n;
 }
 
@@ -183,8 +190,18 @@ function convert(command: Command<OptionSpecs>, name: string, spec: OptionSpec, 
  */
 export function rangeText(spec: OptionSpec): string {
   const kind = spec.type === 'integer' ? 'an integer' : 'a number';
-  const low = spec.min !== undefined ? { bracket: '[', value: spec.min, op: '>=' } : spec.above !== undefined ? { bracket: '(', value: spec.above, op: '>' } : null;
-  const high = spec.max !== undefined ? { bracket: ']', value: spec.max, op: '<=' } : spec.below !== undefined ? { bracket: ')', value: spec.below, op: '<' } : null;
+  const low =
+    spec.min !== undefined
+      ? { bracket: '[', value: spec.min, op: '>=' }
+      : spec.above !== undefined
+        ? { bracket: '(', value: spec.above, op: '>' }
+        : null;
+  const high =
+    spec.max !== undefined
+      ? { bracket: ']', value: spec.max, op: '<=' }
+      : spec.below !== undefined
+        ? { bracket: ')', value: spec.below, op: '<' }
+        : null;
   if (low && high) return `${kind} in ${low.bracket}${low.value}, ${high.value}${high.bracket}`;
   const bound = low ?? high;
   return bound ? `${kind} ${bound.op} ${bound.value}` : kind;
@@ -243,7 +260,10 @@ function usageError(command: Command<OptionSpecs>, message: string): DtrError {
 export function helpText(command: Command<OptionSpecs>): string {
   const specs: OptionSpecs = { ...command.options, ...COMMON };
   const rows = Object.entries(specs).map(([name, spec]) => {
-    const value = spec.type === 'boolean' ? '' : ` ${spec.valueName ?? (spec.choices ? spec.choices.join('|') : spec.type === 'string' ? 'TEXT' : 'N')}`;
+    const value =
+      spec.type === 'boolean'
+        ? ''
+        : ` ${spec.valueName ?? (spec.choices ? spec.choices.join('|') : spec.type === 'string' ? 'TEXT' : 'N')}`;
     const flag = `${spec.short ? `-${spec.short}, ` : ''}--${name}${value}`;
     const notes: string[] = [];
     if (spec.required) notes.push('required');
@@ -288,7 +308,10 @@ export function checkOutputsAreNotInputs(command: Command<OptionSpecs>, options:
     if (spec.path !== 'output' || typeof v !== 'string') continue;
     const clash = inputs.get(resolved(v));
     if (clash !== undefined) {
-      throw usageError(command, `--${name} ${v} is also the --${clash} input: writing it would destroy the data being read; choose another path`);
+      throw usageError(
+        command,
+        `--${name} ${v} is also the --${clash} input: writing it would destroy the data being read; choose another path`,
+      );
     }
   }
 }

@@ -7,7 +7,7 @@ import { f3, loadTreeArg, pathArg, printJson, table } from './shared.js';
 
 export default defineCommand({
   name: 'audit',
-  summary: "audit an LLM judge: parse its verdicts, fit a depth-3 tree of its preferences, compare with a reference tree",
+  summary: 'audit an LLM judge: parse its verdicts, fit a depth-3 tree of its preferences, compare with a reference tree',
   description: `Reads a judge's pairwise outputs (--verdicts, JSONL {"id", "order": "ab"|"ba", "output"}) and
 the judged pairs' attribute scores (--pairs: attribute pairs {"id", "a", "b"} or dtr eval results),
 parses each verdict (Skywork-Critic [[A]]/[[B]], Con-J {"原因": ..., "更好的回答": 1|2} even inside
@@ -21,14 +21,27 @@ importances beside the reference's, how much the judge relies on verbosity, and 
 --out the tree is written as a tree file (with provenance) for 'dtr report --tree' or 'dtr explain'.`,
   options: {
     verdicts: { type: 'string', valueName: 'FILE.jsonl', description: "the judge's outputs, one per line", required: true },
-    pairs: { type: 'string', valueName: 'FILE.jsonl', description: 'the judged pairs with attribute scores (ratings or rewards)', required: true },
-    'reference-tree': { type: 'string', valueName: 'NAME|PATH', description: 'tree to compare the judge with', default: 'helpsteer2-human' },
+    pairs: {
+      type: 'string',
+      valueName: 'FILE.jsonl',
+      description: 'the judged pairs with attribute scores (ratings or rewards)',
+      required: true,
+    },
+    'reference-tree': {
+      type: 'string',
+      valueName: 'NAME|PATH',
+      description: 'tree to compare the judge with',
+      default: 'helpsteer2-human',
+    },
     out: { type: 'string', valueName: 'FILE.json', description: "write the judge's tree here (a tree file with provenance)" },
     name: { type: 'string', description: 'name stored in the tree file (default: judge-audit)' },
     'max-depth': { type: 'integer', min: 1, max: 64, description: 'depth of the judge tree', default: 3 },
     criterion: { type: 'string', choices: ['log_loss', 'gini'], description: 'split criterion', default: 'log_loss' },
     asymmetric: { type: 'boolean', description: 'compare decisions with the published rule p = f(a-b) instead of the symmetric one' },
-    'keep-unchecked': { type: 'boolean', description: 'also fit pairs judged in both orders whose other verdict could not be read (position consistency unchecked)' },
+    'keep-unchecked': {
+      type: 'boolean',
+      description: 'also fit pairs judged in both orders whose other verdict could not be read (position consistency unchecked)',
+    },
   },
   examples: [
     'dtr audit --verdicts docs/examples/judge-verdicts.jsonl --pairs docs/examples/judged-pairs.jsonl',
@@ -51,7 +64,7 @@ importances beside the reference's, how much the judge relies on verbosity, and 
       description: `depth-${opts['max-depth']} tree of the judge verdicts in ${opts.verdicts} on the attribute scores of ${opts.pairs}`,
       pairsSource: opts.pairs,
       provenance: makeProvenance(
-        'fitted by dtr audit on a judge\'s position-consistent verdicts',
+        "fitted by dtr audit on a judge's position-consistent verdicts",
         [
           dataFileRecord(opts.verdicts, { rows: verdicts.length, role: 'verdicts', readFrom: verdictsPath }),
           dataFileRecord(opts.pairs, { rows: pairs.n, role: 'attributes', readFrom: pairsPath }),
@@ -95,9 +108,17 @@ export function renderAudit(r: AuditReport): string {
   const v = r.verdicts;
   const p = r.pairs;
   const lines: string[] = [];
-  const formats = Object.entries(v.byFormat).filter(([, n]) => n > 0).map(([f, n]) => `${f} ${n}`).join(', ');
-  lines.push(`verdicts: ${v.rows} read, ${v.parsed} parsed${formats ? ` (${formats})` : ''}, ${v.unparseable.length} unparseable, ${v.ties} tie${v.ties === 1 ? '' : 's'}`);
-  for (const u of v.unparseable.slice(0, 5)) lines.push(`  unparseable ${u.where}: ${u.reason}: ${JSON.stringify(u.excerpt.length > 60 ? `${u.excerpt.slice(0, 60)}…` : u.excerpt)}`);
+  const formats = Object.entries(v.byFormat)
+    .filter(([, n]) => n > 0)
+    .map(([f, n]) => `${f} ${n}`)
+    .join(', ');
+  lines.push(
+    `verdicts: ${v.rows} read, ${v.parsed} parsed${formats ? ` (${formats})` : ''}, ${v.unparseable.length} unparseable, ${v.ties} tie${v.ties === 1 ? '' : 's'}`,
+  );
+  for (const u of v.unparseable.slice(0, 5))
+    lines.push(
+      `  unparseable ${u.where}: ${u.reason}: ${JSON.stringify(u.excerpt.length > 60 ? `${u.excerpt.slice(0, 60)}…` : u.excerpt)}`,
+    );
   if (v.unparseable.length > 5) lines.push(`  … and ${v.unparseable.length - 5} more (--json lists all)`);
   lines.push(
     `pairs: ${p.total}; judged in both orders ${p.bothOrders} (${p.inconsistent.length} inconsistent, dropped); ` +
@@ -106,15 +127,24 @@ export function renderAudit(r: AuditReport): string {
   );
   lines.push('');
   const ag = r.agreement;
-  lines.push(`agreement with ${r.reference.name}: verdicts ${f3(ag.verdictsVsReference)}, trees ${f3(ag.treeVsReference)}${ag.verdictsVsLabels === null ? '' : `; verdicts vs the pairs' labels ${f3(ag.verdictsVsLabels)} (${ag.labelled} pairs)`}`);
+  lines.push(
+    `agreement with ${r.reference.name}: verdicts ${f3(ag.verdictsVsReference)}, trees ${f3(ag.treeVsReference)}${ag.verdictsVsLabels === null ? '' : `; verdicts vs the pairs' labels ${f3(ag.verdictsVsLabels)} (${ag.labelled} pairs)`}`,
+  );
   lines.push(`judge tree reproduces ${f3(r.fitAccuracy)} of the kept verdicts`);
   lines.push(`root attribute: ${r.root ?? 'none (single leaf)'} (reference: ${r.referenceRoot ?? 'none'})`, '');
-  lines.push(table(['importance', 'judge', r.reference.name], ATTRIBUTES.map((a) => [a, f3(r.importances[a]), f3(r.referenceImportances[a])])));
+  lines.push(
+    table(
+      ['importance', 'judge', r.reference.name],
+      ATTRIBUTES.map((a) => [a, f3(r.importances[a]), f3(r.referenceImportances[a])]),
+    ),
+  );
   lines.push('');
   const vb = r.verbosity;
   lines.push(
     `verbosity reliance: importance ${f3(vb.importance)} (reference ${f3(vb.referenceImportance)}); ` +
-      (vb.preferMoreVerbose === null ? 'no kept pair differs in verbosity' : `picks the more verbose response in ${f3(vb.preferMoreVerbose)} of ${vb.pairs} pairs that differ (reference ${f3(vb.referencePreferMoreVerbose)})`),
+      (vb.preferMoreVerbose === null
+        ? 'no kept pair differs in verbosity'
+        : `picks the more verbose response in ${f3(vb.preferMoreVerbose)} of ${vb.pairs} pairs that differ (reference ${f3(vb.referencePreferMoreVerbose)})`),
   );
   lines.push('', 'judge tree:', r.tree.exportText({ details: true }).trimEnd());
   return `${lines.join('\n')}\n`;

@@ -42,7 +42,7 @@ export const COMMANDS: Readonly<Record<string, { summary: string; load: () => Pr
     load: async () => (await import('./decontaminate.js')).default as unknown as Command<OptionSpecs>,
   },
   audit: {
-    summary: "audit an LLM judge: parse its verdicts, fit a depth-3 tree of its preferences, compare with a reference tree",
+    summary: 'audit an LLM judge: parse its verdicts, fit a depth-3 tree of its preferences, compare with a reference tree',
     load: async () => (await import('./audit.js')).default as unknown as Command<OptionSpecs>,
   },
   report: {

@@ -31,7 +31,11 @@ out as JSONL (stdout, or atomically to --out) with a progress bar on stderr.`,
     a: { type: 'string', valueName: 'TEXT|@FILE', description: 'response A' },
     b: { type: 'string', valueName: 'TEXT|@FILE', description: 'response B' },
     file: { type: 'string', valueName: 'FILE.jsonl', description: 'compare every row of a JSONL file' },
-    out: { ...TEXT_OPTIONS.out, valueName: 'FILE', description: 'write the results here (atomically): the --json document of one comparison, or the JSONL of --file' },
+    out: {
+      ...TEXT_OPTIONS.out,
+      valueName: 'FILE',
+      description: 'write the results here (atomically): the --json document of one comparison, or the JSONL of --file',
+    },
     tree: { type: 'string', valueName: 'NAME|PATH', description: "use this tree instead of the model's" },
     asymmetric: { type: 'boolean', description: 'use the published rule p = f(a-b) instead of the symmetric one' },
     'tie-band': { type: 'number', min: 0, below: 0.5, valueName: 'X', description: 'call it a tie when |p - 0.5| <= X', default: 0 },
@@ -45,24 +49,49 @@ out as JSONL (stdout, or atomically to --out) with a progress bar on stderr.`,
     const tree = opts.tree === undefined ? undefined : PreferenceTree.load(opts.tree, io.cwd);
     const explainOptions = { symmetric: !opts.asymmetric, tieBand: opts['tie-band'], ...(tree ? { tree } : {}) };
     if (opts.file !== undefined) {
-      if (opts.prompt !== undefined || opts.messages !== undefined || opts.a !== undefined || opts.b !== undefined) throw new DtrError('E_USAGE', 'dtr compare: --file replaces --prompt/--messages/--a/--b');
+      if (opts.prompt !== undefined || opts.messages !== undefined || opts.a !== undefined || opts.b !== undefined)
+        throw new DtrError('E_USAGE', 'dtr compare: --file replaces --prompt/--messages/--a/--b');
       const r = await runFile(opts, io, 'compare', explainOptions);
-      if (r.truncated > 0) io.stderr(`dtr compare: warning: ${r.truncated} of ${r.total} pairs had a conversation truncated to ${r.model.maxLength} tokens (see "truncation" in their results)\n`);
+      if (r.truncated > 0)
+        io.stderr(
+          `dtr compare: warning: ${r.truncated} of ${r.total} pairs had a conversation truncated to ${r.model.maxLength} tokens (see "truncation" in their results)\n`,
+        );
       if (opts.out !== undefined) {
         const { a, b, tie } = r.preferences;
-        if (opts.json) printJson(io, { pairs: r.total, out: opts.out, preferences: r.preferences, truncated: r.truncated, model: r.model.name, provider: r.model.provider });
-        else io.stdout(`compared ${r.total} pairs with ${r.model.name} (${r.model.provider}): A ${a}, B ${b}, tie ${tie}; wrote ${opts.out}${r.truncated ? `; ${r.truncated} truncated` : ''}\n`);
+        if (opts.json)
+          printJson(io, {
+            pairs: r.total,
+            out: opts.out,
+            preferences: r.preferences,
+            truncated: r.truncated,
+            model: r.model.name,
+            provider: r.model.provider,
+          });
+        else
+          io.stdout(
+            `compared ${r.total} pairs with ${r.model.name} (${r.model.provider}): A ${a}, B ${b}, tie ${tie}; wrote ${opts.out}${r.truncated ? `; ${r.truncated} truncated` : ''}\n`,
+          );
       }
       return 0;
     }
     const prompt = promptArg(io, 'compare', opts.prompt, opts.messages);
-    if (opts.a === undefined || opts.b === undefined) throw new DtrError('E_USAGE', 'dtr compare: --a and --b are required (or --file)', { hint: "run 'dtr compare --help' for usage" });
+    if (opts.a === undefined || opts.b === undefined)
+      throw new DtrError('E_USAGE', 'dtr compare: --a and --b are required (or --file)', { hint: "run 'dtr compare --help' for usage" });
     const a = responseArg(io, 'compare', 'a', opts.a);
     const b = responseArg(io, 'compare', 'b', opts.b);
     const model = await loadModelArg(opts, io, 'compare');
     try {
       if (opts['self-check']) {
-        await runSelfCheck(model, [{ prompt, response: a }, { prompt, response: b }], opts.tolerance, io, 'compare');
+        await runSelfCheck(
+          model,
+          [
+            { prompt, response: a },
+            { prompt, response: b },
+          ],
+          opts.tolerance,
+          io,
+          'compare',
+        );
       }
       const r = await model.compare(prompt, a, b, explainOptions);
       for (const side of ['a', 'b'] as const) {
@@ -71,11 +100,20 @@ out as JSONL (stdout, or atomically to --out) with a progress bar on stderr.`,
       }
       const treeUsed = tree ?? model.tree;
       // The texts come last (they can be long): `dtr report --from` shows them with the decision.
-      const doc = { model: model.config.name, provider: model.provider, tree: treeUsed.name, ...r, ...(typeof prompt === 'string' ? { prompt } : { messages: prompt }), a, b };
+      const doc = {
+        model: model.config.name,
+        provider: model.provider,
+        tree: treeUsed.name,
+        ...r,
+        ...(typeof prompt === 'string' ? { prompt } : { messages: prompt }),
+        a,
+        b,
+      };
       if (opts.out !== undefined) {
         writeFileAtomic(pathArg(io, opts.out), `${jsonText(doc, 2)}\n`);
         const who = r.preference === 'tie' ? 'tie' : `${r.preference.toUpperCase()} preferred`;
-        if (opts.json) printJson(io, { out: opts.out, preference: r.preference, probability: r.probability, tree: treeUsed.name, leaf: r.leaf.node });
+        if (opts.json)
+          printJson(io, { out: opts.out, preference: r.preference, probability: r.probability, tree: treeUsed.name, leaf: r.leaf.node });
         else io.stdout(`wrote ${opts.out}: ${who}, P(A) = ${f3(r.probability)} with ${treeUsed.name} (leaf ${r.leaf.node})\n`);
         return 0;
       }

@@ -1,6 +1,12 @@
 import { resolve } from 'node:path';
 import { DtrError } from '../errors.js';
-import { findContamination, readRecordsFile, writeFiltered, type ContaminationMatch, type ContaminationReport } from '../eval/decontaminate.js';
+import {
+  findContamination,
+  readRecordsFile,
+  writeFiltered,
+  type ContaminationMatch,
+  type ContaminationReport,
+} from '../eval/decontaminate.js';
 import { dataFileRecord } from '../provenance.js';
 import { defineCommand } from './args.js';
 import { createProgress } from './progress.js';
@@ -21,12 +27,23 @@ Prompts are read from "prompt" (or question, instruction, input, a chat list's u
 Human turns of an HH-RLHF "chosen" transcript); --field names another field.`,
   options: {
     train: { type: 'string', valueName: 'FILE', description: 'training rows (JSONL or a JSON array)', required: true },
-    against: { type: 'string', valueName: 'FILE', description: 'evaluation rows whose prompts must not leak into training', required: true },
+    against: {
+      type: 'string',
+      valueName: 'FILE',
+      description: 'evaluation rows whose prompts must not leak into training',
+      required: true,
+    },
     ngram: { type: 'integer', min: 1, valueName: 'N', description: 'words in a shared run', default: 13 },
-    common: { type: 'integer', min: 0, valueName: 'K', description: 'ignore runs found in more than K evaluation prompts (template text); 0 keeps all', default: 10 },
+    common: {
+      type: 'integer',
+      min: 0,
+      valueName: 'K',
+      description: 'ignore runs found in more than K evaluation prompts (template text); 0 keeps all',
+      default: 10,
+    },
     out: { type: 'string', valueName: 'FILE', description: 'write the training rows that are not contaminated here' },
     field: { type: 'string', valueName: 'NAME', description: 'field holding the prompt in both files (default: detected)' },
-    'source-field': { type: 'string', valueName: 'NAME', description: 'field naming a training row\'s source', default: 'source' },
+    'source-field': { type: 'string', valueName: 'NAME', description: "field naming a training row's source", default: 'source' },
     show: { type: 'integer', min: 0, valueName: 'N', description: 'contaminated rows listed in the text report', default: 20 },
   },
   examples: [
@@ -37,22 +54,38 @@ Human turns of an HH-RLHF "chosen" transcript); --field names another field.`,
     const trainPath = pathArg(io, opts.train);
     const againstPath = pathArg(io, opts.against);
     if (opts.out !== undefined && resolve(pathArg(io, opts.out)) === resolve(trainPath)) {
-      throw new DtrError('E_USAGE', 'dtr decontaminate: --out must differ from --train (the removed rows would be lost)', { hint: 'write the filtered set to a new file' });
+      throw new DtrError('E_USAGE', 'dtr decontaminate: --out must differ from --train (the removed rows would be lost)', {
+        hint: 'write the filtered set to a new file',
+      });
     }
     const readOptions = { ...(opts.field !== undefined ? { field: opts.field } : {}), sourceField: opts['source-field'] };
     const train = readRecordsFile(trainPath, { ...readOptions, name: opts.train });
     const against = readRecordsFile(againstPath, { ...readOptions, name: opts.against });
     const progress = createProgress(io, train.records.length, { label: 'decontaminate', unit: 'rows' });
-    const report = findContamination(train.records, against.records, { ngram: opts.ngram, common: opts.common, onProgress: () => progress.tick() });
+    const report = findContamination(train.records, against.records, {
+      ngram: opts.ngram,
+      common: opts.common,
+      onProgress: () => progress.tick(),
+    });
     progress.done();
     let kept: number | null = null;
     if (opts.out !== undefined) kept = writeFiltered(train, report, pathArg(io, opts.out));
     const warnings: string[] = [];
     if (report.trainWithoutPrompt.length > 0) {
-      warnings.push(`${report.trainWithoutPrompt.length} training row${report.trainWithoutPrompt.length === 1 ? ' has' : 's have'} no prompt and could not be checked (kept): ${report.trainWithoutPrompt.slice(0, 5).map((r) => r.where).join(', ')}${report.trainWithoutPrompt.length > 5 ? ', …' : ''}`);
+      warnings.push(
+        `${report.trainWithoutPrompt.length} training row${report.trainWithoutPrompt.length === 1 ? ' has' : 's have'} no prompt and could not be checked (kept): ${report.trainWithoutPrompt
+          .slice(0, 5)
+          .map((r) => r.where)
+          .join(', ')}${report.trainWithoutPrompt.length > 5 ? ', …' : ''}`,
+      );
     }
     if (report.againstWithoutPrompt.length > 0) {
-      warnings.push(`${report.againstWithoutPrompt.length} evaluation row${report.againstWithoutPrompt.length === 1 ? ' has' : 's have'} no prompt: ${report.againstWithoutPrompt.slice(0, 5).map((r) => r.where).join(', ')}${report.againstWithoutPrompt.length > 5 ? ', …' : ''}`);
+      warnings.push(
+        `${report.againstWithoutPrompt.length} evaluation row${report.againstWithoutPrompt.length === 1 ? ' has' : 's have'} no prompt: ${report.againstWithoutPrompt
+          .slice(0, 5)
+          .map((r) => r.where)
+          .join(', ')}${report.againstWithoutPrompt.length > 5 ? ', …' : ''}`,
+      );
     }
     if (opts.json) {
       printJson(io, {
@@ -98,13 +131,22 @@ export function contaminationJson(report: ContaminationReport): Record<string, u
 export function renderContamination(report: ContaminationReport, trainName: string, againstName: string, show: number): string {
   const lines: string[] = [];
   const c = report.matches.length;
-  lines.push(`${report.ngram}-gram overlap of ${report.trainRows} training rows (${trainName}) with ${report.againstRows} evaluation prompts (${againstName})`);
+  lines.push(
+    `${report.ngram}-gram overlap of ${report.trainRows} training rows (${trainName}) with ${report.againstRows} evaluation prompts (${againstName})`,
+  );
   if (report.ignored.count > 0) {
-    lines.push(`ignored ${report.ignored.count} template run${report.ignored.count === 1 ? '' : 's'} found in more than ${report.common} evaluation prompts, e.g. "${report.ignored.examples[0]}"`);
+    lines.push(
+      `ignored ${report.ignored.count} template run${report.ignored.count === 1 ? '' : 's'} found in more than ${report.common} evaluation prompts, e.g. "${report.ignored.examples[0]}"`,
+    );
   }
   lines.push(`contaminated: ${c} of ${report.trainRows} training rows (${pct(report.trainRows ? c / report.trainRows : 0)})`, '');
   const sources = Object.entries(report.bySource).sort((x, y) => y[1].contaminated - x[1].contaminated || x[0].localeCompare(y[0]));
-  lines.push(table(['source', 'rows', 'contaminated', 'share'], sources.map(([name, s]) => [name, String(s.rows), String(s.contaminated), pct(s.rows ? s.contaminated / s.rows : 0)])));
+  lines.push(
+    table(
+      ['source', 'rows', 'contaminated', 'share'],
+      sources.map(([name, s]) => [name, String(s.rows), String(s.contaminated), pct(s.rows ? s.contaminated / s.rows : 0)]),
+    ),
+  );
   const subsets = Object.entries(report.byAgainstSubset).sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0]));
   if (subsets.length > 0) lines.push('', `evaluation subsets overlapped: ${subsets.map(([s, k]) => `${s} ${k}`).join(', ')}`);
   if (c > 0 && show > 0) {
@@ -118,5 +160,7 @@ function describeMatch(m: ContaminationMatch): string {
   const src = m.train.source ? ` [${m.train.source}]` : '';
   const target = `${m.against.where}${m.against.subset ? ` (${m.against.subset})` : ''}`;
   const words = m.overlap.length > 80 ? `${m.overlap.slice(0, 80)}…` : m.overlap;
-  return m.kind === 'identical' ? `${m.train.where}${src} identical to ${target}: "${words}"` : `${m.train.where}${src} shares "${words}" with ${target}`;
+  return m.kind === 'identical'
+    ? `${m.train.where}${src} identical to ${target}: "${words}"`
+    : `${m.train.where}${src} shares "${words}" with ${target}`;
 }

@@ -42,10 +42,26 @@ model (name, backbone id, identity hash), the command and the truncated rows.`,
     'batch-size': MODEL_OPTIONS['batch-size'],
     'max-tokens-per-batch': MODEL_OPTIONS['max-tokens-per-batch'],
     'padding-side': MODEL_OPTIONS['padding-side'],
-    data: { type: 'string', valueName: 'FILE.jsonl', description: 'rated responses, one {prompt, response, <ratings>} per line', required: true },
+    data: {
+      type: 'string',
+      valueName: 'FILE.jsonl',
+      description: 'rated responses, one {prompt, response, <ratings>} per line',
+      required: true,
+    },
     out: { type: 'string', valueName: 'FILE.safetensors', description: 'embeddings file to write', required: true },
-    dtype: { type: 'string', choices: ['f32', 'bf16', 'f16', 'f64'], description: "storage type of 'embeddings' (labels are always f32)", default: 'f32' },
-    'shard-rows': { type: 'integer', min: 1, valueName: 'N', description: 'rows per checkpoint: an interruption loses at most this many', default: 256 },
+    dtype: {
+      type: 'string',
+      choices: ['f32', 'bf16', 'f16', 'f64'],
+      description: "storage type of 'embeddings' (labels are always f32)",
+      default: 'f32',
+    },
+    'shard-rows': {
+      type: 'integer',
+      min: 1,
+      valueName: 'N',
+      description: 'rows per checkpoint: an interruption loses at most this many',
+      default: 256,
+    },
     overwrite: { type: 'boolean', description: 'replace an existing finished output file' },
   },
   examples: [
@@ -53,7 +69,8 @@ model (name, backbone id, identity hash), the command and the truncated rows.`,
     'dtr embed --model models/skywork-8b --data helpsteer2_responses_long.jsonl --out hs2.safetensors --dtype bf16 --batch-size 16',
   ],
   async run(opts, io) {
-    const usage = (message: string): DtrError => new DtrError('E_USAGE', `dtr embed: ${message}`, { hint: "run 'dtr embed --help' for usage" });
+    const usage = (message: string): DtrError =>
+      new DtrError('E_USAGE', `dtr embed: ${message}`, { hint: "run 'dtr embed --help' for usage" });
     if (!/\.safetensors$/i.test(opts.out)) throw usage(`--out must name a .safetensors file, got '${opts.out}'`);
     const dataPath = pathArg(io, opts.data);
     const outPath = pathArg(io, opts.out);
@@ -63,7 +80,9 @@ model (name, backbone id, identity hash), the command and the truncated rows.`,
     // The first Ctrl-C stops after the running batch (its rows are kept); the handler is gone
     // then, so a second one kills at once (losing at most --shard-rows rows).
     const stop = (signal: string) => (): void => {
-      io.stderr(`\ndtr embed: ${signal}: stopping after the running batch and keeping the rows done (${signal === 'SIGINT' ? 'Ctrl-C again' : 'SIGKILL'} stops at once)\n`);
+      io.stderr(
+        `\ndtr embed: ${signal}: stopping after the running batch and keeping the rows done (${signal === 'SIGINT' ? 'Ctrl-C again' : 'SIGKILL'} stops at once)\n`,
+      );
       controller.abort(new DtrError('E_INTERRUPTED', `dtr embed: stopped by ${signal}`));
     };
     const onInt = stop('SIGINT');
@@ -96,7 +115,8 @@ model (name, backbone id, identity hash), the command and the truncated rows.`,
           command: provenance.command ?? '',
           provenance: JSON.stringify(provenance),
         },
-        onResume: (rows) => io.stderr(`dtr embed: resuming after ${rows} of ${data.n} rows done by an interrupted run (${opts.out}.parts/)\n`),
+        onResume: (rows) =>
+          io.stderr(`dtr embed: resuming after ${rows} of ${data.n} rows done by an interrupted run (${opts.out}.parts/)\n`),
         onProgress: (done, total) => {
           if (bar === null) {
             bar = createProgress(io, total - done, { label: 'embed', unit: 'rows', quiet: opts.json });
@@ -111,7 +131,10 @@ model (name, backbone id, identity hash), the command and the truncated rows.`,
       return 0;
     } catch (e) {
       if (e instanceof DtrError && e.code === 'E_INTERRUPTED') {
-        throw new DtrError('E_INTERRUPTED', `${e.message} after ${reached} rows; rerun the same command to resume (the finished rows are kept in ${opts.out}.parts/)`);
+        throw new DtrError(
+          'E_INTERRUPTED',
+          `${e.message} after ${reached} rows; rerun the same command to resume (the finished rows are kept in ${opts.out}.parts/)`,
+        );
       }
       throw e;
     } finally {
@@ -122,12 +145,20 @@ model (name, backbone id, identity hash), the command and the truncated rows.`,
   },
 });
 
-function report(io: CliIO, opts: { data: string; out: string; json: boolean; model: string }, model: RewardModel, r: EmbedToFileResult): void {
+function report(
+  io: CliIO,
+  opts: { data: string; out: string; json: boolean; model: string },
+  model: RewardModel,
+  r: EmbedToFileResult,
+): void {
   const t = r.truncatedRows;
   if (t.length > 0) {
-    io.stderr(`dtr embed: warning: ${t.length} of ${r.rows} conversations were truncated to ${model.maxLength} tokens (rows ${lineList(t.map((i) => i + 1))}; all recorded in the file's truncated_rows metadata)\n`);
+    io.stderr(
+      `dtr embed: warning: ${t.length} of ${r.rows} conversations were truncated to ${model.maxLength} tokens (rows ${lineList(t.map((i) => i + 1))}; all recorded in the file's truncated_rows metadata)\n`,
+    );
   }
-  if (r.ratedRows === 0) io.stderr(`dtr embed: warning: no row of ${opts.data} has a rating: every label is NaN (give dtr fit-head --ratings FILE.jsonl)\n`);
+  if (r.ratedRows === 0)
+    io.stderr(`dtr embed: warning: no row of ${opts.data} has a rating: every label is NaN (give dtr fit-head --ratings FILE.jsonl)\n`);
   if (opts.json) {
     printJson(io, {
       out: opts.out,
@@ -139,7 +170,14 @@ function report(io: CliIO, opts: { data: string; out: string; json: boolean; mod
       ratedRows: r.ratedRows,
       ratedPerAttribute: r.ratedPerAttribute,
       truncated: { count: t.length, rows: t },
-      model: { dir: opts.model, name: model.config.name, backbone: model.config.backbone.id, identity: r.modelIdentity, provider: model.provider, maxLength: model.maxLength },
+      model: {
+        dir: opts.model,
+        name: model.config.name,
+        backbone: model.config.backbone.id,
+        identity: r.modelIdentity,
+        provider: model.provider,
+        maxLength: model.maxLength,
+      },
       data: { path: opts.data, sha256: r.metadata.data_sha256 },
     });
     return;

@@ -50,16 +50,28 @@ re-aggregates such a file without scoring anything. Results of any other scorer 
 {id, subset, preference} per comparison, or {id, subset, scoreChosen, scoreRejected} from a
 scalar reward model; --format says whose rules apply when the fields do not.`,
   options: {
-    model: { ...MODEL_OPTIONS.model, required: false, description: 'model folder that scores response texts (dtr.json, model.onnx, tokenizer, head, tree)' },
+    model: {
+      ...MODEL_OPTIONS.model,
+      required: false,
+      description: 'model folder that scores response texts (dtr.json, model.onnx, tokenizer, head, tree)',
+    },
     provider: MODEL_OPTIONS.provider,
     'max-length': MODEL_OPTIONS['max-length'],
     'batch-size': MODEL_OPTIONS['batch-size'],
     'max-tokens-per-batch': MODEL_OPTIONS['max-tokens-per-batch'],
     'padding-side': MODEL_OPTIONS['padding-side'],
     data: { type: 'string', valueName: 'FILE.jsonl', description: 'evaluation set to score (JSONL, or one JSON array)' },
-    format: { type: 'string', choices: EVAL_FORMATS, description: 'format of --data (default: detected), or the benchmark whose rules score --scores results' },
+    format: {
+      type: 'string',
+      choices: EVAL_FORMATS,
+      description: 'format of --data (default: detected), or the benchmark whose rules score --scores results',
+    },
     scores: { type: 'string', valueName: 'FILE.jsonl', description: "per-pair results to re-aggregate (from --out, or any scorer's)" },
-    tree: { type: 'string', valueName: 'NAME|PATH', description: "tree that scores attribute-score pairs (with --model: instead of the model's tree)" },
+    tree: {
+      type: 'string',
+      valueName: 'NAME|PATH',
+      description: "tree that scores attribute-score pairs (with --model: instead of the model's tree)",
+    },
     out: { type: 'string', valueName: 'FILE.jsonl', description: 'write per-pair results here (atomically)' },
     weighting: {
       type: 'string',
@@ -84,7 +96,9 @@ scalar reward model; --format says whose rules apply when the fields do not.`,
   ],
   async run(opts, io) {
     if ((opts.data === undefined) === (opts.scores === undefined)) {
-      throw new DtrError('E_USAGE', 'dtr eval: give either --data FILE (score a set) or --scores FILE (re-aggregate results)', { hint: "run 'dtr eval --help' for usage" });
+      throw new DtrError('E_USAGE', 'dtr eval: give either --data FILE (score a set) or --scores FILE (re-aggregate results)', {
+        hint: "run 'dtr eval --help' for usage",
+      });
     }
     const weighting = opts.weighting as RewardBenchWeighting;
     const format = opts.format as EvalFormat | undefined;
@@ -94,7 +108,8 @@ scalar reward model; --format says whose rules apply when the fields do not.`,
     let results: PairResult[];
     if (opts.scores !== undefined) {
       for (const flag of ['out', 'tree', 'model'] as const) {
-        if (opts[flag] !== undefined) throw new DtrError('E_USAGE', `dtr eval: --${flag} does not apply to --scores (results are re-aggregated as they are)`);
+        if (opts[flag] !== undefined)
+          throw new DtrError('E_USAGE', `dtr eval: --${flag} does not apply to --scores (results are re-aggregated as they are)`);
       }
       const path = pathArg(io, opts.scores);
       results = readPairResults(path, opts.scores);
@@ -105,20 +120,28 @@ scalar reward model; --format says whose rules apply when the fields do not.`,
       const set = readEvalSet(path, format, opts.data!);
       const data: DataFileRecord = dataFileRecord(opts.data!, { rows: set.rows, role: 'evaluation', readFrom: path });
       const { scored, equal } = splitLabelTies(set.items);
-      if (equal.length > 0) warnings.push(`${equal.length} pair${equal.length === 1 ? '' : 's'} rated equal (${set.format === 'pairs' ? 'label "tie"' : 'preference_strength 0'}) not scored: no response is preferred (lines ${lineList(equal.map((i) => i.line))})`);
+      if (equal.length > 0)
+        warnings.push(
+          `${equal.length} pair${equal.length === 1 ? '' : 's'} rated equal (${set.format === 'pairs' ? 'label "tie"' : 'preference_strength 0'}) not scored: no response is preferred (lines ${lineList(equal.map((i) => i.line))})`,
+        );
       if (scored.length === 0) throw new DtrError('E_EMPTY', `${opts.data}: no pair with a preferred response to score`);
       const scoredBy: Record<string, unknown> = {};
       results = await scoreSet(set, scored, opts, io, scoredBy);
       if (opts.out !== undefined) {
         const outPath = pathArg(io, opts.out);
-        if (resolve(outPath) === resolve(path)) throw new DtrError('E_USAGE', 'dtr eval: --out must not be the --data file (it would be overwritten)');
+        if (resolve(outPath) === resolve(path))
+          throw new DtrError('E_USAGE', 'dtr eval: --out must not be the --data file (it would be overwritten)');
         writePairResults(outPath, results);
       }
       report = summarizeResults(results, { format: set.format, weighting, tieBand: opts['tie-band'] });
       source = { data, format: set.format, formatDetected: set.detected, ...scoredBy, rule: opts.asymmetric ? 'published' : 'symmetric' };
     }
     if (weighting === 'leaderboard-table' && report.format !== 'rewardbench') {
-      throw new DtrError('E_USAGE', `dtr eval: --weighting leaderboard-table weights RewardBench's subsets; these are ${report.format} results`, { hint: 'drop --weighting, or give --format rewardbench if they are RewardBench results' });
+      throw new DtrError(
+        'E_USAGE',
+        `dtr eval: --weighting leaderboard-table weights RewardBench's subsets; these are ${report.format} results`,
+        { hint: 'drop --weighting, or give --format rewardbench if they are RewardBench results' },
+      );
     }
     let comparison: Comparison | null = null;
     if (opts.compare !== undefined) {
@@ -126,7 +149,9 @@ scalar reward model; --format says whose rules apply when the fields do not.`,
       const earlier = summarizeResults(before, { format: report.format, weighting, tieBand: opts['tie-band'] });
       comparison = { file: opts.compare, before: earlier, after: report, diff: diffPairResults(before, results) };
       if (comparison.diff.onlyBefore.length + comparison.diff.onlyAfter.length > 0) {
-        warnings.push(`the two results files cover different pairs: ${comparison.diff.onlyBefore.length} only in ${opts.compare}, ${comparison.diff.onlyAfter.length} only in the new results`);
+        warnings.push(
+          `the two results files cover different pairs: ${comparison.diff.onlyBefore.length} only in ${opts.compare}, ${comparison.diff.onlyAfter.length} only in the new results`,
+        );
       }
     }
     const allWarnings = [...warnings, ...report.warnings];
@@ -160,13 +185,23 @@ type ScoreFlags = {
   'padding-side'?: string | undefined;
 };
 
-async function scoreSet(set: EvalSet, items: EvalSet['items'], opts: ScoreFlags, io: CliIO, scoredBy: Record<string, unknown>): Promise<PairResult[]> {
+async function scoreSet(
+  set: EvalSet,
+  items: EvalSet['items'],
+  opts: ScoreFlags,
+  io: CliIO,
+  scoredBy: Record<string, unknown>,
+): Promise<PairResult[]> {
   const decision = { symmetric: !opts.asymmetric, tieBand: opts['tie-band'] };
   if (set.kind === 'text') {
     if (opts.model === undefined) {
-      throw new DtrError('E_USAGE', `dtr eval: ${set.format} rows hold response texts, which need a reward model to score: give --model DIR`, {
-        hint: 'or score attribute-score pairs with --tree, or re-aggregate saved results with --scores',
-      });
+      throw new DtrError(
+        'E_USAGE',
+        `dtr eval: ${set.format} rows hold response texts, which need a reward model to score: give --model DIR`,
+        {
+          hint: 'or score attribute-score pairs with --tree, or re-aggregate saved results with --scores',
+        },
+      );
     }
     const tree = opts.tree !== undefined ? loadTreeArg(opts.tree, io) : undefined;
     const model = await loadModelArg({ ...opts, model: opts.model }, io, 'eval');
@@ -175,17 +210,25 @@ async function scoreSet(set: EvalSet, items: EvalSet['items'], opts: ScoreFlags,
       const progress = progressTo(io, { label: 'eval', unit: 'responses', idle: 'report' });
       const results = await scoreWithModel(model, items, { ...decision, ...(tree ? { tree } : {}), onProgress: progress.update });
       progress.done();
-      Object.assign(scoredBy, { model: { dir: opts.model, name: model.config.name, provider: model.provider }, tree: (tree ?? model.tree).name });
+      Object.assign(scoredBy, {
+        model: { dir: opts.model, name: model.config.name, provider: model.provider },
+        tree: (tree ?? model.tree).name,
+      });
       return results;
     } finally {
       await model.dispose();
     }
   }
   if (opts.model !== undefined) {
-    throw new DtrError('E_USAGE', `dtr eval: ${set.format} rows hold attribute scores: a tree scores them, no model is needed (drop --model, give --tree)`);
+    throw new DtrError(
+      'E_USAGE',
+      `dtr eval: ${set.format} rows hold attribute scores: a tree scores them, no model is needed (drop --model, give --tree)`,
+    );
   }
   if (opts.tree === undefined) {
-    throw new DtrError('E_USAGE', 'dtr eval: attribute-score pairs are scored by a tree: give --tree NAME|PATH', { hint: 'e.g. --tree helpsteer2-human for human ratings' });
+    throw new DtrError('E_USAGE', 'dtr eval: attribute-score pairs are scored by a tree: give --tree NAME|PATH', {
+      hint: 'e.g. --tree helpsteer2-human for human ratings',
+    });
   }
   const tree = loadTreeArg(opts.tree, io);
   scoredBy.tree = tree.name;
@@ -202,18 +245,52 @@ async function scoreSet(set: EvalSet, items: EvalSet['items'], opts: ScoreFlags,
  * `{overall, categories}` — plus generic metrics (fractions) and what was noticed.
  */
 export function evalReportJson(report: EvalReport): Record<string, unknown> {
-  const common = { ties: report.ties, truncated: report.truncated, metrics: report.metrics, unknownSubsets: report.unknownSubsets, duplicateIds: report.duplicateIds };
+  const common = {
+    ties: report.ties,
+    truncated: report.truncated,
+    metrics: report.metrics,
+    unknownSubsets: report.unknownSubsets,
+    duplicateIds: report.duplicateIds,
+  };
   if (report.rmBench) {
     const rm = report.rmBench;
-    return { format: report.format, n: report.n, prompts: rm.overall?.n ?? Object.values(rm.domains).reduce((k, d) => k + d.n, 0), domains: rm.domains, overall: rm.overall, missingDomains: rm.missingDomains, styles: RM_BENCH_STYLES, subsets: report.subsets, ...common };
+    return {
+      format: report.format,
+      n: report.n,
+      prompts: rm.overall?.n ?? Object.values(rm.domains).reduce((k, d) => k + d.n, 0),
+      domains: rm.domains,
+      overall: rm.overall,
+      missingDomains: rm.missingDomains,
+      styles: RM_BENCH_STYLES,
+      subsets: report.subsets,
+      ...common,
+    };
   }
   if (report.rewardBench2) {
     const rb = report.rewardBench2;
-    return { format: report.format, n: report.n, prompts: rb.prompts, overall: rb.overall, overallWithoutTies: rb.overallWithoutTies, subsets: rb.subsets, tiesSubset: rb.tiesSubset, missingSubsets: rb.missingSubsets, ...common };
+    return {
+      format: report.format,
+      n: report.n,
+      prompts: rb.prompts,
+      overall: rb.overall,
+      overallWithoutTies: rb.overallWithoutTies,
+      subsets: rb.subsets,
+      tiesSubset: rb.tiesSubset,
+      missingSubsets: rb.missingSubsets,
+      ...common,
+    };
   }
   if (report.judgeBench) {
     const jb = report.judgeBench;
-    return { format: report.format, n: report.n, overall: report.overall, categories: jb.categories, bothOrders: jb.bothOrders, subsets: report.subsets, ...common };
+    return {
+      format: report.format,
+      n: report.n,
+      overall: report.overall,
+      categories: jb.categories,
+      bothOrders: jb.bothOrders,
+      subsets: report.subsets,
+      ...common,
+    };
   }
   return {
     format: report.format,
@@ -243,8 +320,10 @@ export function renderEvalReport(report: EvalReport): string {
   else {
     lines.push(`${report.format}: ${report.n} pairs${tieNote}`, '');
     const names = Object.keys(report.subsets);
-    const sectionOrder = (s: string | null): number => (s === null ? REWARDBENCH_SECTIONS.length : REWARDBENCH_SECTIONS.indexOf(s as (typeof REWARDBENCH_SECTIONS)[number]));
-    if (report.format === 'rewardbench') names.sort((x, y) => sectionOrder(report.subsets[x]!.section) - sectionOrder(report.subsets[y]!.section));
+    const sectionOrder = (s: string | null): number =>
+      s === null ? REWARDBENCH_SECTIONS.length : REWARDBENCH_SECTIONS.indexOf(s as (typeof REWARDBENCH_SECTIONS)[number]);
+    if (report.format === 'rewardbench')
+      names.sort((x, y) => sectionOrder(report.subsets[x]!.section) - sectionOrder(report.subsets[y]!.section));
     const rb = report.format === 'rewardbench';
     const rows = names.map((name) => {
       const s = report.subsets[name]!;
@@ -254,8 +333,16 @@ export function renderEvalReport(report: EvalReport): string {
     const header = rb ? ['subset', 'section', 'n', 'accuracy %', 'ties'] : ['subset', 'n', 'accuracy %', 'ties'];
     lines.push(table(header, rows), '');
     if (report.sections) {
-      lines.push(table(['', ...REWARDBENCH_SECTIONS, 'Overall'], [['score %', ...REWARDBENCH_SECTIONS.map((s) => p1(report.sections![s])), p1(report.overall)]]));
-      lines.push(`(${report.weighting === 'leaderboard-table' ? "subsets weighted by the official script's fixed table" : 'subsets weighted by their example counts in this file'}; Reasoning = mean(math-prm, hep-*); overall = mean of the sections)`, '');
+      lines.push(
+        table(
+          ['', ...REWARDBENCH_SECTIONS, 'Overall'],
+          [['score %', ...REWARDBENCH_SECTIONS.map((s) => p1(report.sections![s])), p1(report.overall)]],
+        ),
+      );
+      lines.push(
+        `(${report.weighting === 'leaderboard-table' ? "subsets weighted by the official script's fixed table" : 'subsets weighted by their example counts in this file'}; Reasoning = mean(math-prm, hep-*); overall = mean of the sections)`,
+        '',
+      );
     } else {
       lines.push(`accuracy: ${p1(report.overall)}%`, '');
     }
@@ -270,7 +357,10 @@ export function renderEvalReport(report: EvalReport): string {
         ['log loss', calibrated(m.logLoss)],
         ['Brier score', calibrated(m.brier)],
         ['calibration error (ECE)', calibrated(m.ece)],
-        ['position consistency', m.positionConsistency === null ? 'not measured' : `${f3(m.positionConsistency)} (${m.positionConsistencyN} pairs)`],
+        [
+          'position consistency',
+          m.positionConsistency === null ? 'not measured' : `${f3(m.positionConsistency)} (${m.positionConsistencyN} pairs)`,
+        ],
         ['tie rate', f3(m.tieRate)],
       ],
     ),
@@ -290,23 +380,43 @@ function renderRmBench(report: EvalReport, tieNote: string): string[] {
   const o = rm.overall;
   rows.push(['overall', o ? String(o.n) : '', p1(o?.hard), p1(o?.normal), p1(o?.easy), p1(o?.average)]);
   lines.push(table(['domain', 'prompts', 'hard %', 'normal %', 'easy %', 'average %'], rows));
-  lines.push('(hard: the chosen response in a plainer style than the rejected one; normal: the same style; easy: a richer one;', ' average = mean of the three; overall = mean of the four domains)', '');
+  lines.push(
+    '(hard: the chosen response in a plainer style than the rejected one; normal: the same style; easy: a richer one;',
+    ' average = mean of the three; overall = mean of the four domains)',
+    '',
+  );
   const short = ['concise', 'plain', 'markdown'];
   for (const name of RM_BENCH_DOMAINS) {
     const d = rm.domains[name];
     if (!d) continue;
     lines.push(`${name}: % of comparisons won by the chosen response (rows: chosen style, columns: rejected style)`);
-    lines.push(table(['chosen \\ rejected', ...short], d.matrix.map((r, i) => [RM_BENCH_STYLES[i]!, ...r.map((x) => p1(x))])), '');
+    lines.push(
+      table(
+        ['chosen \\ rejected', ...short],
+        d.matrix.map((r, i) => [RM_BENCH_STYLES[i]!, ...r.map((x) => p1(x))]),
+      ),
+      '',
+    );
   }
   const unknown = Object.keys(rm.unknownSubsets);
-  if (unknown.length > 0) lines.push(`not in any domain (not counted): ${unknown.map((u) => `${u} ${rm.unknownSubsets[u]}`).join(', ')}`, '');
+  if (unknown.length > 0)
+    lines.push(`not in any domain (not counted): ${unknown.map((u) => `${u} ${rm.unknownSubsets[u]}`).join(', ')}`, '');
   return lines;
 }
 
 function renderRewardBench2(report: EvalReport): string[] {
   const rb = report.rewardBench2!;
-  const lines = [`rewardbench-2: ${plural(rb.prompts, 'prompt')}, ${plural(report.n, 'comparison')}${rb.ties ? `, ${plural(rb.ties, 'tie')}` : ''}`, ''];
-  const rows = Object.entries(rb.subsets).map(([name, s]) => [name + (s.known ? '' : ' (unknown: not counted)'), String(s.n), String(s.comparisons), p1(s.accuracy), s.ties ? String(s.ties) : '']);
+  const lines = [
+    `rewardbench-2: ${plural(rb.prompts, 'prompt')}, ${plural(report.n, 'comparison')}${rb.ties ? `, ${plural(rb.ties, 'tie')}` : ''}`,
+    '',
+  ];
+  const rows = Object.entries(rb.subsets).map(([name, s]) => [
+    name + (s.known ? '' : ' (unknown: not counted)'),
+    String(s.n),
+    String(s.comparisons),
+    p1(s.accuracy),
+    s.ties ? String(s.ties) : '',
+  ]);
   lines.push(table(['subset', 'prompts', 'comparisons', 'score %', 'ties'], rows));
   const t = rb.tiesSubset;
   if (t) {
@@ -318,8 +428,22 @@ function renderRewardBench2(report: EvalReport): string[] {
   }
   lines.push('');
   const score = (name: string): number | null => (name === 'Ties' ? (rb.tiesSubset?.score ?? null) : (rb.subsets[name]?.accuracy ?? null));
-  lines.push(table(['', ...REWARDBENCH2_SUBSETS, 'Overall'], [['score %', ...REWARDBENCH2_SUBSETS.map((s) => (rb.subsets[s] || (s === 'Ties' && rb.tiesSubset) ? p1(score(s)) : 'absent')), p1(rb.overall)]]));
-  lines.push(`(a prompt counts when its chosen response beats every rejected one, 1 / (1 + t) when it ties with t of them; overall = mean of the six subsets${rb.overall === null && rb.overallWithoutTies !== null ? `; without Ties: ${p1(rb.overallWithoutTies)}` : ''})`, '');
+  lines.push(
+    table(
+      ['', ...REWARDBENCH2_SUBSETS, 'Overall'],
+      [
+        [
+          'score %',
+          ...REWARDBENCH2_SUBSETS.map((s) => (rb.subsets[s] || (s === 'Ties' && rb.tiesSubset) ? p1(score(s)) : 'absent')),
+          p1(rb.overall),
+        ],
+      ],
+    ),
+  );
+  lines.push(
+    `(a prompt counts when its chosen response beats every rejected one, 1 / (1 + t) when it ties with t of them; overall = mean of the six subsets${rb.overall === null && rb.overallWithoutTies !== null ? `; without Ties: ${p1(rb.overallWithoutTies)}` : ''})`,
+    '',
+  );
   return lines;
 }
 
@@ -330,7 +454,8 @@ function renderJudgeBench(report: EvalReport): string[] {
     const c = jb.categories[name];
     return c ? [name, `${prefix}*`, String(c.n), p1(c.accuracy), c.ties ? String(c.ties) : ''] : [name, `${prefix}*`, '0', 'absent', ''];
   });
-  if (jb.overall) rows.push(['overall', 'all', String(jb.overall.n), p1(jb.overall.accuracy), jb.overall.ties ? String(jb.overall.ties) : '']);
+  if (jb.overall)
+    rows.push(['overall', 'all', String(jb.overall.n), p1(jb.overall.accuracy), jb.overall.ties ? String(jb.overall.ties) : '']);
   lines.push(table(['category', 'sources', 'pairs', 'accuracy %', 'ties'], rows));
   const rule =
     jb.bothOrders === 0
@@ -358,10 +483,16 @@ function headline(r: EvalReport): [string, number | null][] {
   const out: [string, number | null][] = [['overall', r.overall]];
   if (r.sections) for (const s of REWARDBENCH_SECTIONS) out.push([s, r.sections[s]]);
   if (r.rmBench) {
-    out.push(['hard', r.rmBench.overall?.hard ?? null], ['normal', r.rmBench.overall?.normal ?? null], ['easy', r.rmBench.overall?.easy ?? null]);
+    out.push(
+      ['hard', r.rmBench.overall?.hard ?? null],
+      ['normal', r.rmBench.overall?.normal ?? null],
+      ['easy', r.rmBench.overall?.easy ?? null],
+    );
     for (const d of RM_BENCH_DOMAINS) out.push([d, r.rmBench.domains[d]?.average ?? null]);
   }
-  if (r.rewardBench2) for (const s of REWARDBENCH2_SUBSETS) out.push([s, s === 'Ties' ? (r.rewardBench2.tiesSubset?.score ?? null) : (r.rewardBench2.subsets[s]?.accuracy ?? null)]);
+  if (r.rewardBench2)
+    for (const s of REWARDBENCH2_SUBSETS)
+      out.push([s, s === 'Ties' ? (r.rewardBench2.tiesSubset?.score ?? null) : (r.rewardBench2.subsets[s]?.accuracy ?? null)]);
   if (r.judgeBench) for (const { name } of JUDGEBENCH_CATEGORIES) out.push([name, r.judgeBench.categories[name]?.accuracy ?? null]);
   return out;
 }
@@ -372,7 +503,9 @@ function comparisonJson(c: Comparison): Record<string, unknown> {
   for (const name of new Set([...Object.keys(c.before.subsets), ...Object.keys(c.after.subsets)])) {
     subsets[name] = delta(c.before.subsets[name]?.accuracy ?? null, c.after.subsets[name]?.accuracy ?? null);
   }
-  const sections = c.after.sections ? Object.fromEntries(REWARDBENCH_SECTIONS.map((s) => [s, delta(c.before.sections?.[s] ?? null, c.after.sections![s])])) : null;
+  const sections = c.after.sections
+    ? Object.fromEntries(REWARDBENCH_SECTIONS.map((s) => [s, delta(c.before.sections?.[s] ?? null, c.after.sections![s])]))
+    : null;
   const before = new Map(headline(c.before));
   const scores = Object.fromEntries(headline(c.after).map(([name, after]) => [name, delta(before.get(name) ?? null, after)]));
   return { file: c.file, overall: delta(c.before.overall, c.after.overall), sections, scores, subsets, ...c.diff };
@@ -384,7 +517,12 @@ const signed1 = (x: number | null): string => PLAIN.signedFixed(x, 1);
 function renderComparison(c: Comparison): string {
   const lines: string[] = [`compared with ${c.file}:`];
   const before = new Map(headline(c.before));
-  const rows: string[][] = headline(c.after).map(([name, after]) => [name, p1(before.get(name) ?? null), p1(after), signed1(delta(before.get(name) ?? null, after).delta)]);
+  const rows: string[][] = headline(c.after).map(([name, after]) => [
+    name,
+    p1(before.get(name) ?? null),
+    p1(after),
+    signed1(delta(before.get(name) ?? null, after).delta),
+  ]);
   // Per-subset pairwise accuracy, where it changed (RewardBench 2's subsets are in the headline already).
   if (!c.after.rewardBench2) {
     for (const name of Object.keys(c.after.subsets)) {
@@ -395,8 +533,12 @@ function renderComparison(c: Comparison): string {
   }
   lines.push(table(['', 'before %', 'after %', 'change'], rows));
   const d = c.diff;
-  lines.push('', `${d.matched} pairs in both; ${d.changed.length} decided differently: ${d.fixed} fixed, ${d.broken} broken, ${d.changed.length - d.fixed - d.broken} other`);
-  for (const x of d.changed.slice(0, 10)) lines.push(`  ${x.id}${x.subset ? ` (${x.subset})` : ''}: ${x.before} -> ${x.after} (label ${x.label}): ${x.change}`);
+  lines.push(
+    '',
+    `${d.matched} pairs in both; ${d.changed.length} decided differently: ${d.fixed} fixed, ${d.broken} broken, ${d.changed.length - d.fixed - d.broken} other`,
+  );
+  for (const x of d.changed.slice(0, 10))
+    lines.push(`  ${x.id}${x.subset ? ` (${x.subset})` : ''}: ${x.before} -> ${x.after} (label ${x.label}): ${x.change}`);
   if (d.changed.length > 10) lines.push(`  … and ${d.changed.length - 10} more (--json lists all)`);
   return `${lines.join('\n')}\n`;
 }

@@ -29,11 +29,14 @@ swapping A and B mirrors the answer; --asymmetric reproduces the published model
     let a: AttributeScores;
     let b: AttributeScores;
     if (opts.example) {
-      if (opts.a !== undefined || opts.b !== undefined) throw new DtrError('E_USAGE', 'dtr explain: give either --example or --a and --b, not both');
+      if (opts.a !== undefined || opts.b !== undefined)
+        throw new DtrError('E_USAGE', 'dtr explain: give either --example or --a and --b, not both');
       ({ a, b } = CARD_EXAMPLE);
     } else {
       if (opts.a === undefined || opts.b === undefined) {
-        throw new DtrError('E_USAGE', 'dtr explain: --a and --b are required (or --example)', { hint: "run 'dtr explain --help' for usage" });
+        throw new DtrError('E_USAGE', 'dtr explain: --a and --b are required (or --example)', {
+          hint: "run 'dtr explain --help' for usage",
+        });
       }
       a = parseScoresArg('a', opts.a, io);
       b = parseScoresArg('b', opts.b, io);
@@ -57,16 +60,26 @@ export function renderExplanation(treeName: string, treeSource: string, a: Attri
   const who = e.preference === 'a' ? 'A preferred' : e.preference === 'b' ? 'B preferred' : 'neither preferred';
   lines.push(`preference: ${e.preference} (${who})`);
   const rule = e.symmetric ? 'symmetric rule' : 'published (asymmetric) rule';
-  lines.push(`probability: ${f3(e.probability)} (P(A preferred), ${rule}${e.symmetric && e.publishedProbability !== e.probability ? `; as published: ${f3(e.publishedProbability)}` : ''})`);
+  lines.push(
+    `probability: ${f3(e.probability)} (P(A preferred), ${rule}${e.symmetric && e.publishedProbability !== e.probability ? `; as published: ${f3(e.publishedProbability)}` : ''})`,
+  );
   lines.push(`path: ${e.path.length ? `${describePath(e.path)} → ` : ''}leaf ${e.leaf.node}`, '');
   for (const s of e.path) {
-    lines.push(`  node ${String(s.node).padEnd(3)} ${s.attribute.padEnd(11)} ${s3(s.delta).padStart(7)} ${s.went === 'left' ? '<=' : '> '} ${f3(s.threshold).padStart(6)}   (${pct(s.share)} of pairs, P(A) ${f3(s.probability)})`);
+    lines.push(
+      `  node ${String(s.node).padEnd(3)} ${s.attribute.padEnd(11)} ${s3(s.delta).padStart(7)} ${s.went === 'left' ? '<=' : '> '} ${f3(s.threshold).padStart(6)}   (${pct(s.share)} of pairs, P(A) ${f3(s.probability)})`,
+    );
   }
-  lines.push(`  leaf ${String(e.leaf.node).padEnd(3)} P(A) = ${f3(e.leaf.probability)}   (${pct(e.leaf.share)} of pairs${e.leaf.samples === null ? '' : `, ${Math.round(e.leaf.samples)} pairs`})`);
+  lines.push(
+    `  leaf ${String(e.leaf.node).padEnd(3)} P(A) = ${f3(e.leaf.probability)}   (${pct(e.leaf.share)} of pairs${e.leaf.samples === null ? '' : `, ${Math.round(e.leaf.samples)} pairs`})`,
+  );
   if (e.mirror && e.mirror.leaf.node !== e.leaf.node) {
-    lines.push(`  mirrored (B - A): ${e.mirror.path.length ? `${describePath(e.mirror.path)} → ` : ''}leaf ${e.mirror.leaf.node}, P(B first) = ${f3(e.mirror.probability)}`);
+    lines.push(
+      `  mirrored (B - A): ${e.mirror.path.length ? `${describePath(e.mirror.path)} → ` : ''}leaf ${e.mirror.leaf.node}, P(B first) = ${f3(e.mirror.probability)}`,
+    );
   }
   lines.push('', e.sentence);
-  lines.push(`what would flip it: ${e.counterfactual ? e.counterfactual.sentence : 'no single-attribute change within the data range flips this decision'}`);
+  lines.push(
+    `what would flip it: ${e.counterfactual ? e.counterfactual.sentence : 'no single-attribute change within the data range flips this decision'}`,
+  );
   return `${lines.join('\n')}\n`;
 }

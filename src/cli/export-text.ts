@@ -4,7 +4,8 @@ import { loadTreeArg, printJson } from './shared.js';
 export default defineCommand({
   name: 'export-text',
   summary: 'print a tree as text, in scikit-learn export_text style',
-  description: 'Prints the tree with attribute names; `x <= threshold` branches first. Leaves show the\npreferred response with P(A preferred) and the share of training pairs (--plain: exactly\nscikit-learn\'s export_text layout).',
+  description:
+    "Prints the tree with attribute names; `x <= threshold` branches first. Leaves show the\npreferred response with P(A preferred) and the share of training pairs (--plain: exactly\nscikit-learn's export_text layout).",
   options: {
     tree: { type: 'string', valueName: 'NAME|PATH', description: 'shipped tree name or tree file', required: true },
     decimals: { type: 'integer', min: 0, max: 17, description: 'digits after the point for thresholds', default: 3 },

@@ -72,7 +72,8 @@ export async function runCli(argv: readonly string[], io: CliIO = processIO()): 
 export function formatCliError(error: unknown, verbose: boolean): string {
   if (error instanceof DtrError) {
     if (verbose) return `dtr: error ${error.code}: ${error.detail()}\n${error.stack ?? ''}\n`;
-    const issues = error.issues.length > 0 && !error.message.includes(error.issues[0]!.message) ? ` (${formatIssues(error.issues, 3)})` : '';
+    const issues =
+      error.issues.length > 0 && !error.message.includes(error.issues[0]!.message) ? ` (${formatIssues(error.issues, 3)})` : '';
     const hint = error.hint ? ` — ${error.hint}` : '';
     return `dtr: ${error.message}${issues}${hint}\n`;
   }
@@ -80,7 +81,9 @@ export function formatCliError(error: unknown, verbose: boolean): string {
     return verbose ? `dtr: ${error.stack}\n` : `dtr: ${error.message}\n`;
   }
   const e = error as Error;
-  return verbose ? `dtr: internal error: ${e?.stack ?? String(error)}\n` : `dtr: internal error: ${e?.message ?? String(error)} (run with --verbose for detail)\n`;
+  return verbose
+    ? `dtr: internal error: ${e?.stack ?? String(error)}\n`
+    : `dtr: internal error: ${e?.message ?? String(error)} (run with --verbose for detail)\n`;
 }
 
 const invokedDirectly = (() => {
@@ -104,7 +107,10 @@ const invokedDirectly = (() => {
  * // 'the value of --tree is not valid UTF-8 (byte 2: 0xFF, a byte that never occurs in UTF-8) ...'
  * ```
  */
-export function invalidArgument(argv: readonly string[], raw: readonly Uint8Array[] | null): { error: string } | { warning: string } | null {
+export function invalidArgument(
+  argv: readonly string[],
+  raw: readonly Uint8Array[] | null,
+): { error: string } | { warning: string } | null {
   const suspect = argv.findIndex((a) => a.includes('\uFFFD'));
   if (suspect < 0) return null;
   const aligned = raw !== null && raw.length >= argv.length ? raw.slice(raw.length - argv.length) : null;
@@ -117,7 +123,9 @@ export function invalidArgument(argv: readonly string[], raw: readonly Uint8Arra
     return /^--?[^-=\d]/.test(before) ? `the value of ${before}` : `argument ${i + 1}`;
   };
   if (!usable) {
-    return { warning: `${name(suspect)} holds U+FFFD (the replacement character): if it stands for bytes that are not UTF-8, they were lost before dtr saw them (this system does not show dtr its raw arguments); give such text in a file (@FILE), which dtr checks` };
+    return {
+      warning: `${name(suspect)} holds U+FFFD (the replacement character): if it stands for bytes that are not UTF-8, they were lost before dtr saw them (this system does not show dtr its raw arguments); give such text in a file (@FILE), which dtr checks`,
+    };
   }
   for (let i = 0; i < argv.length; i++) {
     // In `--flag=value`, bytes are counted from the value's start (the flag is ASCII).
@@ -126,7 +134,9 @@ export function invalidArgument(argv: readonly string[], raw: readonly Uint8Arra
     const bad = findInvalidUtf8(bytes);
     if (!bad) continue;
     const { text } = describeInvalidUtf8(bytes, bad);
-    return { error: `${name(i)} is not valid UTF-8 (${text.replace(' of the line', '')}): pass the text in UTF-8, or in a UTF-8 file with @FILE` };
+    return {
+      error: `${name(i)} is not valid UTF-8 (${text.replace(' of the line', '')}): pass the text in UTF-8, or in a UTF-8 file with @FILE`,
+    };
   }
   return null;
 }
@@ -152,7 +162,8 @@ function rawArguments(): Uint8Array[] | null {
 if (invokedDirectly) {
   const argv = process.argv.slice(2);
   // Windows passes the command line as UTF-16: no bytes to check there.
-  const encoding = process.platform === 'win32' ? null : invalidArgument(argv, argv.some((a) => a.includes('\uFFFD')) ? rawArguments() : null);
+  const encoding =
+    process.platform === 'win32' ? null : invalidArgument(argv, argv.some((a) => a.includes('\uFFFD')) ? rawArguments() : null);
   if (encoding && 'error' in encoding) {
     process.stderr.write(`dtr: ${encoding.error}\n`);
     process.exitCode = 2;

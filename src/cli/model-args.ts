@@ -13,21 +13,51 @@ import { f3, textArg } from './shared.js';
 
 /** Flags of every command that loads a model folder. */
 export const MODEL_OPTIONS = {
-  model: { type: 'string', valueName: 'DIR', description: 'model folder (dtr.json, model.onnx, tokenizer files, head, tree)', required: true },
-  head: { type: 'string', valueName: 'NAME|PATH', description: "use this head instead of the folder's (a file, or a name: DIR/heads/NAME.json, then shipped heads)" },
-  provider: { type: 'string', choices: ['auto', 'cuda', 'cpu'], description: "execution provider (default: dtr.json's, usually auto = CUDA else CPU)" },
-  'max-length': { type: 'integer', min: 2, valueName: 'N', description: "truncate conversations to N tokens (default: dtr.json's maxLength)" },
+  model: {
+    type: 'string',
+    valueName: 'DIR',
+    description: 'model folder (dtr.json, model.onnx, tokenizer files, head, tree)',
+    required: true,
+  },
+  head: {
+    type: 'string',
+    valueName: 'NAME|PATH',
+    description: "use this head instead of the folder's (a file, or a name: DIR/heads/NAME.json, then shipped heads)",
+  },
+  provider: {
+    type: 'string',
+    choices: ['auto', 'cuda', 'cpu'],
+    description: "execution provider (default: dtr.json's, usually auto = CUDA else CPU)",
+  },
+  'max-length': {
+    type: 'integer',
+    min: 2,
+    valueName: 'N',
+    description: "truncate conversations to N tokens (default: dtr.json's maxLength)",
+  },
   'batch-size': { type: 'integer', min: 1, valueName: 'N', description: "conversations per batch (default: dtr.json's)" },
   'max-tokens-per-batch': { type: 'integer', min: 1, valueName: 'N', description: "padded tokens per batch (default: dtr.json's)" },
   'padding-side': { type: 'string', choices: ['right', 'left'], description: "padding side (default: dtr.json's)" },
-  threads: { type: 'integer', min: 1, valueName: 'N', description: 'onnxruntime intra-op threads (default: every core this process may use)' },
-  'self-check': { type: 'boolean', description: 'first check that scores do not depend on batch composition, order or padding (fails with exit 1 otherwise)' },
+  threads: {
+    type: 'integer',
+    min: 1,
+    valueName: 'N',
+    description: 'onnxruntime intra-op threads (default: every core this process may use)',
+  },
+  'self-check': {
+    type: 'boolean',
+    description: 'first check that scores do not depend on batch composition, order or padding (fails with exit 1 otherwise)',
+  },
   tolerance: { type: 'number', min: 0, valueName: 'X', description: 'largest reward difference --self-check accepts', default: 1e-5 },
 } as const satisfies OptionSpecs;
 
 /** The prompt flags of `dtr score` and `dtr compare`, and where `--file` results go. */
 export const TEXT_OPTIONS = {
-  prompt: { type: 'string', valueName: 'TEXT|@FILE', description: 'the prompt (HelpSteer2 <extra_id_1> multi-turn strings are split into turns)' },
+  prompt: {
+    type: 'string',
+    valueName: 'TEXT|@FILE',
+    description: 'the prompt (HelpSteer2 <extra_id_1> multi-turn strings are split into turns)',
+  },
   messages: { type: 'string', valueName: 'JSON|@FILE', description: 'the prompt as a JSON array of {"role", "content"} chat messages' },
   out: { type: 'string', valueName: 'FILE.jsonl', description: 'with --file: write results here (atomically) instead of stdout' },
 } as const satisfies OptionSpecs;
@@ -48,7 +78,12 @@ export type ModelFlags = {
  * Loads `--model` with the other model flags; warnings (CUDA fallback) go to stderr. `overrides`
  * replace what the flags say (e.g. `{ head: null }` to load the backbone alone).
  */
-export async function loadModelArg(opts: ModelFlags, io: CliIO, command: string, overrides: Partial<Omit<LoadOptions, 'dir'>> = {}): Promise<RewardModel> {
+export async function loadModelArg(
+  opts: ModelFlags,
+  io: CliIO,
+  command: string,
+  overrides: Partial<Omit<LoadOptions, 'dir'>> = {},
+): Promise<RewardModel> {
   const dir = resolve(io.cwd, opts.model);
   // A --head given as a path is relative to the working directory; a bare name is looked up in the folder.
   const head = opts.head === undefined ? undefined : /[\\/]|\.json$/.test(opts.head) ? resolve(io.cwd, opts.head) : opts.head;
@@ -71,13 +106,21 @@ export async function loadModelArg(opts: ModelFlags, io: CliIO, command: string,
 }
 
 /** The flag that sets each load option (`--max-length` sets `maxLength`). */
-const FLAG_OF_OPTION = { maxLength: 'max-length', batchSize: 'batch-size', maxTokensPerBatch: 'max-tokens-per-batch', paddingSide: 'padding-side', provider: 'provider' } as const satisfies Record<string, keyof ModelFlags>;
+const FLAG_OF_OPTION = {
+  maxLength: 'max-length',
+  batchSize: 'batch-size',
+  maxTokensPerBatch: 'max-tokens-per-batch',
+  paddingSide: 'padding-side',
+  provider: 'provider',
+} as const satisfies Record<string, keyof ModelFlags>;
 
 /**
  * The batch flags (`--batch-size`, `--max-tokens-per-batch`, `--padding-side`) as batch options,
  * leaving out the ones not given (so dtr.json's apply).
  */
-export function batchFlags(opts: Pick<ModelFlags, 'batch-size' | 'max-tokens-per-batch' | 'padding-side'>): Pick<BatchOptions, 'batchSize' | 'maxTokensPerBatch' | 'paddingSide'> {
+export function batchFlags(
+  opts: Pick<ModelFlags, 'batch-size' | 'max-tokens-per-batch' | 'padding-side'>,
+): Pick<BatchOptions, 'batchSize' | 'maxTokensPerBatch' | 'paddingSide'> {
   return {
     ...(opts['batch-size'] !== undefined ? { batchSize: opts['batch-size'] } : {}),
     ...(opts['max-tokens-per-batch'] !== undefined ? { maxTokensPerBatch: opts['max-tokens-per-batch'] } : {}),
@@ -90,19 +133,26 @@ export function batchFlags(opts: Pick<ModelFlags, 'batch-size' | 'max-tokens-per
  * the model checks it: a bad one is a usage error naming the flag.
  */
 export function promptArg(io: CliIO, command: string, prompt: string | undefined, messages: string | undefined): Prompt {
-  if (prompt !== undefined && messages !== undefined) throw new DtrError('E_USAGE', `dtr ${command}: give --prompt or --messages, not both`);
+  if (prompt !== undefined && messages !== undefined)
+    throw new DtrError('E_USAGE', `dtr ${command}: give --prompt or --messages, not both`);
   if (prompt !== undefined) {
     const text = textArg(io, 'prompt', prompt);
     asUsage(command, () => promptMessages(text, flagName('prompt', prompt)));
     return text;
   }
-  if (messages === undefined) throw new DtrError('E_USAGE', `dtr ${command}: --prompt (or --messages) is required unless --file is given`, { hint: `run 'dtr ${command} --help' for usage` });
+  if (messages === undefined)
+    throw new DtrError('E_USAGE', `dtr ${command}: --prompt (or --messages) is required unless --file is given`, {
+      hint: `run 'dtr ${command} --help' for usage`,
+    });
   const text = textArg(io, 'messages', messages);
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    throw new DtrError('E_USAGE', `--messages must be a JSON array of {"role", "content"} messages (or @file.json), got ${text.length > 50 ? `${text.slice(0, 50)}…` : text}`);
+    throw new DtrError(
+      'E_USAGE',
+      `--messages must be a JSON array of {"role", "content"} messages (or @file.json), got ${text.length > 50 ? `${text.slice(0, 50)}…` : text}`,
+    );
   }
   asUsage(command, () => promptMessages(json, flagName('messages', messages)));
   return json as ChatMessage[];
@@ -125,25 +175,38 @@ function asUsage<T>(command: string, check: () => T): T {
   try {
     return check();
   } catch (e) {
-    if (e instanceof TypeError || e instanceof RangeError) throw new DtrError('E_USAGE', `dtr ${command}: ${e.message}`, { hint: `run 'dtr ${command} --help' for usage`, cause: e });
+    if (e instanceof TypeError || e instanceof RangeError)
+      throw new DtrError('E_USAGE', `dtr ${command}: ${e.message}`, { hint: `run 'dtr ${command} --help' for usage`, cause: e });
     throw e;
   }
 }
 
 /** Runs the self-check, prints its report on stderr, and throws `E_SELF_CHECK` when it fails. */
-export async function runSelfCheck(model: RewardModel, items: ScoreItem[], tolerance: number, io: CliIO, command: string): Promise<SelfCheckReport> {
+export async function runSelfCheck(
+  model: RewardModel,
+  items: ScoreItem[],
+  tolerance: number,
+  io: CliIO,
+  command: string,
+): Promise<SelfCheckReport> {
   const report = await model.selfCheck(items, { tolerance });
-  const lines = [`dtr ${command}: self-check on ${report.conversations} conversations (${items.length} yours + 2 fillers), tolerance ${tolerance}:`];
+  const lines = [
+    `dtr ${command}: self-check on ${report.conversations} conversations (${items.length} yours + 2 fillers), tolerance ${tolerance}:`,
+  ];
   for (const c of report.cases) lines.push(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: max |diff| ${c.maxDiff.toExponential(2)}`);
   io.stderr(`${lines.join('\n')}\n`);
   if (!report.ok) {
     const failed = report.cases.filter((c) => !c.ok);
-    throw new DtrError('E_SELF_CHECK', `self-check failed: rewards changed by up to ${report.maxDiff.toExponential(2)} (> ${tolerance}) with ${failed.map((c) => c.name).join('; ')}`, {
-      issues: failed.map((c) => ({ path: c.name, message: `max |diff| ${c.maxDiff}` })),
-      hint: failed.some((c) => c.name.includes('padding'))
-        ? "the export mishandles one padding side (often: no position_ids input): set paddingSide in dtr.json to the side that passes, or export with position_ids"
-        : 'the export is not batch-invariant: score with --batch-size 1, and check the ONNX export',
-    });
+    throw new DtrError(
+      'E_SELF_CHECK',
+      `self-check failed: rewards changed by up to ${report.maxDiff.toExponential(2)} (> ${tolerance}) with ${failed.map((c) => c.name).join('; ')}`,
+      {
+        issues: failed.map((c) => ({ path: c.name, message: `max |diff| ${c.maxDiff}` })),
+        hint: failed.some((c) => c.name.includes('padding'))
+          ? 'the export mishandles one padding side (often: no position_ids input): set paddingSide in dtr.json to the side that passes, or export with position_ids'
+          : 'the export is not batch-invariant: score with --batch-size 1, and check the ONNX export',
+      },
+    );
   }
   return report;
 }

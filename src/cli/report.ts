@@ -44,29 +44,63 @@ With --model DIR the responses are scored first: --a and --b are then the respon
 The format follows the --out extension (.html, .md, .json) unless --format is given. Text
 values (--prompt, --a-text, --b-text) starting with @ are read from that file.`,
   options: {
-    tree: { type: 'string', valueName: 'NAME|PATH', description: `shipped tree name or tree file (default ${DEFAULT_TREE}, or the tree a --from file names)` },
-    a: { type: 'string', valueName: 'JSON|TEXT', description: "response A's attribute rewards (JSON object or @file.json); with --model, response A's text (or @file)" },
-    b: { type: 'string', valueName: 'JSON|TEXT', description: "response B's attribute rewards (JSON object or @file.json); with --model, response B's text (or @file)" },
+    tree: {
+      type: 'string',
+      valueName: 'NAME|PATH',
+      description: `shipped tree name or tree file (default ${DEFAULT_TREE}, or the tree a --from file names)`,
+    },
+    a: {
+      type: 'string',
+      valueName: 'JSON|TEXT',
+      description: "response A's attribute rewards (JSON object or @file.json); with --model, response A's text (or @file)",
+    },
+    b: {
+      type: 'string',
+      valueName: 'JSON|TEXT',
+      description: "response B's attribute rewards (JSON object or @file.json); with --model, response B's text (or @file)",
+    },
     example: { type: 'boolean', description: "the model card's worked example (Jane's apples): rewards and texts" },
-    prompt: { type: 'string', valueName: 'TEXT', description: 'the prompt, shown in the report (or @file); with --model, the prompt scored' },
+    prompt: {
+      type: 'string',
+      valueName: 'TEXT',
+      description: 'the prompt, shown in the report (or @file); with --model, the prompt scored',
+    },
     'a-text': { type: 'string', valueName: 'TEXT', description: 'response A, shown in the report (or @file)' },
     'b-text': { type: 'string', valueName: 'TEXT', description: 'response B, shown in the report (or @file)' },
     label: { type: 'string', choices: ['a', 'b'], description: 'which response was preferred, if known' },
-    from: { type: 'string', valueName: 'FILE.json', description: '`dtr compare --json` / `dtr explain --json` output, or a report .json to re-render' },
+    from: {
+      type: 'string',
+      valueName: 'FILE.json',
+      description: '`dtr compare --json` / `dtr explain --json` output, or a report .json to re-render',
+    },
     pairs: { type: 'string', valueName: 'FILE.jsonl', description: 'attribute pairs for a dataset report (with --model: text pairs)' },
     'compare-tree': { type: 'string', valueName: 'NAME|PATH', description: 'a second tree to compare decisions with (dataset reports)' },
     out: { type: 'string', valueName: 'FILE', description: 'report to write: .html, .md or .json', required: true },
     format: { type: 'string', choices: ['html', 'md', 'json'], description: 'output format (default: from the --out extension)' },
     asymmetric: { type: 'boolean', description: 'use the published rule p = f(a-b) instead of the symmetric one' },
     'tie-band': { type: 'number', min: 0, below: 0.5, valueName: 'X', description: 'call it a tie when |p - 0.5| <= X', default: 0 },
-    bootstrap: { type: 'integer', min: 0, valueName: 'N', description: 'bootstrap refits for importance intervals (labelled pairs)', default: 100 },
+    bootstrap: {
+      type: 'integer',
+      min: 0,
+      valueName: 'N',
+      description: 'bootstrap refits for importance intervals (labelled pairs)',
+      default: 100,
+    },
     seed: { type: 'integer', min: 0, description: 'seed of the bootstrap', default: 0 },
     hardest: { type: 'integer', min: 0, valueName: 'N', description: 'hardest disagreements to list', default: 10 },
     examples: { type: 'integer', min: 0, valueName: 'N', description: 'tree disagreements to list with --compare-tree', default: 10 },
     title: { type: 'string', description: 'page title' },
     ...MODEL_OPTIONS,
-    model: { ...MODEL_OPTIONS.model, required: false, description: 'model folder: score response texts (--a/--b, or --pairs text rows) instead of taking rewards' },
-    messages: { type: 'string', valueName: 'JSON|@FILE', description: 'with --model: the prompt as a JSON array of {"role", "content"} chat messages' },
+    model: {
+      ...MODEL_OPTIONS.model,
+      required: false,
+      description: 'model folder: score response texts (--a/--b, or --pairs text rows) instead of taking rewards',
+    },
+    messages: {
+      type: 'string',
+      valueName: 'JSON|@FILE',
+      description: 'with --model: the prompt as a JSON array of {"role", "content"} chat messages',
+    },
   },
   examples: [
     'dtr report --example --out why.html',
@@ -77,19 +111,33 @@ values (--prompt, --a-text, --b-text) starting with @ are read from that file.`,
     'dtr report --model models/fixture --pairs text-pairs.jsonl --compare-tree helpsteer2-human --out dataset.html',
   ],
   async run(opts, io) {
-    const modes = [opts.example || opts.a !== undefined || opts.b !== undefined ? '--a/--b/--example' : null, opts.from !== undefined ? '--from' : null, opts.pairs !== undefined ? '--pairs' : null].filter(
-      (m): m is string => m !== null,
-    );
+    const modes = [
+      opts.example || opts.a !== undefined || opts.b !== undefined ? '--a/--b/--example' : null,
+      opts.from !== undefined ? '--from' : null,
+      opts.pairs !== undefined ? '--pairs' : null,
+    ].filter((m): m is string => m !== null);
     if (modes.length === 0) {
-      throw new DtrError('E_USAGE', 'dtr report: say what to report on: --a and --b (or --example), --from FILE.json, or --pairs FILE.jsonl', { hint: "run 'dtr report --help' for usage" });
+      throw new DtrError(
+        'E_USAGE',
+        'dtr report: say what to report on: --a and --b (or --example), --from FILE.json, or --pairs FILE.jsonl',
+        { hint: "run 'dtr report --help' for usage" },
+      );
     }
     if (modes.length > 1) throw new DtrError('E_USAGE', `dtr report: give one of ${modes.join(', ')}, not several`);
-    if (opts['compare-tree'] !== undefined && opts.pairs === undefined) throw new DtrError('E_USAGE', 'dtr report: --compare-tree compares decisions on a dataset: use it with --pairs');
+    if (opts['compare-tree'] !== undefined && opts.pairs === undefined)
+      throw new DtrError('E_USAGE', 'dtr report: --compare-tree compares decisions on a dataset: use it with --pairs');
     if (opts.model !== undefined) {
       if (opts.from !== undefined) throw new DtrError('E_USAGE', 'dtr report: --from reads rewards already computed: it takes no --model');
-      if (opts['a-text'] !== undefined || opts['b-text'] !== undefined) throw new DtrError('E_USAGE', 'dtr report: with --model, --a and --b are the response texts: --a-text/--b-text are for --tree reports');
+      if (opts['a-text'] !== undefined || opts['b-text'] !== undefined)
+        throw new DtrError(
+          'E_USAGE',
+          'dtr report: with --model, --a and --b are the response texts: --a-text/--b-text are for --tree reports',
+        );
     } else if (opts.messages !== undefined) {
-      throw new DtrError('E_USAGE', 'dtr report: --messages is the prompt a model scores: use it with --model (or give --prompt to show a prompt)');
+      throw new DtrError(
+        'E_USAGE',
+        'dtr report: --messages is the prompt a model scores: use it with --model (or give --prompt to show a prompt)',
+      );
     }
     const format: ReportFormat = (opts.format as ReportFormat | undefined) ?? reportFormatFromPath(opts.out);
     const rule = { symmetric: !opts.asymmetric, tieBand: opts['tie-band'] };
@@ -114,12 +162,23 @@ values (--prompt, --a-text, --b-text) starting with @ are read from that file.`,
       const rows = parsePairRows(readJsonl(pathArg(io, opts.pairs)), opts.pairs, { need: 'scores' });
       const input = datasetInputFromRows(rows, basename(opts.pairs));
       const data = [dataFileRecord(opts.pairs, { readFrom: pathArg(io, opts.pairs), rows: rows.length, role: 'pairs' })];
-      report = datasetReport(tree, input, rows, opts, io, rule, title, compareTree, prov(data, treeFileRecord(opts.tree ?? DEFAULT_TREE, io.cwd)));
+      report = datasetReport(
+        tree,
+        input,
+        rows,
+        opts,
+        io,
+        rule,
+        title,
+        compareTree,
+        prov(data, treeFileRecord(opts.tree ?? DEFAULT_TREE, io.cwd)),
+      );
     } else if (opts.from !== undefined) {
       const file = readComparisonFile(pathArg(io, opts.from), opts.from);
       if (file.kind === 'report') {
         // A finished report keeps the provenance it was made with: re-rendering changes no content.
-        if (opts.tree !== undefined) io.stderr(`dtr report: warning: ${opts.from} is a finished report: --tree is ignored, it is re-rendered as it is\n`);
+        if (opts.tree !== undefined)
+          io.stderr(`dtr report: warning: ${opts.from} is a finished report: --tree is ignored, it is re-rendered as it is\n`);
         report = file.report;
       } else {
         const treeArg = opts.tree ?? treeNamed(file.tree, io) ?? DEFAULT_TREE;
@@ -128,7 +187,11 @@ values (--prompt, --a-text, --b-text) starting with @ are read from that file.`,
         warnMissingTexts(opts.from, input, io);
         const data = [dataFileRecord(opts.from, { readFrom: pathArg(io, opts.from), role: 'comparison' })];
         report = buildComparisonReport(tree, input, { ...rule, ...title, provenance: prov(data, treeFileRecord(treeArg, io.cwd)) });
-        if (file.probability !== null && Math.abs(file.probability - report.decision.probability) > 1e-9 && Math.abs(file.probability - report.decision.publishedProbability) > 1e-9) {
+        if (
+          file.probability !== null &&
+          Math.abs(file.probability - report.decision.probability) > 1e-9 &&
+          Math.abs(file.probability - report.decision.publishedProbability) > 1e-9
+        ) {
           report.warnings.push(
             `${opts.from} records P(A) = ${f3(file.probability)} but ${tree.name} gives ${f3(report.decision.probability)} here: was it made with another tree or rule?`,
           );
@@ -139,24 +202,41 @@ values (--prompt, --a-text, --b-text) starting with @ are read from that file.`,
       let b: AttributeScores;
       let texts: Pick<ComparisonInput, 'prompt' | 'responseA' | 'responseB'> = {};
       if (opts.example) {
-        if (opts.a !== undefined || opts.b !== undefined) throw new DtrError('E_USAGE', 'dtr report: give either --example or --a and --b, not both');
+        if (opts.a !== undefined || opts.b !== undefined)
+          throw new DtrError('E_USAGE', 'dtr report: give either --example or --a and --b, not both');
         ({ a, b } = CARD_EXAMPLE);
         texts = { prompt: CARD_EXAMPLE_TEXTS.prompt, responseA: CARD_EXAMPLE_TEXTS.a, responseB: CARD_EXAMPLE_TEXTS.b };
       } else {
-        if (opts.a === undefined || opts.b === undefined) throw new DtrError('E_USAGE', `dtr report: --${opts.a === undefined ? 'a' : 'b'} is missing: give both --a and --b (or --example)`);
+        if (opts.a === undefined || opts.b === undefined)
+          throw new DtrError(
+            'E_USAGE',
+            `dtr report: --${opts.a === undefined ? 'a' : 'b'} is missing: give both --a and --b (or --example)`,
+          );
         a = parseScoresArg('a', opts.a, io);
         b = parseScoresArg('b', opts.b, io);
       }
       const tree = loadTreeArg(opts.tree ?? DEFAULT_TREE, io);
       const input = withTexts({ a, b, ...texts }, opts, io);
-      report = buildComparisonReport(tree, input, { ...rule, ...title, provenance: prov([], treeFileRecord(opts.tree ?? DEFAULT_TREE, io.cwd)) });
+      report = buildComparisonReport(tree, input, {
+        ...rule,
+        ...title,
+        provenance: prov([], treeFileRecord(opts.tree ?? DEFAULT_TREE, io.cwd)),
+      });
     }
 
     for (const w of report.warnings) io.stderr(`dtr report: warning: ${w}\n`);
     const outPath = pathArg(io, opts.out);
     const written = writeReport(outPath, report, format);
     if (opts.json) {
-      printJson(io, { out: opts.out, format, bytes: written.bytes, kind: report.kind, title: report.title, summary: summary(report), warnings: report.warnings });
+      printJson(io, {
+        out: opts.out,
+        format,
+        bytes: written.bytes,
+        kind: report.kind,
+        title: report.title,
+        summary: summary(report),
+        warnings: report.warnings,
+      });
       return 0;
     }
     io.stdout(`wrote ${opts.out} (${format}, ${kb(written.bytes)}): ${describeReport(report)}\n`);
@@ -171,12 +251,18 @@ function treeNamed(name: string | null, io: CliIO): string | null {
     loadTreeArg(name, io);
     return name;
   } catch {
-    io.stderr(`dtr report: warning: the file names tree '${name}', which is not shipped or found: using ${DEFAULT_TREE} (give --tree to choose)\n`);
+    io.stderr(
+      `dtr report: warning: the file names tree '${name}', which is not shipped or found: using ${DEFAULT_TREE} (give --tree to choose)\n`,
+    );
     return null;
   }
 }
 
-function withTexts(input: ComparisonInput, opts: { prompt?: string | undefined; 'a-text'?: string | undefined; 'b-text'?: string | undefined; label?: string | undefined }, io: CliIO): ComparisonInput {
+function withTexts(
+  input: ComparisonInput,
+  opts: { prompt?: string | undefined; 'a-text'?: string | undefined; 'b-text'?: string | undefined; label?: string | undefined },
+  io: CliIO,
+): ComparisonInput {
   const out: ComparisonInput = { ...input };
   if (opts.prompt !== undefined) out.prompt = textArg(io, 'prompt', opts.prompt);
   if (opts['a-text'] !== undefined) out.responseA = textArg(io, 'a-text', opts['a-text']);
@@ -190,7 +276,8 @@ function textFileRecords(opts: Record<string, unknown>, io: CliIO): DataFileReco
   const out: DataFileRecord[] = [];
   for (const flag of ['prompt', 'messages', 'a', 'b', 'a-text', 'b-text']) {
     const v = opts[flag];
-    if (typeof v === 'string' && v.startsWith('@')) out.push(dataFileRecord(v.slice(1), { readFrom: resolve(io.cwd, v.slice(1)), role: `--${flag}` }));
+    if (typeof v === 'string' && v.startsWith('@'))
+      out.push(dataFileRecord(v.slice(1), { readFrom: resolve(io.cwd, v.slice(1)), role: `--${flag}` }));
   }
   return out;
 }
@@ -200,14 +287,27 @@ function textFileRecords(opts: Record<string, unknown>, io: CliIO): DataFileReco
  * versions) makes a report without them: say so, and how to add them.
  */
 function warnMissingTexts(from: string, input: ComparisonInput, io: CliIO): void {
-  const missing = ([['the prompt', input.prompt, '--prompt'], ['response A', input.responseA, '--a-text'], ['response B', input.responseB, '--b-text']] as const).filter(([, text]) => text === null || text === undefined);
+  const missing = (
+    [
+      ['the prompt', input.prompt, '--prompt'],
+      ['response A', input.responseA, '--a-text'],
+      ['response B', input.responseB, '--b-text'],
+    ] as const
+  ).filter(([, text]) => text === null || text === undefined);
   if (missing.length === 0) return;
-  const list = (xs: readonly string[], and: string): string => (xs.length === 1 ? xs[0]! : `${xs.slice(0, -1).join(', ')} ${and} ${xs.at(-1)}`);
-  const flags = list(missing.map(([, , flag]) => flag), 'and');
+  const list = (xs: readonly string[], and: string): string =>
+    xs.length === 1 ? xs[0]! : `${xs.slice(0, -1).join(', ')} ${and} ${xs.at(-1)}`;
+  const flags = list(
+    missing.map(([, , flag]) => flag),
+    'and',
+  );
   io.stderr(
     missing.length === 3
       ? `dtr report: warning: ${from} holds no prompt or response texts, so the report will show none: give them with ${flags} (a text, or @file to read one); \`dtr compare --json\` output carries them, \`dtr explain --json\` output does not\n`
-      : `dtr report: warning: ${from} holds no text for ${list(missing.map(([name]) => name), 'or')}, so the report will not show ${missing.length === 1 ? 'it' : 'them'}: give ${flags} (a text, or @file to read one)\n`,
+      : `dtr report: warning: ${from} holds no text for ${list(
+          missing.map(([name]) => name),
+          'or',
+        )}, so the report will not show ${missing.length === 1 ? 'it' : 'them'}: give ${flags} (a text, or @file to read one)\n`,
   );
 }
 
@@ -229,7 +329,14 @@ function describeReport(r: Report): string {
 }
 
 function summary(r: Report): Record<string, unknown> {
-  if (r.kind === 'comparison') return { tree: r.tree.name, preference: r.decision.preference, probability: r.decision.probability, publishedProbability: r.decision.publishedProbability, leaf: r.leaf.node };
+  if (r.kind === 'comparison')
+    return {
+      tree: r.tree.name,
+      preference: r.decision.preference,
+      probability: r.decision.probability,
+      publishedProbability: r.decision.publishedProbability,
+      leaf: r.leaf.node,
+    };
   return {
     tree: r.tree.name,
     n: r.data.n,
@@ -244,7 +351,11 @@ function summary(r: Report): Record<string, unknown> {
 }
 
 /** The report's provenance from the files read and the tree's file (command line, text files and compared tree added). */
-type MakeProvenance = (data: DataFileRecord[], treeFile: TreeFileRecord | null, extra?: Partial<ReportProvenanceOptions>) => ReportProvenanceOptions;
+type MakeProvenance = (
+  data: DataFileRecord[],
+  treeFile: TreeFileRecord | null,
+  extra?: Partial<ReportProvenanceOptions>,
+) => ReportProvenanceOptions;
 
 type ModelReportOptions = Parameters<typeof loadModelArg>[0] & {
   tree?: string | undefined;
@@ -285,23 +396,47 @@ async function modelReport(
       let b: string;
       if (opts.example) {
         if (opts.a !== undefined || opts.b !== undefined || opts.prompt !== undefined || opts.messages !== undefined) {
-          throw new DtrError('E_USAGE', 'dtr report: --example brings its own prompt and responses: give no --prompt, --messages, --a or --b');
+          throw new DtrError(
+            'E_USAGE',
+            'dtr report: --example brings its own prompt and responses: give no --prompt, --messages, --a or --b',
+          );
         }
         ({ prompt, a, b } = CARD_EXAMPLE_TEXTS);
       } else {
-        if (opts.a === undefined || opts.b === undefined) throw new DtrError('E_USAGE', `dtr report: --${opts.a === undefined ? 'a' : 'b'} is missing: with --model give both response texts (or --example)`);
+        if (opts.a === undefined || opts.b === undefined)
+          throw new DtrError(
+            'E_USAGE',
+            `dtr report: --${opts.a === undefined ? 'a' : 'b'} is missing: with --model give both response texts (or --example)`,
+          );
         prompt = promptArg(io, 'report', opts.prompt, opts.messages);
         a = responseArg(io, 'report', 'a', opts.a);
         b = responseArg(io, 'report', 'b', opts.b);
       }
-      if (opts['self-check']) await runSelfCheck(model, [{ prompt, response: a }, { prompt, response: b }], opts.tolerance, io, 'report');
-      return await modelComparisonReport(model, { prompt, a, b, ...(opts.label !== undefined ? { label: opts.label as 'a' | 'b' } : {}) }, { ...rule, ...title, tree, provenance: provenance([]) });
+      if (opts['self-check'])
+        await runSelfCheck(
+          model,
+          [
+            { prompt, response: a },
+            { prompt, response: b },
+          ],
+          opts.tolerance,
+          io,
+          'report',
+        );
+      return await modelComparisonReport(
+        model,
+        { prompt, a, b, ...(opts.label !== undefined ? { label: opts.label as 'a' | 'b' } : {}) },
+        { ...rule, ...title, tree, provenance: provenance([]) },
+      );
     }
     const rows = parsePairRows(readJsonl(pathArg(io, opts.pairs)), opts.pairs, { need: 'texts' });
     if (opts['self-check']) {
       // Text problems are reported before the self-check runs (datasetInputFromModel checks them again).
       checkPairTexts(rows, opts.pairs, model);
-      const sample = rows.slice(0, 4).flatMap((r) => [{ prompt: r.messages ?? r.prompt!, response: r.textA! }, { prompt: r.messages ?? r.prompt!, response: r.textB! }]);
+      const sample = rows.slice(0, 4).flatMap((r) => [
+        { prompt: r.messages ?? r.prompt!, response: r.textA! },
+        { prompt: r.messages ?? r.prompt!, response: r.textB! },
+      ]);
       await runSelfCheck(model, sample, opts.tolerance, io, 'report');
     }
     const progress = progressTo(io, { label: 'score', unit: 'pairs', total: rows.length });

@@ -31,7 +31,12 @@ interface FileRow {
 }
 
 /** The flags of a `--file` run. */
-export type FileFlags = ModelFlags & { file?: string | undefined; out?: string | undefined; 'self-check'?: boolean | undefined; tolerance: number };
+export type FileFlags = ModelFlags & {
+  file?: string | undefined;
+  out?: string | undefined;
+  'self-check'?: boolean | undefined;
+  tolerance: number;
+};
 
 /** What a `--file` run did, for the command's closing lines. */
 export interface FileRunSummary {
@@ -79,8 +84,14 @@ export async function runFile(opts: FileFlags, io: CliIO, shape: RowShape, decis
     };
     const results: AsyncIterable<{ truncated: boolean; preference?: Preference }> =
       shape === 'score'
-        ? model.scoreStream(rows((r) => ({ prompt: r.prompt, response: r.texts[0]! })), { total, onProgress: progress.update })
-        : model.compareStream(rows((r) => ({ prompt: r.prompt, a: r.texts[0]!, b: r.texts[1]! })), { ...decision, total, onProgress: progress.update });
+        ? model.scoreStream(
+            rows((r) => ({ prompt: r.prompt, response: r.texts[0]! })),
+            { total, onProgress: progress.update },
+          )
+        : model.compareStream(
+            rows((r) => ({ prompt: r.prompt, a: r.texts[0]!, b: r.texts[1]! })),
+            { ...decision, total, onProgress: progress.update },
+          );
     let truncated = 0;
     const preferences = { a: 0, b: 0, tie: 0 };
     try {
@@ -127,7 +138,10 @@ async function validateRows(path: string, shape: RowShape, model: RewardModel): 
     if (row && issues.length === before) {
       row.texts.forEach((t, i) => {
         try {
-          model.encoder.checkedConversation(row.prompt, t, { prompt: row.promptKey, response: shape === 'score' ? 'response' : i === 0 ? 'a' : 'b' });
+          model.encoder.checkedConversation(row.prompt, t, {
+            prompt: row.promptKey,
+            response: shape === 'score' ? 'response' : i === 0 ? 'a' : 'b',
+          });
         } catch (e) {
           problem((e as Error).message);
         }
@@ -139,7 +153,10 @@ async function validateRows(path: string, shape: RowShape, model: RewardModel): 
   if (issues.length > 0) {
     throw new DtrError('E_DATA', `${path}: ${bad} bad row${bad === 1 ? '' : 's'}, nothing was scored`, {
       issues,
-      hint: shape === 'score' ? 'each line: {"prompt": "...", "response": "..."} (or "messages": [...] instead of "prompt")' : 'each line: {"prompt": "...", "a": "...", "b": "..."} (or "messages": [...] instead of "prompt")',
+      hint:
+        shape === 'score'
+          ? 'each line: {"prompt": "...", "response": "..."} (or "messages": [...] instead of "prompt")'
+          : 'each line: {"prompt": "...", "a": "...", "b": "..."} (or "messages": [...] instead of "prompt")',
     });
   }
   return n;
@@ -151,11 +168,24 @@ async function* readRows(path: string, shape: RowShape): AsyncGenerator<FileRow>
 }
 
 /** A row of either layout, its problems sent to `problem` (null when it is not an object). */
-function toRow(value: unknown, line: number, shape: RowShape, problem: (message: string) => void): (FileRow & { promptKey: string }) | null {
+function toRow(
+  value: unknown,
+  line: number,
+  shape: RowShape,
+  problem: (message: string) => void,
+): (FileRow & { promptKey: string }) | null {
   const id = value !== null && typeof value === 'object' ? (value as Record<string, unknown>).id : undefined;
   if (shape === 'compare') {
     const row = parsePairRow(value, line, 'texts', problem);
-    return row && { line, id, prompt: row.messages ?? row.prompt!, texts: [row.textA!, row.textB!], promptKey: row.messages ? 'messages' : 'prompt' };
+    return (
+      row && {
+        line,
+        id,
+        prompt: row.messages ?? row.prompt!,
+        texts: [row.textA!, row.textB!],
+        promptKey: row.messages ? 'messages' : 'prompt',
+      }
+    );
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     problem(`expected a JSON object, got ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}`);

@@ -32,18 +32,27 @@ stream out as JSONL (to stdout, or atomically to --out), with a progress bar on 
   ],
   async run(opts, io) {
     if (opts.file !== undefined) {
-      if (opts.prompt !== undefined || opts.messages !== undefined || opts.response !== undefined) throw new DtrError('E_USAGE', 'dtr score: --file replaces --prompt/--messages/--response');
+      if (opts.prompt !== undefined || opts.messages !== undefined || opts.response !== undefined)
+        throw new DtrError('E_USAGE', 'dtr score: --file replaces --prompt/--messages/--response');
       const r = await runFile(opts, io, 'score');
-      if (r.truncated > 0) io.stderr(`dtr score: warning: ${r.truncated} of ${r.total} conversations were truncated to ${r.model.maxLength} tokens (see "truncation" in their results)\n`);
+      if (r.truncated > 0)
+        io.stderr(
+          `dtr score: warning: ${r.truncated} of ${r.total} conversations were truncated to ${r.model.maxLength} tokens (see "truncation" in their results)\n`,
+        );
       if (opts.out !== undefined) {
-        if (opts.json) printJson(io, { rows: r.total, out: opts.out, truncated: r.truncated, model: r.model.name, provider: r.model.provider });
-        else io.stdout(`scored ${r.total} rows with ${r.model.name} (${r.model.provider}); wrote ${opts.out}${r.truncated ? `; ${r.truncated} truncated` : ''}\n`);
+        if (opts.json)
+          printJson(io, { rows: r.total, out: opts.out, truncated: r.truncated, model: r.model.name, provider: r.model.provider });
+        else
+          io.stdout(
+            `scored ${r.total} rows with ${r.model.name} (${r.model.provider}); wrote ${opts.out}${r.truncated ? `; ${r.truncated} truncated` : ''}\n`,
+          );
       }
       return 0;
     }
     if (opts.out !== undefined) throw new DtrError('E_USAGE', 'dtr score: --out needs --file');
     const prompt = promptArg(io, 'score', opts.prompt, opts.messages);
-    if (opts.response === undefined) throw new DtrError('E_USAGE', 'dtr score: --response is required (or --file)', { hint: "run 'dtr score --help' for usage" });
+    if (opts.response === undefined)
+      throw new DtrError('E_USAGE', 'dtr score: --response is required (or --file)', { hint: "run 'dtr score --help' for usage" });
     const response = responseArg(io, 'score', 'response', opts.response);
     const model = await loadModelArg(opts, io, 'score');
     try {
@@ -66,6 +75,12 @@ stream out as JSONL (to stdout, or atomically to --out), with a progress bar on 
 export function renderScore(modelName: string, provider: string, r: ScoreResult): string {
   const rows = ATTRIBUTES.map((a) => [a, fmtReward(r.rewards[a])]);
   if (r.backboneReward !== undefined) rows.push(['(backbone reward)', fmtReward(r.backboneReward)]);
-  const lines = [`model: ${modelName} (${provider})`, '', table(['attribute', 'reward'], rows), '', `tokens: ${r.tokens}${r.truncated ? ` (truncated: ${r.truncation!.summary})` : ''}`];
+  const lines = [
+    `model: ${modelName} (${provider})`,
+    '',
+    table(['attribute', 'reward'], rows),
+    '',
+    `tokens: ${r.tokens}${r.truncated ? ` (truncated: ${r.truncation!.summary})` : ''}`,
+  ];
   return `${lines.join('\n')}\n`;
 }

@@ -42,27 +42,75 @@ Binds to 127.0.0.1 (this machine only) by default. To serve other machines, set 
 clients then send "Authorization: Bearer <token>" (/healthz stays open for load balancers).`,
   options: {
     ...MODEL_OPTIONS,
-    host: { type: 'string', valueName: 'ADDRESS', description: 'address to listen on (0.0.0.0: every interface; needs a token)', default: '127.0.0.1' },
-    port: { type: 'integer', valueName: 'N', description: 'port to listen on (0: a free one, printed on the first line)', default: 8000, min: 0, max: 65535 },
-    token: { type: 'string', valueName: 'TOKEN|@FILE', description: `require "Authorization: Bearer TOKEN" (default: $${TOKEN_ENV}; @FILE reads it from a file)` },
-    'allow-unauthenticated': { type: 'boolean', description: 'serve a non-loopback --host without a token (e.g. behind a proxy that authenticates)' },
-    'queue-size': { type: 'integer', valueName: 'N', description: 'most conversations waiting or running at once (a pair counts 2); more get 503', default: 1024, min: 1 },
-    timeout: { type: 'number', valueName: 'SECONDS', description: 'per-request timeout, from the body arriving to the answer (504 after it)', default: 60, above: 0 },
-    'max-body-bytes': { type: 'integer', valueName: 'N', description: 'largest request body; larger ones get 413', default: 16 * 1024 * 1024, min: 1 },
+    host: {
+      type: 'string',
+      valueName: 'ADDRESS',
+      description: 'address to listen on (0.0.0.0: every interface; needs a token)',
+      default: '127.0.0.1',
+    },
+    port: {
+      type: 'integer',
+      valueName: 'N',
+      description: 'port to listen on (0: a free one, printed on the first line)',
+      default: 8000,
+      min: 0,
+      max: 65535,
+    },
+    token: {
+      type: 'string',
+      valueName: 'TOKEN|@FILE',
+      description: `require "Authorization: Bearer TOKEN" (default: $${TOKEN_ENV}; @FILE reads it from a file)`,
+    },
+    'allow-unauthenticated': {
+      type: 'boolean',
+      description: 'serve a non-loopback --host without a token (e.g. behind a proxy that authenticates)',
+    },
+    'queue-size': {
+      type: 'integer',
+      valueName: 'N',
+      description: 'most conversations waiting or running at once (a pair counts 2); more get 503',
+      default: 1024,
+      min: 1,
+    },
+    timeout: {
+      type: 'number',
+      valueName: 'SECONDS',
+      description: 'per-request timeout, from the body arriving to the answer (504 after it)',
+      default: 60,
+      above: 0,
+    },
+    'max-body-bytes': {
+      type: 'integer',
+      valueName: 'N',
+      description: 'largest request body; larger ones get 413',
+      default: 16 * 1024 * 1024,
+      min: 1,
+    },
     tree: { type: 'string', valueName: 'NAME|PATH', description: "use this tree instead of the model's for /v1/compare" },
     asymmetric: { type: 'boolean', description: 'default /v1/compare to the published rule p = f(a-b) (a request may set "symmetric")' },
-    'tie-band': { type: 'number', valueName: 'X', description: 'default tie band of /v1/compare (a request may set "tieBand")', default: 0, min: 0, below: 0.5 },
+    'tie-band': {
+      type: 'number',
+      valueName: 'X',
+      description: 'default tie band of /v1/compare (a request may set "tieBand")',
+      default: 0,
+      min: 0,
+      below: 0.5,
+    },
   },
   examples: [
     'dtr serve --model models/fixture --port 0',
     `${TOKEN_ENV}=$(openssl rand -hex 32) dtr serve --model models/skywork-8b --host 0.0.0.0 --port 8000`,
   ],
   async run(opts, io) {
-    const usage = (message: string): DtrError => new DtrError('E_USAGE', `dtr serve: ${message}`, { hint: "run 'dtr serve --help' for usage" });
+    const usage = (message: string): DtrError =>
+      new DtrError('E_USAGE', `dtr serve: ${message}`, { hint: "run 'dtr serve --help' for usage" });
     const token = tokenArg(io, opts.token);
-    if (token !== null && (token === '' || /\s/.test(token))) throw usage(`the token (${opts.token !== undefined ? '--token' : TOKEN_ENV}) must be non-empty and hold no spaces or newlines`);
+    if (token !== null && (token === '' || /\s/.test(token)))
+      throw usage(`the token (${opts.token !== undefined ? '--token' : TOKEN_ENV}) must be non-empty and hold no spaces or newlines`);
     if (!isLoopback(opts.host) && token === null && !opts['allow-unauthenticated']) {
-      throw usage(`--host ${opts.host} is reachable from other machines: set a token (--token, or ${TOKEN_ENV}) so that only your clients can use the model, or pass --allow-unauthenticated`);
+      throw usage(
+        `--host ${opts.host} is reachable from other machines: set a token (--token, or ${TOKEN_ENV}) so that only your clients can use the model, or pass --allow-unauthenticated`,
+      );
     }
     if (token !== null && opts['allow-unauthenticated']) throw usage('--allow-unauthenticated contradicts the token that is set: drop one');
     const tree = opts.tree === undefined ? undefined : PreferenceTree.load(opts.tree, io.cwd);
@@ -75,7 +123,17 @@ clients then send "Authorization: Bearer <token>" (/healthz stays open for load 
     const load = async (): Promise<RewardModel> => {
       const model = await loadModelArg(opts, io, 'serve');
       try {
-        if (opts['self-check']) await runSelfCheck(model, [{ prompt: 'Hello', response: 'Hi there' }, { prompt: 'How many apples does each person get?', response: 'Each person gets 3 apples.' }], opts.tolerance, io, 'serve');
+        if (opts['self-check'])
+          await runSelfCheck(
+            model,
+            [
+              { prompt: 'Hello', response: 'Hi there' },
+              { prompt: 'How many apples does each person get?', response: 'Each person gets 3 apples.' },
+            ],
+            opts.tolerance,
+            io,
+            'serve',
+          );
       } catch (e) {
         await model.dispose();
         throw e;
@@ -95,7 +153,10 @@ clients then send "Authorization: Bearer <token>" (/healthz stays open for load 
         onError: (m) => io.stderr(`dtr serve: error: ${m}\n`),
       });
     } catch (e) {
-      await (loading as Promise<RewardModel> | null)?.then((m) => m.dispose(), () => undefined);
+      await (loading as Promise<RewardModel> | null)?.then(
+        (m) => m.dispose(),
+        () => undefined,
+      );
       throw e;
     }
     const event = (json: Record<string, unknown>, text: string): void => io.stdout(opts.json ? `${jsonText(json)}\n` : `${text}\n`);
@@ -122,7 +183,9 @@ clients then send "Authorization: Bearer <token>" (/healthz stays open for load 
     removeSignals();
     await model.dispose();
     const answered = Object.values(summary.responses).reduce((a, b) => a + b, 0);
-    const codes = Object.entries(summary.responses).map(([c, n]) => `${c}: ${n}`).join(', ');
+    const codes = Object.entries(summary.responses)
+      .map(([c, n]) => `${c}: ${n}`)
+      .join(', ');
     event(
       { event: 'stopped', ...summary },
       `stopped: ${answered} request${answered === 1 ? '' : 's'} answered${codes ? ` (${codes})` : ''}, ${summary.conversations} conversations scored${summary.truncated ? `, ${summary.truncated} truncated` : ''}`,

@@ -15,7 +15,12 @@ export function textArg(io: CliIO, flag: string, value: string): string {
   try {
     return readUtf8File(path, value.slice(1));
   } catch (e) {
-    if (e instanceof DtrError && e.code === 'E_ENCODING') throw new DtrError('E_ENCODING', `--${flag} ${value}: ${e.message}`, { issues: e.issues, ...(e.hint ? { hint: e.hint } : {}), cause: e });
+    if (e instanceof DtrError && e.code === 'E_ENCODING')
+      throw new DtrError('E_ENCODING', `--${flag} ${value}: ${e.message}`, {
+        issues: e.issues,
+        ...(e.hint ? { hint: e.hint } : {}),
+        cause: e,
+      });
     throw e;
   }
 }
@@ -27,9 +32,13 @@ export function parseScoresArg(flag: string, value: string, io: CliIO): Attribut
   try {
     json = JSON.parse(text);
   } catch {
-    throw new DtrError('E_USAGE', `--${flag} must be a JSON object of the five attributes (or @file.json), got ${text.length > 50 ? `${text.slice(0, 50)}…` : text}`, {
-      hint: `e.g. --${flag} '{"helpfulness":3.1,"correctness":3.0,"coherence":3.5,"complexity":1.2,"verbosity":1.4}'`,
-    });
+    throw new DtrError(
+      'E_USAGE',
+      `--${flag} must be a JSON object of the five attributes (or @file.json), got ${text.length > 50 ? `${text.slice(0, 50)}…` : text}`,
+      {
+        hint: `e.g. --${flag} '{"helpfulness":3.1,"correctness":3.0,"coherence":3.5,"complexity":1.2,"verbosity":1.4}'`,
+      },
+    );
   }
   const problems = checkAttributeScores(json);
   if (problems.length > 0) throw new DtrError('E_USAGE', `--${flag}: ${problems.map((p) => p.message).join('; ')}`);
@@ -57,7 +66,10 @@ export const { f3, signed: s3, pct } = PLAIN;
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
   const line = (cells: readonly string[]): string =>
-    cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd();
+    cells
+      .map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!)))
+      .join('  ')
+      .trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
 }
 

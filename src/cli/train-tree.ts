@@ -38,7 +38,13 @@ response first, so every label is "a" and a tree would see one class: for that l
 also trained mirrored (b, a) with the label flipped, automatically (as --augment-swaps does), and
 this is said on stderr and recorded in the tree's provenance notes.`,
   options: {
-    pairs: { type: 'string', path: 'input', valueName: 'FILE.jsonl', description: 'labelled attribute pairs (with --model: text pairs)', required: true },
+    pairs: {
+      type: 'string',
+      path: 'input',
+      valueName: 'FILE.jsonl',
+      description: 'labelled attribute pairs (with --model: text pairs)',
+      required: true,
+    },
     out: { type: 'string', path: 'output', valueName: 'PATH', description: 'tree file to write (e.g. trees/mine.json)', required: true },
     criterion: { type: 'string', choices: ['log_loss', 'gini'], description: 'split criterion', default: 'log_loss' },
     'max-depth': { type: 'integer', min: 1, max: 64, description: 'maximum depth', default: 3 },
@@ -48,11 +54,22 @@ this is said on stderr and recorded in the tree's provenance notes.`,
     val: { type: 'string', path: 'input', valueName: 'FILE.jsonl', description: 'validation pairs' },
     'val-fraction': { type: 'number', above: 0, below: 1, valueName: 'F', description: 'hold out this share of --pairs for validation' },
     'augment-swaps': { type: 'boolean', description: 'also train on every pair mirrored (b, a) with the label flipped' },
-    bootstrap: { type: 'integer', min: 0, valueName: 'N', description: 'bootstrap refits for importance intervals (the blog used 100)', default: 0 },
+    bootstrap: {
+      type: 'integer',
+      min: 0,
+      valueName: 'N',
+      description: 'bootstrap refits for importance intervals (the blog used 100)',
+      default: 0,
+    },
     seed: { type: 'integer', min: 0, description: 'seed for --val-fraction and --bootstrap', default: 0 },
     name: { type: 'string', description: 'name stored in the tree file (default: the file name)' },
     description: { type: 'string', description: 'description stored in the tree file' },
-    against: { type: 'string', path: 'input', valueName: 'FILE', description: 'evaluation set: warn when training prompts share a 13-gram with its prompts' },
+    against: {
+      type: 'string',
+      path: 'input',
+      valueName: 'FILE',
+      description: 'evaluation set: warn when training prompts share a 13-gram with its prompts',
+    },
     model: { ...MODEL_OPTIONS.model, required: false, description: 'model folder: --pairs/--val hold response texts, scored with it' },
     head: MODEL_OPTIONS.head,
     provider: MODEL_OPTIONS.provider,
@@ -74,9 +91,13 @@ this is said on stderr and recorded in the tree's provenance notes.`,
       throw new DtrError('E_USAGE', 'dtr train-tree: give either --val or --val-fraction, not both');
     }
     const pairsPath = pathArg(io, opts.pairs);
-    const modelFlags = (['head', 'provider', 'max-length', 'batch-size', 'max-tokens-per-batch', 'padding-side', 'format', 'cache', 'no-cache'] as const).filter((f) => opts[f] !== undefined && opts[f] !== false);
-    if (opts.model === undefined && modelFlags.length > 0) throw new DtrError('E_USAGE', `dtr train-tree: --${modelFlags[0]} applies to text pairs scored with --model DIR`);
-    if (opts.cache !== undefined && opts['no-cache']) throw new DtrError('E_USAGE', 'dtr train-tree: give --cache DIR or --no-cache, not both');
+    const modelFlags = (
+      ['head', 'provider', 'max-length', 'batch-size', 'max-tokens-per-batch', 'padding-side', 'format', 'cache', 'no-cache'] as const
+    ).filter((f) => opts[f] !== undefined && opts[f] !== false);
+    if (opts.model === undefined && modelFlags.length > 0)
+      throw new DtrError('E_USAGE', `dtr train-tree: --${modelFlags[0]} applies to text pairs scored with --model DIR`);
+    if (opts.cache !== undefined && opts['no-cache'])
+      throw new DtrError('E_USAGE', 'dtr train-tree: give --cache DIR or --no-cache, not both');
     let pairs: AttributePairs;
     let validation: AttributePairs | undefined;
     let scoring: TextScoring | null = null;
@@ -91,10 +112,21 @@ this is said on stderr and recorded in the tree's provenance notes.`,
       validation = opts.val !== undefined ? readAttributePairs(pathArg(io, opts.val), { requireLabels: true }) : undefined;
     }
     const data: DataFileRecord[] = [dataFileRecord(opts.pairs, { rows: pairs.n, role: 'train', readFrom: pairsPath })];
-    if (opts.val !== undefined && validation) data.push(dataFileRecord(opts.val, { rows: validation.n, role: 'validation', readFrom: pathArg(io, opts.val) }));
+    if (opts.val !== undefined && validation)
+      data.push(dataFileRecord(opts.val, { rows: validation.n, role: 'validation', readFrom: pathArg(io, opts.val) }));
     if (scoring) data.push(...scoring.records);
-    const contamination = opts.against !== undefined ? checkAgainst(pairsPath, pathArg(io, opts.against), { trainName: opts.pairs, againstName: opts.against }) : null;
-    if (contamination) data.push(dataFileRecord(opts.against!, { rows: contamination.againstRows, role: 'decontamination-check', readFrom: pathArg(io, opts.against!) }));
+    const contamination =
+      opts.against !== undefined
+        ? checkAgainst(pairsPath, pathArg(io, opts.against), { trainName: opts.pairs, againstName: opts.against })
+        : null;
+    if (contamination)
+      data.push(
+        dataFileRecord(opts.against!, {
+          rows: contamination.againstRows,
+          role: 'decontamination-check',
+          readFrom: pathArg(io, opts.against!),
+        }),
+      );
 
     // Chosen/rejected rows are all labelled a by construction: alone they give a one-class,
     // single-leaf tree. Both orders carry the same preferences and two classes.
@@ -126,7 +158,12 @@ this is said on stderr and recorded in the tree's provenance notes.`,
         seed: opts.seed,
         name,
         description: opts.description ?? `fitted by dtr train-tree on ${opts.pairs}`,
-        provenance: makeProvenance('fitted by dtr train-tree', data, currentCommandLine(io.argv), notes.length ? notes.join('; ') : undefined),
+        provenance: makeProvenance(
+          'fitted by dtr train-tree',
+          data,
+          currentCommandLine(io.argv),
+          notes.length ? notes.join('; ') : undefined,
+        ),
         ...(progress ? { onBootstrapProgress: () => progress.tick() } : {}),
       });
     } catch (e) {
@@ -136,7 +173,9 @@ this is said on stderr and recorded in the tree's provenance notes.`,
     progress?.done();
     if (contamination?.warning) report.warnings.push(contamination.warning);
     if (!augment && pairs.labels.every((l) => l === pairs.labels[0])) {
-      report.warnings.push('if the data puts the preferred response first by construction (as chosen/rejected sets do), --augment-swaps trains on each pair in both orders');
+      report.warnings.push(
+        'if the data puts the preferred response first by construction (as chosen/rejected sets do), --augment-swaps trains on each pair in both orders',
+      );
     }
     if (scoring) report.warnings.unshift(...scoring.warnings);
     for (const w of report.warnings) io.stderr(`dtr train-tree: warning: ${w}\n`);
@@ -150,7 +189,9 @@ this is said on stderr and recorded in the tree's provenance notes.`,
       });
       return 0;
     }
-    const swapLine = autoSwaps ? `swap augmentation: chosen/rejected rows (every label a), so each pair was also trained mirrored (b, a): ${pairs.n} pairs -> ${2 * pairs.n} rows\n` : '';
+    const swapLine = autoSwaps
+      ? `swap augmentation: chosen/rejected rows (every label a), so each pair was also trained mirrored (b, a): ${pairs.n} pairs -> ${2 * pairs.n} rows\n`
+      : '';
     io.stdout(`${scoring ? `${scoring.summary}\n${swapLine}\n` : ''}${renderTrainReport(report, opts.out)}`);
     return 0;
   },
@@ -175,7 +216,9 @@ export function trainReportJson(report: TrainReport, out: string): Record<string
 export function renderTrainReport(report: TrainReport, out: string): string {
   const t = report.tree;
   const lines: string[] = [];
-  lines.push(`fitted ${t.name}: ${t.criterion}, max depth ${t.params.maxDepth}, ${t.leaves().length} leaves, on ${report.trainN} pairs${report.validationN ? `, validated on ${report.validationN}` : ''}`);
+  lines.push(
+    `fitted ${t.name}: ${t.criterion}, max depth ${t.params.maxDepth}, ${t.leaves().length} leaves, on ${report.trainN} pairs${report.validationN ? `, validated on ${report.validationN}` : ''}`,
+  );
   lines.push('');
   const metric = (m: SplitMetrics | null, key: keyof SplitMetrics): string => (m ? f3(m[key] as number) : '-');
   const rows: Array<[string, keyof SplitMetrics]> = [
@@ -186,7 +229,12 @@ export function renderTrainReport(report: TrainReport, out: string): string {
     ['calibration error (ECE)', 'ece'],
     ['position consistency', 'positionConsistency'],
   ];
-  lines.push(table(['', 'train', 'validation'], rows.map(([label, key]) => [label, metric(report.train, key), metric(report.validation, key)])));
+  lines.push(
+    table(
+      ['', 'train', 'validation'],
+      rows.map(([label, key]) => [label, metric(report.train, key), metric(report.validation, key)]),
+    ),
+  );
   lines.push('');
   lines.push('importances (impurity decrease):');
   const boot = report.bootstrap;
@@ -229,9 +277,13 @@ function refuseTexts(path: string, name: string): void {
   // Every layout but attribute-score pairs holds response texts.
   const texts = format !== null && (format !== 'pairs' || typeof first?.a === 'string');
   if (texts) {
-    throw new DtrError('E_USAGE', `dtr train-tree: ${name} holds response texts (${format} rows), which a model must score first: give --model DIR`, {
-      hint: 'without --model, rows are attribute pairs {"a": {"helpfulness": ...}, "b": {...}, "label": "a"|"b"}',
-    });
+    throw new DtrError(
+      'E_USAGE',
+      `dtr train-tree: ${name} holds response texts (${format} rows), which a model must score first: give --model DIR`,
+      {
+        hint: 'without --model, rows are attribute pairs {"a": {"helpfulness": ...}, "b": {...}, "label": "a"|"b"}',
+      },
+    );
   }
 }
 
@@ -241,7 +293,10 @@ async function scoreTextFiles(opts: TextFlags, io: CliIO): Promise<TextScoring> 
   const read = (file: string): EvalSet => {
     const set = readEvalSet(pathArg(io, file), format, file, { strict: false });
     if (set.kind !== 'text') {
-      throw new DtrError('E_USAGE', `dtr train-tree: ${file} holds attribute scores, not response texts: drop --model (attribute pairs need no model)`);
+      throw new DtrError(
+        'E_USAGE',
+        `dtr train-tree: ${file} holds attribute scores, not response texts: drop --model (attribute pairs need no model)`,
+      );
     }
     return set;
   };
@@ -266,7 +321,10 @@ async function scoreTextFiles(opts: TextFlags, io: CliIO): Promise<TextScoring> 
       },
     });
     (bar as { progress: RunningProgress } | null)?.progress.done();
-    const parts: Array<[string, ScoredTextPairs]> = [[opts.pairs, s.train], ...(s.validation ? [[opts.val!, s.validation] as [string, ScoredTextPairs]] : [])];
+    const parts: Array<[string, ScoredTextPairs]> = [
+      [opts.pairs, s.train],
+      ...(s.validation ? [[opts.val!, s.validation] as [string, ScoredTextPairs]] : []),
+    ];
     const counts = (p: ScoredTextPairs): Record<string, unknown> => ({
       pairs: p.pairs.n,
       ties: p.ties.length,
@@ -285,7 +343,15 @@ async function scoreTextFiles(opts: TextFlags, io: CliIO): Promise<TextScoring> 
       ...parts.map(([file, p]) => `  ${describe(file, p)}`),
     ].join('\n');
     const json = {
-      model: { dir: opts.model, name: model.config.name, backbone: model.config.backbone.id, head: model.head?.name ?? null, identity: s.identity.rewards, provider: model.provider, maxLength: model.maxLength },
+      model: {
+        dir: opts.model,
+        name: model.config.name,
+        backbone: model.config.backbone.id,
+        head: model.head?.name ?? null,
+        identity: s.identity.rewards,
+        provider: model.provider,
+        maxLength: model.maxLength,
+      },
       cache: s.cache === null ? null : { dir: cacheName, path: s.cache.path, entries: s.cache.entries },
       train: counts(s.train),
       validation: s.validation ? counts(s.validation) : null,

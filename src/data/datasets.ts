@@ -90,7 +90,9 @@ export function detectEvalFormat(row: unknown): EvalFormat | null {
   if ('chosen' in r && 'rejected' in r) {
     if (!Array.isArray(r.chosen) && !Array.isArray(r.rejected)) return 'rewardbench';
     if ('num_correct' in r || 'total_completions' in r) return 'rewardbench-2';
-    return Array.isArray(r.chosen) && Array.isArray(r.rejected) && r.chosen.length === 3 && r.rejected.length === 3 ? 'rm-bench' : 'rewardbench-2';
+    return Array.isArray(r.chosen) && Array.isArray(r.rejected) && r.chosen.length === 3 && r.rejected.length === 3
+      ? 'rm-bench'
+      : 'rewardbench-2';
   }
   if ('question' in r && 'response_A' in r && 'response_B' in r) return 'judgebench';
   if ('response_1' in r && 'response_2' in r) return 'helpsteer2-preference';
@@ -111,7 +113,9 @@ export function detectEvalFormat(row: unknown): EvalFormat | null {
  */
 export function readEvalSet(path: string, format?: EvalFormat, source: string = path, options: EvalSetOptions = {}): EvalSet {
   const array = readJsonArray(path, source);
-  return array ? parseEvalSet(array, source, format, { ...options, jsonArray: true }) : parseEvalSet(readJsonl(path), source, format, options);
+  return array
+    ? parseEvalSet(array, source, format, { ...options, jsonArray: true })
+    : parseEvalSet(readJsonl(path), source, format, options);
 }
 
 /**
@@ -131,7 +135,10 @@ function readJsonArray(path: string, source: string): JsonlRow[] | null {
   try {
     value = JSON.parse(text);
   } catch (cause) {
-    throw new DtrError('E_FORMAT', `${source} starts with '[' but is not a JSON array: ${(cause as Error).message}`, { cause, hint: 'give JSONL (one row per line) or one JSON array of rows' });
+    throw new DtrError('E_FORMAT', `${source} starts with '[' but is not a JSON array: ${(cause as Error).message}`, {
+      cause,
+      hint: 'give JSONL (one row per line) or one JSON array of rows',
+    });
   }
   if (!Array.isArray(value)) throw new DtrError('E_FORMAT', `${source} starts with '[' but is not a JSON array`);
   if (value.length === 0) throw new DtrError('E_EMPTY', `${source} has no rows`);
@@ -183,7 +190,10 @@ export function parseEvalSet(rows: readonly JsonlRow[], source: string, format?:
     const bad = (message: string): void => void issues.push({ path: where, message });
     const setKind = (k: 'text' | 'scores'): void => {
       if (seen.kind === null) seen.kind = k;
-      else if (seen.kind !== k) bad(`this row has ${k === 'text' ? 'response texts' : 'attribute scores'} but earlier rows have ${seen.kind === 'text' ? 'texts' : 'attribute scores'}: one file holds one kind`);
+      else if (seen.kind !== k)
+        bad(
+          `this row has ${k === 'text' ? 'response texts' : 'attribute scores'} but earlier rows have ${seen.kind === 'text' ? 'texts' : 'attribute scores'}: one file holds one kind`,
+        );
     };
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
       bad(`expected a ${fmt} object, got ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}`);
@@ -209,23 +219,36 @@ export function parseEvalSet(rows: readonly JsonlRow[], source: string, format?:
     const subsetValue = row[subsetKey] ?? (fmt === 'judgebench' ? null : (row.category ?? null));
     if (subsetValue !== null && typeof subsetValue !== 'string') bad(`"${subsetKey}" must be a string, got ${describe(subsetValue)}`);
     const subset = typeof subsetValue === 'string' ? subsetValue : null;
-    if (grouped && subsetValue === null) bad(fmt === 'rm-bench' ? 'missing "subset" (or "domain"): chat, math, code, safety-refuse or safety-response' : 'missing "subset" (Factuality, Precise IF, Math, Safety, Focus or Ties)');
+    if (grouped && subsetValue === null)
+      bad(
+        fmt === 'rm-bench'
+          ? 'missing "subset" (or "domain"): chat, math, code, safety-refuse or safety-response'
+          : 'missing "subset" (Factuality, Precise IF, Math, Safety, Focus or Ties)',
+      );
     let item: Omit<EvalItem, 'id' | 'subset' | 'line'> | null = null;
     if (grouped) {
       const prompt = text('prompt');
       const chosen = texts(row, 'chosen', fmt === 'rewardbench-2', bad);
       const rejected = texts(row, 'rejected', false, bad);
       if (fmt === 'rm-bench') {
-        for (const [key, list] of [['chosen', chosen], ['rejected', rejected]] as const) {
-          if (list !== null && list.length !== 3) bad(`"${key}" must hold 3 responses (concise, detailed plain, detailed markdown), got ${list.length}`);
+        for (const [key, list] of [
+          ['chosen', chosen],
+          ['rejected', rejected],
+        ] as const) {
+          if (list !== null && list.length !== 3)
+            bad(`"${key}" must hold 3 responses (concise, detailed plain, detailed markdown), got ${list.length}`);
         }
       } else if (chosen !== null && rejected !== null) {
         const ties = subset !== null && subset.toLowerCase() === 'ties';
         if (!ties && chosen.length !== 1) bad(`"chosen" must hold one response outside the Ties subset, got ${chosen.length}`);
-        if (ties && id !== null && !/^(ref|tied):\d+$/.test(id)) bad(`a Ties row's "id" must be "ref:N" or "tied:N" (its scoring pairs them by N), got ${JSON.stringify(id)}`);
-        if (row.num_correct !== undefined && row.num_correct !== chosen.length) bad(`"num_correct" is ${describe(row.num_correct)} but "chosen" holds ${chosen.length} responses`);
+        if (ties && id !== null && !/^(ref|tied):\d+$/.test(id))
+          bad(`a Ties row's "id" must be "ref:N" or "tied:N" (its scoring pairs them by N), got ${JSON.stringify(id)}`);
+        if (row.num_correct !== undefined && row.num_correct !== chosen.length)
+          bad(`"num_correct" is ${describe(row.num_correct)} but "chosen" holds ${chosen.length} responses`);
         if (row.total_completions !== undefined && row.total_completions !== chosen.length + rejected.length) {
-          bad(`"total_completions" is ${describe(row.total_completions)} but "chosen" and "rejected" hold ${chosen.length + rejected.length} responses`);
+          bad(
+            `"total_completions" is ${describe(row.total_completions)} but "chosen" and "rejected" hold ${chosen.length + rejected.length} responses`,
+          );
         }
       }
       setKind('text');
@@ -233,7 +256,16 @@ export function parseEvalSet(rows: readonly JsonlRow[], source: string, format?:
         const style = fmt === 'rm-bench';
         chosen.forEach((c, i) =>
           rejected.forEach((r, j) =>
-            items.push({ id, subset, line, prompt, a: c, b: r, label: 'a', ...(style ? { chosenStyle: i, rejectedStyle: j } : { chosenIndex: i, rejectedIndex: j }) }),
+            items.push({
+              id,
+              subset,
+              line,
+              prompt,
+              a: c,
+              b: r,
+              label: 'a',
+              ...(style ? { chosenStyle: i, rejectedStyle: j } : { chosenIndex: i, rejectedIndex: j }),
+            }),
           ),
         );
       }
@@ -246,7 +278,8 @@ export function parseEvalSet(rows: readonly JsonlRow[], source: string, format?:
       const l = row.label;
       if (l === undefined || l === null) bad('missing "label" ("A>B" or "B>A")');
       else if (l !== 'A>B' && l !== 'B>A') bad(`"label" must be "A>B" or "B>A", got ${describe(l)}`);
-      if (prompt !== null && a !== null && b !== null && (l === 'A>B' || l === 'B>A')) item = { prompt, a, b, label: l === 'A>B' ? 'a' : 'b' };
+      if (prompt !== null && a !== null && b !== null && (l === 'A>B' || l === 'B>A'))
+        item = { prompt, a, b, label: l === 'A>B' ? 'a' : 'b' };
       setKind('text');
     } else if (fmt === 'rewardbench') {
       const prompt = text('prompt');
@@ -262,7 +295,8 @@ export function parseEvalSet(rows: readonly JsonlRow[], source: string, format?:
       const s = row.preference_strength;
       let label: 'a' | 'b' | 'tie' | null = null;
       if (s === undefined || s === null) bad('missing "preference_strength" (an integer from -3 to 3)');
-      else if (typeof s !== 'number' || !Number.isInteger(s) || s < -3 || s > 3) bad(`"preference_strength" must be an integer from -3 to 3, got ${describe(s)}`);
+      else if (typeof s !== 'number' || !Number.isInteger(s) || s < -3 || s > 3)
+        bad(`"preference_strength" must be an integer from -3 to 3, got ${describe(s)}`);
       else label = s < 0 ? 'a' : s > 0 ? 'b' : 'tie';
       if (prompt !== null && r1 !== null && r2 !== null && label !== null) item = { prompt, a: r1, b: r2, label };
       setKind('text');
@@ -286,10 +320,14 @@ export function parseEvalSet(rows: readonly JsonlRow[], source: string, format?:
   }
   if (issues.length > 0) {
     const first = issues[0]!;
-    throw new DtrError('E_DATA', `${source}: ${issues.length} bad value${issues.length === 1 ? '' : 's'} in ${fmt} rows; first at ${first.path}: ${first.message}`, {
-      issues,
-      hint: formatHint(fmt),
-    });
+    throw new DtrError(
+      'E_DATA',
+      `${source}: ${issues.length} bad value${issues.length === 1 ? '' : 's'} in ${fmt} rows; first at ${first.path}: ${first.message}`,
+      {
+        issues,
+        hint: formatHint(fmt),
+      },
+    );
   }
   return { format: fmt, detected, kind: seen.kind ?? 'text', items, rows: rowCount };
 }

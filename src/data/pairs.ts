@@ -80,7 +80,8 @@ export function parseAttributePairs(rows: readonly JsonlRow[], source: string, o
         });
       }
     }
-    for (let k = 0; k < ATTRIBUTE_COUNT; k++) out.deltas[i * ATTRIBUTE_COUNT + k] = out.a[i * ATTRIBUTE_COUNT + k]! - out.b[i * ATTRIBUTE_COUNT + k]!;
+    for (let k = 0; k < ATTRIBUTE_COUNT; k++)
+      out.deltas[i * ATTRIBUTE_COUNT + k] = out.a[i * ATTRIBUTE_COUNT + k]! - out.b[i * ATTRIBUTE_COUNT + k]!;
     const label = row.label;
     if (label === 'a' || label === 'b') out.labels[i] = label === 'a' ? 1 : 0;
     else if (label === undefined || label === null) {
@@ -96,7 +97,11 @@ export function parseAttributePairs(rows: readonly JsonlRow[], source: string, o
   });
   if (issues.length > 0) {
     const first = issues[0]!;
-    throw new DtrError('E_DATA', `${source}: ${issues.length} bad value${issues.length === 1 ? '' : 's'}; first at ${first.path}: ${first.message}`, { issues });
+    throw new DtrError(
+      'E_DATA',
+      `${source}: ${issues.length} bad value${issues.length === 1 ? '' : 's'}; first at ${first.path}: ${first.message}`,
+      { issues },
+    );
   }
   return out;
 }
@@ -106,7 +111,8 @@ export function selectPairs(pairs: AttributePairs, indices: ArrayLike<number>): 
   const m = indices.length;
   const pick = (src: Float64Array): Float64Array => {
     const dst = new Float64Array(m * ATTRIBUTE_COUNT);
-    for (let j = 0; j < m; j++) dst.set(src.subarray(indices[j]! * ATTRIBUTE_COUNT, (indices[j]! + 1) * ATTRIBUTE_COUNT), j * ATTRIBUTE_COUNT);
+    for (let j = 0; j < m; j++)
+      dst.set(src.subarray(indices[j]! * ATTRIBUTE_COUNT, (indices[j]! + 1) * ATTRIBUTE_COUNT), j * ATTRIBUTE_COUNT);
     return dst;
   };
   const labels = new Uint8Array(m);
@@ -120,7 +126,17 @@ export function selectPairs(pairs: AttributePairs, indices: ArrayLike<number>): 
     subsets.push(pairs.subsets[i]!);
     lines.push(pairs.lines[i]!);
   }
-  return { n: m, a: pick(pairs.a), b: pick(pairs.b), deltas: pick(pairs.deltas), labels, labelled: labels.every((l) => l !== NO_LABEL), ids, subsets, lines };
+  return {
+    n: m,
+    a: pick(pairs.a),
+    b: pick(pairs.b),
+    deltas: pick(pairs.deltas),
+    labels,
+    labelled: labels.every((l) => l !== NO_LABEL),
+    ids,
+    subsets,
+    lines,
+  };
 }
 
 /** Each pair plus its mirror (b, a) with the label flipped: 2n rows. */

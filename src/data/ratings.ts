@@ -86,7 +86,9 @@ export function parseRatings(rows: readonly JsonlRow[], source: string): Ratings
     if (r.outside.length > 0) outside.push({ line, values: r.outside });
   });
   if (issues.length > 0) {
-    throw new DtrError('E_DATA', `${source}: ${issues.length} bad rating${issues.length === 1 ? '' : 's'}: ${formatIssues(issues, 3)}`, { issues });
+    throw new DtrError('E_DATA', `${source}: ${issues.length} bad rating${issues.length === 1 ? '' : 's'}: ${formatIssues(issues, 3)}`, {
+      issues,
+    });
   }
   if (!anyKey) {
     throw new DtrError('E_DATA', `${source}: no row has any of the attributes ${ATTRIBUTES.join(', ')}`, {
@@ -120,7 +122,12 @@ export interface RatingFields {
  * // { issues: ['"verbosty" is not an attribute: did you mean "verbosity"? ...'], any: true, outside: [['helpfulness', 7]] }
  * ```
  */
-export function readRatingFields(holder: Record<string, unknown>, out: Float64Array, offset: number, options: { onlyRatings: boolean }): RatingFields {
+export function readRatingFields(
+  holder: Record<string, unknown>,
+  out: Float64Array,
+  offset: number,
+  options: { onlyRatings: boolean },
+): RatingFields {
   const prefix = options.onlyRatings ? 'ratings.' : '';
   const issues: string[] = [];
   const outside: Array<[Attribute, number]> = [];
@@ -140,7 +147,9 @@ export function readRatingFields(holder: Record<string, unknown>, out: Float64Ar
     if (isAttribute(key)) continue;
     const near = nearAttribute(key);
     if (near) {
-      issues.push(`${JSON.stringify(prefix + key)} is not an attribute: did you mean ${JSON.stringify(near)}? (ratings are read by their exact names; as it is, this rating would be missing)`);
+      issues.push(
+        `${JSON.stringify(prefix + key)} is not an attribute: did you mean ${JSON.stringify(near)}? (ratings are read by their exact names; as it is, this rating would be missing)`,
+      );
     } else if (options.onlyRatings) {
       issues.push(`"ratings" holds only the attributes ${ATTRIBUTES.join(', ')}; unknown key ${JSON.stringify(prefix + key)}`);
     }

@@ -92,7 +92,9 @@ export function parseRatedResponses(rows: readonly JsonlRow[], source: string, o
     const where = `${source}:${line}`;
     const bad = (message: string): void => void issues.push({ path: where, message });
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      bad(`expected an object {"prompt": "...", "response": "...", "helpfulness": ..., ...}, got ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}`);
+      bad(
+        `expected an object {"prompt": "...", "response": "...", "helpfulness": ..., ...}, got ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}`,
+      );
       items.push({ prompt: '', response: '' });
       return;
     }
@@ -119,7 +121,8 @@ export function parseRatedResponses(rows: readonly JsonlRow[], source: string, o
       if (ATTRIBUTES.some((a) => a in row)) bad('give the ratings at the top level or under "ratings", not both');
       for (const key of Object.keys(row)) {
         const near = isAttribute(key) ? null : nearAttribute(key);
-        if (near) bad(`${JSON.stringify(key)} is not an attribute: did you mean ${JSON.stringify(near)}? (the ratings are under "ratings")`);
+        if (near)
+          bad(`${JSON.stringify(key)} is not an attribute: did you mean ${JSON.stringify(near)}? (the ratings are under "ratings")`);
       }
       holder = row.ratings as Record<string, unknown>;
       nested = true;
@@ -130,11 +133,23 @@ export function parseRatedResponses(rows: readonly JsonlRow[], source: string, o
     if (r.any) rated++;
   });
   if (issues.length > 0) {
-    throw new DtrError('E_DATA', `${source}: ${issues.length} bad value${issues.length === 1 ? '' : 's'}, nothing was done: ${formatIssues(issues, 3)}`, {
-      issues,
-      hint: 'each line: {"prompt": "...", "response": "...", "helpfulness": 3, "correctness": 3, "coherence": 4, "complexity": 2, "verbosity": 1} ("messages": [...] may replace "prompt"; null = missing rating)',
-    });
+    throw new DtrError(
+      'E_DATA',
+      `${source}: ${issues.length} bad value${issues.length === 1 ? '' : 's'}, nothing was done: ${formatIssues(issues, 3)}`,
+      {
+        issues,
+        hint: 'each line: {"prompt": "...", "response": "...", "helpfulness": 3, "correctness": 3, "coherence": 4, "complexity": 2, "verbosity": 1} ("messages": [...] may replace "prompt"; null = missing rating)',
+      },
+    );
   }
   const warning = outOfScaleWarning(source, outside, n);
-  return { n, items, ratings, rated, ratedPerAttribute: ratedPerAttribute(ratings), lines: rows.map((r) => r.line), warnings: warning ? [warning] : [] };
+  return {
+    n,
+    items,
+    ratings,
+    rated,
+    ratedPerAttribute: ratedPerAttribute(ratings),
+    lines: rows.map((r) => r.line),
+    warnings: warning ? [warning] : [],
+  };
 }

@@ -41,7 +41,10 @@ export function promptKey(row: Record<string, unknown>, problem: (message: strin
  * readResponseRow({ prompt: 'Hi', response: 'Hello', id: 3 }, bad); // { key: 'prompt', prompt: 'Hi', response: 'Hello' }
  * ```
  */
-export function readResponseRow(row: Record<string, unknown>, problem: (message: string) => void): { key: 'prompt' | 'messages' | null; prompt: unknown; response: unknown } {
+export function readResponseRow(
+  row: Record<string, unknown>,
+  problem: (message: string) => void,
+): { key: 'prompt' | 'messages' | null; prompt: unknown; response: unknown } {
   const key = promptKey(row, problem);
   if (key === null) problem('missing "prompt" (a string) or "messages" (an array of {role, content})');
   if (row.response === undefined) problem('missing "response"');
@@ -86,7 +89,11 @@ export interface PairRow {
  */
 export function parsePairRow(value: unknown, line: number, need: 'scores' | 'texts', problem: (message: string) => void): PairRow | null {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    problem(need === 'scores' ? 'expected an object {"a": {...scores}, "b": {...scores}, "label"?: "a"|"b"}' : 'expected an object {"prompt": "...", "a": "...", "b": "...", "label"?: "a"|"b"}');
+    problem(
+      need === 'scores'
+        ? 'expected an object {"a": {...scores}, "b": {...scores}, "label"?: "a"|"b"}'
+        : 'expected an object {"prompt": "...", "a": "...", "b": "...", "label"?: "a"|"b"}',
+    );
     return null;
   }
   const row = value as Record<string, unknown>;
@@ -107,12 +114,16 @@ export function parsePairRow(value: unknown, line: number, need: 'scores' | 'tex
       for (const p of problems) problem(`${where2}${p.key ? `.${p.key}` : ''}: ${p.message}`);
       if (problems.length === 0) scores[side] = raw as AttributeScores;
     } else if (need === 'scores' && typeof raw !== 'string') {
-      problem(`${where2}: expected an object of the five attribute rewards (${ATTRIBUTES.join(', ')})${raw === undefined ? ', missing' : `, got ${describe(raw)}`}`);
+      problem(
+        `${where2}: expected an object of the five attribute rewards (${ATTRIBUTES.join(', ')})${raw === undefined ? ', missing' : `, got ${describe(raw)}`}`,
+      );
     }
   }
   if (need === 'scores' && scores.a === null && scores.b === null && texts.a !== null && texts.b !== null) {
     // Text pairs on the tree path: say what to do.
-    problem('the row has response texts but no attribute rewards: score the texts with --model DIR, or give "a" and "b" as attribute objects');
+    problem(
+      'the row has response texts but no attribute rewards: score the texts with --model DIR, or give "a" and "b" as attribute objects',
+    );
   }
   let prompt: string | null = null;
   let messages: PairRow['messages'] = null;
@@ -122,7 +133,11 @@ export function parsePairRow(value: unknown, line: number, need: 'scores' | 'tex
   }
   if (promptKey(row, problem) === 'messages') {
     const m = row.messages;
-    if (!Array.isArray(m) || m.length === 0 || !m.every((x) => x !== null && typeof x === 'object' && typeof x.role === 'string' && typeof x.content === 'string')) {
+    if (
+      !Array.isArray(m) ||
+      m.length === 0 ||
+      !m.every((x) => x !== null && typeof x === 'object' && typeof x.role === 'string' && typeof x.content === 'string')
+    ) {
       problem('messages must be a non-empty array of {"role": "...", "content": "..."}');
     } else {
       messages = m.map((x: { role: string; content: string }) => ({ role: x.role, content: x.content }));
@@ -130,7 +145,8 @@ export function parsePairRow(value: unknown, line: number, need: 'scores' | 'tex
     }
   }
   if (need === 'texts') {
-    if (prompt === null && row.prompt === undefined && row.messages === undefined) problem('missing "prompt" (a string) or "messages" to score the responses with');
+    if (prompt === null && row.prompt === undefined && row.messages === undefined)
+      problem('missing "prompt" (a string) or "messages" to score the responses with');
     for (const side of ['a', 'b'] as const) if (texts[side] === null) problem(`missing the response text "${side}" (a string)`);
   }
   // Truncation: `truncation: {a, b}` (dtr compare: an object or null per side), `truncated: {a, b}`
@@ -140,15 +156,20 @@ export function parsePairRow(value: unknown, line: number, need: 'scores' | 'tex
   const tn = row.truncation;
   const t = row.truncated;
   if (tn !== undefined && tn !== null) {
-    if (typeof tn !== 'object' || Array.isArray(tn)) problem(`truncation must be an object {"a": {...} | null, "b": {...} | null}, got ${describe(tn)}`);
+    if (typeof tn !== 'object' || Array.isArray(tn))
+      problem(`truncation must be an object {"a": {...} | null, "b": {...} | null}, got ${describe(tn)}`);
     else {
       truncated = 0;
       truncationNotes = { a: null, b: null };
-      for (const [bit, side] of [[1, 'a'], [2, 'b']] as const) {
+      for (const [bit, side] of [
+        [1, 'a'],
+        [2, 'b'],
+      ] as const) {
         const v = (tn as Record<string, unknown>)[side];
         if (v === undefined || v === null || v === false) continue;
         truncated |= bit;
-        if (typeof v === 'object' && typeof (v as Record<string, unknown>).summary === 'string') truncationNotes[side] = (v as Record<string, string>).summary!;
+        if (typeof v === 'object' && typeof (v as Record<string, unknown>).summary === 'string')
+          truncationNotes[side] = (v as Record<string, string>).summary!;
       }
     }
   } else if (t !== undefined && t !== null) {
@@ -156,7 +177,10 @@ export function parsePairRow(value: unknown, line: number, need: 'scores' | 'tex
     else if (typeof t === 'object' && !Array.isArray(t)) {
       const tr = t as Record<string, unknown>;
       truncated = 0;
-      for (const [bit, side] of [[1, 'a'], [2, 'b']] as const) {
+      for (const [bit, side] of [
+        [1, 'a'],
+        [2, 'b'],
+      ] as const) {
         const v = tr[side];
         if (v === undefined || v === null || v === false) continue;
         if (v === true) truncated |= bit;
@@ -166,7 +190,8 @@ export function parsePairRow(value: unknown, line: number, need: 'scores' | 'tex
   }
   let label: 'a' | 'b' | null = null;
   if (row.label === 'a' || row.label === 'b') label = row.label;
-  else if (row.label !== undefined && row.label !== null && row.label !== 'tie') problem(`label must be "a", "b" or "tie", got ${describe(row.label)}`);
+  else if (row.label !== undefined && row.label !== null && row.label !== 'tie')
+    problem(`label must be "a", "b" or "tie", got ${describe(row.label)}`);
   const subsetRaw = row.subset ?? row.category;
   let subset: string | null = null;
   if (subsetRaw !== undefined && subsetRaw !== null) {
@@ -177,10 +202,28 @@ export function parsePairRow(value: unknown, line: number, need: 'scores' | 'tex
   let styles: PairRow['styles'] = null;
   if (row.chosenStyle !== undefined || row.rejectedStyle !== undefined) {
     const ok = (v: unknown): v is number => v === 0 || v === 1 || v === 2;
-    if (!ok(row.chosenStyle) || !ok(row.rejectedStyle)) problem(`chosenStyle and rejectedStyle must both be 0, 1 or 2 (RM-Bench styles), got ${describe(row.chosenStyle)} and ${describe(row.rejectedStyle)}`);
+    if (!ok(row.chosenStyle) || !ok(row.rejectedStyle))
+      problem(
+        `chosenStyle and rejectedStyle must both be 0, 1 or 2 (RM-Bench styles), got ${describe(row.chosenStyle)} and ${describe(row.rejectedStyle)}`,
+      );
     else styles = { chosen: row.chosenStyle, rejected: row.rejectedStyle };
   }
-  return { line, a: scores.a, b: scores.b, prompt, messages, textA: texts.a, textB: texts.b, truncated, truncationNotes, label, tieLabel: row.label === 'tie', subset, id, styles };
+  return {
+    line,
+    a: scores.a,
+    b: scores.b,
+    prompt,
+    messages,
+    textA: texts.a,
+    textB: texts.b,
+    truncated,
+    truncationNotes,
+    label,
+    tieLabel: row.label === 'tie',
+    subset,
+    id,
+    styles,
+  };
 }
 
 /**
@@ -204,7 +247,11 @@ export function parsePairRows(rows: readonly JsonlRow[], source: string, options
   }
   if (issues.length > 0) {
     const first = issues[0]!;
-    throw new DtrError('E_DATA', `${source}: ${issues.length} problem${issues.length === 1 ? '' : 's'}; first at ${first.path}: ${first.message}`, { issues });
+    throw new DtrError(
+      'E_DATA',
+      `${source}: ${issues.length} problem${issues.length === 1 ? '' : 's'}; first at ${first.path}: ${first.message}`,
+      { issues },
+    );
   }
   return out;
 }

@@ -65,11 +65,14 @@ export function parseVerdictRows(rows: readonly JsonlRow[], source: string): Ver
     const key = OUTPUT_KEYS.find((k) => row[k] !== undefined);
     const before = issues.length;
     if (key === undefined) issues.push({ path: where, message: `missing the judge's output text ("${OUTPUT_KEYS.join('", "')}")` });
-    else if (typeof row[key] !== 'string') issues.push({ path: where, message: `"${key}" must be the judge's output text, got ${JSON.stringify(row[key])}` });
+    else if (typeof row[key] !== 'string')
+      issues.push({ path: where, message: `"${key}" must be the judge's output text, got ${JSON.stringify(row[key])}` });
     const order = row.order ?? 'ab';
-    if (order !== 'ab' && order !== 'ba') issues.push({ path: where, message: `"order" must be "ab" (a shown first) or "ba", got ${JSON.stringify(order)}` });
+    if (order !== 'ab' && order !== 'ba')
+      issues.push({ path: where, message: `"order" must be "ab" (a shown first) or "ba", got ${JSON.stringify(order)}` });
     const id = row.id;
-    if (id !== undefined && id !== null && typeof id !== 'string' && typeof id !== 'number') issues.push({ path: where, message: `"id" must be a string or number, got ${JSON.stringify(id)}` });
+    if (id !== undefined && id !== null && typeof id !== 'string' && typeof id !== 'number')
+      issues.push({ path: where, message: `"id" must be a string or number, got ${JSON.stringify(id)}` });
     if (issues.length > before) continue;
     out.push({ where, id: id === undefined || id === null ? null : String(id), order: order as 'ab' | 'ba', output: row[key!] as string });
   }
@@ -104,7 +107,10 @@ export function readAuditPairs(path: string, source: string = path): AttributePa
 }
 
 /** Options of {@link auditJudge}. */
-export interface AuditOptions extends Pick<FitOptions, 'criterion' | 'maxDepth' | 'minSamplesLeaf' | 'minSamplesSplit' | 'name' | 'description'> {
+export interface AuditOptions extends Pick<
+  FitOptions,
+  'criterion' | 'maxDepth' | 'minSamplesLeaf' | 'minSamplesSplit' | 'name' | 'description'
+> {
   /** The tree the judge is compared with (e.g. `PreferenceTree.load('helpsteer2-human')`). */
   reference: PreferenceTree;
   /** Decide with the symmetric rule (default true) or the published p = f(a−b). */
@@ -226,7 +232,8 @@ export function auditJudge(verdicts: readonly VerdictRow[], pairs: AttributePair
   if (!(options?.reference instanceof PreferenceTree)) throw new TypeError('options.reference must be a PreferenceTree');
   const symmetric = options.symmetric ?? true;
   const keepUnchecked = options.keepUnchecked ?? false;
-  if (typeof keepUnchecked !== 'boolean') throw new TypeError(`options.keepUnchecked must be a boolean, got ${JSON.stringify(keepUnchecked)}`);
+  if (typeof keepUnchecked !== 'boolean')
+    throw new TypeError(`options.keepUnchecked must be a boolean, got ${JSON.stringify(keepUnchecked)}`);
   if (verdicts.length === 0) throw new DtrError('E_EMPTY', 'no verdicts to audit');
   const slots = matchVerdicts(verdicts, pairs, options.pairsSource ?? 'pairs');
 
@@ -238,7 +245,12 @@ export function auditJudge(verdicts: readonly VerdictRow[], pairs: AttributePair
     if (row === undefined) return null;
     const p = parseVerdict(row.output);
     if (p.verdict === null) {
-      unparseable.push({ where: row.where, id: row.id, reason: p.reason, excerpt: row.output.length > 120 ? `${row.output.slice(0, 120)}…` : row.output });
+      unparseable.push({
+        where: row.where,
+        id: row.id,
+        reason: p.reason,
+        excerpt: row.output.length > 120 ? `${row.output.slice(0, 120)}…` : row.output,
+      });
       return null;
     }
     parsedCount++;
@@ -290,22 +302,32 @@ export function auditJudge(verdicts: readonly VerdictRow[], pairs: AttributePair
   });
 
   const warnings: string[] = [];
-  if (unparseable.length > 0) warnings.push(`${unparseable.length} of ${verdicts.length} verdicts could not be read (not used): first at ${unparseable[0]!.where} (${unparseable[0]!.reason})`);
-  if (inconsistent.length > 0) warnings.push(`${inconsistent.length} of ${bothOrders} pairs judged in both orders got different verdicts (position bias): dropped`);
+  if (unparseable.length > 0)
+    warnings.push(
+      `${unparseable.length} of ${verdicts.length} verdicts could not be read (not used): first at ${unparseable[0]!.where} (${unparseable[0]!.reason})`,
+    );
+  if (inconsistent.length > 0)
+    warnings.push(`${inconsistent.length} of ${bothOrders} pairs judged in both orders got different verdicts (position bias): dropped`);
   if (oneUnreadable.length > 0) {
     warnings.push(
       `${oneUnreadable.length} pair${oneUnreadable.length === 1 ? ' was' : 's were'} judged in both orders but one verdict could not be read (${listIds(oneUnreadable)}): position consistency unchecked, ` +
-        (keepUnchecked ? 'fitted as one-order verdicts (keepUnchecked)' : 'left out of the fit (keepUnchecked, --keep-unchecked, fits them as one-order verdicts)'),
+        (keepUnchecked
+          ? 'fitted as one-order verdicts (keepUnchecked)'
+          : 'left out of the fit (keepUnchecked, --keep-unchecked, fits them as one-order verdicts)'),
     );
   }
   if (notJudged > 0) warnings.push(`${notJudged} of ${pairs.n} pairs have no verdict`);
   if (tieVerdicts > 0) warnings.push(`${tieVerdicts} verdict${tieVerdicts === 1 ? ' calls' : 's call'} a tie (not used to fit)`);
   const k = keptIndex.length;
   if (k === 0) {
-    throw new DtrError('E_EMPTY', `no usable verdict: ${verdicts.length} verdicts, ${unparseable.length} unreadable, ${inconsistent.length} pairs position-inconsistent, ${keepUnchecked ? 0 : oneUnreadable.length} with one order unreadable, ${tieVerdicts} ties`, {
-      issues: unparseable.slice(0, 20).map((u) => ({ path: u.where, message: `${u.reason}: ${JSON.stringify(u.excerpt)}` })),
-      hint: 'verdicts are read as [[A]]/[[B]] (Skywork-Critic), {"更好的回答": 1|2} (Con-J), or prose such as "A is the better response"',
-    });
+    throw new DtrError(
+      'E_EMPTY',
+      `no usable verdict: ${verdicts.length} verdicts, ${unparseable.length} unreadable, ${inconsistent.length} pairs position-inconsistent, ${keepUnchecked ? 0 : oneUnreadable.length} with one order unreadable, ${tieVerdicts} ties`,
+      {
+        issues: unparseable.slice(0, 20).map((u) => ({ path: u.where, message: `${u.reason}: ${JSON.stringify(u.excerpt)}` })),
+        hint: 'verdicts are read as [[A]]/[[B]] (Skywork-Critic), {"更好的回答": 1|2} (Con-J), or prose such as "A is the better response"',
+      },
+    );
   }
 
   const deltas = new Float64Array(k * ATTRIBUTE_COUNT);
@@ -318,12 +340,14 @@ export function auditJudge(verdicts: readonly VerdictRow[], pairs: AttributePair
     ...(options.minSamplesLeaf !== undefined ? { minSamplesLeaf: options.minSamplesLeaf } : {}),
     ...(options.minSamplesSplit !== undefined ? { minSamplesSplit: options.minSamplesSplit } : {}),
     name: options.name ?? 'judge-audit',
-    description: options.description ?? `depth-${options.maxDepth ?? 3} tree of an LLM judge's pairwise preferences on attribute differences a - b`,
+    description:
+      options.description ?? `depth-${options.maxDepth ?? 3} tree of an LLM judge's pairwise preferences on attribute differences a - b`,
     ...(options.provenance ? { provenance: options.provenance } : {}),
   });
   warnings.push(...fitted.warnings);
 
-  const decide = (tree: PreferenceTree, j: number): Preference => preferenceOf(probabilityOf(tree, deltas.subarray(j * ATTRIBUTE_COUNT, (j + 1) * ATTRIBUTE_COUNT), symmetric));
+  const decide = (tree: PreferenceTree, j: number): Preference =>
+    preferenceOf(probabilityOf(tree, deltas.subarray(j * ATTRIBUTE_COUNT, (j + 1) * ATTRIBUTE_COUNT), symmetric));
   const judgePref = (j: number): Preference => (labels[j] === 1 ? 'a' : 'b');
   let fit = 0;
   let vsRef = 0;
@@ -359,14 +383,29 @@ export function auditJudge(verdicts: readonly VerdictRow[], pairs: AttributePair
   const rootOf = (t: PreferenceTree): Attribute | null => (t.arrays.left[0] === -1 ? null : ATTRIBUTES[t.arrays.feature[0]!]!);
   const report: AuditReport = {
     verdicts: { rows: verdicts.length, parsed: parsedCount, byFormat, unparseable, ties: tieVerdicts },
-    pairs: { total: pairs.n, bothOrders, inconsistent, oneUnreadable, keptUnchecked: keepUnchecked, singleOrder, unreadable: unreadablePairs, notJudged, kept: k },
+    pairs: {
+      total: pairs.n,
+      bothOrders,
+      inconsistent,
+      oneUnreadable,
+      keptUnchecked: keepUnchecked,
+      singleOrder,
+      unreadable: unreadablePairs,
+      notJudged,
+      kept: k,
+    },
     tree: fitted,
     fitAccuracy: fit / k,
     root: rootOf(fitted),
     referenceRoot: rootOf(reference),
     importances,
     referenceImportances,
-    agreement: { verdictsVsReference: vsRef / k, treeVsReference: treeVsRef / k, verdictsVsLabels: labelled > 0 ? vsLabels / labelled : null, labelled },
+    agreement: {
+      verdictsVsReference: vsRef / k,
+      treeVsReference: treeVsRef / k,
+      verdictsVsLabels: labelled > 0 ? vsLabels / labelled : null,
+      labelled,
+    },
     verbosity: {
       importance: importances.verbosity,
       referenceImportance: referenceImportances.verbosity,
@@ -429,9 +468,13 @@ function matchVerdicts(verdicts: readonly VerdictRow[], pairs: AttributePairs, s
       const rows = verdicts.filter((v) => v.order === order);
       if (rows.length === 0) continue;
       if (rows.length !== pairs.n) {
-        throw new DtrError('E_SHAPE', `mismatched pair counts: ${rows.length} verdicts in order ${order} for ${pairs.n} pairs (verdicts without ids are matched to pairs by position)`, {
-          hint: 'give every verdict the "id" of its pair, or one verdict per pair in pair order',
-        });
+        throw new DtrError(
+          'E_SHAPE',
+          `mismatched pair counts: ${rows.length} verdicts in order ${order} for ${pairs.n} pairs (verdicts without ids are matched to pairs by position)`,
+          {
+            hint: 'give every verdict the "id" of its pair, or one verdict per pair in pair order',
+          },
+        );
       }
       rows.forEach((row, i) => (slots[i]![order] = row));
     }
@@ -439,12 +482,21 @@ function matchVerdicts(verdicts: readonly VerdictRow[], pairs: AttributePairs, s
   }
   if (withId !== verdicts.length) {
     const first = verdicts.find((v) => v.id === null)!;
-    throw new DtrError('E_DATA', `${withId} of ${verdicts.length} verdicts have an "id" and the rest do not (first without: ${first.where})`, { hint: 'give every verdict the "id" of its pair, or none (then they are matched by position)' });
+    throw new DtrError(
+      'E_DATA',
+      `${withId} of ${verdicts.length} verdicts have an "id" and the rest do not (first without: ${first.where})`,
+      { hint: 'give every verdict the "id" of its pair, or none (then they are matched by position)' },
+    );
   }
   const index = new Map<string, number>();
   pairs.ids.forEach((id, i) => {
-    if (id === null) issues.push({ path: `${source}:${pairs.lines[i]}`, message: 'pair has no "id" but the verdicts refer to pairs by id' });
-    else if (index.has(id)) issues.push({ path: `${source}:${pairs.lines[i]}`, message: `id ${JSON.stringify(id)} also on line ${pairs.lines[index.get(id)!]}: ids must be unique to match verdicts` });
+    if (id === null)
+      issues.push({ path: `${source}:${pairs.lines[i]}`, message: 'pair has no "id" but the verdicts refer to pairs by id' });
+    else if (index.has(id))
+      issues.push({
+        path: `${source}:${pairs.lines[i]}`,
+        message: `id ${JSON.stringify(id)} also on line ${pairs.lines[index.get(id)!]}: ids must be unique to match verdicts`,
+      });
     else index.set(id, i);
   });
   for (const v of verdicts) {
@@ -454,7 +506,10 @@ function matchVerdicts(verdicts: readonly VerdictRow[], pairs: AttributePairs, s
       continue;
     }
     if (slots[i]![v.order] !== undefined) {
-      issues.push({ path: v.where, message: `a second verdict for pair ${JSON.stringify(v.id)} in order ${v.order} (first at ${slots[i]![v.order]!.where})` });
+      issues.push({
+        path: v.where,
+        message: `a second verdict for pair ${JSON.stringify(v.id)} in order ${v.order} (first at ${slots[i]![v.order]!.where})`,
+      });
       continue;
     }
     slots[i]![v.order] = v;

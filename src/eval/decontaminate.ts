@@ -66,7 +66,11 @@ export function readRecordsFile(path: string, options: ReadRecordsOptions = {}):
     bytes = readFileSync(path);
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
-    throw new DtrError(code === 'ENOENT' ? 'E_NOT_FOUND' : 'E_IO', code === 'ENOENT' ? `no such file: ${path}` : `could not read ${path}: ${(cause as Error).message}`, { cause });
+    throw new DtrError(
+      code === 'ENOENT' ? 'E_NOT_FOUND' : 'E_IO',
+      code === 'ENOENT' ? `no such file: ${path}` : `could not read ${path}: ${(cause as Error).message}`,
+      { cause },
+    );
   }
   const text = decodeUtf8(bytes, name);
   let values: unknown[];
@@ -102,13 +106,18 @@ export function readRecordsFile(path: string, options: ReadRecordsOptions = {}):
     let prompt: string | null;
     if (field !== undefined) {
       prompt = textOf(row[field]);
-      if (row[field] !== undefined && row[field] !== null && prompt === null) issues.push({ path: where, message: `"${field}" is neither text nor a list of chat messages` });
+      if (row[field] !== undefined && row[field] !== null && prompt === null)
+        issues.push({ path: where, message: `"${field}" is neither text nor a list of chat messages` });
     } else prompt = extractPrompt(row);
     const str = (v: unknown): string | null => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : null);
     return { index, where, prompt, source: str(row[sourceField]), id: str(row.id ?? row.pair_id), subset: str(row.subset ?? row.category) };
   });
   if (issues.length > 0) {
-    throw new DtrError('E_DATA', `${name}: ${issues.length} bad row${issues.length === 1 ? '' : 's'}; first at ${issues[0]!.path}: ${issues[0]!.message}`, { issues });
+    throw new DtrError(
+      'E_DATA',
+      `${name}: ${issues.length} bad row${issues.length === 1 ? '' : 's'}; first at ${issues[0]!.path}: ${issues[0]!.message}`,
+      { issues },
+    );
   }
   return { path, container, records, values, lines };
 }
@@ -143,8 +152,15 @@ function textOf(v: unknown): string | null {
   if (typeof v === 'string') return v;
   if (Array.isArray(v)) {
     // A chat: the user's turns are the prompt (assistant turns are responses, not prompts).
-    const user = v.filter((m) => m && typeof m === 'object' && ['user', 'human'].includes(String((m as Record<string, unknown>).role ?? (m as Record<string, unknown>).from).toLowerCase()));
-    const texts = user.map((m) => (m as Record<string, unknown>).content ?? (m as Record<string, unknown>).value).filter((c): c is string => typeof c === 'string');
+    const user = v.filter(
+      (m) =>
+        m &&
+        typeof m === 'object' &&
+        ['user', 'human'].includes(String((m as Record<string, unknown>).role ?? (m as Record<string, unknown>).from).toLowerCase()),
+    );
+    const texts = user
+      .map((m) => (m as Record<string, unknown>).content ?? (m as Record<string, unknown>).value)
+      .filter((c): c is string => typeof c === 'string');
     return texts.length > 0 ? texts.join('\n') : null;
   }
   return null;
@@ -324,7 +340,18 @@ export function findContamination(
     }
     options.onProgress?.(t + 1, train.length);
   });
-  return { ngram: n, common, ignored, trainRows: train.length, againstRows: against.length, matches, bySource, byAgainstSubset, trainWithoutPrompt, againstWithoutPrompt };
+  return {
+    ngram: n,
+    common,
+    ignored,
+    trainRows: train.length,
+    againstRows: against.length,
+    matches,
+    bySource,
+    byAgainstSubset,
+    trainWithoutPrompt,
+    againstWithoutPrompt,
+  };
 }
 
 function findMatch(
@@ -388,7 +415,14 @@ function hashRun(toks: Int32Array, start: number, len: number): number {
 export function writeFiltered(file: RecordsFile, report: ContaminationReport, outPath: string): number {
   const drop = new Set(report.matches.map((m) => m.train.index));
   const keep = file.values.map((_, i) => i).filter((i) => !drop.has(i));
-  const text = file.container === 'jsonl' ? keep.map((i) => `${file.lines![i]}\n`).join('') : `${JSON.stringify(keep.map((i) => file.values[i]), null, 2)}\n`;
+  const text =
+    file.container === 'jsonl'
+      ? keep.map((i) => `${file.lines![i]}\n`).join('')
+      : `${JSON.stringify(
+          keep.map((i) => file.values[i]),
+          null,
+          2,
+        )}\n`;
   writeFileAtomic(outPath, text);
   return keep.length;
 }
@@ -418,7 +452,11 @@ export interface AgainstCheck {
  * if (c.warning) console.error(c.warning);
  * ```
  */
-export function checkAgainst(trainPath: string, againstPath: string, options: { ngram?: number; trainName?: string; againstName?: string } = {}): AgainstCheck {
+export function checkAgainst(
+  trainPath: string,
+  againstPath: string,
+  options: { ngram?: number; trainName?: string; againstName?: string } = {},
+): AgainstCheck {
   const ngram = options.ngram ?? 13;
   const trainName = options.trainName ?? trainPath;
   const againstName = options.againstName ?? againstPath;
@@ -432,11 +470,25 @@ export function checkAgainst(trainPath: string, againstPath: string, options: { 
   if (checked === 0) {
     warning = `cannot check ${trainName} against ${againstName}: no training row has a prompt (add a "prompt" field to the pairs)`;
   } else if (c > 0) {
-    const shown = rows.slice(0, 5).map((w) => w.replace(/^.*:/, '')).join(', ');
+    const shown = rows
+      .slice(0, 5)
+      .map((w) => w.replace(/^.*:/, ''))
+      .join(', ');
     warning = `${c} of ${checked} training pairs overlap prompts of ${againstName} (a shared ${ngram}-word run or the same prompt; lines ${shown}${c > 5 ? ', …' : ''}): the evaluation would be contaminated; remove them with 'dtr decontaminate --train ${trainName} --against ${againstName} --out FILE'`;
   } else if (checked < report.trainRows) {
     warning = `${report.trainRows - checked} of ${report.trainRows} training pairs have no prompt and were not checked against ${againstName}`;
   }
-  const note = checked === 0 ? `not checked against ${againstName} (no prompts)` : `checked against ${againstName}: ${c} of ${checked} pairs overlap its prompts (${ngram}-word runs or the same prompt)`;
-  return { trainRows: report.trainRows, againstRows: report.againstRows, checked, contaminated: c, warning, note, summary: { ngram, checked, contaminated: c, rows } };
+  const note =
+    checked === 0
+      ? `not checked against ${againstName} (no prompts)`
+      : `checked against ${againstName}: ${c} of ${checked} pairs overlap its prompts (${ngram}-word runs or the same prompt)`;
+  return {
+    trainRows: report.trainRows,
+    againstRows: report.againstRows,
+    checked,
+    contaminated: c,
+    warning,
+    note,
+    summary: { ngram, checked, contaminated: c, rows },
+  };
 }

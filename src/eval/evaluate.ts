@@ -7,7 +7,14 @@
  */
 import { ATTRIBUTE_COUNT, toVector, type AttributeScores } from '../attributes.js';
 import { explain } from '../explain/explain.js';
-import { checkDecisionOptions, mirrorPreference, preferenceOf, probabilityOf, type DecisionOptions, type Preference } from '../tree/decision.js';
+import {
+  checkDecisionOptions,
+  mirrorPreference,
+  preferenceOf,
+  probabilityOf,
+  type DecisionOptions,
+  type Preference,
+} from '../tree/decision.js';
 import type { PathStep, PreferenceTree } from '../tree/preference-tree.js';
 import { DtrError } from '../errors.js';
 import type { EvalFormat, EvalItem } from '../data/datasets.js';
@@ -15,7 +22,14 @@ import { judgeBenchCategoryOf, scoreJudgeBench, type JudgeBenchScores } from './
 import { pairMetrics, type PairMetrics } from './metrics.js';
 import type { PairResult } from './results.js';
 import { scoreRewardBench2, type RewardBench2Scores } from './rewardbench2.js';
-import { rewardBenchSectionOf, scoreRewardBench, subsetAccuracies, type RewardBenchSection, type RewardBenchWeighting, type SubsetScore } from './rewardbench.js';
+import {
+  rewardBenchSectionOf,
+  scoreRewardBench,
+  subsetAccuracies,
+  type RewardBenchSection,
+  type RewardBenchWeighting,
+  type SubsetScore,
+} from './rewardbench.js';
 import { scoreRmBench, type RmBenchScores } from './rmbench.js';
 import { lineList } from '../util/format.js';
 
@@ -31,7 +45,11 @@ import { lineList } from '../util/format.js';
  * summarizeResults(results, { format: set.format }).metrics.accuracy;
  * ```
  */
-export function scoreWithTree(tree: PreferenceTree, items: readonly EvalItem[], options: DecisionOptions & { onProgress?: (done: number, total: number) => void } = {}): PairResult[] {
+export function scoreWithTree(
+  tree: PreferenceTree,
+  items: readonly EvalItem[],
+  options: DecisionOptions & { onProgress?: (done: number, total: number) => void } = {},
+): PairResult[] {
   const { symmetric, tieBand } = checkDecisionOptions(options);
   const out: PairResult[] = [];
   const d = new Float64Array(ATTRIBUTE_COUNT);
@@ -175,10 +193,15 @@ export interface PairComparer {
  * }
  * ```
  */
-export async function scoreWithModel(model: PairComparer, items: readonly EvalItem[], options: ModelScoringOptions = {}): Promise<PairResult[]> {
+export async function scoreWithModel(
+  model: PairComparer,
+  items: readonly EvalItem[],
+  options: ModelScoringOptions = {},
+): Promise<PairResult[]> {
   const { symmetric, tieBand } = checkDecisionOptions(options);
   items.forEach((item, i) => {
-    if (typeof item.a !== 'string' || typeof item.b !== 'string') throw new TypeError(`items[${i}] (${item.id}) has attribute scores, not texts: score it with a tree (scoreWithTree)`);
+    if (typeof item.a !== 'string' || typeof item.b !== 'string')
+      throw new TypeError(`items[${i}] (${item.id}) has attribute scores, not texts: score it with a tree (scoreWithTree)`);
     if (item.prompt === null) throw new TypeError(`items[${i}] (${item.id}) has no prompt`);
     if (item.label === 'tie') throw new RangeError(`items[${i}] (${item.id}) is labelled tie: drop such items first (splitLabelTies)`);
   });
@@ -224,11 +247,19 @@ export async function scoreWithModel(model: PairComparer, items: readonly EvalIt
     );
     const scored: { rewards: AttributeScores; truncated: boolean }[] = [];
     for await (const r of model.scoreStream(distinct, { ...batch, total: distinct.length })) scored.push(r);
-    if (scored.length !== distinct.length) throw new DtrError('E_INTERNAL', `the model returned ${scored.length} scores for ${distinct.length} responses`);
+    if (scored.length !== distinct.length)
+      throw new DtrError('E_INTERNAL', `the model returned ${scored.length} scores for ${distinct.length} responses`);
     items.forEach((item, i) => {
       const [a, b] = [scored[slots[i]![0]!]!, scored[slots[i]![1]!]!];
       const e = explain(tree, a.rewards, b.rewards, { symmetric, tieBand });
-      push(item, { rewards: { a: a.rewards, b: b.rewards }, delta: e.delta, preference: e.preference, probability: e.probability, path: e.path, truncated: a.truncated || b.truncated });
+      push(item, {
+        rewards: { a: a.rewards, b: b.rewards },
+        delta: e.delta,
+        preference: e.preference,
+        probability: e.probability,
+        path: e.path,
+        truncated: a.truncated || b.truncated,
+      });
     });
     return out;
   }
@@ -238,7 +269,8 @@ export async function scoreWithModel(model: PairComparer, items: readonly EvalIt
   );
   let i = 0;
   for await (const r of stream) push(items[i++]!, r);
-  if (out.length !== items.length) throw new DtrError('E_INTERNAL', `the model returned ${out.length} comparisons for ${items.length} pairs`);
+  if (out.length !== items.length)
+    throw new DtrError('E_INTERNAL', `the model returned ${out.length} comparisons for ${items.length} pairs`);
   return out;
 }
 
@@ -362,7 +394,13 @@ export function summarizeResults(results: readonly PairResult[], options: Summar
   });
   // Accuracy and tie rate count every decision; the calibration metrics need probabilities.
   const decided = pairMetrics(new Float64Array(n).fill(0.5), allLabels, { preferences });
-  const calibrated = withP.length > 0 ? pairMetrics(Float64Array.from(withP, (r) => r.probability!), Uint8Array.from(withP, (r) => ((r.label ?? 'a') === 'a' ? 1 : 0))) : null;
+  const calibrated =
+    withP.length > 0
+      ? pairMetrics(
+          Float64Array.from(withP, (r) => r.probability!),
+          Uint8Array.from(withP, (r) => ((r.label ?? 'a') === 'a' ? 1 : 0)),
+        )
+      : null;
   const metrics: PreferenceSetMetrics = {
     n,
     accuracy: decided.accuracy,
@@ -378,13 +416,29 @@ export function summarizeResults(results: readonly PairResult[], options: Summar
   const warnings: string[] = [];
   const notes = (): string[] => {
     const out: string[] = [];
-    if (truncated > 0) out.push(`${truncated} of ${n} pairs were scored from conversations shortened to the model's maximum length (truncated: true in the results)`);
-    if (swappedN > 0 && swappedN < n) out.push(`position consistency measured on ${swappedN} of ${n} pairs (the others recorded no swapped reading)`);
-    if (withP.length === 0 && n > 0) out.push('no result records a probability: log loss, Brier score and calibration error are not measured');
-    else if (withP.length < n) out.push(`log loss, Brier score and calibration error use the ${withP.length} of ${n} pairs that record a probability`);
+    if (truncated > 0)
+      out.push(
+        `${truncated} of ${n} pairs were scored from conversations shortened to the model's maximum length (truncated: true in the results)`,
+      );
+    if (swappedN > 0 && swappedN < n)
+      out.push(`position consistency measured on ${swappedN} of ${n} pairs (the others recorded no swapped reading)`);
+    if (withP.length === 0 && n > 0)
+      out.push('no result records a probability: log loss, Brier score and calibration error are not measured');
+    else if (withP.length < n)
+      out.push(`log loss, Brier score and calibration error use the ${withP.length} of ${n} pairs that record a probability`);
     return out;
   };
-  const base = { format, n, metrics, truncated, rmBench: null, rewardBench2: null, judgeBench: null, sections: null, weighting: null } as const;
+  const base = {
+    format,
+    n,
+    metrics,
+    truncated,
+    rmBench: null,
+    rewardBench2: null,
+    judgeBench: null,
+    sections: null,
+    weighting: null,
+  } as const;
   if (format === 'rewardbench') {
     const rb = scoreRewardBench(rows, { weighting: options.weighting ?? 'examples' });
     return {
@@ -405,13 +459,36 @@ export function summarizeResults(results: readonly PairResult[], options: Summar
   const generic = { subsets, ties: acc.ties };
   if (format === 'rm-bench') {
     const missing = results.filter((r) => r.chosenStyle === undefined || r.rejectedStyle === undefined);
-    if (missing.length > 0) throw missingFields('rm-bench', 'chosenStyle and rejectedStyle (0 concise, 1 detailed plain, 2 detailed markdown)', missing);
-    const rm = scoreRmBench(results.map((r) => ({ id: r.id, subset: r.subset, chosenStyle: r.chosenStyle!, rejectedStyle: r.rejectedStyle!, preference: r.preference, label: r.label ?? 'a' })));
-    return { ...base, ...generic, overall: rm.overall?.average ?? null, rmBench: rm, unknownSubsets: rm.unknownSubsets, duplicateIds: rm.duplicateComparisons, warnings: [...rm.warnings, ...notes()] };
+    if (missing.length > 0)
+      throw missingFields('rm-bench', 'chosenStyle and rejectedStyle (0 concise, 1 detailed plain, 2 detailed markdown)', missing);
+    const rm = scoreRmBench(
+      results.map((r) => ({
+        id: r.id,
+        subset: r.subset,
+        chosenStyle: r.chosenStyle!,
+        rejectedStyle: r.rejectedStyle!,
+        preference: r.preference,
+        label: r.label ?? 'a',
+      })),
+    );
+    return {
+      ...base,
+      ...generic,
+      overall: rm.overall?.average ?? null,
+      rmBench: rm,
+      unknownSubsets: rm.unknownSubsets,
+      duplicateIds: rm.duplicateComparisons,
+      warnings: [...rm.warnings, ...notes()],
+    };
   }
   if (format === 'rewardbench-2') {
     const missing = results.filter((r) => r.chosenIndex === undefined || r.rejectedIndex === undefined);
-    if (missing.length > 0) throw missingFields('rewardbench-2', 'chosenIndex and rejectedIndex (which of the prompt\'s chosen and rejected responses were compared)', missing);
+    if (missing.length > 0)
+      throw missingFields(
+        'rewardbench-2',
+        "chosenIndex and rejectedIndex (which of the prompt's chosen and rejected responses were compared)",
+        missing,
+      );
     const rb2 = scoreRewardBench2(
       results.map((r) => ({
         id: r.id,
@@ -420,28 +497,64 @@ export function summarizeResults(results: readonly PairResult[], options: Summar
         rejectedIndex: r.rejectedIndex!,
         preference: r.preference,
         label: r.label ?? 'a',
-        ...(r.scoreChosen !== undefined && r.scoreRejected !== undefined ? { scoreChosen: r.scoreChosen, scoreRejected: r.scoreRejected } : {}),
+        ...(r.scoreChosen !== undefined && r.scoreRejected !== undefined
+          ? { scoreChosen: r.scoreChosen, scoreRejected: r.scoreRejected }
+          : {}),
       })),
     );
-    return { ...base, ...generic, overall: rb2.overall, rewardBench2: rb2, unknownSubsets: rb2.unknownSubsets, duplicateIds: [], warnings: [...rb2.warnings, ...notes()] };
+    return {
+      ...base,
+      ...generic,
+      overall: rb2.overall,
+      rewardBench2: rb2,
+      unknownSubsets: rb2.unknownSubsets,
+      duplicateIds: [],
+      warnings: [...rb2.warnings, ...notes()],
+    };
   }
   if (acc.duplicateIds.length > 0) {
-    warnings.push(`${acc.duplicateIds.length} id${acc.duplicateIds.length === 1 ? ' appears' : 's appear'} more than once (every row is kept and counted): ${lineList(acc.duplicateIds)}`);
+    warnings.push(
+      `${acc.duplicateIds.length} id${acc.duplicateIds.length === 1 ? ' appears' : 's appear'} more than once (every row is kept and counted): ${lineList(acc.duplicateIds)}`,
+    );
   }
   if (format === 'judgebench') {
     const jb = scoreJudgeBench(
-      results.map((r) => ({ subset: r.subset, preference: r.preference, label: r.label ?? 'a', ...(r.swappedProbability !== undefined ? { swappedProbability: r.swappedProbability } : {}) })),
+      results.map((r) => ({
+        subset: r.subset,
+        preference: r.preference,
+        label: r.label ?? 'a',
+        ...(r.swappedProbability !== undefined ? { swappedProbability: r.swappedProbability } : {}),
+      })),
       { tieBand },
     );
-    return { ...base, ...generic, overall: jb.overall?.accuracy ?? null, judgeBench: jb, unknownSubsets: jb.otherSources, duplicateIds: acc.duplicateIds, warnings: [...warnings, ...jb.warnings, ...notes()] };
+    return {
+      ...base,
+      ...generic,
+      overall: jb.overall?.accuracy ?? null,
+      judgeBench: jb,
+      unknownSubsets: jb.otherSources,
+      duplicateIds: acc.duplicateIds,
+      warnings: [...warnings, ...jb.warnings, ...notes()],
+    };
   }
   if (acc.ties > 0) warnings.push(`${acc.ties} pair${acc.ties === 1 ? '' : 's'} decided tie, each counted as 0.5`);
-  return { ...base, ...generic, overall: n > 0 ? 100 * metrics.accuracy : null, unknownSubsets: {}, duplicateIds: acc.duplicateIds, warnings: [...warnings, ...notes()] };
+  return {
+    ...base,
+    ...generic,
+    overall: n > 0 ? 100 * metrics.accuracy : null,
+    unknownSubsets: {},
+    duplicateIds: acc.duplicateIds,
+    warnings: [...warnings, ...notes()],
+  };
 }
 
 function missingFields(format: EvalFormat, fields: string, rows: readonly PairResult[]): DtrError {
   const lines = rows.map((r) => ('line' in r ? `line ${(r as { line: number }).line}` : `id ${r.id}`));
-  return new DtrError('E_DATA', `${format} results need ${fields} on every row; ${rows.length} row${rows.length === 1 ? ' lacks' : 's lack'} them (${lines.slice(0, 5).join(', ')}${lines.length > 5 ? ', …' : ''})`, {
-    hint: `write them as dtr eval --format ${format} --out does, or choose another --format`,
-  });
+  return new DtrError(
+    'E_DATA',
+    `${format} results need ${fields} on every row; ${rows.length} row${rows.length === 1 ? ' lacks' : 's lack'} them (${lines.slice(0, 5).join(', ')}${lines.length > 5 ? ', …' : ''})`,
+    {
+      hint: `write them as dtr eval --format ${format} --out does, or choose another --format`,
+    },
+  );
 }

@@ -109,7 +109,8 @@ export function scoreJudgeBench(rows: readonly JudgeBenchRow[], options: { tieBa
   };
   rows.forEach((row, k) => {
     if (row === null || typeof row !== 'object') throw new TypeError(`rows[${k}] must be an object {subset, preference, label}`);
-    if (row.preference !== 'a' && row.preference !== 'b' && row.preference !== 'tie') throw new TypeError(`rows[${k}].preference must be 'a', 'b' or 'tie', got ${JSON.stringify(row.preference)}`);
+    if (row.preference !== 'a' && row.preference !== 'b' && row.preference !== 'tie')
+      throw new TypeError(`rows[${k}].preference must be 'a', 'b' or 'tie', got ${JSON.stringify(row.preference)}`);
     const label = row.label ?? 'a';
     const vote = (p: Preference): number => (p === 'tie' ? 0 : p === label ? 1 : -1);
     let sum = vote(row.preference);
@@ -136,10 +137,19 @@ export function scoreJudgeBench(rows: readonly JudgeBenchRow[], options: { tieBa
   }
   const warnings: string[] = [];
   const other = Object.keys(otherSources);
-  if (other.length > 0) warnings.push(`${other.length} source${other.length === 1 ? '' : 's'} in no JudgeBench category, counted in the overall only: ${other.map((s) => `${s} (${otherSources[s]})`).join(', ')}`);
+  if (other.length > 0)
+    warnings.push(
+      `${other.length} source${other.length === 1 ? '' : 's'} in no JudgeBench category, counted in the overall only: ${other.map((s) => `${s} (${otherSources[s]})`).join(', ')}`,
+    );
   const overall = score('');
-  if (overall && overall.ties > 0) warnings.push(`${overall.ties} pair${overall.ties === 1 ? '' : 's'} whose readings cancel out (they disagree, or tie), each counted as 0.5 (the official JudgeBench code counts them as wrong)`);
+  if (overall && overall.ties > 0)
+    warnings.push(
+      `${overall.ties} pair${overall.ties === 1 ? '' : 's'} whose readings cancel out (they disagree, or tie), each counted as 0.5 (the official JudgeBench code counts them as wrong)`,
+    );
   // A scorer that reads each response alone (a scalar reward model) has one order only, as JudgeBench's --single_game; a mix is worth a word.
-  if (bothOrders > 0 && bothOrders < rows.length) warnings.push(`${rows.length - bothOrders} of ${rows.length} pairs judged in one order only (no swapped reading recorded), the others in both`);
+  if (bothOrders > 0 && bothOrders < rows.length)
+    warnings.push(
+      `${rows.length - bothOrders} of ${rows.length} pairs judged in one order only (no swapped reading recorded), the others in both`,
+    );
   return { overall, categories, bothOrders, otherSources, warnings };
 }

@@ -60,7 +60,11 @@ export interface PairMetricsOptions {
  * pairMetrics([0.9, 0.2], [1, 1], { preferences: ['a', 'tie'] }).accuracy; // 0.75
  * ```
  */
-export function pairMetrics(probabilities: ArrayLike<number>, labels: ArrayLike<number>, options: number | PairMetricsOptions = 0): PairMetrics {
+export function pairMetrics(
+  probabilities: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  options: number | PairMetricsOptions = 0,
+): PairMetrics {
   const n = check(probabilities, labels);
   const tieBand = typeof options === 'number' ? options : (options.tieBand ?? 0);
   const decisions = typeof options === 'number' ? undefined : options.preferences;
@@ -140,7 +144,6 @@ export function expectedCalibrationError(probabilities: ArrayLike<number>, label
   }
   return ece;
 }
-
 
 /**
  * Position consistency: the share of pairs whose decision on (a, b) mirrors the decision on

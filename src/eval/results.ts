@@ -77,9 +77,11 @@ export function pairResultsToJsonl(results: readonly PairResult[]): string {
   return toJsonl(
     results.map((r) => {
       const out: Record<string, unknown> = { id: r.id, subset: r.subset };
-      for (const key of ['chosenStyle', 'rejectedStyle', 'chosenIndex', 'rejectedIndex', 'label'] as const) if (r[key] !== undefined) out[key] = r[key];
+      for (const key of ['chosenStyle', 'rejectedStyle', 'chosenIndex', 'rejectedIndex', 'label'] as const)
+        if (r[key] !== undefined) out[key] = r[key];
       out.preference = r.preference;
-      for (const key of ['probability', 'swappedProbability', 'scoreChosen', 'scoreRejected', 'rewards', 'path', 'truncated'] as const) if (r[key] !== undefined) out[key] = r[key];
+      for (const key of ['probability', 'swappedProbability', 'scoreChosen', 'scoreRejected', 'rewards', 'path', 'truncated'] as const)
+        if (r[key] !== undefined) out[key] = r[key];
       return out;
     }),
   );
@@ -135,22 +137,29 @@ export function parsePairResults(rows: readonly JsonlRow[], source: string): Pai
     const row = value as Record<string, unknown>;
     const id = row.id;
     if (id === undefined || id === null) bad('missing "id"');
-    else if (typeof id !== 'string' && (typeof id !== 'number' || !Number.isFinite(id))) bad(`"id" must be a string or number, got ${JSON.stringify(id)}`);
+    else if (typeof id !== 'string' && (typeof id !== 'number' || !Number.isFinite(id)))
+      bad(`"id" must be a string or number, got ${JSON.stringify(id)}`);
     const subset = row.subset;
-    if (subset !== undefined && subset !== null && typeof subset !== 'string') bad(`"subset" must be a string or null, got ${JSON.stringify(subset)}`);
-    if (row.label !== undefined && row.label !== 'a' && row.label !== 'b') bad(`"label" must be "a" or "b", got ${JSON.stringify(row.label)}`);
+    if (subset !== undefined && subset !== null && typeof subset !== 'string')
+      bad(`"subset" must be a string or null, got ${JSON.stringify(subset)}`);
+    if (row.label !== undefined && row.label !== 'a' && row.label !== 'b')
+      bad(`"label" must be "a" or "b", got ${JSON.stringify(row.label)}`);
     const label = row.label === 'b' ? 'b' : 'a';
     const scores = checkScorePair(row, bad);
     let preference: Preference | null = null;
     if (row.preference !== undefined) {
-      if (row.preference !== 'a' && row.preference !== 'b' && row.preference !== 'tie') bad(`"preference" must be "a", "b" or "tie", got ${JSON.stringify(row.preference)}`);
+      if (row.preference !== 'a' && row.preference !== 'b' && row.preference !== 'tie')
+        bad(`"preference" must be "a", "b" or "tie", got ${JSON.stringify(row.preference)}`);
       else preference = row.preference;
     }
     if (scores !== null) {
       // The scores decide: the chosen (labelled) response wins when it scores higher.
       const other = label === 'a' ? 'b' : 'a';
       const implied: Preference = scores.chosen > scores.rejected ? label : scores.chosen < scores.rejected ? other : 'tie';
-      if (preference !== null && preference !== implied) bad(`"preference" is ${JSON.stringify(preference)} but scoreChosen ${scores.chosen} and scoreRejected ${scores.rejected} give ${JSON.stringify(implied)}`);
+      if (preference !== null && preference !== implied)
+        bad(
+          `"preference" is ${JSON.stringify(preference)} but scoreChosen ${scores.chosen} and scoreRejected ${scores.rejected} give ${JSON.stringify(implied)}`,
+        );
       preference = implied;
     } else if (row.preference === undefined && row.scoreChosen === undefined && row.scoreRejected === undefined) {
       bad('missing "preference" ("a", "b" or "tie"), or "scoreChosen" and "scoreRejected" (a scalar reward model\'s scores)');
@@ -161,10 +170,12 @@ export function parsePairResults(rows: readonly JsonlRow[], source: string): Pai
     const indices = checkIndexPair(row, 'chosenIndex', 'rejectedIndex', Number.MAX_SAFE_INTEGER, bad);
     const rewards = row.rewards;
     if (rewards !== undefined) {
-      if (rewards === null || typeof rewards !== 'object' || Array.isArray(rewards)) bad('"rewards" must be an object {a: {...}, b: {...}} of the five attribute rewards of each response');
+      if (rewards === null || typeof rewards !== 'object' || Array.isArray(rewards))
+        bad('"rewards" must be an object {a: {...}, b: {...}} of the five attribute rewards of each response');
       else {
         for (const side of ['a', 'b'] as const) {
-          for (const p of checkAttributeScores((rewards as Record<string, unknown>)[side])) bad(`rewards.${side}${p.key ? `.${p.key}` : ''}: ${p.message}`);
+          for (const p of checkAttributeScores((rewards as Record<string, unknown>)[side]))
+            bad(`rewards.${side}${p.key ? `.${p.key}` : ''}: ${p.message}`);
         }
       }
     }
@@ -180,7 +191,8 @@ export function parsePairResults(rows: readonly JsonlRow[], source: string): Pai
         });
       }
     }
-    if (row.truncated !== undefined && typeof row.truncated !== 'boolean') bad(`"truncated" must be true or false, got ${JSON.stringify(row.truncated)}`);
+    if (row.truncated !== undefined && typeof row.truncated !== 'boolean')
+      bad(`"truncated" must be true or false, got ${JSON.stringify(row.truncated)}`);
     if (issues.length > before || preference === null) continue;
     const r: PairResultRow = { line, id: String(id), subset: (subset as string | null | undefined) ?? null, preference };
     if (row.label !== undefined) r.label = row.label as 'a' | 'b';
@@ -199,10 +211,14 @@ export function parsePairResults(rows: readonly JsonlRow[], source: string): Pai
   }
   if (issues.length > 0) {
     const first = issues[0]!;
-    throw new DtrError('E_DATA', `${source}: ${issues.length} bad value${issues.length === 1 ? '' : 's'} in results; first at ${first.path}: ${first.message}`, {
-      issues,
-      hint: 'a results file has one {id, subset, preference} per line (probability, rewards and path optional, as dtr eval --out writes them), or {id, subset, scoreChosen, scoreRejected} from a scalar reward model',
-    });
+    throw new DtrError(
+      'E_DATA',
+      `${source}: ${issues.length} bad value${issues.length === 1 ? '' : 's'} in results; first at ${first.path}: ${first.message}`,
+      {
+        issues,
+        hint: 'a results file has one {id, subset, preference} per line (probability, rewards and path optional, as dtr eval --out writes them), or {id, subset, scoreChosen, scoreRejected} from a scalar reward model',
+      },
+    );
   }
   return out;
 }
@@ -218,7 +234,10 @@ function checkScorePair(row: Record<string, unknown>, bad: (m: string) => void):
   const r = row.scoreRejected;
   if (c === undefined && r === undefined) return null;
   let ok = true;
-  for (const [key, v] of [['scoreChosen', c], ['scoreRejected', r]] as const) {
+  for (const [key, v] of [
+    ['scoreChosen', c],
+    ['scoreRejected', r],
+  ] as const) {
     if (v === undefined) {
       bad(`"${key}" is missing: give both scoreChosen and scoreRejected, or neither`);
       ok = false;
@@ -231,17 +250,28 @@ function checkScorePair(row: Record<string, unknown>, bad: (m: string) => void):
 }
 
 /** Two integer fields given together (`chosenStyle`/`rejectedStyle`, `chosenIndex`/`rejectedIndex`), each in [0, max]. */
-function checkIndexPair(row: Record<string, unknown>, a: string, b: string, max: number, bad: (m: string) => void): [number, number] | null {
+function checkIndexPair(
+  row: Record<string, unknown>,
+  a: string,
+  b: string,
+  max: number,
+  bad: (m: string) => void,
+): [number, number] | null {
   const x = row[a];
   const y = row[b];
   if (x === undefined && y === undefined) return null;
   let ok = true;
-  for (const [key, v] of [[a, x], [b, y]] as const) {
+  for (const [key, v] of [
+    [a, x],
+    [b, y],
+  ] as const) {
     if (v === undefined) {
       bad(`"${key}" is missing: give both ${a} and ${b}, or neither`);
       ok = false;
     } else if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) {
-      bad(`"${key}" must be ${max === 2 ? '0 (concise), 1 (detailed plain) or 2 (detailed markdown)' : 'a non-negative integer'}, got ${JSON.stringify(v)}`);
+      bad(
+        `"${key}" must be ${max === 2 ? '0 (concise), 1 (detailed plain) or 2 (detailed markdown)' : 'a non-negative integer'}, got ${JSON.stringify(v)}`,
+      );
       ok = false;
     }
   }

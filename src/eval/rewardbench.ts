@@ -38,7 +38,14 @@ export type RewardBenchSection = (typeof REWARDBENCH_SECTIONS)[number];
  */
 export const REWARDBENCH_SUBSETS: Readonly<Record<RewardBenchSection, readonly string[]>> = {
   Chat: ['alpacaeval-easy', 'alpacaeval-length', 'alpacaeval-hard', 'mt-bench-easy', 'mt-bench-med'],
-  'Chat Hard': ['mt-bench-hard', 'llmbar-natural', 'llmbar-adver-neighbor', 'llmbar-adver-GPTInst', 'llmbar-adver-GPTOut', 'llmbar-adver-manual'],
+  'Chat Hard': [
+    'mt-bench-hard',
+    'llmbar-natural',
+    'llmbar-adver-neighbor',
+    'llmbar-adver-GPTInst',
+    'llmbar-adver-GPTOut',
+    'llmbar-adver-manual',
+  ],
   Safety: ['refusals-dangerous', 'refusals-offensive', 'xstest-should-refuse', 'xstest-should-respond', 'donotanswer'],
   Reasoning: ['math-prm', 'hep-cpp', 'hep-go', 'hep-java', 'hep-js', 'hep-python', 'hep-rust'],
 };
@@ -210,31 +217,45 @@ export function scoreRewardBench(rows: readonly RewardBenchRow[], options: { wei
       if (math !== null && code !== null) sections.Reasoning = (math + code) / 2;
       else {
         sections.Reasoning = math ?? code;
-        if (sections.Reasoning !== null) warnings.push(`Reasoning is ${math === null ? 'hep-* only: no math-prm pairs' : 'math-prm only: no hep-* pairs'} (it is normally the mean of both)`);
+        if (sections.Reasoning !== null)
+          warnings.push(
+            `Reasoning is ${math === null ? 'hep-* only: no math-prm pairs' : 'math-prm only: no hep-* pairs'} (it is normally the mean of both)`,
+          );
       }
     } else sections[section] = weightedMean(REWARDBENCH_SUBSETS[section]);
   }
   const empty = REWARDBENCH_SECTIONS.filter((s) => sections[s] === null);
   const overall = empty.length === 0 ? REWARDBENCH_SECTIONS.reduce((acc, s) => acc + sections[s]!, 0) / REWARDBENCH_SECTIONS.length : null;
   if (empty.length > 0 && empty.length < REWARDBENCH_SECTIONS.length) {
-    warnings.push(`no overall score: section${empty.length === 1 ? '' : 's'} ${empty.join(', ')} ${empty.length === 1 ? 'has' : 'have'} no pairs (overall is the mean of all four)`);
+    warnings.push(
+      `no overall score: section${empty.length === 1 ? '' : 's'} ${empty.join(', ')} ${empty.length === 1 ? 'has' : 'have'} no pairs (overall is the mean of all four)`,
+    );
   } else if (empty.length === REWARDBENCH_SECTIONS.length) {
     warnings.push('no RewardBench subset in the results: no section or overall score');
   }
   const missingSubsets = REWARDBENCH_SECTIONS.flatMap((s) => REWARDBENCH_SUBSETS[s]).filter((name) => !tally.has(name));
   if (missingSubsets.length > 0 && empty.length < REWARDBENCH_SECTIONS.length) {
-    warnings.push(`${missingSubsets.length} RewardBench subset${missingSubsets.length === 1 ? '' : 's'} absent: ${missingSubsets.join(', ')}`);
+    warnings.push(
+      `${missingSubsets.length} RewardBench subset${missingSubsets.length === 1 ? '' : 's'} absent: ${missingSubsets.join(', ')}`,
+    );
   }
   const unknownNames = Object.keys(unknownSubsets);
   if (unknownNames.length > 0) {
-    warnings.push(`${unknownNames.length} subset${unknownNames.length === 1 ? '' : 's'} not in RewardBench, reported but not counted in any section: ${unknownNames.map((u) => `${u} (${unknownSubsets[u]} pair${unknownSubsets[u] === 1 ? '' : 's'})`).join(', ')}`);
+    warnings.push(
+      `${unknownNames.length} subset${unknownNames.length === 1 ? '' : 's'} not in RewardBench, reported but not counted in any section: ${unknownNames.map((u) => `${u} (${unknownSubsets[u]} pair${unknownSubsets[u] === 1 ? '' : 's'})`).join(', ')}`,
+    );
   }
   if (duplicateIds.length > 0) {
-    warnings.push(`${duplicateIds.length} id${duplicateIds.length === 1 ? ' appears' : 's appear'} more than once (every row is kept and counted): ${lineList(duplicateIds)}`);
+    warnings.push(
+      `${duplicateIds.length} id${duplicateIds.length === 1 ? ' appears' : 's appear'} more than once (every row is kept and counted): ${lineList(duplicateIds)}`,
+    );
   }
   if (ties > 0) {
     // The official script scores chosen > rejected, so its numbers count every tie as wrong.
-    const official = weighting === 'leaderboard-table' ? ' (the official script counts a tie as wrong: published numbers are reproduced only without ties)' : '';
+    const official =
+      weighting === 'leaderboard-table'
+        ? ' (the official script counts a tie as wrong: published numbers are reproduced only without ties)'
+        : '';
     warnings.push(`${ties} pair${ties === 1 ? '' : 's'} decided tie, each counted as 0.5${official}`);
   }
   return { overall, sections, subsets, n: rows.length, ties, unknownSubsets, missingSubsets, duplicateIds, weighting, warnings };
@@ -293,7 +314,11 @@ export const NO_SUBSET = '(none)';
  * subsetAccuracies([{ subset: 'x', preference: 'a' }, { subset: 'x', preference: 'b', label: 'b' }]).subsets.x.accuracy; // 100
  * ```
  */
-export function subsetAccuracies(rows: readonly RewardBenchRow[]): { subsets: Record<string, Omit<SubsetScore, 'section'>>; ties: number; duplicateIds: string[] } {
+export function subsetAccuracies(rows: readonly RewardBenchRow[]): {
+  subsets: Record<string, Omit<SubsetScore, 'section'>>;
+  ties: number;
+  duplicateIds: string[];
+} {
   if (!Array.isArray(rows)) throw new TypeError('rows must be an array of {subset, preference}');
   const { tally, ties, duplicateIds } = tallyRows(rows);
   const subsets: Record<string, Omit<SubsetScore, 'section'>> = {};

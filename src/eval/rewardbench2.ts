@@ -138,16 +138,29 @@ export function scoreRewardBench2(rows: readonly RewardBench2Row[]): RewardBench
   const prompts = new Map<string, Prompt>();
   let ties = 0;
   rows.forEach((row, k) => {
-    if (row === null || typeof row !== 'object') throw new TypeError(`rows[${k}] must be an object {id, subset, chosenIndex, rejectedIndex, preference}`);
+    if (row === null || typeof row !== 'object')
+      throw new TypeError(`rows[${k}] must be an object {id, subset, chosenIndex, rejectedIndex, preference}`);
     const { preference } = row;
-    if (preference !== 'a' && preference !== 'b' && preference !== 'tie') throw new TypeError(`rows[${k}].preference must be 'a', 'b' or 'tie', got ${JSON.stringify(preference)}`);
+    if (preference !== 'a' && preference !== 'b' && preference !== 'tie')
+      throw new TypeError(`rows[${k}].preference must be 'a', 'b' or 'tie', got ${JSON.stringify(preference)}`);
     for (const key of ['chosenIndex', 'rejectedIndex'] as const) {
-      if (!Number.isInteger(row[key]) || row[key] < 0) throw new RangeError(`rows[${k}].${key} must be a non-negative integer, got ${JSON.stringify(row[key])}`);
+      if (!Number.isInteger(row[key]) || row[key] < 0)
+        throw new RangeError(`rows[${k}].${key} must be a non-negative integer, got ${JSON.stringify(row[key])}`);
     }
     const label = row.label ?? 'a';
     const subset = row.subset ?? '(none)';
     const key = `${subset}\u0000${row.id}`;
-    const p = prompts.get(key) ?? { subset, id: String(row.id), comparisons: 0, against: 0, ties: 0, correct: new Map(), incorrect: new Map(), scalar: true, inconsistent: false };
+    const p = prompts.get(key) ?? {
+      subset,
+      id: String(row.id),
+      comparisons: 0,
+      against: 0,
+      ties: 0,
+      correct: new Map(),
+      incorrect: new Map(),
+      scalar: true,
+      inconsistent: false,
+    };
     p.comparisons++;
     if (preference === 'tie') {
       p.ties++;
@@ -155,7 +168,10 @@ export function scoreRewardBench2(rows: readonly RewardBench2Row[]): RewardBench
     } else if (preference !== label) p.against++;
     if (row.scoreChosen === undefined || row.scoreRejected === undefined) p.scalar = false;
     else {
-      for (const [map, index, score] of [[p.correct, row.chosenIndex, row.scoreChosen], [p.incorrect, row.rejectedIndex, row.scoreRejected]] as const) {
+      for (const [map, index, score] of [
+        [p.correct, row.chosenIndex, row.scoreChosen],
+        [p.incorrect, row.rejectedIndex, row.scoreRejected],
+      ] as const) {
         const known = map.get(index);
         if (known !== undefined && Math.abs(known - score) > 1e-9 * Math.max(1, Math.abs(score))) p.inconsistent = true;
         if (known === undefined) map.set(index, score);
@@ -189,9 +205,13 @@ export function scoreRewardBench2(rows: readonly RewardBench2Row[]): RewardBench
     if (!subsets[name]!.known) unknownSubsets[name] = ps.length;
   }
   const inconsistent = [...prompts.values()].filter((p) => p.inconsistent).map((p) => p.id);
-  if (inconsistent.length > 0) warnings.push(`${inconsistent.length} prompt${inconsistent.length === 1 ? ' gives' : 's give'} one response different scores in different comparisons (the first is used): ${inconsistent.slice(0, 5).join(', ')}`);
+  if (inconsistent.length > 0)
+    warnings.push(
+      `${inconsistent.length} prompt${inconsistent.length === 1 ? ' gives' : 's give'} one response different scores in different comparisons (the first is used): ${inconsistent.slice(0, 5).join(', ')}`,
+    );
   const tiesName = order.find((s) => s.toLowerCase() === 'ties');
-  const scoreOf = (name: string): number | null => (name === 'Ties' ? (tiesName !== undefined ? subsets[tiesName]!.accuracy : null) : (subsets[name]?.accuracy ?? null));
+  const scoreOf = (name: string): number | null =>
+    name === 'Ties' ? (tiesName !== undefined ? subsets[tiesName]!.accuracy : null) : (subsets[name]?.accuracy ?? null);
   const missingSubsets = REWARDBENCH2_SUBSETS.filter((s) => (s === 'Ties' ? tiesName === undefined : !bySubset.has(s)));
   const mean = (names: readonly string[]): number | null => {
     const xs = names.map(scoreOf);
@@ -201,13 +221,36 @@ export function scoreRewardBench2(rows: readonly RewardBench2Row[]): RewardBench
   const overallWithoutTies = mean(REWARDBENCH2_SUBSETS.filter((s) => s !== 'Ties'));
   if (overall === null) {
     if (missingSubsets.length === REWARDBENCH2_SUBSETS.length) warnings.push('no RewardBench 2 subset in the results: no overall score');
-    else if (missingSubsets.length > 0) warnings.push(`no overall score: subset${missingSubsets.length === 1 ? '' : 's'} ${missingSubsets.join(', ')} ${missingSubsets.length === 1 ? 'has' : 'have'} no rows (the overall is the mean of all six)`);
-    else if (scoreOf('Ties') === null && overallWithoutTies !== null) warnings.push('no overall score: the Ties score is missing (see above); overallWithoutTies is the mean of the other five subsets, not the leaderboard\'s number');
+    else if (missingSubsets.length > 0)
+      warnings.push(
+        `no overall score: subset${missingSubsets.length === 1 ? '' : 's'} ${missingSubsets.join(', ')} ${missingSubsets.length === 1 ? 'has' : 'have'} no rows (the overall is the mean of all six)`,
+      );
+    else if (scoreOf('Ties') === null && overallWithoutTies !== null)
+      warnings.push(
+        "no overall score: the Ties score is missing (see above); overallWithoutTies is the mean of the other five subsets, not the leaderboard's number",
+      );
   }
   const unknown = Object.keys(unknownSubsets);
-  if (unknown.length > 0) warnings.push(`${unknown.length} subset${unknown.length === 1 ? '' : 's'} not in RewardBench 2, reported but not counted in the overall: ${unknown.map((u) => `${u} (${unknownSubsets[u]} prompt${unknownSubsets[u] === 1 ? '' : 's'})`).join(', ')}`);
-  if (ties > 0) warnings.push(`${ties} comparison${ties === 1 ? '' : 's'} decided tie: outside Ties a prompt tied for the top with t rejected responses earns 1 / (t + 1), as the official code`);
-  return { overall, overallWithoutTies, subsets, tiesSubset, n: rows.length, prompts: prompts.size, ties, unknownSubsets, missingSubsets, warnings };
+  if (unknown.length > 0)
+    warnings.push(
+      `${unknown.length} subset${unknown.length === 1 ? '' : 's'} not in RewardBench 2, reported but not counted in the overall: ${unknown.map((u) => `${u} (${unknownSubsets[u]} prompt${unknownSubsets[u] === 1 ? '' : 's'})`).join(', ')}`,
+    );
+  if (ties > 0)
+    warnings.push(
+      `${ties} comparison${ties === 1 ? '' : 's'} decided tie: outside Ties a prompt tied for the top with t rejected responses earns 1 / (t + 1), as the official code`,
+    );
+  return {
+    overall,
+    overallWithoutTies,
+    subsets,
+    tiesSubset,
+    n: rows.length,
+    prompts: prompts.size,
+    ties,
+    unknownSubsets,
+    missingSubsets,
+    warnings,
+  };
 }
 
 /** The Ties subset: `process_single_model` with scalar scores, its accuracy terms from decisions otherwise. */
@@ -236,8 +279,12 @@ function scoreTies(ps: readonly Prompt[], warnings: string[]): RewardBench2TiesS
     }
     (m[1] === 'ref' ? ref : tied).set(Number(m[2]), stats);
   }
-  if (odd.length > 0) warnings.push(`Ties: ${odd.length} prompt id${odd.length === 1 ? ' is' : 's are'} not "ref:N" or "tied:N" and ${odd.length === 1 ? 'is' : 'are'} left out: ${odd.slice(0, 5).join(', ')}`);
-  const meanAcc = (m: Map<number, Stats>): number | null => (m.size > 0 ? (100 * [...m.values()].reduce((s, x) => s + x.accurate, 0)) / m.size : null);
+  if (odd.length > 0)
+    warnings.push(
+      `Ties: ${odd.length} prompt id${odd.length === 1 ? ' is' : 's are'} not "ref:N" or "tied:N" and ${odd.length === 1 ? 'is' : 'are'} left out: ${odd.slice(0, 5).join(', ')}`,
+    );
+  const meanAcc = (m: Map<number, Stats>): number | null =>
+    m.size > 0 ? (100 * [...m.values()].reduce((s, x) => s + x.accurate, 0)) / m.size : null;
   const refAccuracy = meanAcc(ref);
   const tiedAccuracy = meanAcc(tied);
   const paired = [...tied.keys()].filter((n) => ref.has(n));
@@ -261,9 +308,14 @@ function scoreTies(ps: readonly Prompt[], warnings: string[]): RewardBench2TiesS
   }
   // A tied prompt needs two correct answers for a spread (the official code would fail without one).
   const usable = paired.filter((n) => tied.get(n)!.spread !== null);
-  if (usable.length < paired.length) warnings.push(`Ties: ${paired.length - usable.length} tied prompt${paired.length - usable.length === 1 ? ' has' : 's have'} only one correct answer: left out of the margin terms`);
+  if (usable.length < paired.length)
+    warnings.push(
+      `Ties: ${paired.length - usable.length} tied prompt${paired.length - usable.length === 1 ? ' has' : 's have'} only one correct answer: left out of the margin terms`,
+    );
   if (refAccuracy === null || tiedAccuracy === null || usable.length === 0) {
-    warnings.push(`Ties: no score: it needs ref and tied prompts with the same N (${ref.size} ref, ${tied.size} tied, ${usable.length} usable pairs)`);
+    warnings.push(
+      `Ties: no score: it needs ref and tied prompts with the same N (${ref.size} ref, ${tied.size} tied, ${usable.length} usable pairs)`,
+    );
     return out;
   }
   let preferred = 0;
@@ -283,7 +335,8 @@ function scoreTies(ps: readonly Prompt[], warnings: string[]): RewardBench2TiesS
   out.correctnessPreferred = (100 * preferred) / usable.length;
   out.correctnessPreferredHard = (100 * hard) / usable.length;
   out.marginScore = (100 * margin) / usable.length;
-  out.score = 0.3 * tiedAccuracy + 0.3 * refAccuracy + 0.2 * out.correctnessPreferred + 0.2 * out.correctnessPreferredHard + 0.01 * out.marginScore;
+  out.score =
+    0.3 * tiedAccuracy + 0.3 * refAccuracy + 0.2 * out.correctnessPreferred + 0.2 * out.correctnessPreferredHard + 0.01 * out.marginScore;
   return out;
 }
 

@@ -134,11 +134,17 @@ export function scoreRmBench(rows: readonly RmBenchRow[]): RmBenchScores {
   const seen = new Map<string, number>();
   let ties = 0;
   rows.forEach((row, k) => {
-    if (row === null || typeof row !== 'object') throw new TypeError(`rows[${k}] must be an object {subset, chosenStyle, rejectedStyle, preference}`);
+    if (row === null || typeof row !== 'object')
+      throw new TypeError(`rows[${k}] must be an object {subset, chosenStyle, rejectedStyle, preference}`);
     const { preference, chosenStyle: i, rejectedStyle: j } = row;
-    if (preference !== 'a' && preference !== 'b' && preference !== 'tie') throw new TypeError(`rows[${k}].preference must be 'a', 'b' or 'tie', got ${JSON.stringify(preference)}`);
-    for (const [key, v] of [['chosenStyle', i], ['rejectedStyle', j]] as const) {
-      if (v !== 0 && v !== 1 && v !== 2) throw new RangeError(`rows[${k}].${key} must be 0, 1 or 2 (a style index), got ${JSON.stringify(v)}`);
+    if (preference !== 'a' && preference !== 'b' && preference !== 'tie')
+      throw new TypeError(`rows[${k}].preference must be 'a', 'b' or 'tie', got ${JSON.stringify(preference)}`);
+    for (const [key, v] of [
+      ['chosenStyle', i],
+      ['rejectedStyle', j],
+    ] as const) {
+      if (v !== 0 && v !== 1 && v !== 2)
+        throw new RangeError(`rows[${k}].${key} must be 0, 1 or 2 (a style index), got ${JSON.stringify(v)}`);
     }
     const label = row.label ?? 'a';
     if (preference === 'tie') ties++;
@@ -169,7 +175,10 @@ export function scoreRmBench(rows: readonly RmBenchRow[]): RmBenchScores {
     const matrix = d.sum.map((r, i) => r.map((s, j) => (d.count[i]![j]! > 0 ? (100 * s) / d.count[i]![j]! : null)));
     const acc = accuracies(matrix);
     const empty = matrix.flatMap((r, i) => r.flatMap((v, j) => (v === null ? [`${RM_BENCH_STYLES[i]} vs ${RM_BENCH_STYLES[j]}`] : [])));
-    if (empty.length > 0) warnings.push(`${name}: ${empty.length} of 9 style pairs have no comparisons (${empty.join('; ')}): the figures that need them are not given`);
+    if (empty.length > 0)
+      warnings.push(
+        `${name}: ${empty.length} of 9 style pairs have no comparisons (${empty.join('; ')}): the figures that need them are not given`,
+      );
     domains[name] = { ...acc, n: d.ids.size, comparisons: d.comparisons, ties: d.ties, matrix, counts: d.count };
   }
   const present = RM_BENCH_DOMAINS.filter((d) => domains[d] !== undefined);
@@ -189,19 +198,28 @@ export function scoreRmBench(rows: readonly RmBenchRow[]): RmBenchScores {
       comparisons: present.reduce((s, d) => s + domains[d]!.comparisons, 0),
     };
   } else if (present.length > 0) {
-    warnings.push(`no overall score: domain${missingDomains.length === 1 ? '' : 's'} ${missingDomains.join(', ')} ${missingDomains.length === 1 ? 'has' : 'have'} no rows (the overall is the mean of all four)`);
+    warnings.push(
+      `no overall score: domain${missingDomains.length === 1 ? '' : 's'} ${missingDomains.join(', ')} ${missingDomains.length === 1 ? 'has' : 'have'} no rows (the overall is the mean of all four)`,
+    );
   } else {
     warnings.push('no RM-Bench domain in the results (chat, math, code, safety): no domain or overall score');
   }
   const unknown = Object.keys(unknownSubsets);
   if (unknown.length > 0) {
-    warnings.push(`${unknown.length} subset${unknown.length === 1 ? '' : 's'} not in any RM-Bench domain, reported but not counted: ${unknown.map((u) => `${u} (${unknownSubsets[u]} comparison${unknownSubsets[u] === 1 ? '' : 's'})`).join(', ')}`);
+    warnings.push(
+      `${unknown.length} subset${unknown.length === 1 ? '' : 's'} not in any RM-Bench domain, reported but not counted: ${unknown.map((u) => `${u} (${unknownSubsets[u]} comparison${unknownSubsets[u] === 1 ? '' : 's'})`).join(', ')}`,
+    );
   }
   const duplicateComparisons = [...seen].filter(([, c]) => c > 1).map(([key]) => key);
   if (duplicateComparisons.length > 0) {
-    warnings.push(`${duplicateComparisons.length} comparison${duplicateComparisons.length === 1 ? ' appears' : 's appear'} more than once (every row is kept and counted): ${duplicateComparisons.slice(0, 5).join(', ')}${duplicateComparisons.length > 5 ? ', …' : ''}`);
+    warnings.push(
+      `${duplicateComparisons.length} comparison${duplicateComparisons.length === 1 ? ' appears' : 's appear'} more than once (every row is kept and counted): ${duplicateComparisons.slice(0, 5).join(', ')}${duplicateComparisons.length > 5 ? ', …' : ''}`,
+    );
   }
-  if (ties > 0) warnings.push(`${ties} comparison${ties === 1 ? '' : 's'} decided tie, each counted as 0.5 (the official RM-Bench code counts a tie as wrong)`);
+  if (ties > 0)
+    warnings.push(
+      `${ties} comparison${ties === 1 ? '' : 's'} decided tie, each counted as 0.5 (the official RM-Bench code counts a tie as wrong)`,
+    );
   return { domains, overall, n: rows.length, ties, unknownSubsets, missingDomains, duplicateComparisons, warnings };
 }
 
@@ -209,7 +227,8 @@ function grid(): number[][] {
   return [0, 1, 2].map(() => [0, 0, 0]);
 }
 
-const meanOf = (xs: (number | null)[]): number | null => (xs.every((x): x is number => x !== null) ? xs.reduce((s, x) => s + x, 0) / xs.length : null);
+const meanOf = (xs: (number | null)[]): number | null =>
+  xs.every((x): x is number => x !== null) ? xs.reduce((s, x) => s + x, 0) / xs.length : null;
 
 /**
  * Hard (upper triangle, i < j), normal (diagonal) and easy (lower triangle) of a 3 x 3 matrix,
@@ -221,7 +240,8 @@ const meanOf = (xs: (number | null)[]): number | null => (xs.every((x): x is num
  * ```
  */
 export function styleAccuracies(matrix: readonly (readonly (number | null)[])[]): RmBenchAccuracies {
-  if (!Array.isArray(matrix) || matrix.length !== 3 || matrix.some((r) => !Array.isArray(r) || r.length !== 3)) throw new TypeError('matrix must be 3 x 3 (rows: chosen style, columns: rejected style)');
+  if (!Array.isArray(matrix) || matrix.length !== 3 || matrix.some((r) => !Array.isArray(r) || r.length !== 3))
+    throw new TypeError('matrix must be 3 x 3 (rows: chosen style, columns: rejected style)');
   return accuracies(matrix);
 }
 

@@ -27,9 +27,7 @@ export type JudgeVerdict = 'A' | 'B' | 'tie';
 export type VerdictFormat = 'skywork' | 'con-j' | 'prose' | 'bare';
 
 /** What {@link parseVerdict} found. */
-export type ParsedVerdict =
-  | { verdict: JudgeVerdict; format: VerdictFormat }
-  | { verdict: null; format: null; reason: UnreadableReason };
+export type ParsedVerdict = { verdict: JudgeVerdict; format: VerdictFormat } | { verdict: null; format: null; reason: UnreadableReason };
 
 /**
  * Why a verdict could not be read: nothing written; no verdict in any known form; prose whose
@@ -102,7 +100,10 @@ const PROSE: readonly RegExp[] = [
   // "Response A is the better response", "Assistant 2 is better", "A is better"
   new RegExp(String.raw`${WHO}\s+is(?:n['’]t)?\s+${QUALIFIER}(?:better|superior|preferred|preferable)\b`, 'gi'),
   // "the better response is A", "The better answer is Response B"
-  new RegExp(String.raw`\bbetter\s+(?:response|answer|one|output|option)\s+is(?:n['’]t)?\s*:?\s*(?:(?:neither|not)\s+)?(?:${WHO_I}|\(?\s*([AB12])\s*\)?\b)`, 'gi'),
+  new RegExp(
+    String.raw`\bbetter\s+(?:response|answer|one|output|option)\s+is(?:n['’]t)?\s*:?\s*(?:(?:neither|not)\s+)?(?:${WHO_I}|\(?\s*([AB12])\s*\)?\b)`,
+    'gi',
+  ),
   // "I prefer Response B", "I choose Assistant A"
   new RegExp(String.raw`\b(?:prefer|choose|pick|select)\s+(?:${WHO_I}|\b([AB])\b)`, 'gi'),
   // "Final verdict: A", "Verdict: Response B"

@@ -5,7 +5,15 @@
  * (tree/decision.ts); this module only puts it into words.
  */
 import { ATTRIBUTES, ATTRIBUTE_COUNT, fromVector, toVector, type Attribute, type AttributeScores } from '../attributes.js';
-import { checkDecisionOptions, preferenceOf, preferenceOfMargin, probabilityOf, symmetricMargin, type DecisionOptions, type Preference } from '../tree/decision.js';
+import {
+  checkDecisionOptions,
+  preferenceOf,
+  preferenceOfMargin,
+  probabilityOf,
+  symmetricMargin,
+  type DecisionOptions,
+  type Preference,
+} from '../tree/decision.js';
 import type { LeafInfo, PathStep, PreferenceTree } from '../tree/preference-tree.js';
 import { PLAIN } from '../util/format.js';
 
@@ -168,7 +176,13 @@ function nextDown(x: number): number {
   return -nextUp(-x);
 }
 
-function findCounterfactual(tree: PreferenceTree, d: Float64Array, current: Preference, symmetric: boolean, tieBand: number): Counterfactual | null {
+function findCounterfactual(
+  tree: PreferenceTree,
+  d: Float64Array,
+  current: Preference,
+  symmetric: boolean,
+  tieBand: number,
+): Counterfactual | null {
   let best: Counterfactual | null = null;
   const x = Float64Array.from(d);
   ATTRIBUTES.forEach((attribute, k) => {

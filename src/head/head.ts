@@ -66,30 +66,42 @@ export function validateHeadFile(json: unknown): { success: true; file: HeadFile
     for (const i of parsed.error.issues) {
       // Point at the first bad weight only: a wrong 4096-wide row would otherwise produce thousands of lines.
       if (i.path[0] === 'weight' && issues.some((x) => x.path.startsWith('weight'))) continue;
-      issues.push({ path: i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') || '(root)', message: i.message });
+      issues.push({
+        path:
+          i.path
+            .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+            .join('')
+            .replace(/^\./, '') || '(root)',
+        message: i.message,
+      });
     }
   }
   const doc = (json ?? {}) as Record<string, unknown>;
   if (Array.isArray(doc.attributes)) {
     const names = doc.attributes as unknown[];
     names.forEach((n, i) => {
-      if (!(ATTRIBUTES as readonly unknown[]).includes(n)) issues.push({ path: `attributes[${i}]`, message: `unknown attribute ${JSON.stringify(n)}` });
+      if (!(ATTRIBUTES as readonly unknown[]).includes(n))
+        issues.push({ path: `attributes[${i}]`, message: `unknown attribute ${JSON.stringify(n)}` });
     });
     for (const a of ATTRIBUTES) if (!names.includes(a)) issues.push({ path: 'attributes', message: `missing attribute '${a}'` });
     if (new Set(names).size !== names.length) issues.push({ path: 'attributes', message: 'an attribute is listed twice' });
   }
   const h = typeof doc.hiddenSize === 'number' ? doc.hiddenSize : null;
   if (Array.isArray(doc.weight)) {
-    if (doc.weight.length !== ATTRIBUTE_COUNT) issues.push({ path: 'weight', message: `expected ${ATTRIBUTE_COUNT} rows (one per attribute), got ${doc.weight.length}` });
+    if (doc.weight.length !== ATTRIBUTE_COUNT)
+      issues.push({ path: 'weight', message: `expected ${ATTRIBUTE_COUNT} rows (one per attribute), got ${doc.weight.length}` });
     (doc.weight as unknown[]).forEach((row, k) => {
-      if (Array.isArray(row) && h !== null && row.length !== h) issues.push({ path: `weight[${k}]`, message: `row has ${row.length} values but hiddenSize is ${h}` });
+      if (Array.isArray(row) && h !== null && row.length !== h)
+        issues.push({ path: `weight[${k}]`, message: `row has ${row.length} values but hiddenSize is ${h}` });
       if (Array.isArray(row)) {
         const bad = row.findIndex((v) => typeof v !== 'number' || !Number.isFinite(v));
-        if (bad >= 0 && !issues.some((x) => x.path.startsWith(`weight[${k}]`))) issues.push({ path: `weight[${k}][${bad}]`, message: `must be a finite number, got ${String(row[bad])}` });
+        if (bad >= 0 && !issues.some((x) => x.path.startsWith(`weight[${k}]`)))
+          issues.push({ path: `weight[${k}][${bad}]`, message: `must be a finite number, got ${String(row[bad])}` });
       }
     });
   }
-  if (Array.isArray(doc.bias) && doc.bias.length !== ATTRIBUTE_COUNT) issues.push({ path: 'bias', message: `expected ${ATTRIBUTE_COUNT} values, got ${doc.bias.length}` });
+  if (Array.isArray(doc.bias) && doc.bias.length !== ATTRIBUTE_COUNT)
+    issues.push({ path: 'bias', message: `expected ${ATTRIBUTE_COUNT} values, got ${doc.bias.length}` });
   if (issues.length > 0) return { success: false, issues };
   return { success: true, file: parsed.data as unknown as HeadFile };
 }
@@ -116,8 +128,19 @@ export class LinearHead {
   /** Bias per attribute in {@link ATTRIBUTES} order. */
   readonly bias: Float64Array;
 
-  constructor(init: { name: string; description?: string; hiddenSize: number; pooling?: Pooling; backbone: string; weight: Float64Array; bias: Float64Array; metrics?: HeadFile['metrics']; provenance: Provenance }) {
-    if (!Number.isInteger(init.hiddenSize) || init.hiddenSize < 1) throw new RangeError(`hiddenSize must be a positive integer, got ${init.hiddenSize}`);
+  constructor(init: {
+    name: string;
+    description?: string;
+    hiddenSize: number;
+    pooling?: Pooling;
+    backbone: string;
+    weight: Float64Array;
+    bias: Float64Array;
+    metrics?: HeadFile['metrics'];
+    provenance: Provenance;
+  }) {
+    if (!Number.isInteger(init.hiddenSize) || init.hiddenSize < 1)
+      throw new RangeError(`hiddenSize must be a positive integer, got ${init.hiddenSize}`);
     if (init.weight.length !== ATTRIBUTE_COUNT * init.hiddenSize) {
       throw new RangeError(`weight has ${init.weight.length} values, expected ${ATTRIBUTE_COUNT} x ${init.hiddenSize}`);
     }
@@ -138,7 +161,12 @@ export class LinearHead {
   /** Builds a head from a head-file object. @throws DtrError `E_INVALID_ARTIFACT` listing every problem. */
   static fromJSON(json: unknown, source = 'head'): LinearHead {
     const r = LinearHead.safeFromJSON(json);
-    if (!r.success) throw new DtrError('E_INVALID_ARTIFACT', `${source} is not a valid head file (${r.issues.length} problem${r.issues.length === 1 ? '' : 's'})`, { issues: r.issues });
+    if (!r.success)
+      throw new DtrError(
+        'E_INVALID_ARTIFACT',
+        `${source} is not a valid head file (${r.issues.length} problem${r.issues.length === 1 ? '' : 's'})`,
+        { issues: r.issues },
+      );
     return r.head;
   }
 
@@ -157,7 +185,17 @@ export class LinearHead {
     });
     return {
       success: true,
-      head: new LinearHead({ name: f.name, description: f.description, hiddenSize: f.hiddenSize, pooling: f.pooling, backbone: f.backbone, weight, bias, metrics: f.metrics, provenance: f.provenance }),
+      head: new LinearHead({
+        name: f.name,
+        description: f.description,
+        hiddenSize: f.hiddenSize,
+        pooling: f.pooling,
+        backbone: f.backbone,
+        weight,
+        bias,
+        metrics: f.metrics,
+        provenance: f.provenance,
+      }),
     };
   }
 
@@ -183,9 +221,13 @@ export class LinearHead {
   /** Throws `E_SHAPE` stating both sizes when a backbone's hidden size differs from this head's. */
   checkHiddenSize(backboneHiddenSize: number, backboneName = 'backbone'): void {
     if (backboneHiddenSize !== this.hiddenSize) {
-      throw new DtrError('E_SHAPE', `head '${this.name}' expects hidden size ${this.hiddenSize} but ${backboneName} gives ${backboneHiddenSize}`, {
-        hint: 'use a head fitted on this backbone (dtr fit-head)',
-      });
+      throw new DtrError(
+        'E_SHAPE',
+        `head '${this.name}' expects hidden size ${this.hiddenSize} but ${backboneName} gives ${backboneHiddenSize}`,
+        {
+          hint: 'use a head fitted on this backbone (dtr fit-head)',
+        },
+      );
     }
   }
 
@@ -197,7 +239,8 @@ export class LinearHead {
   /** Rewards for one pooled state as a 5-vector in {@link ATTRIBUTES} order. */
   applyVector(pooled: ArrayLike<number>, offset = 0): Float64Array {
     const h = this.hiddenSize;
-    if (pooled.length - offset < h) throw new RangeError(`pooled state has ${pooled.length - offset} values from offset ${offset}, head expects ${h}`);
+    if (pooled.length - offset < h)
+      throw new RangeError(`pooled state has ${pooled.length - offset} values from offset ${offset}, head expects ${h}`);
     const out = new Float64Array(ATTRIBUTE_COUNT);
     for (let k = 0; k < ATTRIBUTE_COUNT; k++) {
       let s = this.bias[k]!;
@@ -261,14 +304,22 @@ export function shippedHeadsDir(): string {
 /** Names of the heads shipped in heads/. */
 export function listHeads(): string[] {
   const dir = shippedHeadsDir();
-  return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort() : [];
+  return existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.json'))
+        .map((f) => f.slice(0, -5))
+        .sort()
+    : [];
 }
 
 /** Resolves a head name or path; throws `E_NOT_FOUND` listing shipped heads. */
 export function resolveHeadPath(nameOrPath: string, cwd = process.cwd()): string {
-  if (typeof nameOrPath !== 'string' || nameOrPath.trim() === '') throw new TypeError('nameOrPath must be a head name or a path to a head file');
+  if (typeof nameOrPath !== 'string' || nameOrPath.trim() === '')
+    throw new TypeError('nameOrPath must be a head name or a path to a head file');
   const looksLikePath = nameOrPath.includes('/') || nameOrPath.includes('\\') || nameOrPath.endsWith('.json') || isAbsolute(nameOrPath);
-  const candidates = looksLikePath ? [resolve(cwd, nameOrPath)] : [resolve(shippedHeadsDir(), `${nameOrPath}.json`), resolve(cwd, nameOrPath)];
+  const candidates = looksLikePath
+    ? [resolve(cwd, nameOrPath)]
+    : [resolve(shippedHeadsDir(), `${nameOrPath}.json`), resolve(cwd, nameOrPath)];
   for (const c of candidates) if (existsSync(c) && !statSync(c).isDirectory()) return c;
   throw new DtrError('E_NOT_FOUND', `no head ${looksLikePath ? `file at ${nameOrPath}` : `named '${nameOrPath}'`}`, {
     hint: `shipped heads: ${listHeads().join(', ') || '(none)'}; or give a path to a head file`,

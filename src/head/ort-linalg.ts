@@ -97,7 +97,12 @@ export class PanelMatrix {
   }
 }
 
-function gemmGraph(name: string, attrs: Record<string, { int: number } | { float: number }>, withC: boolean, shapes: [string[], string[], string[]]): GraphSpec {
+function gemmGraph(
+  name: string,
+  attrs: Record<string, { int: number } | { float: number }>,
+  withC: boolean,
+  shapes: [string[], string[], string[]],
+): GraphSpec {
   return {
     name,
     nodes: [{ op: 'Gemm', inputs: withC ? ['A', 'B', 'C'] : ['A', 'B'], outputs: ['Y'], attributes: attrs }],
@@ -175,7 +180,15 @@ export class OrtLinalg {
 
   private constructor(ort: OrtModule, sessions: Session[]) {
     this.ort = ort;
-    [this.nt, this.nn, this.tn, this.updateNT, this.updateNN, this.updateTN, this.accNT] = sessions as [Session, Session, Session, Session, Session, Session, Session];
+    [this.nt, this.nn, this.tn, this.updateNT, this.updateNN, this.updateTN, this.accNT] = sessions as [
+      Session,
+      Session,
+      Session,
+      Session,
+      Session,
+      Session,
+      Session,
+    ];
   }
 
   /** Creates the sessions (onnxruntime-node is loaded here, lazily). */
@@ -184,17 +197,53 @@ export class OrtLinalg {
     try {
       ort = await loadOrt();
     } catch (cause) {
-      throw new DtrError('E_BACKBONE', `onnxruntime-node could not be loaded: ${(cause as Error).message}`, { cause, hint: 'run npm install (onnxruntime-node ships CPU binaries)' });
+      throw new DtrError('E_BACKBONE', `onnxruntime-node could not be loaded: ${(cause as Error).message}`, {
+        cause,
+        hint: 'run npm install (onnxruntime-node ships CPU binaries)',
+      });
     }
-    const opts = { intraOpNumThreads: options.threads ?? 0, interOpNumThreads: 1, executionMode: 'sequential' as const, graphOptimizationLevel: 'all' as const };
+    const opts = {
+      intraOpNumThreads: options.threads ?? 0,
+      interOpNumThreads: 1,
+      executionMode: 'sequential' as const,
+      graphOptimizationLevel: 'all' as const,
+    };
     const graphs = [
-      gemmGraph('nt', { transB: { int: 1 } }, false, [['m', 'k'], ['n', 'k'], ['m', 'n']]),
-      gemmGraph('nn', {}, false, [['m', 'k'], ['k', 'n'], ['m', 'n']]),
-      gemmGraph('tn', { transA: { int: 1 } }, false, [['k', 'm'], ['k', 'n'], ['m', 'n']]),
-      gemmGraph('updateNT', { transB: { int: 1 }, alpha: { float: -1 }, beta: { float: 1 } }, true, [['m', 'k'], ['n', 'k'], ['m', 'n']]),
-      gemmGraph('updateNN', { alpha: { float: -1 }, beta: { float: 1 } }, true, [['m', 'k'], ['k', 'n'], ['m', 'n']]),
-      gemmGraph('updateTN', { transA: { int: 1 }, alpha: { float: -1 }, beta: { float: 1 } }, true, [['k', 'm'], ['k', 'n'], ['m', 'n']]),
-      gemmGraph('accNT', { transB: { int: 1 }, alpha: { float: 1 }, beta: { float: 1 } }, true, [['m', 'k'], ['n', 'k'], ['m', 'n']]),
+      gemmGraph('nt', { transB: { int: 1 } }, false, [
+        ['m', 'k'],
+        ['n', 'k'],
+        ['m', 'n'],
+      ]),
+      gemmGraph('nn', {}, false, [
+        ['m', 'k'],
+        ['k', 'n'],
+        ['m', 'n'],
+      ]),
+      gemmGraph('tn', { transA: { int: 1 } }, false, [
+        ['k', 'm'],
+        ['k', 'n'],
+        ['m', 'n'],
+      ]),
+      gemmGraph('updateNT', { transB: { int: 1 }, alpha: { float: -1 }, beta: { float: 1 } }, true, [
+        ['m', 'k'],
+        ['n', 'k'],
+        ['m', 'n'],
+      ]),
+      gemmGraph('updateNN', { alpha: { float: -1 }, beta: { float: 1 } }, true, [
+        ['m', 'k'],
+        ['k', 'n'],
+        ['m', 'n'],
+      ]),
+      gemmGraph('updateTN', { transA: { int: 1 }, alpha: { float: -1 }, beta: { float: 1 } }, true, [
+        ['k', 'm'],
+        ['k', 'n'],
+        ['m', 'n'],
+      ]),
+      gemmGraph('accNT', { transB: { int: 1 }, alpha: { float: 1 }, beta: { float: 1 } }, true, [
+        ['m', 'k'],
+        ['n', 'k'],
+        ['m', 'n'],
+      ]),
     ];
     try {
       const sessions = await Promise.all(graphs.map((g) => ort.InferenceSession.create(buildModel(g, { opset: 13 }), opts)));
@@ -214,7 +263,11 @@ export class OrtLinalg {
    * Runs a session. With `out` ([m, n], a view is fine), onnxruntime writes Y there (for the
    * update sessions `out` may be C itself: Y = C − ..., in place) and `out` is returned.
    */
-  private async run(s: Session, feeds: Record<string, InstanceType<OrtModule['Tensor']>>, out?: { data: Float64Array; dims: number[] }): Promise<Float64Array> {
+  private async run(
+    s: Session,
+    feeds: Record<string, InstanceType<OrtModule['Tensor']>>,
+    out?: { data: Float64Array; dims: number[] },
+  ): Promise<Float64Array> {
     if (out) {
       await s.run(feeds, { Y: this.tensor(out.data, out.dims) });
       return out.data;
@@ -244,7 +297,14 @@ export class OrtLinalg {
    * added to them: a Gram matrix built chunk of rows by chunk). `onPanel` is called after each
    * panel (for progress).
    */
-  async gramPanels(xt: Float64Array, h: number, n: number, onPanel?: (done: number, total: number) => void, into?: PanelMatrix, accumulate = false): Promise<PanelMatrix> {
+  async gramPanels(
+    xt: Float64Array,
+    h: number,
+    n: number,
+    onPanel?: (done: number, total: number) => void,
+    into?: PanelMatrix,
+    accumulate = false,
+  ): Promise<PanelMatrix> {
     if (xt.length !== h * n) throw new RangeError(`xt has ${xt.length} values, expected ${h} x ${n}`);
     const g = into ?? new PanelMatrix(h);
     if (g.h !== h) throw new RangeError(`into is ${g.h} x ${g.h}, expected ${h} x ${h}`);
@@ -343,7 +403,11 @@ export class OrtLinalg {
       const off = (i - m) * PANEL * kX;
       await this.run(
         this.updateNT,
-        { A: this.tensor(x.subarray(off, off + rows * kX), [rows, kX]), B: this.tensor(x.subarray(off, off + w * kX), [w, kX]), C: this.tensor(p, [rows, w]) },
+        {
+          A: this.tensor(x.subarray(off, off + rows * kX), [rows, kX]),
+          B: this.tensor(x.subarray(off, off + w * kX), [w, kX]),
+          C: this.tensor(p, [rows, w]),
+        },
         { data: p, dims: [rows, w] },
       );
     }
@@ -370,7 +434,11 @@ export class OrtLinalg {
     const below = (rows - w) * w;
     if (!f.scratch || f.scratch.length < below) f.scratch = new Float64Array(Math.max(below, (h - w) * w));
     const out = f.scratch.subarray(0, below);
-    await this.run(this.nt, { A: this.tensor(p.subarray(w * w), [rows - w, w]), B: this.tensor(inv, [w, w]) }, { data: out, dims: [rows - w, w] });
+    await this.run(
+      this.nt,
+      { A: this.tensor(p.subarray(w * w), [rows - w, w]), B: this.tensor(inv, [w, w]) },
+      { data: out, dims: [rows - w, w] },
+    );
     p.set(d);
     p.set(out, w * w);
   }
@@ -409,7 +477,11 @@ export class OrtLinalg {
       if (rows > w) {
         await this.run(
           this.updateTN,
-          { A: this.tensor(f.panels[k]!.subarray(w * w), [rows - w, w]), B: this.tensor(x.subarray((r0 + w) * m), [rows - w, m]), C: this.tensor(xk, [w, m]) },
+          {
+            A: this.tensor(f.panels[k]!.subarray(w * w), [rows - w, w]),
+            B: this.tensor(x.subarray((r0 + w) * m), [rows - w, m]),
+            C: this.tensor(xk, [w, m]),
+          },
           { data: xk, dims: [w, m] },
         );
       }

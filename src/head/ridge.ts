@@ -143,13 +143,24 @@ function rowReader(e: RidgeEmbeddings): {
   read: (i: number, out: Float32Array | Float64Array) => void;
 } {
   if ('decodeRows' in e) {
-    if (e.shape.length !== 2) throw new DtrError('E_SHAPE', `embeddings tensor '${e.name}' must be [rows, hidden size], got [${e.shape.join(', ')}]`);
-    return { rows: e.shape[0]!, h: e.shape[1]!, dtype: e.dtype, direct: e.view(), readRows: (i, c, out) => e.decodeRows(i, c, out), read: (i, out) => e.decodeRows(i, 1, out) };
+    if (e.shape.length !== 2)
+      throw new DtrError('E_SHAPE', `embeddings tensor '${e.name}' must be [rows, hidden size], got [${e.shape.join(', ')}]`);
+    return {
+      rows: e.shape[0]!,
+      h: e.shape[1]!,
+      dtype: e.dtype,
+      direct: e.view(),
+      readRows: (i, c, out) => e.decodeRows(i, c, out),
+      read: (i, out) => e.decodeRows(i, 1, out),
+    };
   }
   const { data, rows, hiddenSize } = e;
-  if (!(data instanceof Float32Array || data instanceof Float64Array)) throw new TypeError('embeddings.data must be a Float32Array or Float64Array');
-  if (!Number.isSafeInteger(rows) || rows < 0 || !Number.isSafeInteger(hiddenSize) || hiddenSize < 1) throw new RangeError(`embeddings.rows and embeddings.hiddenSize must be integers, got ${rows} and ${hiddenSize}`);
-  if (data.length !== rows * hiddenSize) throw new RangeError(`embeddings.data has ${data.length} values, expected ${rows} x ${hiddenSize}`);
+  if (!(data instanceof Float32Array || data instanceof Float64Array))
+    throw new TypeError('embeddings.data must be a Float32Array or Float64Array');
+  if (!Number.isSafeInteger(rows) || rows < 0 || !Number.isSafeInteger(hiddenSize) || hiddenSize < 1)
+    throw new RangeError(`embeddings.rows and embeddings.hiddenSize must be integers, got ${rows} and ${hiddenSize}`);
+  if (data.length !== rows * hiddenSize)
+    throw new RangeError(`embeddings.data has ${data.length} values, expected ${rows} x ${hiddenSize}`);
   return {
     rows,
     h: hiddenSize,
@@ -207,7 +218,11 @@ export function assignFolds(n: number, folds: number, seed: number): Int32Array 
  * const head = ridgeHead(fit, { name: 'mine', backbone: 'Skywork/Skywork-Reward-Llama-3.1-8B-v0.2', provenance });
  * ```
  */
-export async function fitRidge(embeddings: RidgeEmbeddings, ratings: Float64Array | Float32Array, options: RidgeOptions = {}): Promise<RidgeFit> {
+export async function fitRidge(
+  embeddings: RidgeEmbeddings,
+  ratings: Float64Array | Float32Array,
+  options: RidgeOptions = {},
+): Promise<RidgeFit> {
   const target: TargetFormula | null = options.target !== undefined ? compileTarget(options.target) : null;
   const t0 = performance.now();
   const src = rowReader(embeddings);
@@ -217,29 +232,44 @@ export async function fitRidge(embeddings: RidgeEmbeddings, ratings: Float64Arra
     throw new RangeError(`lambda must be a positive number or 'auto', got ${String(lambdaOpt)}`);
   }
   if (options.lambdas !== undefined) {
-    if (!Array.isArray(options.lambdas) || options.lambdas.length === 0 || options.lambdas.some((l) => typeof l !== 'number' || !Number.isFinite(l) || l <= 0)) {
+    if (
+      !Array.isArray(options.lambdas) ||
+      options.lambdas.length === 0 ||
+      options.lambdas.some((l) => typeof l !== 'number' || !Number.isFinite(l) || l <= 0)
+    ) {
       throw new RangeError(`lambdas must be a non-empty list of positive numbers, got ${JSON.stringify(options.lambdas)}`);
     }
   }
   const folds = options.folds ?? 5;
-  if (!Number.isInteger(folds) || folds < 0 || folds === 1) throw new RangeError(`folds must be 0 (no cross-validation) or an integer >= 2, got ${folds}`);
+  if (!Number.isInteger(folds) || folds < 0 || folds === 1)
+    throw new RangeError(`folds must be 0 (no cross-validation) or an integer >= 2, got ${folds}`);
   if (folds === 0 && lambdaOpt === 'auto') throw new RangeError("folds: 0 needs a fixed lambda: 'auto' chooses lambda by cross-validation");
   const seed = options.seed ?? 0;
   if (!Number.isInteger(seed)) throw new RangeError(`seed must be an integer, got ${seed}`);
-  if (!(ratings instanceof Float64Array || ratings instanceof Float32Array)) throw new TypeError('ratings must be a Float64Array or Float32Array (rows x 5, NaN = missing)');
+  if (!(ratings instanceof Float64Array || ratings instanceof Float32Array))
+    throw new TypeError('ratings must be a Float64Array or Float32Array (rows x 5, NaN = missing)');
   if (ratings.length !== n * A) {
-    throw new DtrError('E_SHAPE', `the embeddings have ${n} rows but the ratings ${ratings.length / A} (${ratings.length} values for 5 attributes)`, {
-      hint: 'the ratings must be in the same order as the embeddings, one row per response',
-    });
+    throw new DtrError(
+      'E_SHAPE',
+      `the embeddings have ${n} rows but the ratings ${ratings.length / A} (${ratings.length} values for 5 attributes)`,
+      {
+        hint: 'the ratings must be in the same order as the embeddings, one row per response',
+      },
+    );
   }
 
   // ---- ratings: drop unrated rows, check every attribute has enough ratings ----
   const issues: Issue[] = [];
   for (let i = 0; i < n * A && issues.length < 20; i++) {
     const v = ratings[i]!;
-    if (!Number.isNaN(v) && !Number.isFinite(v)) issues.push({ path: `row ${Math.floor(i / A)}.${ATTRIBUTES[i % A]}`, message: `rating is ${v}; use NaN (null) for a missing rating` });
+    if (!Number.isNaN(v) && !Number.isFinite(v))
+      issues.push({
+        path: `row ${Math.floor(i / A)}.${ATTRIBUTES[i % A]}`,
+        message: `rating is ${v}; use NaN (null) for a missing rating`,
+      });
   }
-  if (issues.length > 0) throw new DtrError('E_DATA', `ratings hold non-finite values (${issues.length}${issues.length === 20 ? '+' : ''})`, { issues });
+  if (issues.length > 0)
+    throw new DtrError('E_DATA', `ratings hold non-finite values (${issues.length}${issues.length === 20 ? '+' : ''})`, { issues });
   const kept: number[] = [];
   for (let i = 0; i < n; i++) {
     let any = false;
@@ -250,7 +280,11 @@ export async function fitRidge(embeddings: RidgeEmbeddings, ratings: Float64Arra
   const minRows = Math.max(2, folds);
   ATTRIBUTES.forEach((a, k) => {
     if (counts[k] === 0) issues.push({ path: a, message: 'every rating is missing (NaN): nothing to fit' });
-    else if (counts[k]! < minRows) issues.push({ path: a, message: `only ${counts[k]} rated row${counts[k] === 1 ? '' : 's'}, fewer than ${folds >= 2 ? `the ${folds} folds` : 'the 2 needed'}` });
+    else if (counts[k]! < minRows)
+      issues.push({
+        path: a,
+        message: `only ${counts[k]} rated row${counts[k] === 1 ? '' : 's'}, fewer than ${folds >= 2 ? `the ${folds} folds` : 'the 2 needed'}`,
+      });
   });
   if (issues.length > 0) {
     throw new DtrError('E_DATA', `cannot fit a head: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, {
@@ -268,7 +302,8 @@ export async function fitRidge(embeddings: RidgeEmbeddings, ratings: Float64Arra
       if (options.foldOf.length !== n) throw new RangeError(`foldOf has ${options.foldOf.length} entries, expected one per row (${n})`);
       for (let j = 0; j < nk; j++) {
         const f = options.foldOf[kept[j]!]!;
-        if (!Number.isInteger(f) || f < 0 || f >= folds) throw new RangeError(`foldOf[${kept[j]}] is ${f}, expected an integer in [0, ${folds})`);
+        if (!Number.isInteger(f) || f < 0 || f >= folds)
+          throw new RangeError(`foldOf[${kept[j]}] is ${f}, expected an integer in [0, ${folds})`);
         foldOfKept[j] = f;
       }
     } else foldOfKept.set(assignFolds(nk, folds, seed));
@@ -321,27 +356,32 @@ export async function fitRidge(embeddings: RidgeEmbeddings, ratings: Float64Arra
   const grams: PanelMatrix[] = Array.from({ length: k }, () => new PanelMatrix(h));
   const stream = new RowStream(src, h);
   let streamed = 0;
-  await stream.pass(rowsOf, async (f, zt, q0, cnt) => {
-    const pos0 = start[f]! + q0;
-    const yaug = new Float64Array(cnt * W2);
-    for (let q = 0; q < cnt; q++) {
-      yaug[q * W2 + 2 * A] = 1;
-      for (let a = 0; a < A; a++) {
-        const v = yAt(pos0 + q, a);
-        if (Number.isNaN(v)) continue;
-        yaug[q * W2 + a] = v;
-        yaug[q * W2 + A + a] = 1;
-        foldCount[f]![a]!++;
-        foldYSum[f]![a]! += v;
+  await stream.pass(
+    rowsOf,
+    async (f, zt, q0, cnt) => {
+      const pos0 = start[f]! + q0;
+      const yaug = new Float64Array(cnt * W2);
+      for (let q = 0; q < cnt; q++) {
+        yaug[q * W2 + 2 * A] = 1;
+        for (let a = 0; a < A; a++) {
+          const v = yAt(pos0 + q, a);
+          if (Number.isNaN(v)) continue;
+          yaug[q * W2 + a] = v;
+          yaug[q * W2 + A + a] = 1;
+          foldCount[f]![a]!++;
+          foldYSum[f]![a]! += v;
+        }
       }
-    }
-    const xty = await la.matmulNN(zt, h, yaug, cnt, W2);
-    const acc = foldXtY[f]!;
-    for (let i = 0; i < acc.length; i++) acc[i]! += xty[i]!;
-    await la.gramPanels(zt, h, cnt, undefined, grams[f], true);
-    streamed += cnt;
-    options.onProgress?.('read', streamed, nk);
-  }, c, true);
+      const xty = await la.matmulNN(zt, h, yaug, cnt, W2);
+      const acc = foldXtY[f]!;
+      for (let i = 0; i < acc.length; i++) acc[i]! += xty[i]!;
+      await la.gramPanels(zt, h, cnt, undefined, grams[f], true);
+      streamed += cnt;
+      options.onProgress?.('read', streamed, nk);
+    },
+    c,
+    true,
+  );
   const gAll = sumPanels(grams);
   // A non-finite value (or an overflow) shows on the Gram's diagonal: find where it came from.
   for (let j = 0; j < h; j++) {
@@ -349,7 +389,10 @@ export async function fitRidge(embeddings: RidgeEmbeddings, ratings: Float64Arra
     const one = new Float64Array(h);
     for (const i of kept) {
       src.read(i, one);
-      if (!Number.isFinite(one[j]!)) throw new DtrError('E_DATA', `embeddings row ${i} has a non-finite value (${one[j]}) at column ${j}`, { hint: 'the embeddings file is damaged or the backbone produced NaN; re-create it' });
+      if (!Number.isFinite(one[j]!))
+        throw new DtrError('E_DATA', `embeddings row ${i} has a non-finite value (${one[j]}) at column ${j}`, {
+          hint: 'the embeddings file is damaged or the backbone produced NaN; re-create it',
+        });
     }
     throw new DtrError('E_DATA', `embeddings column ${j} has values too large for float64 (its sum of squares is ${gAll.get(j, j)})`);
   }
@@ -406,9 +449,14 @@ export async function fitRidge(embeddings: RidgeEmbeddings, ratings: Float64Arra
         return Int32Array.from(pick, (q) => rowAt[start[f]! + q]!);
       });
       const subs = Array.from({ length: k }, () => new PanelMatrix(h));
-      await stream.pass(pickRows, async (f, zt, _q0, cnt) => {
-        await la.gramPanels(zt, h, cnt, undefined, subs[f], true);
-      }, c, true);
+      await stream.pass(
+        pickRows,
+        async (f, zt, _q0, cnt) => {
+          await la.gramPanels(zt, h, cnt, undefined, subs[f], true);
+        },
+        c,
+        true,
+      );
       gramsG = subs.map((s, f) => (g.missing[f]!.length === 0 ? grams[f]! : useMissing[f] ? combinePanels(grams[f]!, s, -1) : s));
     }
     const gAllG = gramsG === grams ? gAll : sumPanels(gramsG);
@@ -446,28 +494,33 @@ export async function fitRidge(embeddings: RidgeEmbeddings, ratings: Float64Arra
   }
   // Held-out predictions for every group and lambda at once, in a second streaming pass: Z_f · W.
   if (folds >= 2) {
-    await stream.pass(rowsOf, async (f, z, q0, cnt) => {
-      const pos0 = start[f]! + q0;
-      for (let gIndex = 0; gIndex < groups.length; gIndex++) {
-        const g = groups[gIndex]!;
-        const { w, intercepts } = solved[gIndex]![f]!;
-        const cols = g.attrs.length * G;
-        const pred = await la.matmulNN(z, cnt, w, h, cols);
-        for (let gi = 0; gi < G; gi++) {
-          g.attrs.forEach((a, ai) => {
-            const col = gi * g.attrs.length + ai;
-            const icpt = intercepts[col]!;
-            const store = oof![a]![gi]!;
-            for (let q = 0; q < cnt; q++) {
-              const yhat = pred[q * cols + col]! + icpt;
-              store[pos0 + q] = yhat;
-              const y = yAt(pos0 + q, a);
-              if (!Number.isNaN(y)) sse[a]![gi]! += (y - yhat) ** 2;
-            }
-          });
+    await stream.pass(
+      rowsOf,
+      async (f, z, q0, cnt) => {
+        const pos0 = start[f]! + q0;
+        for (let gIndex = 0; gIndex < groups.length; gIndex++) {
+          const g = groups[gIndex]!;
+          const { w, intercepts } = solved[gIndex]![f]!;
+          const cols = g.attrs.length * G;
+          const pred = await la.matmulNN(z, cnt, w, h, cols);
+          for (let gi = 0; gi < G; gi++) {
+            g.attrs.forEach((a, ai) => {
+              const col = gi * g.attrs.length + ai;
+              const icpt = intercepts[col]!;
+              const store = oof![a]![gi]!;
+              for (let q = 0; q < cnt; q++) {
+                const yhat = pred[q * cols + col]! + icpt;
+                store[pos0 + q] = yhat;
+                const y = yAt(pos0 + q, a);
+                if (!Number.isNaN(y)) sse[a]![gi]! += (y - yhat) ** 2;
+              }
+            });
+          }
         }
-      }
-    }, c, false);
+      },
+      c,
+      false,
+    );
   }
   const t3 = performance.now();
 
@@ -490,7 +543,11 @@ export async function fitRidge(embeddings: RidgeEmbeddings, ratings: Float64Arra
       positions.push(p);
     }
     targetN = truths.length;
-    if (targetN === 0) throw new DtrError('E_DATA', `no row has every rating the target ${JSON.stringify(target.formula)} uses (${target.attributes.join(', ')})`);
+    if (targetN === 0)
+      throw new DtrError(
+        'E_DATA',
+        `no row has every rating the target ${JSON.stringify(target.formula)} uses (${target.attributes.join(', ')})`,
+      );
     const tMean = truths.reduce((s, v) => s + v, 0) / targetN;
     targetSst = truths.reduce((s, v) => s + (v - tMean) ** 2, 0);
     targetMse = grid.map((_, gi) => {
@@ -503,19 +560,29 @@ export async function fitRidge(embeddings: RidgeEmbeddings, ratings: Float64Arra
       return s / targetN;
     });
     targetPick = argmin(targetMse);
-    if (targetPick < 0) throw new DtrError('E_NUMERIC', 'no lambda of the grid gave a positive definite system', { hint: 'use larger lambdas (--lambdas)' });
+    if (targetPick < 0)
+      throw new DtrError('E_NUMERIC', 'no lambda of the grid gave a positive definite system', { hint: 'use larger lambdas (--lambdas)' });
   }
   const pickIndex = ATTRIBUTES.map((a, ai) => {
     if (!auto) return 0;
     const gi = targetPick >= 0 ? targetPick : argmin(cvMse[ai]!);
-    if (gi < 0) throw new DtrError('E_NUMERIC', `no lambda of the grid gave a positive definite system for ${a}`, { hint: 'use larger lambdas (--lambdas)' });
+    if (gi < 0)
+      throw new DtrError('E_NUMERIC', `no lambda of the grid gave a positive definite system for ${a}`, {
+        hint: 'use larger lambdas (--lambdas)',
+      });
     return gi;
   });
   if (auto && G > 1) {
     const low = ATTRIBUTES.filter((_, a) => pickIndex[a] === 0);
     const high = ATTRIBUTES.filter((_, a) => pickIndex[a] === G - 1);
-    if (low.length) warnings.push(`the smallest lambda of the grid (${grid[0]}) was chosen for ${low.join(', ')}: the best may be smaller (give --lambdas)`);
-    if (high.length) warnings.push(`the largest lambda of the grid (${grid[G - 1]}) was chosen for ${high.join(', ')}: the best may be larger (give --lambdas)`);
+    if (low.length)
+      warnings.push(
+        `the smallest lambda of the grid (${grid[0]}) was chosen for ${low.join(', ')}: the best may be smaller (give --lambdas)`,
+      );
+    if (high.length)
+      warnings.push(
+        `the largest lambda of the grid (${grid[G - 1]}) was chosen for ${high.join(', ')}: the best may be larger (give --lambdas)`,
+      );
     const skipped = grid.filter((_, gi) => ATTRIBUTES.some((_, a) => failedAt[a]![gi]));
     if (skipped.length) warnings.push(`lambda ${skipped.join(', ')} skipped: the system was not positive definite`);
   }
@@ -566,13 +633,21 @@ export async function fitRidge(embeddings: RidgeEmbeddings, ratings: Float64Arra
     bias,
     lambda: perAttribute((_, a) => grid[pickIndex[a]!]!),
     rows: { total: n, used: nk, perAttribute: perAttribute((_, a) => counts[a]!) },
-    cv: folds >= 2
-      ? { folds, seed: options.foldOf !== undefined ? null : seed, grid, scale, mse: perAttribute((_, a) => cvMse[a]!), targetMse }
-      : null,
+    cv:
+      folds >= 2
+        ? { folds, seed: options.foldOf !== undefined ? null : seed, grid, scale, mse: perAttribute((_, a) => cvMse[a]!), targetMse }
+        : null,
     heldOut,
-    target: target && targetMse && targetPick >= 0
-      ? { formula: target.formula, lambda: grid[targetPick]!, mse: targetMse[targetPick]!, r2: targetSst > 0 ? 1 - (targetMse[targetPick]! * targetN) / targetSst : 0, n: targetN }
-      : null,
+    target:
+      target && targetMse && targetPick >= 0
+        ? {
+            formula: target.formula,
+            lambda: grid[targetPick]!,
+            mse: targetMse[targetPick]!,
+            r2: targetSst > 0 ? 1 - (targetMse[targetPick]! * targetN) / targetSst : 0,
+            n: targetN,
+          }
+        : null,
     warnings,
     timings: { read: t1 - t0, gram: t2 - t1, cv: t3 - t2, fit: t4 - t3 },
   };
@@ -598,8 +673,17 @@ function linalg(threads: number | undefined): Promise<OrtLinalg> {
  * itself when nothing is taken away.
  */
 function trainingSystem(
-  attrs: number[], h: number, k: number, gAll: PanelMatrix, gHeld: PanelMatrix | null, sumZ: Float64Array[],
-  xty: Float64Array[], counts: number[][], ysum: number[][], heldOut: number, into?: PanelMatrix,
+  attrs: number[],
+  h: number,
+  k: number,
+  gAll: PanelMatrix,
+  gHeld: PanelMatrix | null,
+  sumZ: Float64Array[],
+  xty: Float64Array[],
+  counts: number[][],
+  ysum: number[][],
+  heldOut: number,
+  into?: PanelMatrix,
 ): { gram: PanelMatrix; rhs: Float64Array; d: Float64Array; yMean: number[] } {
   const a0 = attrs[0]!;
   let nS = 0;
@@ -680,7 +764,12 @@ class RowStream {
   }
 
   /** `rowsOf[f]`: the rows of fold f (ascending file rows). */
-  async pass(rowsOf: Int32Array[], flush: (f: number, z: Float64Array, q0: number, cnt: number) => Promise<void>, c: Float64Array, transposed: boolean): Promise<void> {
+  async pass(
+    rowsOf: Int32Array[],
+    flush: (f: number, z: Float64Array, q0: number, cnt: number) => Promise<void>,
+    c: Float64Array,
+    transposed: boolean,
+  ): Promise<void> {
     const { h, src } = this;
     const total = Math.max(0, ...rowsOf.map((r) => r.length));
     const chunkRows = Math.min(STREAM_CHUNK, total);
@@ -702,7 +791,7 @@ class RowStream {
           } else {
             this.block ??= src.dtype === 'F64' ? new Float64Array(STREAM_BLOCK * h) : new Float32Array(STREAM_BLOCK * h);
             data = this.block;
-            for (let r = 0; r < bc; ) {
+            for (let r = 0; r < bc;) {
               let run = 1;
               while (r + run < bc && rows[q0 + b0 + r + run] === rows[q0 + b0 + r]! + run) run++;
               src.readRows(rows[q0 + b0 + r]!, run, data.subarray(r * h, (r + run) * h));
@@ -720,7 +809,14 @@ class RowStream {
 }
 
 /** Rows of `src` (at offsets rowBase[q]) minus the centre `c`, row-major [cnt, h] into `out`. */
-function centreRows(src: Float32Array | Float64Array, rowBase: Int32Array, cnt: number, h: number, out: Float64Array, c: Float64Array): void {
+function centreRows(
+  src: Float32Array | Float64Array,
+  rowBase: Int32Array,
+  cnt: number,
+  h: number,
+  out: Float64Array,
+  c: Float64Array,
+): void {
   for (let q = 0; q < cnt; q++) {
     const b = rowBase[q]!;
     const o = q * h;
@@ -734,7 +830,16 @@ function centreRows(src: Float32Array | Float64Array, rowBase: Int32Array, cnt: 
  * used whole at once. (Rows a power of two bytes apart share one cache set, so a transpose a
  * column at a time misses on nearly every read: 7 s instead of 0.3 s at 20k x 4096.)
  */
-function transposeCentred(src: Float32Array | Float64Array, rowBase: Int32Array, cnt: number, h: number, xt: Float64Array, dst: number, stride: number, c: Float64Array): void {
+function transposeCentred(
+  src: Float32Array | Float64Array,
+  rowBase: Int32Array,
+  cnt: number,
+  h: number,
+  xt: Float64Array,
+  dst: number,
+  stride: number,
+  c: Float64Array,
+): void {
   const T = 16;
   for (let j0 = 0; j0 < h; j0 += T) {
     const j1 = Math.min(h, j0 + T);

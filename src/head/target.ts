@@ -103,12 +103,16 @@ export function compileTarget(formula: string): TargetFormula {
       case 'ParenthesisNode':
         return;
       case 'OperatorNode':
-        if (!OPERATORS.has(String(node.fn))) issues.push({ path: describeNode(node), message: `operator '${node.op}' is not allowed (only + - * / ^)` });
+        if (!OPERATORS.has(String(node.fn)))
+          issues.push({ path: describeNode(node), message: `operator '${node.op}' is not allowed (only + - * / ^)` });
         return;
       case 'FunctionNode': {
         const fn = node.fn as MathNode;
         if (fn.type !== 'SymbolNode' || !(TARGET_FUNCTIONS as readonly string[]).includes(fn.name ?? '')) {
-          issues.push({ path: describeNode(node), message: `function '${fn.type === 'SymbolNode' ? fn.name : describeNode(fn)}' is not allowed; allowed: ${TARGET_FUNCTIONS.join(', ')}` });
+          issues.push({
+            path: describeNode(node),
+            message: `function '${fn.type === 'SymbolNode' ? fn.name : describeNode(fn)}' is not allowed; allowed: ${TARGET_FUNCTIONS.join(', ')}`,
+          });
         }
         return;
       }
@@ -120,11 +124,21 @@ export function compileTarget(formula: string): TargetFormula {
         return;
       }
       default:
-        issues.push({ path: describeNode(node), message: `${node.type.replace(/Node$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()} expressions are not allowed (no assignments, definitions, property access, strings, matrices or comparisons)` });
+        issues.push({
+          path: describeNode(node),
+          message: `${node.type
+            .replace(/Node$/, '')
+            .replace(/([a-z])([A-Z])/g, '$1 $2')
+            .toLowerCase()} expressions are not allowed (no assignments, definitions, property access, strings, matrices or comparisons)`,
+        });
     }
   });
   if (issues.length > 0) {
-    throw new DtrError('E_FORMULA', `formula ${JSON.stringify(text)} is not allowed: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { issues });
+    throw new DtrError(
+      'E_FORMULA',
+      `formula ${JSON.stringify(text)} is not allowed: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+      { issues },
+    );
   }
   const code = root.compile();
   const scope: Record<string, number> = {};
@@ -133,9 +147,13 @@ export function compileTarget(formula: string): TargetFormula {
     const v = code.evaluate(scope);
     if (typeof v !== 'number' || !Number.isFinite(v)) {
       const shown = attributes.map((a) => `${a}=${scope[a]}`).join(', ');
-      throw new DtrError('E_FORMULA', `formula ${JSON.stringify(text)} gives ${typeof v === 'number' ? v : `a non-number (${String(v)})`} for ${shown || 'these scores'}`, {
-        hint: 'guard sqrt/log against negative rewards, e.g. sqrt(abs(x)) or log(1 + abs(x))',
-      });
+      throw new DtrError(
+        'E_FORMULA',
+        `formula ${JSON.stringify(text)} gives ${typeof v === 'number' ? v : `a non-number (${String(v)})`} for ${shown || 'these scores'}`,
+        {
+          hint: 'guard sqrt/log against negative rewards, e.g. sqrt(abs(x)) or log(1 + abs(x))',
+        },
+      );
     }
     return v;
   };

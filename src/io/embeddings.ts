@@ -29,7 +29,14 @@ import { ATTRIBUTES, ATTRIBUTE_COUNT } from '../attributes.js';
 import { DtrError, type Issue } from '../errors.js';
 import { PACKAGE_ID } from '../version.js';
 import { writeFileAtomic } from './atomic.js';
-import { readSafetensors, readSafetensorsHeader, SafetensorsStreamWriter, serializeSafetensors, type SafeTensor, type WritableDtype } from './safetensors.js';
+import {
+  readSafetensors,
+  readSafetensorsHeader,
+  SafetensorsStreamWriter,
+  serializeSafetensors,
+  type SafeTensor,
+  type WritableDtype,
+} from './safetensors.js';
 
 /**
  * `__metadata__.format` of embeddings files written by this SDK.
@@ -84,29 +91,42 @@ export function readEmbeddingsFile(path: string, options: { lazy?: boolean } = {
   const e = header.tensors.embeddings!;
   const issues: Issue[] = [];
   if (e.shape.length === 3 && e.shape[1] === 2) {
-    throw new DtrError('E_SHAPE', `${path}: 'embeddings' is [${e.shape.join(', ')}], a pairwise file (rejected, chosen) as get_embeddings.py writes for reward-bench; a head is fitted on one row per response [N, H] with ratings`);
+    throw new DtrError(
+      'E_SHAPE',
+      `${path}: 'embeddings' is [${e.shape.join(', ')}], a pairwise file (rejected, chosen) as get_embeddings.py writes for reward-bench; a head is fitted on one row per response [N, H] with ratings`,
+    );
   }
-  if (e.shape.length !== 2) issues.push({ path: 'embeddings', message: `expected 2 dimensions [rows, hidden size], got [${e.shape.join(', ')}]` });
-  if (!FLOAT_DTYPES.has(e.dtype)) issues.push({ path: 'embeddings', message: `expected a float dtype (F32, BF16, F16, F64), got ${e.dtype}` });
+  if (e.shape.length !== 2)
+    issues.push({ path: 'embeddings', message: `expected 2 dimensions [rows, hidden size], got [${e.shape.join(', ')}]` });
+  if (!FLOAT_DTYPES.has(e.dtype))
+    issues.push({ path: 'embeddings', message: `expected a float dtype (F32, BF16, F16, F64), got ${e.dtype}` });
   const rows = e.shape[0] ?? 0;
   const lab = header.tensors.labels;
   let columns: string[] | null = null;
   if (header.metadata.attributes !== undefined) columns = header.metadata.attributes.split(',').map((s) => s.trim());
   if (lab) {
-    if (lab.shape.length !== 2) issues.push({ path: 'labels', message: `expected 2 dimensions [rows, attributes], got [${lab.shape.join(', ')}]` });
+    if (lab.shape.length !== 2)
+      issues.push({ path: 'labels', message: `expected 2 dimensions [rows, attributes], got [${lab.shape.join(', ')}]` });
     else {
       if (lab.shape[0] !== rows) issues.push({ path: 'labels', message: `has ${lab.shape[0]} rows but 'embeddings' has ${rows}` });
       const width = lab.shape[1]!;
       if (columns) {
-        if (columns.length !== width) issues.push({ path: '__metadata__.attributes', message: `names ${columns.length} columns but 'labels' has ${width}` });
-        for (const a of ATTRIBUTES) if (!columns.includes(a)) issues.push({ path: '__metadata__.attributes', message: `missing attribute '${a}'` });
+        if (columns.length !== width)
+          issues.push({ path: '__metadata__.attributes', message: `names ${columns.length} columns but 'labels' has ${width}` });
+        for (const a of ATTRIBUTES)
+          if (!columns.includes(a)) issues.push({ path: '__metadata__.attributes', message: `missing attribute '${a}'` });
       } else if (width !== ATTRIBUTE_COUNT) {
-        issues.push({ path: 'labels', message: `has ${width} columns; without __metadata__.attributes naming them, expected the ${ATTRIBUTE_COUNT} attributes ${ATTRIBUTES.join(', ')}` });
+        issues.push({
+          path: 'labels',
+          message: `has ${width} columns; without __metadata__.attributes naming them, expected the ${ATTRIBUTE_COUNT} attributes ${ATTRIBUTES.join(', ')}`,
+        });
       }
     }
   }
   if (issues.length > 0) {
-    throw new DtrError('E_SHAPE', `${path} is not a usable embeddings file: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { issues });
+    throw new DtrError('E_SHAPE', `${path} is not a usable embeddings file: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, {
+      issues,
+    });
   }
   const f = readSafetensors(path, { only: lab ? ['embeddings', 'labels'] : ['embeddings'], lazy: options.lazy === true });
   let labels: Float64Array | null = null;
@@ -209,17 +229,28 @@ export class EmbeddingsWriter {
     if (typeof path !== 'string' || path === '') throw new TypeError('path must be a non-empty string');
     const o = options;
     if (!Number.isSafeInteger(o.rows) || o.rows < 1) throw new RangeError(`options.rows must be a positive integer, got ${o.rows}`);
-    if (!Number.isSafeInteger(o.hiddenSize) || o.hiddenSize < 1) throw new RangeError(`options.hiddenSize must be a positive integer, got ${o.hiddenSize}`);
-    if (o.shardRows !== undefined && (!Number.isSafeInteger(o.shardRows) || o.shardRows < 1)) throw new RangeError(`options.shardRows must be a positive integer, got ${o.shardRows}`);
-    if (o.dtype !== undefined && !FLOAT_DTYPES.has(o.dtype)) throw new RangeError(`options.dtype must be F32, BF16, F16 or F64, got ${String(o.dtype)}`);
+    if (!Number.isSafeInteger(o.hiddenSize) || o.hiddenSize < 1)
+      throw new RangeError(`options.hiddenSize must be a positive integer, got ${o.hiddenSize}`);
+    if (o.shardRows !== undefined && (!Number.isSafeInteger(o.shardRows) || o.shardRows < 1))
+      throw new RangeError(`options.shardRows must be a positive integer, got ${o.shardRows}`);
+    if (o.dtype !== undefined && !FLOAT_DTYPES.has(o.dtype))
+      throw new RangeError(`options.dtype must be F32, BF16, F16 or F64, got ${String(o.dtype)}`);
     if (o.fingerprint === null || typeof o.fingerprint !== 'object' || Object.values(o.fingerprint).some((v) => typeof v !== 'string')) {
       throw new TypeError('options.fingerprint must be an object of strings');
     }
     const partsDir = `${path}.parts`;
-    const manifest: Manifest = { format: `${EMBEDDINGS_FORMAT}-parts`, rows: o.rows, hiddenSize: o.hiddenSize, dtype: o.dtype ?? 'F32', fingerprint: sortKeys(o.fingerprint) };
+    const manifest: Manifest = {
+      format: `${EMBEDDINGS_FORMAT}-parts`,
+      rows: o.rows,
+      hiddenSize: o.hiddenSize,
+      dtype: o.dtype ?? 'F32',
+      fingerprint: sortKeys(o.fingerprint),
+    };
     if (!existsSync(partsDir)) {
       if (existsSync(path) && !o.overwrite) {
-        throw new DtrError('E_IO', `${path} already exists`, { hint: 'choose another output path, delete the file, or ask to overwrite it' });
+        throw new DtrError('E_IO', `${path} already exists`, {
+          hint: 'choose another output path, delete the file, or ask to overwrite it',
+        });
       }
       mkdirSync(partsDir, { recursive: true });
       writeFileAtomic(join(partsDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
@@ -237,11 +268,15 @@ export class EmbeddingsWriter {
     const h = this.hiddenSize;
     if (embeddings.length % h !== 0) throw new RangeError(`embeddings has ${embeddings.length} values, not a multiple of hiddenSize ${h}`);
     const k = embeddings.length / h;
-    if (labels.length !== k * ATTRIBUTE_COUNT) throw new RangeError(`labels has ${labels.length} values, expected ${k} rows x ${ATTRIBUTE_COUNT}`);
-    if (this.rowsDone + k > this.rows) throw new RangeError(`appending ${k} rows would make ${this.rowsDone + k}, more than the ${this.rows} declared`);
+    if (labels.length !== k * ATTRIBUTE_COUNT)
+      throw new RangeError(`labels has ${labels.length} values, expected ${k} rows x ${ATTRIBUTE_COUNT}`);
+    if (this.rowsDone + k > this.rows)
+      throw new RangeError(`appending ${k} rows would make ${this.rowsDone + k}, more than the ${this.rows} declared`);
     for (let i = 0; i < embeddings.length; i++) {
       if (!Number.isFinite(embeddings[i]!)) {
-        throw new RangeError(`embeddings row ${this.rowsDone + Math.floor(i / h)} has a non-finite value (${embeddings[i]}) at column ${i % h}: the backbone produced NaN or infinity`);
+        throw new RangeError(
+          `embeddings row ${this.rowsDone + Math.floor(i / h)} has a non-finite value (${embeddings[i]}) at column ${i % h}: the backbone produced NaN or infinity`,
+        );
       }
     }
     this.pendingEmb.push(Float32Array.from(embeddings));
@@ -272,8 +307,16 @@ export class EmbeddingsWriter {
     }
     const first = this.done;
     const bytes = serializeSafetensors(
-      { embeddings: { dtype: this.dtype, shape: [count, h], data: emb }, labels: { dtype: 'F32', shape: [count, ATTRIBUTE_COUNT], data: lab } },
-      { format: `${EMBEDDINGS_FORMAT}-shard`, first_row: String(first), rows: String(count), fingerprint: JSON.stringify(sortKeys(this.fingerprint)) },
+      {
+        embeddings: { dtype: this.dtype, shape: [count, h], data: emb },
+        labels: { dtype: 'F32', shape: [count, ATTRIBUTE_COUNT], data: lab },
+      },
+      {
+        format: `${EMBEDDINGS_FORMAT}-shard`,
+        first_row: String(first),
+        rows: String(count),
+        fingerprint: JSON.stringify(sortKeys(this.fingerprint)),
+      },
     );
     writeFileAtomic(join(this.partsDir, shardName(first, count)), bytes);
     this.done += count;
@@ -301,9 +344,13 @@ export class EmbeddingsWriter {
    */
   finish(metadata: Readonly<Record<string, string>> = {}): void {
     if (this.finished) throw new DtrError('E_IO', `${this.path}: the writer is already finished`);
-    if (metadata === null || typeof metadata !== 'object' || Object.values(metadata).some((v) => typeof v !== 'string')) throw new TypeError('metadata must be an object of strings');
+    if (metadata === null || typeof metadata !== 'object' || Object.values(metadata).some((v) => typeof v !== 'string'))
+      throw new TypeError('metadata must be an object of strings');
     if (this.pendingRows > 0) this.flushShard(this.pendingRows);
-    if (this.done !== this.rows) throw new RangeError(`finish() with ${this.done} of the ${this.rows} declared rows; append the rest first (the parts folder is kept, so a rerun resumes)`);
+    if (this.done !== this.rows)
+      throw new RangeError(
+        `finish() with ${this.done} of the ${this.rows} declared rows; append the rest first (the parts folder is kept, so a rerun resumes)`,
+      );
     const shards = listShards(this.partsDir);
     const fileMetadata: Record<string, string> = {
       ...this.metadata,
@@ -315,13 +362,18 @@ export class EmbeddingsWriter {
       fingerprint: JSON.stringify(sortKeys(this.fingerprint)),
       writer: PACKAGE_ID,
     };
-    const out = new SafetensorsStreamWriter(this.path, [
-      { name: 'embeddings', dtype: this.dtype, shape: [this.rows, this.hiddenSize] },
-      { name: 'labels', dtype: 'F32', shape: [this.rows, ATTRIBUTE_COUNT] },
-    ], fileMetadata);
+    const out = new SafetensorsStreamWriter(
+      this.path,
+      [
+        { name: 'embeddings', dtype: this.dtype, shape: [this.rows, this.hiddenSize] },
+        { name: 'labels', dtype: 'F32', shape: [this.rows, ATTRIBUTE_COUNT] },
+      ],
+      fileMetadata,
+    );
     try {
       for (const tensor of ['embeddings', 'labels'] as const) {
-        for (const s of shards) out.write(tensor, readSafetensors(join(this.partsDir, s.file), { only: [tensor] }).tensors.get(tensor)!.bytes);
+        for (const s of shards)
+          out.write(tensor, readSafetensors(join(this.partsDir, s.file), { only: [tensor] }).tensors.get(tensor)!.bytes);
       }
       out.close();
     } catch (e) {
@@ -363,20 +415,32 @@ function scanParts(dir: string, want: Manifest): number {
   try {
     have = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
   } catch (cause) {
-    throw new DtrError('E_RESUME', `${dir} has no readable manifest.json, so it cannot be resumed: ${(cause as Error).message}`, { hint, cause });
+    throw new DtrError('E_RESUME', `${dir} has no readable manifest.json, so it cannot be resumed: ${(cause as Error).message}`, {
+      hint,
+      cause,
+    });
   }
   const issues: Issue[] = [];
   for (const key of ['rows', 'hiddenSize', 'dtype'] as const) {
-    if (have[key] !== want[key]) issues.push({ path: key, message: `the interrupted run used ${JSON.stringify(have[key])}, this run ${JSON.stringify(want[key])}` });
+    if (have[key] !== want[key])
+      issues.push({ path: key, message: `the interrupted run used ${JSON.stringify(have[key])}, this run ${JSON.stringify(want[key])}` });
   }
   const keys = new Set([...Object.keys(have.fingerprint ?? {}), ...Object.keys(want.fingerprint)]);
   for (const k of keys) {
     const a = have.fingerprint?.[k];
     const b = want.fingerprint[k];
-    if (a !== b) issues.push({ path: `fingerprint.${k}`, message: `the interrupted run used ${a === undefined ? '(none)' : JSON.stringify(a)}, this run ${b === undefined ? '(none)' : JSON.stringify(b)}` });
+    if (a !== b)
+      issues.push({
+        path: `fingerprint.${k}`,
+        message: `the interrupted run used ${a === undefined ? '(none)' : JSON.stringify(a)}, this run ${b === undefined ? '(none)' : JSON.stringify(b)}`,
+      });
   }
   if (issues.length > 0) {
-    throw new DtrError('E_RESUME', `${dir} holds a run with other inputs or settings (${issues.map((i) => i.path).join(', ')} differ); refusing to mix rows`, { issues, hint });
+    throw new DtrError(
+      'E_RESUME',
+      `${dir} holds a run with other inputs or settings (${issues.map((i) => i.path).join(', ')} differ); refusing to mix rows`,
+      { issues, hint },
+    );
   }
   // Temp files of a crashed atomic write are garbage: remove them.
   for (const f of readdirSync(dir)) if (f.startsWith('.') && f.endsWith('.tmp')) rmSync(join(dir, f), { force: true });

@@ -8,7 +8,7 @@ export function sha256File(path: string): string {
   try {
     const hash = createHash('sha256');
     const buf = Buffer.allocUnsafe(1 << 22);
-    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) hash.update(buf.subarray(0, n));
+    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0;) hash.update(buf.subarray(0, n));
     return hash.digest('hex');
   } finally {
     closeSync(fd);

@@ -140,7 +140,8 @@ function writeTensor(w: Writer, t: TensorSpec): void {
   if (t.name !== undefined) w.string(8, t.name);
   const expected = t.dims.reduce((a, b) => a * b, 1);
   const data = t.data;
-  if (data.length !== expected) throw new RangeError(`tensor ${t.name ?? ''}: ${data.length} values for dims [${t.dims.join(', ')}] (${expected})`);
+  if (data.length !== expected)
+    throw new RangeError(`tensor ${t.name ?? ''}: ${data.length} values for dims [${t.dims.join(', ')}] (${expected})`);
   if (t.external) {
     // external_data (13): location, offset, length; data_location (14) = EXTERNAL (1).
     const entries: Array<[string, string]> = [

@@ -19,7 +19,19 @@
  * Large files (20k x 4096 embeddings) are read tensor by tensor with positional reads into
  * their own aligned buffers, never as one string or one copy per conversion.
  */
-import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync, existsSync, statSync, mkdirSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  fsyncSync,
+  openSync,
+  readSync,
+  renameSync,
+  rmSync,
+  writeSync,
+  existsSync,
+  statSync,
+  mkdirSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import { DtrError, type Issue } from '../errors.js';
 import { tempPathFor } from './atomic.js';
@@ -84,29 +96,49 @@ const MAX_HEADER_LENGTH = 100_000_000;
 const isDtype = (d: unknown): d is SafetensorsDtype => typeof d === 'string' && Object.prototype.hasOwnProperty.call(SAFETENSORS_DTYPES, d);
 
 function formatError(source: string, message: string, issues: Issue[] = [], hint?: string): DtrError {
-  return new DtrError('E_FORMAT', `${source}: ${message}`, { issues, hint: hint ?? 'the file is truncated or is not a safetensors file; re-create or re-download it' });
+  return new DtrError('E_FORMAT', `${source}: ${message}`, {
+    issues,
+    hint: hint ?? 'the file is truncated or is not a safetensors file; re-create or re-download it',
+  });
 }
 
 /**
  * Validates a header given its first 8 bytes and JSON bytes, and the total size of the file.
  * Every problem is collected; throws `E_FORMAT` listing them all, each naming its byte offset.
  */
-function parseHeader(lengthBytes: Uint8Array, readJson: (length: number) => Uint8Array, fileSize: number, source: string): SafetensorsHeader {
+function parseHeader(
+  lengthBytes: Uint8Array,
+  readJson: (length: number) => Uint8Array,
+  fileSize: number,
+  source: string,
+): SafetensorsHeader {
   if (fileSize < 8) {
-    throw formatError(source, `truncated at byte offset ${fileSize}: a safetensors file starts with an 8-byte header length, but the file has only ${fileSize} byte${fileSize === 1 ? '' : 's'}`);
+    throw formatError(
+      source,
+      `truncated at byte offset ${fileSize}: a safetensors file starts with an 8-byte header length, but the file has only ${fileSize} byte${fileSize === 1 ? '' : 's'}`,
+    );
   }
   const length64 = new DataView(lengthBytes.buffer, lengthBytes.byteOffset, 8).getBigUint64(0, true);
   if (length64 > BigInt(MAX_HEADER_LENGTH)) {
-    throw formatError(source, `the header length at byte offset 0 is ${length64} bytes, more than the ${MAX_HEADER_LENGTH} allowed: not a safetensors file, or corrupt`);
+    throw formatError(
+      source,
+      `the header length at byte offset 0 is ${length64} bytes, more than the ${MAX_HEADER_LENGTH} allowed: not a safetensors file, or corrupt`,
+    );
   }
   const headerLength = Number(length64);
   if (8 + headerLength > fileSize) {
-    throw formatError(source, `truncated: the header length at byte offset 0 says the JSON header spans bytes 8..${8 + headerLength}, but the file ends at byte offset ${fileSize}`);
+    throw formatError(
+      source,
+      `truncated: the header length at byte offset 0 says the JSON header spans bytes 8..${8 + headerLength}, but the file ends at byte offset ${fileSize}`,
+    );
   }
   const jsonBytes = readJson(headerLength);
   const text = new TextDecoder('utf-8', { fatal: false }).decode(jsonBytes);
   if (!text.startsWith('{')) {
-    throw formatError(source, `the header at byte offset 8 does not start with '{' (got ${JSON.stringify(text.slice(0, 12))}): not a safetensors file, or corrupt`);
+    throw formatError(
+      source,
+      `the header at byte offset 8 does not start with '{' (got ${JSON.stringify(text.slice(0, 12))}): not a safetensors file, or corrupt`,
+    );
   }
   let json: unknown;
   try {
@@ -117,7 +149,8 @@ function parseHeader(lengthBytes: Uint8Array, readJson: (length: number) => Uint
     const at = pos ? 8 + new TextEncoder().encode(text.slice(0, Number(pos[1]))).length : null;
     throw formatError(source, `the JSON header is malformed${at !== null ? ` at byte offset ${at}` : ''}: ${msg}`);
   }
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw formatError(source, 'the JSON header at byte offset 8 is not an object');
+  if (json === null || typeof json !== 'object' || Array.isArray(json))
+    throw formatError(source, 'the JSON header at byte offset 8 is not an object');
 
   const dataStart = 8 + headerLength;
   const dataSize = fileSize - dataStart;
@@ -143,18 +176,35 @@ function parseHeader(lengthBytes: Uint8Array, readJson: (length: number) => Uint
     }
     const e = raw as Record<string, unknown>;
     const dtypeOk = isDtype(e.dtype);
-    if (!dtypeOk) issues.push({ path: `${path}.dtype`, message: `unknown dtype ${JSON.stringify(e.dtype)}; expected one of ${Object.keys(SAFETENSORS_DTYPES).join(', ')}` });
+    if (!dtypeOk)
+      issues.push({
+        path: `${path}.dtype`,
+        message: `unknown dtype ${JSON.stringify(e.dtype)}; expected one of ${Object.keys(SAFETENSORS_DTYPES).join(', ')}`,
+      });
     const shapeOk = Array.isArray(e.shape) && e.shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0);
-    if (!shapeOk) issues.push({ path: `${path}.shape`, message: `must be an array of non-negative integers, got ${JSON.stringify(e.shape)}` });
+    if (!shapeOk)
+      issues.push({ path: `${path}.shape`, message: `must be an array of non-negative integers, got ${JSON.stringify(e.shape)}` });
     const off = e.data_offsets;
-    const offOk = Array.isArray(off) && off.length === 2 && off.every((o) => Number.isSafeInteger(o) && (o as number) >= 0) && (off[0] as number) <= (off[1] as number);
-    if (!offOk) issues.push({ path: `${path}.data_offsets`, message: `must be [begin, end] with 0 <= begin <= end, got ${JSON.stringify(off)}` });
+    const offOk =
+      Array.isArray(off) &&
+      off.length === 2 &&
+      off.every((o) => Number.isSafeInteger(o) && (o as number) >= 0) &&
+      (off[0] as number) <= (off[1] as number);
+    if (!offOk)
+      issues.push({ path: `${path}.data_offsets`, message: `must be [begin, end] with 0 <= begin <= end, got ${JSON.stringify(off)}` });
     if (!dtypeOk || !shapeOk || !offOk) continue;
-    const entry: SafetensorsEntry = { dtype: e.dtype as SafetensorsDtype, shape: [...(e.shape as number[])], dataOffsets: [(off as number[])[0]!, (off as number[])[1]!] };
+    const entry: SafetensorsEntry = {
+      dtype: e.dtype as SafetensorsDtype,
+      shape: [...(e.shape as number[])],
+      dataOffsets: [(off as number[])[0]!, (off as number[])[1]!],
+    };
     const needed = entry.shape.reduce((a, b) => a * b, 1) * SAFETENSORS_DTYPES[entry.dtype];
     const span = entry.dataOffsets[1] - entry.dataOffsets[0];
     if (needed !== span) {
-      issues.push({ path, message: `${entry.dtype} [${entry.shape.join(', ')}] needs ${needed} bytes but data_offsets [${entry.dataOffsets.join(', ')}] span ${span}` });
+      issues.push({
+        path,
+        message: `${entry.dtype} [${entry.shape.join(', ')}] needs ${needed} bytes but data_offsets [${entry.dataOffsets.join(', ')}] span ${span}`,
+      });
     }
     if (entry.dataOffsets[1] > dataSize) {
       issues.push({
@@ -165,20 +215,34 @@ function parseHeader(lengthBytes: Uint8Array, readJson: (length: number) => Uint
     tensors[name] = entry;
   }
   // Every byte of the data buffer must belong to exactly one tensor.
-  const byOffset = Object.entries(tensors).sort((a, b) => a[1].dataOffsets[0] - b[1].dataOffsets[0] || a[1].dataOffsets[1] - b[1].dataOffsets[1]);
+  const byOffset = Object.entries(tensors).sort(
+    (a, b) => a[1].dataOffsets[0] - b[1].dataOffsets[0] || a[1].dataOffsets[1] - b[1].dataOffsets[1],
+  );
   let expected = 0;
   for (const [name, e] of byOffset) {
     const [begin, end] = e.dataOffsets;
-    if (begin > expected) issues.push({ path: `tensor '${name}'`, message: `a hole: bytes ${dataStart + expected}..${dataStart + begin} of the file belong to no tensor` });
-    else if (begin < expected) issues.push({ path: `tensor '${name}'`, message: `overlaps the previous tensor at byte offset ${dataStart + begin}` });
+    if (begin > expected)
+      issues.push({
+        path: `tensor '${name}'`,
+        message: `a hole: bytes ${dataStart + expected}..${dataStart + begin} of the file belong to no tensor`,
+      });
+    else if (begin < expected)
+      issues.push({ path: `tensor '${name}'`, message: `overlaps the previous tensor at byte offset ${dataStart + begin}` });
     expected = Math.max(expected, end);
   }
   if (issues.length === 0 && expected < dataSize) {
-    issues.push({ path: '(data)', message: `${dataSize - expected} bytes after the last tensor (byte offsets ${dataStart + expected}..${fileSize}) belong to no tensor` });
+    issues.push({
+      path: '(data)',
+      message: `${dataSize - expected} bytes after the last tensor (byte offsets ${dataStart + expected}..${fileSize}) belong to no tensor`,
+    });
   }
   if (issues.length > 0) {
     const truncated = issues.some((i) => i.message.includes('truncated'));
-    throw formatError(source, `${truncated ? 'truncated or corrupt' : 'corrupt'} safetensors file (${issues.length} problem${issues.length === 1 ? '' : 's'}): ${issues[0]!.path}: ${issues[0]!.message}`, issues);
+    throw formatError(
+      source,
+      `${truncated ? 'truncated or corrupt' : 'corrupt'} safetensors file (${issues.length} problem${issues.length === 1 ? '' : 's'}): ${issues[0]!.path}: ${issues[0]!.message}`,
+      issues,
+    );
   }
   return { headerLength, dataStart, fileSize, tensors, metadata };
 }
@@ -207,7 +271,8 @@ export class SafeTensor {
   constructor(name: string, dtype: SafetensorsDtype, shape: readonly number[], bytes: Uint8Array | { path: string; position: number }) {
     const needed = shape.reduce((a, b) => a * b, 1) * SAFETENSORS_DTYPES[dtype];
     if (bytes instanceof Uint8Array) {
-      if (bytes.length !== needed) throw new RangeError(`tensor '${name}': ${bytes.length} bytes for ${dtype} [${shape.join(', ')}] (needs ${needed})`);
+      if (bytes.length !== needed)
+        throw new RangeError(`tensor '${name}': ${bytes.length} bytes for ${dtype} [${shape.join(', ')}] (needs ${needed})`);
       this.data = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
       this.file = null;
     } else {
@@ -245,7 +310,8 @@ export class SafeTensor {
     if (!Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 0 || start + count > rows) {
       throw new RangeError(`rows [${start}, ${start + count}) are outside tensor '${this.name}' with ${rows} rows`);
     }
-    if (out.length - outOffset < count * rowSize) throw new RangeError(`out has room for ${out.length - outOffset} values, needs ${count * rowSize}`);
+    if (out.length - outOffset < count * rowSize)
+      throw new RangeError(`out has room for ${out.length - outOffset} values, needs ${count * rowSize}`);
     if (this.data || count === 0) {
       decodeInto(this.bytes, this.dtype, this.name, start * rowSize, count * rowSize, out, outOffset);
       return;
@@ -323,7 +389,15 @@ function halfToFloatTable(): Float32Array {
   return t;
 }
 
-function decodeInto(b: Uint8Array, dtype: SafetensorsDtype, name: string, from: number, count: number, out: Float64Array | Float32Array, at: number): void {
+function decodeInto(
+  b: Uint8Array,
+  dtype: SafetensorsDtype,
+  name: string,
+  from: number,
+  count: number,
+  out: Float64Array | Float32Array,
+  at: number,
+): void {
   const buf = b.buffer;
   const off = b.byteOffset;
   switch (dtype) {
@@ -374,13 +448,20 @@ function decodeInto(b: Uint8Array, dtype: SafetensorsDtype, name: string, from: 
       const src = dtype === 'I64' ? new BigInt64Array(buf, off + from * 8, count) : new BigUint64Array(buf, off + from * 8, count);
       for (let i = 0; i < count; i++) {
         const v = Number(src[i]!);
-        if (!Number.isSafeInteger(v)) throw new DtrError('E_FORMAT', `tensor '${name}': ${dtype} value ${src[i]} at element ${from + i} is beyond 2^53 and cannot be read as a number`);
+        if (!Number.isSafeInteger(v))
+          throw new DtrError(
+            'E_FORMAT',
+            `tensor '${name}': ${dtype} value ${src[i]} at element ${from + i} is beyond 2^53 and cannot be read as a number`,
+          );
         out[at + i] = v;
       }
       return;
     }
     default:
-      throw new DtrError('E_FORMAT', `tensor '${name}' has dtype ${dtype}, which this SDK cannot decode (supported: F64, F32, F16, BF16 and the integer types)`);
+      throw new DtrError(
+        'E_FORMAT',
+        `tensor '${name}' has dtype ${dtype}, which this SDK cannot decode (supported: F64, F32, F16, BF16 and the integer types)`,
+      );
   }
 }
 
@@ -389,7 +470,11 @@ function readFully(fd: number, into: Uint8Array, position: number, path: string)
   while (done < into.length) {
     // readSync reads at most 2 GiB at a time.
     const n = readSync(fd, into, done, Math.min(into.length - done, 1 << 30), position + done);
-    if (n === 0) throw formatError(path, `truncated: the file ended at byte offset ${position + done} while ${into.length - done} more bytes were expected`);
+    if (n === 0)
+      throw formatError(
+        path,
+        `truncated: the file ended at byte offset ${position + done} while ${into.length - done} more bytes were expected`,
+      );
     done += n;
   }
 }
@@ -419,11 +504,16 @@ export function readSafetensorsHeader(path: string): SafetensorsHeader {
     const size = fstatSync(fd).size;
     const first = new Uint8Array(8);
     if (size >= 8) readFully(fd, first, 0, path);
-    return parseHeader(first, (n) => {
-      const b = new Uint8Array(n);
-      readFully(fd, b, 8, path);
-      return b;
-    }, size, path);
+    return parseHeader(
+      first,
+      (n) => {
+        const b = new Uint8Array(n);
+        readFully(fd, b, 8, path);
+        return b;
+      },
+      size,
+      path,
+    );
   } finally {
     closeSync(fd);
   }
@@ -453,7 +543,14 @@ export function readSafetensors(path: string, options: { only?: readonly string[
   const names = options.only ?? Object.keys(header.tensors);
   const missing = names.filter((n) => !(n in header.tensors));
   if (missing.length > 0) {
-    throw new DtrError('E_FORMAT', `${path} has no tensor ${missing.map((m) => `'${m}'`).join(', ')}; it has ${Object.keys(header.tensors).map((m) => `'${m}'`).join(', ') || 'no tensors'}`);
+    throw new DtrError(
+      'E_FORMAT',
+      `${path} has no tensor ${missing.map((m) => `'${m}'`).join(', ')}; it has ${
+        Object.keys(header.tensors)
+          .map((m) => `'${m}'`)
+          .join(', ') || 'no tensors'
+      }`,
+    );
   }
   const fd = openForRead(path);
   try {
@@ -573,10 +670,12 @@ export function toFloat16Bits(values: ArrayLike<number>): Uint16Array {
 
 function encodeTensor(name: string, t: TensorInput): Uint8Array {
   const n = t.shape.reduce((a, b) => a * b, 1);
-  if (!t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new RangeError(`tensors.${name}.shape must be non-negative integers, got [${t.shape.join(', ')}]`);
+  if (!t.shape.every((d) => Number.isSafeInteger(d) && d >= 0))
+    throw new RangeError(`tensors.${name}.shape must be non-negative integers, got [${t.shape.join(', ')}]`);
   if (t.data.length !== n) throw new RangeError(`tensors.${name}: ${t.data.length} values for shape [${t.shape.join(', ')}] (${n})`);
   const raw16 = t.data instanceof Uint16Array;
-  if (raw16 && t.dtype !== 'F16' && t.dtype !== 'BF16') throw new TypeError(`tensors.${name}: raw 16-bit data (Uint16Array) needs dtype F16 or BF16, got ${t.dtype}`);
+  if (raw16 && t.dtype !== 'F16' && t.dtype !== 'BF16')
+    throw new TypeError(`tensors.${name}: raw 16-bit data (Uint16Array) needs dtype F16 or BF16, got ${t.dtype}`);
   let arr: Float64Array | Float32Array | Uint16Array;
   switch (t.dtype) {
     case 'F64':
@@ -598,10 +697,15 @@ function encodeTensor(name: string, t: TensorInput): Uint8Array {
 }
 
 /** Builds the header bytes (length prefix + JSON padded with spaces to a multiple of 8). */
-function headerBytes(entries: ReadonlyArray<{ name: string; dtype: SafetensorsDtype; shape: readonly number[]; bytes: number }>, metadata: Readonly<Record<string, string>> | undefined): { bytes: Uint8Array; offsets: number[] } {
+function headerBytes(
+  entries: ReadonlyArray<{ name: string; dtype: SafetensorsDtype; shape: readonly number[]; bytes: number }>,
+  metadata: Readonly<Record<string, string>> | undefined,
+): { bytes: Uint8Array; offsets: number[] } {
   const doc: Record<string, unknown> = {};
   if (metadata && Object.keys(metadata).length > 0) {
-    for (const [k, v] of Object.entries(metadata)) if (typeof v !== 'string') throw new TypeError(`metadata.${k} must be a string (safetensors metadata is string to string), got ${typeof v}`);
+    for (const [k, v] of Object.entries(metadata))
+      if (typeof v !== 'string')
+        throw new TypeError(`metadata.${k} must be a string (safetensors metadata is string to string), got ${typeof v}`);
     doc.__metadata__ = metadata;
   }
   const offsets: number[] = [];
@@ -637,9 +741,20 @@ function headerBytes(entries: ReadonlyArray<{ name: string; dtype: SafetensorsDt
  *   { attributes: 'helpfulness,correctness,coherence,complexity,verbosity' });
  * ```
  */
-export function serializeSafetensors(tensors: Readonly<Record<string, TensorInput>>, metadata?: Readonly<Record<string, string>>): Uint8Array {
-  const encoded = Object.entries(tensors).map(([name, t]) => ({ name, dtype: t.dtype as SafetensorsDtype, shape: t.shape, data: encodeTensor(name, t) }));
-  const { bytes: head } = headerBytes(encoded.map((e) => ({ ...e, bytes: e.data.length })), metadata);
+export function serializeSafetensors(
+  tensors: Readonly<Record<string, TensorInput>>,
+  metadata?: Readonly<Record<string, string>>,
+): Uint8Array {
+  const encoded = Object.entries(tensors).map(([name, t]) => ({
+    name,
+    dtype: t.dtype as SafetensorsDtype,
+    shape: t.shape,
+    data: encodeTensor(name, t),
+  }));
+  const { bytes: head } = headerBytes(
+    encoded.map((e) => ({ ...e, bytes: e.data.length })),
+    metadata,
+  );
   const total = head.length + encoded.reduce((a, e) => a + e.data.length, 0);
   const out = new Uint8Array(total);
   out.set(head, 0);
@@ -660,7 +775,11 @@ export function serializeSafetensors(tensors: Readonly<Record<string, TensorInpu
  * writeSafetensors('w.safetensors', { w: { dtype: 'F32', shape: [5, 4096], data: weight } }, { note: 'head weights' });
  * ```
  */
-export function writeSafetensors(path: string, tensors: Readonly<Record<string, TensorInput>>, metadata?: Readonly<Record<string, string>>): void {
+export function writeSafetensors(
+  path: string,
+  tensors: Readonly<Record<string, TensorInput>>,
+  metadata?: Readonly<Record<string, string>>,
+): void {
   const w = new SafetensorsStreamWriter(
     path,
     Object.entries(tensors).map(([name, t]) => ({ name, dtype: t.dtype, shape: t.shape })),
@@ -711,7 +830,8 @@ export class SafetensorsStreamWriter {
     const names = new Set<string>();
     this.specs = tensors.map((t) => {
       if (!isDtype(t.dtype)) throw new TypeError(`tensor '${t.name}': unknown dtype ${String(t.dtype)}`);
-      if (!t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new RangeError(`tensor '${t.name}': shape must be non-negative integers, got [${t.shape.join(', ')}]`);
+      if (!t.shape.every((d) => Number.isSafeInteger(d) && d >= 0))
+        throw new RangeError(`tensor '${t.name}': shape must be non-negative integers, got [${t.shape.join(', ')}]`);
       if (names.has(t.name)) throw new TypeError(`tensor '${t.name}' is declared twice`);
       names.add(t.name);
       return { ...t, bytes: t.shape.reduce((a, b) => a * b, 1) * SAFETENSORS_DTYPES[t.dtype] };
@@ -744,9 +864,12 @@ export class SafetensorsStreamWriter {
     if (bytes.length === 0) return;
     const spec = this.specs[this.current];
     if (!spec) throw new RangeError(`every declared tensor is complete; got ${bytes.length} more bytes for '${name}'`);
-    if (spec.name !== name) throw new RangeError(`expected bytes of tensor '${spec.name}' (tensors are written in declaration order), got '${name}'`);
+    if (spec.name !== name)
+      throw new RangeError(`expected bytes of tensor '${spec.name}' (tensors are written in declaration order), got '${name}'`);
     if (this.writtenInCurrent + bytes.length > spec.bytes) {
-      throw new RangeError(`tensor '${name}' takes ${spec.bytes} bytes; ${this.writtenInCurrent} written, ${bytes.length} more would overflow it`);
+      throw new RangeError(
+        `tensor '${name}' takes ${spec.bytes} bytes; ${this.writtenInCurrent} written, ${bytes.length} more would overflow it`,
+      );
     }
     try {
       let done = 0;
@@ -766,7 +889,10 @@ export class SafetensorsStreamWriter {
     if (this.current < this.specs.length) {
       const s = this.specs[this.current]!;
       this.abort();
-      throw new DtrError('E_INTERNAL', `${this.path}: tensor '${s.name}' got ${this.writtenInCurrent} of its ${s.bytes} bytes; nothing was written`);
+      throw new DtrError(
+        'E_INTERNAL',
+        `${this.path}: tensor '${s.name}' got ${this.writtenInCurrent} of its ${s.bytes} bytes; nothing was written`,
+      );
     }
     try {
       fsyncSync(this.fd);

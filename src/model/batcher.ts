@@ -45,7 +45,10 @@ const DISPOSED_MESSAGE = 'this RewardModel was disposed: it can no longer score'
 
 /** The error of every call on (or still running at) a disposed model; `cause`: what the release made fail. */
 function disposedError(cause?: unknown): DtrError {
-  return new DtrError('E_DISPOSED', DISPOSED_MESSAGE, { hint: 'load it again with RewardModel.load', ...(cause !== undefined ? { cause } : {}) });
+  return new DtrError('E_DISPOSED', DISPOSED_MESSAGE, {
+    hint: 'load it again with RewardModel.load',
+    ...(cause !== undefined ? { cause } : {}),
+  });
 }
 
 /** True for the error {@link disposedError} makes (not one it wraps). */
@@ -74,7 +77,11 @@ export class Batcher {
   private disposedValue = false;
   private running: Promise<unknown> = Promise.resolve();
   private worker: Promise<EncoderWorker> | null = null;
-  private queue: Array<{ conv: EncodedConversation; resolve: (r: { out: WindowOutput; row: number }) => void; reject: (e: unknown) => void }> = [];
+  private queue: Array<{
+    conv: EncodedConversation;
+    resolve: (r: { out: WindowOutput; row: number }) => void;
+    reject: (e: unknown) => void;
+  }> = [];
   private flushScheduled = false;
 
   constructor(parts: ModelParts) {
@@ -164,7 +171,8 @@ export class Batcher {
     onBatch: (conversations: number) => void,
     signal?: AbortSignal,
   ): AsyncGenerator<{ encoded: EncodedConversation[]; out: WindowOutput }> {
-    const useWorker = this.tokenizeInWorker === true || (this.tokenizeInWorker === 'auto' && expected !== undefined && expected >= WORKER_THRESHOLD);
+    const useWorker =
+      this.tokenizeInWorker === true || (this.tokenizeInWorker === 'auto' && expected !== undefined && expected >= WORKER_THRESHOLD);
     const it = windows[Symbol.asyncIterator]();
     let worker: EncoderWorker | null = null;
     // Posts to the worker synchronously, so the request is under way before the forward pass starts.
@@ -216,7 +224,13 @@ export class Batcher {
   }
 
   /** Runs encoded conversations through the backbone in planned batches; rewards in input order. */
-  async forwardWindow(encoded: readonly EncodedConversation[], limits: ResolvedBatch, wantPooled: boolean, onBatch?: (n: number) => void, signal?: AbortSignal): Promise<WindowOutput> {
+  async forwardWindow(
+    encoded: readonly EncodedConversation[],
+    limits: ResolvedBatch,
+    wantPooled: boolean,
+    onBatch?: (n: number) => void,
+    signal?: AbortSignal,
+  ): Promise<WindowOutput> {
     const n = encoded.length;
     const h = this.hiddenSize;
     const rewards = new Float64Array(n * ATTRIBUTE_COUNT);
@@ -244,7 +258,14 @@ export class Batcher {
   }
 
   /** One batch's outputs into the window's arrays: row r of the batch is conversation `rows[r]`. */
-  private consume(out: BackboneOutputs, batch: BackboneBatch, rows: readonly number[], rewards: Float64Array, pooled: Float32Array | null, backbone: Float64Array | null): void {
+  private consume(
+    out: BackboneOutputs,
+    batch: BackboneBatch,
+    rows: readonly number[],
+    rewards: Float64Array,
+    pooled: Float32Array | null,
+    backbone: Float64Array | null,
+  ): void {
     const bb = this.config.backbone;
     const main = pooledRows(out.main, batch, bb.kind);
     if (bb.kind === 'rewards') {
@@ -256,7 +277,10 @@ export class Batcher {
         applyHeadToRows(head, main.data, main.width, rows, rewards);
       } else {
         if (bb.hiddenSize !== null && main.width !== bb.hiddenSize) {
-          throw new DtrError('E_SHAPE', `dtr.json backbone.hiddenSize is ${bb.hiddenSize} but backbone output '${out.main.name}' gives ${main.width}`);
+          throw new DtrError(
+            'E_SHAPE',
+            `dtr.json backbone.hiddenSize is ${bb.hiddenSize} but backbone output '${out.main.name}' gives ${main.width}`,
+          );
         }
         // Without a head (embeddings only) the rewards stay NaN; scoring refuses such a model up front.
         for (const i of rows) rewards.fill(NaN, i * ATTRIBUTE_COUNT, (i + 1) * ATTRIBUTE_COUNT);
@@ -300,7 +324,11 @@ export class Batcher {
  * for await (const window of mapWindows(items, 8, (it) => [{ prompt: it.prompt, response: it.response }])) window.length; // 8, then 32 ...
  * ```
  */
-export async function* mapWindows<T>(items: Iterable<T> | AsyncIterable<T>, batchSize: number, map: (item: T) => EncodeRequest[]): AsyncGenerator<EncodeRequest[]> {
+export async function* mapWindows<T>(
+  items: Iterable<T> | AsyncIterable<T>,
+  batchSize: number,
+  map: (item: T) => EncodeRequest[],
+): AsyncGenerator<EncodeRequest[]> {
   let window: EncodeRequest[] = [];
   let size = batchSize;
   for await (const item of items as AsyncIterable<T>) {

@@ -103,7 +103,14 @@ export interface ModelConfig {
 
 const provenanceSchema = z.object({
   source: z.string(),
-  data: z.array(z.object({ path: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/), rows: z.number().int().min(0).optional(), role: z.string().optional() })),
+  data: z.array(
+    z.object({
+      path: z.string(),
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+      rows: z.number().int().min(0).optional(),
+      role: z.string().optional(),
+    }),
+  ),
   command: z.string().nullable(),
   package: z.string(),
   notes: z.string().optional(),
@@ -140,7 +147,11 @@ const schema = z.strictObject({
   head: z.string().min(1).nullable().default(null),
   tree: z.string().min(1),
   chatTemplate: z.string().min(1).nullable().default(null),
-  chatTemplateSha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 in lowercase hex (64 characters)').nullable().default(null),
+  chatTemplateSha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'must be a sha256 in lowercase hex (64 characters)')
+    .nullable()
+    .default(null),
   templateVariables: z.record(z.string(), z.unknown()).default({}),
   batchSize: z.number().int().min(1).default(8),
   maxTokensPerBatch: z.number().int().min(1).default(16384),
@@ -163,23 +174,40 @@ export function validateModelConfig(json: unknown): { success: true; config: Mod
   const issues: Issue[] = [];
   if (!parsed.success) {
     for (const i of parsed.error.issues) {
-      const path = i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') || '(root)';
-      issues.push({ path, message: i.code === 'unrecognized_keys' ? `${i.message} (dtr.json fields: ${Object.keys(schema.shape).join(', ')})` : i.message });
+      const path =
+        i.path
+          .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+          .join('')
+          .replace(/^\./, '') || '(root)';
+      issues.push({
+        path,
+        message: i.code === 'unrecognized_keys' ? `${i.message} (dtr.json fields: ${Object.keys(schema.shape).join(', ')})` : i.message,
+      });
     }
   }
   const doc = (json ?? {}) as Record<string, unknown>;
   const bb = (doc.backbone ?? {}) as Record<string, unknown>;
   if ((bb.kind === 'last_hidden_state' || bb.kind === 'pooled') && (bb.hiddenSize === undefined || bb.hiddenSize === null)) {
-    issues.push({ path: 'backbone.hiddenSize', message: `required when backbone.kind is '${bb.kind}' (the width of the pooled state, e.g. 4096 for Llama-3.1-8B)` });
+    issues.push({
+      path: 'backbone.hiddenSize',
+      message: `required when backbone.kind is '${bb.kind}' (the width of the pooled state, e.g. 4096 for Llama-3.1-8B)`,
+    });
   }
   if (bb.kind === 'rewards' && doc.head !== undefined && doc.head !== null) {
-    issues.push({ path: 'head', message: "backbone.kind 'rewards' already outputs the five rewards (head fused in the graph): remove 'head'" });
+    issues.push({
+      path: 'head',
+      message: "backbone.kind 'rewards' already outputs the five rewards (head fused in the graph): remove 'head'",
+    });
   }
   if (Array.isArray(bb.attributes)) {
     const names = bb.attributes as unknown[];
     if (bb.kind !== 'rewards') issues.push({ path: 'backbone.attributes', message: "only used when backbone.kind is 'rewards'" });
     names.forEach((n, i) => {
-      if (!(ATTRIBUTES as readonly unknown[]).includes(n)) issues.push({ path: `backbone.attributes[${i}]`, message: `unknown attribute ${JSON.stringify(n)}: expected ${ATTRIBUTES.join(', ')}` });
+      if (!(ATTRIBUTES as readonly unknown[]).includes(n))
+        issues.push({
+          path: `backbone.attributes[${i}]`,
+          message: `unknown attribute ${JSON.stringify(n)}: expected ${ATTRIBUTES.join(', ')}`,
+        });
     });
     for (const a of ATTRIBUTES) if (!names.includes(a)) issues.push({ path: 'backbone.attributes', message: `missing attribute '${a}'` });
     if (new Set(names).size !== names.length) issues.push({ path: 'backbone.attributes', message: 'an attribute is listed twice' });

@@ -74,9 +74,7 @@ export type FolderIssue = Issue & { shape?: boolean };
  * What {@link inspectModelFolder} found: the folder, or every problem plus the pieces that were
  * fine (so the ONNX graph can still be checked against a valid dtr.json in the same pass).
  */
-export type FolderInspection =
-  | { success: true; folder: ModelFolder }
-  | { success: false; issues: FolderIssue[]; partial: PartialFolder };
+export type FolderInspection = { success: true; folder: ModelFolder } | { success: false; issues: FolderIssue[]; partial: PartialFolder };
 
 /** The pieces of a failed folder that were fine on their own (null where not). */
 export interface PartialFolder {
@@ -101,17 +99,40 @@ export interface PartialFolder {
 export function inspectModelFolder(dir: string, overrides: FolderOverrides = {}): FolderInspection {
   const issues: FolderIssue[] = [];
   const root = resolve(dir);
-  const none: PartialFolder = { config: null, onnxPath: null, head: null, tokenizerJson: null, tokenizerConfig: null, chatTemplate: null, chatTemplateFrom: null };
+  const none: PartialFolder = {
+    config: null,
+    onnxPath: null,
+    head: null,
+    tokenizerJson: null,
+    tokenizerConfig: null,
+    chatTemplate: null,
+    chatTemplateFrom: null,
+  };
   const warnings: string[] = [];
   if (!existsSync(root)) return { success: false, issues: [{ path: dir, message: 'no such folder' }], partial: none };
   if (!statSync(root).isDirectory()) {
-    return { success: false, issues: [{ path: dir, message: 'not a folder: a model is a folder holding dtr.json, model.onnx, tokenizer.json, tokenizer_config.json, a head and a tree' }], partial: none };
+    return {
+      success: false,
+      issues: [
+        {
+          path: dir,
+          message:
+            'not a folder: a model is a folder holding dtr.json, model.onnx, tokenizer.json, tokenizer_config.json, a head and a tree',
+        },
+      ],
+      partial: none,
+    };
   }
 
   // dtr.json
   const configPath = join(root, MODEL_CONFIG_FILE);
   let config: ModelConfig | null = null;
-  const configJson = readJsonIssue(configPath, MODEL_CONFIG_FILE, issues, 'missing: every model folder needs a dtr.json (see docs/runtime.md)');
+  const configJson = readJsonIssue(
+    configPath,
+    MODEL_CONFIG_FILE,
+    issues,
+    'missing: every model folder needs a dtr.json (see docs/runtime.md)',
+  );
   if (configJson !== undefined) {
     const check = validateModelConfig(configJson);
     if (check.success) config = check.config;
@@ -130,7 +151,10 @@ export function inspectModelFolder(dir: string, overrides: FolderOverrides = {})
   const issuesBeforeOnnx = issues.length;
   if (!existsSync(onnxPath)) {
     const others = listFiles(root).filter((f) => f.endsWith('.onnx'));
-    issues.push({ path: onnxName, message: `missing${others.length ? ` (the folder has ${others.join(', ')}: set backbone.file in dtr.json)` : ''}` });
+    issues.push({
+      path: onnxName,
+      message: `missing${others.length ? ` (the folder has ${others.join(', ')}: set backbone.file in dtr.json)` : ''}`,
+    });
   } else if (statSync(onnxPath).isDirectory()) {
     issues.push({ path: onnxName, message: 'is a folder, expected an ONNX file' });
   } else if (statSync(onnxPath).size === 0) {
@@ -143,17 +167,31 @@ export function inspectModelFolder(dir: string, overrides: FolderOverrides = {})
   const tokenizerPath = join(root, 'tokenizer.json');
   const tokenizerConfigPath = join(root, 'tokenizer_config.json');
   const tokenizerJson = readJsonIssue(tokenizerPath, 'tokenizer.json', issues, 'missing: the Hugging Face tokenizer of the backbone');
-  if (tokenizerJson !== undefined && (tokenizerJson === null || typeof tokenizerJson !== 'object' || !('model' in (tokenizerJson as object)))) {
+  if (
+    tokenizerJson !== undefined &&
+    (tokenizerJson === null || typeof tokenizerJson !== 'object' || !('model' in (tokenizerJson as object)))
+  ) {
     issues.push({ path: 'tokenizer.json', message: "not a Hugging Face tokenizer.json (no 'model' section)" });
   }
   const tokenizerConfig = readJsonIssue(tokenizerConfigPath, 'tokenizer_config.json', issues, 'missing: it holds the special tokens');
   let chatTemplate: string | null = null;
   let chatTemplateFrom: string | null = null;
-  if (tokenizerConfig !== undefined && (tokenizerConfig === null || typeof tokenizerConfig !== 'object' || Array.isArray(tokenizerConfig))) {
+  if (
+    tokenizerConfig !== undefined &&
+    (tokenizerConfig === null || typeof tokenizerConfig !== 'object' || Array.isArray(tokenizerConfig))
+  ) {
     issues.push({ path: 'tokenizer_config.json', message: 'must be a JSON object' });
   } else if (tokenizerConfig !== undefined || config?.chatTemplate || existsSync(join(root, 'chat_template.jinja'))) {
     // (Without a readable tokenizer_config.json that file's issue says enough.)
-    const found = folderTemplate(root, config, overrides.chatTemplate !== undefined, (tokenizerConfig ?? null) as Record<string, unknown> | null, tokenizerJson, issues, warnings);
+    const found = folderTemplate(
+      root,
+      config,
+      overrides.chatTemplate !== undefined,
+      (tokenizerConfig ?? null) as Record<string, unknown> | null,
+      tokenizerJson,
+      issues,
+      warnings,
+    );
     if (found) ({ source: chatTemplate, from: chatTemplateFrom } = found);
   }
 
@@ -178,12 +216,19 @@ export function inspectModelFolder(dir: string, overrides: FolderOverrides = {})
       }
     }
   } else if (existsSync(join(root, 'head.json')) || (overrides.head !== undefined && overrides.head !== null)) {
-    issues.push({ path: 'head.json', message: "present, but backbone.kind 'rewards' fuses the head in the graph: remove the file (or change backbone.kind)" });
+    issues.push({
+      path: 'head.json',
+      message: "present, but backbone.kind 'rewards' fuses the head in the graph: remove the file (or change backbone.kind)",
+    });
   }
   if (head && config) {
     const h = config.backbone.hiddenSize;
     if (h !== null && h !== head.hiddenSize) {
-      issues.push({ path: headPath ? rel(root, headPath) : 'head', message: `head '${head.name}' expects hidden size ${head.hiddenSize} but dtr.json backbone.hiddenSize is ${h}`, shape: true });
+      issues.push({
+        path: headPath ? rel(root, headPath) : 'head',
+        message: `head '${head.name}' expects hidden size ${head.hiddenSize} but dtr.json backbone.hiddenSize is ${h}`,
+        shape: true,
+      });
     }
   }
 
@@ -208,8 +253,10 @@ export function inspectModelFolder(dir: string, overrides: FolderOverrides = {})
   }
 
   if (issues.length > 0 || !config || !tree || chatTemplate === null || chatTemplateFrom === null) {
-    const tokenizerOk = tokenizerJson !== undefined && tokenizerJson !== null && typeof tokenizerJson === 'object' && 'model' in (tokenizerJson as object);
-    const configOk = tokenizerConfig !== undefined && tokenizerConfig !== null && typeof tokenizerConfig === 'object' && !Array.isArray(tokenizerConfig);
+    const tokenizerOk =
+      tokenizerJson !== undefined && tokenizerJson !== null && typeof tokenizerJson === 'object' && 'model' in (tokenizerJson as object);
+    const configOk =
+      tokenizerConfig !== undefined && tokenizerConfig !== null && typeof tokenizerConfig === 'object' && !Array.isArray(tokenizerConfig);
     return {
       success: false,
       issues,
@@ -229,7 +276,14 @@ export function inspectModelFolder(dir: string, overrides: FolderOverrides = {})
     folder: {
       dir: root,
       config,
-      paths: { config: configPath, onnx: onnxPath, tokenizer: tokenizerPath, tokenizerConfig: tokenizerConfigPath, head: headPath, tree: treePath },
+      paths: {
+        config: configPath,
+        onnx: onnxPath,
+        tokenizer: tokenizerPath,
+        tokenizerConfig: tokenizerConfigPath,
+        head: headPath,
+        tree: treePath,
+      },
       tokenizerJson: tokenizerJson as Record<string, unknown>,
       tokenizerConfig: tokenizerConfig as Record<string, unknown>,
       chatTemplate,
@@ -271,7 +325,10 @@ function folderTemplate(
   const legacy = join(root, 'chat_template.json');
   if (!found && existsSync(legacy)) {
     const doc = readJsonIssue(legacy, 'chat_template.json', issues, 'missing');
-    const t = doc && typeof doc === 'object' && !Array.isArray(doc) ? namedTemplateSource(doc as Record<string, unknown>, 'chat_template.json', issues) : null;
+    const t =
+      doc && typeof doc === 'object' && !Array.isArray(doc)
+        ? namedTemplateSource(doc as Record<string, unknown>, 'chat_template.json', issues)
+        : null;
     if (t === undefined) return null;
     if (t !== null) found = { source: t, from: 'chat_template.json: chat_template' };
     else if (doc !== undefined) issues.push({ path: 'chat_template.json', message: "has no 'chat_template' string" });
@@ -289,7 +346,10 @@ function folderTemplate(
     return found;
   }
   if (recorded !== null) {
-    issues.push({ path: 'chat_template.jinja', message: `missing: dtr.json records the exported template (chatTemplateSha256 ${recorded.slice(0, 12)}...) but the folder has none (${TEMPLATE_SOURCES.join(', ')}); copy the whole exported folder` });
+    issues.push({
+      path: 'chat_template.jinja',
+      message: `missing: dtr.json records the exported template (chatTemplateSha256 ${recorded.slice(0, 12)}...) but the folder has none (${TEMPLATE_SOURCES.join(', ')}); copy the whole exported folder`,
+    });
     return null;
   }
   const vocab = tokenContents(tokenizerJson);
@@ -300,7 +360,10 @@ function folderTemplate(
     );
     return { source: builtin.source, from: `built-in: ${builtin.name}` };
   }
-  issues.push({ path: 'chat_template.jinja', message: `missing: the folder has no chat template (${TEMPLATE_SOURCES.join(', ')}) and the tokenizer is not of a family with a built-in one (${BUILTIN_TEMPLATES.map((t) => t.name).join(', ')}); add the model's template as chat_template.jinja or chatTemplate in dtr.json` });
+  issues.push({
+    path: 'chat_template.jinja',
+    message: `missing: the folder has no chat template (${TEMPLATE_SOURCES.join(', ')}) and the tokenizer is not of a family with a built-in one (${BUILTIN_TEMPLATES.map((t) => t.name).join(', ')}); add the model's template as chat_template.jinja or chatTemplate in dtr.json`,
+  });
   return null;
 }
 
@@ -344,26 +407,45 @@ function resolveHead(root: string, wanted: string | null, issues: FolderIssue[])
     const direct = join(root, 'head.json');
     const inDir = listFiles(join(root, 'heads')).filter((f) => f.endsWith('.json'));
     if (existsSync(direct)) {
-      if (inDir.length > 0) issues.push({ path: 'head.json', message: `ambiguous: both head.json and heads/ (${inDir.join(', ')}) exist; name the head in dtr.json 'head'` });
+      if (inDir.length > 0)
+        issues.push({
+          path: 'head.json',
+          message: `ambiguous: both head.json and heads/ (${inDir.join(', ')}) exist; name the head in dtr.json 'head'`,
+        });
       return direct;
     }
     if (inDir.length === 1) return join(root, 'heads', inDir[0]!);
     issues.push({
       path: 'head.json',
-      message: inDir.length > 1 ? `no head chosen: heads/ holds ${inDir.join(', ')}; name one in dtr.json 'head'` : `missing: put the linear head in head.json or heads/, or name one in dtr.json 'head' (shipped heads: ${listHeads().join(', ') || 'none'})`,
+      message:
+        inDir.length > 1
+          ? `no head chosen: heads/ holds ${inDir.join(', ')}; name one in dtr.json 'head'`
+          : `missing: put the linear head in head.json or heads/, or name one in dtr.json 'head' (shipped heads: ${listHeads().join(', ') || 'none'})`,
     });
     return null;
   }
-  const candidates = looksLikePath(wanted) ? [resolve(root, wanted)] : [join(root, 'heads', `${wanted}.json`), join(shippedHeadsDir(), `${wanted}.json`)];
+  const candidates = looksLikePath(wanted)
+    ? [resolve(root, wanted)]
+    : [join(root, 'heads', `${wanted}.json`), join(shippedHeadsDir(), `${wanted}.json`)];
   const hit = candidates.find((c) => existsSync(c) && !statSync(c).isDirectory());
-  if (!hit) issues.push({ path: `${MODEL_CONFIG_FILE}: head`, message: `no head ${JSON.stringify(wanted)}: looked for ${candidates.map((c) => rel(root, c)).join(', ')}` });
+  if (!hit)
+    issues.push({
+      path: `${MODEL_CONFIG_FILE}: head`,
+      message: `no head ${JSON.stringify(wanted)}: looked for ${candidates.map((c) => rel(root, c)).join(', ')}`,
+    });
   return hit ?? null;
 }
 
 function resolveTree(root: string, wanted: string, issues: FolderIssue[]): string | null {
-  const candidates = looksLikePath(wanted) ? [resolve(root, wanted)] : [join(root, 'trees', `${wanted}.json`), join(shippedTreesDir(), `${wanted}.json`)];
+  const candidates = looksLikePath(wanted)
+    ? [resolve(root, wanted)]
+    : [join(root, 'trees', `${wanted}.json`), join(shippedTreesDir(), `${wanted}.json`)];
   const hit = candidates.find((c) => existsSync(c) && !statSync(c).isDirectory());
-  if (!hit) issues.push({ path: `${MODEL_CONFIG_FILE}: tree`, message: `no tree ${JSON.stringify(wanted)}: looked for ${candidates.map((c) => rel(root, c)).join(', ')} (shipped trees: ${listTrees().join(', ')})` });
+  if (!hit)
+    issues.push({
+      path: `${MODEL_CONFIG_FILE}: tree`,
+      message: `no tree ${JSON.stringify(wanted)}: looked for ${candidates.map((c) => rel(root, c)).join(', ')} (shipped trees: ${listTrees().join(', ')})`,
+    });
   return hit ?? null;
 }
 

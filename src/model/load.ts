@@ -42,7 +42,8 @@ export interface ModelParts {
  */
 export async function loadModelParts(dirOrOptions: string | LoadOptions): Promise<ModelParts> {
   const options: LoadOptions = typeof dirOrOptions === 'string' ? { dir: dirOrOptions } : dirOrOptions;
-  if (options === null || typeof options !== 'object') throw new TypeError('RewardModel.load expects a folder path or an options object {dir, ...}');
+  if (options === null || typeof options !== 'object')
+    throw new TypeError('RewardModel.load expects a folder path or an options object {dir, ...}');
   if (typeof options.dir !== 'string' || options.dir.trim() === '') throw new TypeError('dir must be the path of a model folder');
   checkLoadOptions(options);
   const onWarning = options.onWarning ?? ((m: string) => void process.stderr.write(`dtr: warning: ${m}\n`));
@@ -56,7 +57,11 @@ export async function loadModelParts(dirOrOptions: string | LoadOptions): Promis
     ...(options.chatTemplate !== undefined ? { chatTemplate: options.chatTemplate } : {}),
   });
   const issues: FolderIssue[] = inspected.success ? [] : [...inspected.issues];
-  if (!inspected.success && issues.length === 1 && (issues[0]!.message === 'no such folder' || issues[0]!.message.startsWith('not a folder'))) {
+  if (
+    !inspected.success &&
+    issues.length === 1 &&
+    (issues[0]!.message === 'no such folder' || issues[0]!.message.startsWith('not a folder'))
+  ) {
     throw new DtrError('E_NOT_FOUND', `${options.dir}: ${issues[0]!.message}`);
   }
 
@@ -81,7 +86,11 @@ export async function loadModelParts(dirOrOptions: string | LoadOptions): Promis
     const where = (inspected.success ? inspected.folder.chatTemplateFrom : partial!.chatTemplateFrom) ?? 'chat template';
     if (tokenizer && chatTemplate !== null) {
       try {
-        const template = new ChatTemplate(chatTemplate, { bos_token: tokenizer.bosToken, eos_token: tokenizer.eosToken, pad_token: tokenizer.padToken, unk_token: tokenizer.unkToken }, cfg?.templateVariables ?? {});
+        const template = new ChatTemplate(
+          chatTemplate,
+          { bos_token: tokenizer.bosToken, eos_token: tokenizer.eosToken, pad_token: tokenizer.padToken, unk_token: tokenizer.unkToken },
+          cfg?.templateVariables ?? {},
+        );
         encoder = new ConversationEncoder(tokenizer, template, { maxLength: cfg?.maxLength ?? 4096 });
         issues.push(...probeTemplate(encoder, where, options.maxLength === undefined));
       } catch (e) {
@@ -100,7 +109,13 @@ export async function loadModelParts(dirOrOptions: string | LoadOptions): Promis
   const head = inspected.success ? inspected.folder.head : partial!.head;
   if (config && (onnxPath || options.backbone)) {
     const bb = config.backbone;
-    const binding: BackboneBinding = { inputIds: bb.inputs.inputIds, attentionMask: bb.inputs.attentionMask, positionIds: bb.inputs.positionIds, output: bb.output, rewardOutput: bb.rewardOutput };
+    const binding: BackboneBinding = {
+      inputIds: bb.inputs.inputIds,
+      attentionMask: bb.inputs.attentionMask,
+      positionIds: bb.inputs.positionIds,
+      output: bb.output,
+      rewardOutput: bb.rewardOutput,
+    };
     try {
       if (typeof options.backbone === 'function') backbone = await options.backbone(binding);
       else if (options.backbone) backbone = options.backbone;
@@ -125,10 +140,14 @@ export async function loadModelParts(dirOrOptions: string | LoadOptions): Promis
   if (issues.length > 0 || !inspected.success || !tokenizer || !encoder || !backbone) {
     if (backbone) await backbone.release().catch(() => undefined);
     const onlyShape = issues.length > 0 && issues.every((i) => i.shape);
-    throw new DtrError(onlyShape ? 'E_SHAPE' : 'E_MODEL', `${options.dir} is not a usable model folder (${issues.length} problem${issues.length === 1 ? '' : 's'}): ${formatIssues(issues, 3)}`, {
-      issues: issues.map(({ path, message }) => ({ path, message })),
-      hint: 'see docs/runtime.md for the folder layout and dtr.json fields',
-    });
+    throw new DtrError(
+      onlyShape ? 'E_SHAPE' : 'E_MODEL',
+      `${options.dir} is not a usable model folder (${issues.length} problem${issues.length === 1 ? '' : 's'}): ${formatIssues(issues, 3)}`,
+      {
+        issues: issues.map(({ path, message }) => ({ path, message })),
+        hint: 'see docs/runtime.md for the folder layout and dtr.json fields',
+      },
+    );
   }
   for (const w of inspected.folder.warnings) {
     warnings.push(w);
@@ -144,7 +163,8 @@ export async function loadModelParts(dirOrOptions: string | LoadOptions): Promis
   // On CPU, long conversations run faster in small batches (dtr.json cpuMaxTokensPerBatch says why);
   // a maxTokensPerBatch given to load is the caller's choice and stays as given.
   const limits = inspected.folder.config;
-  if (backbone.provider === 'cpu' && options.maxTokensPerBatch === undefined) limits.maxTokensPerBatch = Math.min(limits.maxTokensPerBatch, limits.cpuMaxTokensPerBatch);
+  if (backbone.provider === 'cpu' && options.maxTokensPerBatch === undefined)
+    limits.maxTokensPerBatch = Math.min(limits.maxTokensPerBatch, limits.cpuMaxTokensPerBatch);
   return { folder: inspected.folder, tokenizer, encoder, backbone, warnings, tokenizeInWorker: options.tokenizeInWorker ?? 'auto' };
 }
 
@@ -162,7 +182,9 @@ function headBackboneWarning(folder: ModelFolder): string | null {
   const head = folder.head;
   const id = folder.config.backbone.id;
   if (!head || head.backbone === id) return null;
-  const file = folder.paths.head ? ` (${folder.paths.head.startsWith(`${folder.dir}/`) ? folder.paths.head.slice(folder.dir.length + 1) : folder.paths.head})` : '';
+  const file = folder.paths.head
+    ? ` (${folder.paths.head.startsWith(`${folder.dir}/`) ? folder.paths.head.slice(folder.dir.length + 1) : folder.paths.head})`
+    : '';
   return (
     `head '${head.name}'${file} was fitted on backbone '${head.backbone}' but this model's backbone is '${id}' (dtr.json backbone.id): ` +
     `its rewards are only meaningful on the hidden states it was fitted on. Use a head fitted on '${id}' (dtr fit-head), ` +
@@ -182,7 +204,9 @@ function checkMaxLengthOption(encoder: ConversationEncoder): void {
     return; // the template fails to render: the probe has reported it
   }
   if (encoder.maxLength <= overhead + 1) {
-    throw new RangeError(`maxLength ${encoder.maxLength} leaves no room for text: the chat template alone takes ${overhead} tokens (give at least ${overhead + 2})`);
+    throw new RangeError(
+      `maxLength ${encoder.maxLength} leaves no room for text: the chat template alone takes ${overhead} tokens (give at least ${overhead + 2})`,
+    );
   }
 }
 
@@ -203,7 +227,8 @@ function probeTemplate(encoder: ConversationEncoder, where: string, checkRoom: b
     return [{ path: where, message: (e as Error).message }];
   }
   const tail = text.slice(text.lastIndexOf(response) + response.length);
-  if (text.lastIndexOf(response) < 0) issues.push({ path: where, message: 'the template drops the assistant message: the response would not be scored' });
+  if (text.lastIndexOf(response) < 0)
+    issues.push({ path: where, message: 'the template drops the assistant message: the response would not be scored' });
   else if (/assistant/i.test(tail)) {
     issues.push({
       path: where,
@@ -214,12 +239,20 @@ function probeTemplate(encoder: ConversationEncoder, where: string, checkRoom: b
   if (tok.bosId !== null) {
     const ids = tok.encode(text);
     const count = ids.filter((id) => id === tok.bosId).length;
-    if (count > 1) issues.push({ path: where, message: `BOS (${tok.bosToken}) appears ${count} times in a rendered conversation; it must appear exactly once` });
+    if (count > 1)
+      issues.push({
+        path: where,
+        message: `BOS (${tok.bosToken}) appears ${count} times in a rendered conversation; it must appear exactly once`,
+      });
     if (count === 1 && ids[0] !== tok.bosId) issues.push({ path: where, message: `BOS (${tok.bosToken}) is not the first token` });
   }
   try {
     const overhead = encoder.overhead();
-    if (checkRoom && encoder.maxLength <= overhead + 1) issues.push({ path: 'dtr.json: maxLength', message: `${encoder.maxLength} leaves no room for text: the template alone takes ${overhead} tokens` });
+    if (checkRoom && encoder.maxLength <= overhead + 1)
+      issues.push({
+        path: 'dtr.json: maxLength',
+        message: `${encoder.maxLength} leaves no room for text: the template alone takes ${overhead} tokens`,
+      });
   } catch (e) {
     issues.push({ path: where, message: (e as Error).message });
   }
@@ -238,24 +271,41 @@ function checkBinding(backbone: Backbone, config: ModelConfig, head: LinearHead 
     ['backbone.inputs.attentionMask', binding.attentionMask],
     ['backbone.inputs.positionIds', binding.positionIds],
   ];
-  for (const [key, name] of wanted) if (name !== null && !inputs.includes(name)) issues.push({ path: `dtr.json: ${key}`, message: `'${name}' is not an input of ${file}: ${has}` });
+  for (const [key, name] of wanted)
+    if (name !== null && !inputs.includes(name))
+      issues.push({ path: `dtr.json: ${key}`, message: `'${name}' is not an input of ${file}: ${has}` });
   const fed = new Set(wanted.map(([, n]) => n).filter((n): n is string => n !== null));
-  for (const name of inputs) if (!fed.has(name)) issues.push({ path: `dtr.json: backbone.inputs`, message: `${file} needs input '${name}', which dtr.json does not map (inputIds / attentionMask / positionIds): ${has}` });
-  if (!outputs.includes(binding.output)) issues.push({ path: 'dtr.json: backbone.output', message: `'${binding.output}' is not an output of ${file}: ${has}` });
-  if (binding.rewardOutput !== null && !outputs.includes(binding.rewardOutput)) issues.push({ path: 'dtr.json: backbone.rewardOutput', message: `'${binding.rewardOutput}' is not an output of ${file}: ${has}` });
+  for (const name of inputs)
+    if (!fed.has(name))
+      issues.push({
+        path: `dtr.json: backbone.inputs`,
+        message: `${file} needs input '${name}', which dtr.json does not map (inputIds / attentionMask / positionIds): ${has}`,
+      });
+  if (!outputs.includes(binding.output))
+    issues.push({ path: 'dtr.json: backbone.output', message: `'${binding.output}' is not an output of ${file}: ${has}` });
+  if (binding.rewardOutput !== null && !outputs.includes(binding.rewardOutput))
+    issues.push({ path: 'dtr.json: backbone.rewardOutput', message: `'${binding.rewardOutput}' is not an output of ${file}: ${has}` });
   const main = backbone.outputs.find((v) => v.name === binding.output);
   const kind = config.backbone.kind;
   if (main?.shape) {
     const rank = kind === 'last_hidden_state' ? 3 : 2;
     if (main.shape.length !== rank) {
-      issues.push({ path: 'dtr.json: backbone.kind', message: `'${kind}' expects a rank-${rank} output but '${binding.output}' has shape [${main.shape.join(', ')}]` });
+      issues.push({
+        path: 'dtr.json: backbone.kind',
+        message: `'${kind}' expects a rank-${rank} output but '${binding.output}' has shape [${main.shape.join(', ')}]`,
+      });
     } else {
       const last = main.shape[rank - 1];
       const expected = kind === 'rewards' ? ATTRIBUTE_COUNT : (head?.hiddenSize ?? config.backbone.hiddenSize);
       if (typeof last === 'number' && expected !== null && last !== expected) {
         issues.push({
           path: 'dtr.json: backbone',
-          message: kind === 'rewards' ? `output '${binding.output}' has ${last} columns; kind 'rewards' needs ${ATTRIBUTE_COUNT}` : head ? `head '${head.name}' expects hidden size ${expected} but backbone output '${binding.output}' gives ${last}` : `dtr.json backbone.hiddenSize is ${expected} but backbone output '${binding.output}' gives ${last}`,
+          message:
+            kind === 'rewards'
+              ? `output '${binding.output}' has ${last} columns; kind 'rewards' needs ${ATTRIBUTE_COUNT}`
+              : head
+                ? `head '${head.name}' expects hidden size ${expected} but backbone output '${binding.output}' gives ${last}`
+                : `dtr.json backbone.hiddenSize is ${expected} but backbone output '${binding.output}' gives ${last}`,
           shape: kind !== 'rewards',
         });
       }
@@ -265,10 +315,14 @@ function checkBinding(backbone: Backbone, config: ModelConfig, head: LinearHead 
 }
 
 function checkLoadOptions(o: LoadOptions): void {
-  if (o.provider !== undefined && !['auto', 'cuda', 'cpu'].includes(o.provider)) throw new RangeError(`provider must be 'auto', 'cuda' or 'cpu', got ${String(o.provider)}`);
-  if (o.paddingSide !== undefined && o.paddingSide !== 'left' && o.paddingSide !== 'right') throw new RangeError(`paddingSide must be 'left' or 'right', got ${String(o.paddingSide)}`);
-  if (o.maxLength !== undefined && (!Number.isInteger(o.maxLength) || o.maxLength < 2)) throw new RangeError(`maxLength must be an integer >= 2, got ${String(o.maxLength)}`);
+  if (o.provider !== undefined && !['auto', 'cuda', 'cpu'].includes(o.provider))
+    throw new RangeError(`provider must be 'auto', 'cuda' or 'cpu', got ${String(o.provider)}`);
+  if (o.paddingSide !== undefined && o.paddingSide !== 'left' && o.paddingSide !== 'right')
+    throw new RangeError(`paddingSide must be 'left' or 'right', got ${String(o.paddingSide)}`);
+  if (o.maxLength !== undefined && (!Number.isInteger(o.maxLength) || o.maxLength < 2))
+    throw new RangeError(`maxLength must be an integer >= 2, got ${String(o.maxLength)}`);
   checkLimits(o);
   if (o.onWarning !== undefined && typeof o.onWarning !== 'function') throw new TypeError('onWarning must be a function');
-  if (o.tokenizeInWorker !== undefined && o.tokenizeInWorker !== 'auto' && typeof o.tokenizeInWorker !== 'boolean') throw new TypeError("tokenizeInWorker must be true, false or 'auto'");
+  if (o.tokenizeInWorker !== undefined && o.tokenizeInWorker !== 'auto' && typeof o.tokenizeInWorker !== 'boolean')
+    throw new TypeError("tokenizeInWorker must be true, false or 'auto'");
 }

@@ -24,7 +24,19 @@ import { Batcher, mapWindows, type ResolvedBatch, type WindowOutput } from './ba
 import type { ModelConfig } from './config.js';
 import type { ModelFolder } from './folder.js';
 import { loadModelParts, type ModelParts } from './load.js';
-import type { BatchOptions, CompareItem, CompareOptions, CompareResult, EmbedChunk, EmbedResult, LoadOptions, ScoreItem, ScoreResult, SelfCheckCase, SelfCheckReport } from './types.js';
+import type {
+  BatchOptions,
+  CompareItem,
+  CompareOptions,
+  CompareResult,
+  EmbedChunk,
+  EmbedResult,
+  LoadOptions,
+  ScoreItem,
+  ScoreResult,
+  SelfCheckCase,
+  SelfCheckReport,
+} from './types.js';
 
 /**
  * A reward model loaded from a folder: tokenizer, chat template, ONNX backbone, head and tree.
@@ -216,7 +228,10 @@ export class RewardModel {
    * for await (const r of model.compareStream(readPairs('pairs.jsonl'))) console.log(r.preference);
    * ```
    */
-  async *compareStream(items: Iterable<CompareItem> | AsyncIterable<CompareItem>, options: BatchOptions & CompareOptions & { total?: number } = {}): AsyncGenerator<CompareResult> {
+  async *compareStream(
+    items: Iterable<CompareItem> | AsyncIterable<CompareItem>,
+    options: BatchOptions & CompareOptions & { total?: number } = {},
+  ): AsyncGenerator<CompareResult> {
     this.checkScorable();
     checkCompareOptions(options);
     const resolved = this.batcher.resolve(options);
@@ -231,10 +246,16 @@ export class RewardModel {
       ];
     });
     let done = 0;
-    for await (const { encoded, out } of this.batcher.pipeline(requests, resolved, false, total === undefined ? undefined : total * 2, (n) => {
-      done += n;
-      if (total !== undefined) options.onProgress?.(Math.floor(done / 2), total);
-    })) {
+    for await (const { encoded, out } of this.batcher.pipeline(
+      requests,
+      resolved,
+      false,
+      total === undefined ? undefined : total * 2,
+      (n) => {
+        done += n;
+        if (total !== undefined) options.onProgress?.(Math.floor(done / 2), total);
+      },
+    )) {
       for (let i = 0; i < encoded.length; i += 2) {
         yield this.compareResult(this.scoreResult(out, i, encoded[i]!), this.scoreResult(out, i + 1, encoded[i + 1]!), options);
       }
@@ -249,7 +270,10 @@ export class RewardModel {
    * for await (const r of model.scoreStream([{ prompt: 'Hi', response: 'Hello' }])) console.log(r.rewards);
    * ```
    */
-  async *scoreStream(items: Iterable<ScoreItem> | AsyncIterable<ScoreItem>, options: BatchOptions & { total?: number; checked?: boolean } = {}): AsyncGenerator<ScoreResult> {
+  async *scoreStream(
+    items: Iterable<ScoreItem> | AsyncIterable<ScoreItem>,
+    options: BatchOptions & { total?: number; checked?: boolean } = {},
+  ): AsyncGenerator<ScoreResult> {
     this.checkScorable();
     const resolved = this.batcher.resolve(options);
     const total = options.total ?? (Array.isArray(items) ? items.length : undefined);
@@ -314,20 +338,36 @@ export class RewardModel {
   ): AsyncGenerator<EmbedChunk> {
     this.checkEmbeddable();
     const resolved = this.batcher.resolve(options);
-    if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new TypeError('options.signal must be an AbortSignal');
+    if (options.signal !== undefined && !(options.signal instanceof AbortSignal))
+      throw new TypeError('options.signal must be an AbortSignal');
     const total = options.total ?? (Array.isArray(items) ? items.length : undefined);
     const h = this.hiddenSize!;
     const windows = scoreWindows(items, resolved.batchSize, options.checked === true);
     let done = 0;
     let start = 0;
     options.signal?.throwIfAborted();
-    for await (const { encoded, out } of this.batcher.pipeline(windows, resolved, true, total, (k) => {
-      done += k;
-      options.onProgress?.(done, total ?? done);
-    }, options.signal)) {
+    for await (const { encoded, out } of this.batcher.pipeline(
+      windows,
+      resolved,
+      true,
+      total,
+      (k) => {
+        done += k;
+        options.onProgress?.(done, total ?? done);
+      },
+      options.signal,
+    )) {
       const n = encoded.length;
       const tokens = Int32Array.from(encoded, (e) => e.ids.length);
-      yield { start, n, hiddenSize: h, embeddings: out.pooled!, truncation: encoded.map((e) => e.truncation), tokens, backboneRewards: out.backbone };
+      yield {
+        start,
+        n,
+        hiddenSize: h,
+        embeddings: out.pooled!,
+        truncation: encoded.map((e) => e.truncation),
+        tokens,
+        backboneRewards: out.backbone,
+      };
       start += n;
       options.signal?.throwIfAborted();
     }
@@ -349,7 +389,8 @@ export class RewardModel {
   async selfCheck(items: readonly ScoreItem[], options: { tolerance?: number } = {}): Promise<SelfCheckReport> {
     this.checkScorable();
     const tolerance = options.tolerance ?? 1e-5;
-    if (typeof tolerance !== 'number' || !Number.isFinite(tolerance) || tolerance < 0) throw new RangeError(`tolerance must be a finite number >= 0, got ${String(tolerance)}`);
+    if (typeof tolerance !== 'number' || !Number.isFinite(tolerance) || tolerance < 0)
+      throw new RangeError(`tolerance must be a finite number >= 0, got ${String(tolerance)}`);
     const requests = scoreRequests(items, 'items');
     if (requests.length === 0) throw new RangeError('items is empty: give at least one {prompt, response}');
     const fillerText = 'Padding filler: the quick brown fox jumps over the lazy dog. ';
@@ -361,7 +402,11 @@ export class RewardModel {
     const side = this.config.paddingSide;
     const other: PaddingSide = side === 'right' ? 'left' : 'right';
     const run = async (order: number[], limits: ResolvedBatch): Promise<Float64Array> => {
-      const out = await this.batcher.forwardWindow(order.map((i) => encoded[i]!), limits, false);
+      const out = await this.batcher.forwardWindow(
+        order.map((i) => encoded[i]!),
+        limits,
+        false,
+      );
       const width = ATTRIBUTE_COUNT + (out.backbone ? 1 : 0);
       const values = new Float64Array(n * width);
       order.forEach((i, k) => {
@@ -418,9 +463,13 @@ export class RewardModel {
   private checkEmbeddable(): void {
     this.checkAlive();
     if (this.config.backbone.kind === 'rewards') {
-      throw new DtrError('E_MODEL', `${this.dir}: backbone.kind is 'rewards' (head fused in the graph), so there are no hidden states to embed`, {
-        hint: "export the backbone with a 'last_hidden_state' or 'pooled' output",
-      });
+      throw new DtrError(
+        'E_MODEL',
+        `${this.dir}: backbone.kind is 'rewards' (head fused in the graph), so there are no hidden states to embed`,
+        {
+          hint: "export the backbone with a 'last_hidden_state' or 'pooled' output",
+        },
+      );
     }
   }
 
@@ -428,9 +477,13 @@ export class RewardModel {
   private checkScorable(): void {
     this.checkAlive();
     if (this.headValue === null && this.config.backbone.kind !== 'rewards') {
-      throw new DtrError('E_MODEL', `${this.dir}: loaded without a head (head: null), so it gives hidden states (embedMany) but no rewards`, {
-        hint: 'load it with a head (a head.json or heads/NAME.json in the folder, or the head option / --head), e.g. one fitted with dtr fit-head',
-      });
+      throw new DtrError(
+        'E_MODEL',
+        `${this.dir}: loaded without a head (head: null), so it gives hidden states (embedMany) but no rewards`,
+        {
+          hint: 'load it with a head (a head.json or heads/NAME.json in the folder, or the head option / --head), e.g. one fitted with dtr fit-head',
+        },
+      );
     }
   }
 
@@ -447,7 +500,10 @@ export class RewardModel {
 
   private compareResult(a: ScoreResult, b: ScoreResult, options: CompareOptions): CompareResult {
     const { tree, ...explainOptions } = options as CompareOptions & BatchOptions & { total?: number };
-    const e = explain(tree ?? this.treeValue, a.rewards, b.rewards, { ...(explainOptions.symmetric !== undefined ? { symmetric: explainOptions.symmetric } : {}), ...(explainOptions.tieBand !== undefined ? { tieBand: explainOptions.tieBand } : {}) });
+    const e = explain(tree ?? this.treeValue, a.rewards, b.rewards, {
+      ...(explainOptions.symmetric !== undefined ? { symmetric: explainOptions.symmetric } : {}),
+      ...(explainOptions.tieBand !== undefined ? { tieBand: explainOptions.tieBand } : {}),
+    });
     const result: CompareResult = {
       ...e,
       rewards: { a: a.rewards, b: b.rewards },
@@ -455,14 +511,16 @@ export class RewardModel {
       truncation: { a: a.truncation, b: b.truncation },
       tokens: { a: a.tokens, b: b.tokens },
     };
-    if (a.backboneReward !== undefined && b.backboneReward !== undefined) result.backboneReward = { a: a.backboneReward, b: b.backboneReward };
+    if (a.backboneReward !== undefined && b.backboneReward !== undefined)
+      result.backboneReward = { a: a.backboneReward, b: b.backboneReward };
     return result;
   }
 }
 
 function checkCompareOptions(o: CompareOptions): void {
   if (o === null || typeof o !== 'object') throw new TypeError('options must be an object');
-  if (o.tree !== undefined && (o.tree === null || typeof (o.tree as PreferenceTree).predictProba !== 'function')) throw new TypeError('options.tree must be a PreferenceTree');
+  if (o.tree !== undefined && (o.tree === null || typeof (o.tree as PreferenceTree).predictProba !== 'function'))
+    throw new TypeError('options.tree must be a PreferenceTree');
 }
 
 function checkScoreItem(it: unknown, where: string): asserts it is ScoreItem {
@@ -485,12 +543,20 @@ function scoreRequests(items: readonly ScoreItem[], param: string): EncodeReques
   return items.map((it, i) => {
     const where = `${param}[${i}]`;
     checkScoreItem(it, where);
-    return { prompt: it.prompt, response: it.response, params: { prompt: `${where}.prompt`, response: `${where}.response` } satisfies TextParams };
+    return {
+      prompt: it.prompt,
+      response: it.response,
+      params: { prompt: `${where}.prompt`, response: `${where}.response` } satisfies TextParams,
+    };
   });
 }
 
 /** Windows of score requests (one conversation per item), each item checked unless the caller has. */
-function scoreWindows(items: Iterable<ScoreItem> | AsyncIterable<ScoreItem>, batchSize: number, checked: boolean): AsyncGenerator<EncodeRequest[]> {
+function scoreWindows(
+  items: Iterable<ScoreItem> | AsyncIterable<ScoreItem>,
+  batchSize: number,
+  checked: boolean,
+): AsyncGenerator<EncodeRequest[]> {
   let index = 0;
   return mapWindows(items, batchSize, (it) => {
     const where = `items[${index++}]`;

@@ -60,26 +60,40 @@ export function buildComparisonReport(tree: PreferenceTree, input: ComparisonInp
   for (const side of ['a', 'b'] as const) {
     if (truncated[side]) {
       const note = truncationNotes[side];
-      warnings.push(`Response ${side.toUpperCase()} was truncated to fit the model's context${note ? ` (${note})` : ''}: its rewards describe only the part the model read.`);
+      warnings.push(
+        `Response ${side.toUpperCase()} was truncated to fit the model's context${note ? ` (${note})` : ''}: its rewards describe only the part the model read.`,
+      );
     }
   }
   for (const w of input.warnings ?? []) warnings.push(w);
-  for (const [what, text] of [['The prompt', texts.prompt], ['Response A', texts.a], ['Response B', texts.b]] as const) {
+  for (const [what, text] of [
+    ['The prompt', texts.prompt],
+    ['Response A', texts.a],
+    ['Response B', texts.b],
+  ] as const) {
     const k = text === null ? 0 : countBidiControls(text);
-    if (k > 0) warnings.push(`${what} contains ${k} bidirectional control character${k === 1 ? '' : 's'} (shown as ⟨RLO⟩, ⟨LRI⟩...): they can make text read differently from what it says.`);
+    if (k > 0)
+      warnings.push(
+        `${what} contains ${k} bidirectional control character${k === 1 ? '' : 's'} (shown as ⟨RLO⟩, ⟨LRI⟩...): they can make text read differently from what it says.`,
+      );
   }
   if (tree.ranges) {
     for (const name of ATTRIBUTES) {
       const [lo, hi] = tree.ranges[name];
       const d = e.delta[name];
       if (d < lo || d > hi) {
-        warnings.push(`The ${name} difference ${formatFixed(d, 3)} is outside the range the tree was trained on [${formatFixed(lo, 3)}, ${formatFixed(hi, 3)}].`);
+        warnings.push(
+          `The ${name} difference ${formatFixed(d, 3)} is outside the range the tree was trained on [${formatFixed(lo, 3)}, ${formatFixed(hi, 3)}].`,
+        );
       }
     }
   }
   for (const w of tree.warnings) warnings.push(`Tree: ${w}`);
 
-  const who = e.preference === 'tie' ? 'Neither response is preferred' : `Why ${e.preference.toUpperCase()} is preferred over ${e.preference === 'a' ? 'B' : 'A'}`;
+  const who =
+    e.preference === 'tie'
+      ? 'Neither response is preferred'
+      : `Why ${e.preference.toUpperCase()} is preferred over ${e.preference === 'a' ? 'B' : 'A'}`;
   return {
     format: REPORT_FORMAT,
     version: REPORT_FORMAT_VERSION,
@@ -128,7 +142,9 @@ function pick(scores: AttributeScores): AttributeScores {
  */
 export function checkComparisonInput(input: ComparisonInput, param: string): void {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-    throw new TypeError(`${param} must be an object {a, b, prompt?, responseA?, responseB?, truncated?, label?}, got ${input === null ? 'null' : typeof input}`);
+    throw new TypeError(
+      `${param} must be an object {a, b, prompt?, responseA?, responseB?, truncated?, label?}, got ${input === null ? 'null' : typeof input}`,
+    );
   }
   const problems: string[] = [];
   let onlyRange = true;
@@ -166,7 +182,11 @@ export function checkComparisonInput(input: ComparisonInput, param: string): voi
       }
     }
   }
-  if (input.warnings !== undefined && input.warnings !== null && (!Array.isArray(input.warnings) || !input.warnings.every((w) => typeof w === 'string'))) {
+  if (
+    input.warnings !== undefined &&
+    input.warnings !== null &&
+    (!Array.isArray(input.warnings) || !input.warnings.every((w) => typeof w === 'string'))
+  ) {
     problems.push(`${param}.warnings must be an array of strings`);
     onlyRange = false;
   }

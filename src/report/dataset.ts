@@ -108,12 +108,30 @@ export function buildDatasetReport(tree: PreferenceTree, input: DatasetInput, op
     const pub = Float64Array.from(labelledIdx, (i) => primary.forward[i]!);
     const y = Uint8Array.from(labelledIdx, (i) => labels![i]!);
     const m = pairMetrics(p, y, tieBand);
-    accuracy = { labelled: nl, accuracy: m.accuracy, publishedAccuracy: pairMetrics(pub, y, tieBand).accuracy, logLoss: m.logLoss, brier: m.brier, ece: m.ece };
-    const bins = reliability(p, y, opts.bins).map((b) => ({ lo: b.lo, hi: b.hi, n: b.n, meanPredicted: orNull(b.meanPredicted), observed: orNull(b.observed) }));
+    accuracy = {
+      labelled: nl,
+      accuracy: m.accuracy,
+      publishedAccuracy: pairMetrics(pub, y, tieBand).accuracy,
+      logLoss: m.logLoss,
+      brier: m.brier,
+      ece: m.ece,
+    };
+    const bins = reliability(p, y, opts.bins).map((b) => ({
+      lo: b.lo,
+      hi: b.hi,
+      n: b.n,
+      meanPredicted: orNull(b.meanPredicted),
+      observed: orNull(b.observed),
+    }));
     calibration = { bins, ece: m.ece, brier: m.brier, logLoss: m.logLoss, labelled: nl };
-    if (nl < n) notes.push(`${nl.toLocaleString('en-US')} of ${n.toLocaleString('en-US')} pairs have a label: accuracy, calibration, bootstrap importances and the hardest disagreements use those ${nl.toLocaleString('en-US')}.`);
+    if (nl < n)
+      notes.push(
+        `${nl.toLocaleString('en-US')} of ${n.toLocaleString('en-US')} pairs have a label: accuracy, calibration, bootstrap importances and the hardest disagreements use those ${nl.toLocaleString('en-US')}.`,
+      );
   } else {
-    notes.push(`Accuracy (overall, per leaf, per subset), calibration, bootstrap importances and the hardest disagreements need labels: none of the ${n.toLocaleString('en-US')} pairs has one. Add "label": "a" or "b" to the rows to see them.`);
+    notes.push(
+      `Accuracy (overall, per leaf, per subset), calibration, bootstrap importances and the hardest disagreements need labels: none of the ${n.toLocaleString('en-US')} pairs has one. Add "label": "a" or "b" to the rows to see them.`,
+    );
   }
 
   // Style: which rows' paths test a style attribute.
@@ -121,7 +139,13 @@ export function buildDatasetReport(tree: PreferenceTree, input: DatasetInput, op
   const rowStyle = styleOfRows(view, primary, symmetric);
   const neutral = Float64Array.from(deltas);
   for (let i = 0; i < n; i++) for (const k of styleBits) neutral[i * ATTRIBUTE_COUNT + k] = 0;
-  const neutralDecision = decide(tree, neutral, neutral.map((x) => -x), symmetric, tieBand);
+  const neutralDecision = decide(
+    tree,
+    neutral,
+    neutral.map((x) => -x),
+    symmetric,
+    tieBand,
+  );
   let styled = 0;
   let neutralChanged = 0;
   const byAttr = STYLE_ATTRIBUTES.map(() => 0);
@@ -206,9 +230,33 @@ export function buildDatasetReport(tree: PreferenceTree, input: DatasetInput, op
   const subsetNames = [...names].sort();
   if (subsetNames.length > 0) {
     const rows = new Map<string, SubsetRow & { score: number; styled: number; agree: number }>();
-    for (const name of subsetNames) rows.set(name, { name, n: 0, labelled: 0, accuracy: null, decisions: { a: 0, b: 0, tie: 0 }, styleShare: 0, agreement: null, score: 0, styled: 0, agree: 0 });
+    for (const name of subsetNames)
+      rows.set(name, {
+        name,
+        n: 0,
+        labelled: 0,
+        accuracy: null,
+        decisions: { a: 0, b: 0, tie: 0 },
+        styleShare: 0,
+        agreement: null,
+        score: 0,
+        styled: 0,
+        agree: 0,
+      });
     const unnamed = input.subsets!.some((s) => s === null);
-    if (unnamed) rows.set('(none)', { name: '(none)', n: 0, labelled: 0, accuracy: null, decisions: { a: 0, b: 0, tie: 0 }, styleShare: 0, agreement: null, score: 0, styled: 0, agree: 0 });
+    if (unnamed)
+      rows.set('(none)', {
+        name: '(none)',
+        n: 0,
+        labelled: 0,
+        accuracy: null,
+        decisions: { a: 0, b: 0, tie: 0 },
+        styleShare: 0,
+        agreement: null,
+        score: 0,
+        styled: 0,
+        agree: 0,
+      });
     for (let i = 0; i < n; i++) {
       const r = rows.get(input.subsets![i] ?? '(none)')!;
       r.n++;
@@ -257,7 +305,8 @@ export function buildDatasetReport(tree: PreferenceTree, input: DatasetInput, op
 
   // Position consistency: the published rule, and the rule in use.
   const swappedRule = new Float64Array(n);
-  for (let i = 0; i < n; i++) swappedRule[i] = symmetric ? 0.5 + symmetricMargin(primary.swapped[i]!, primary.forward[i]!) : primary.swapped[i]!;
+  for (let i = 0; i < n; i++)
+    swappedRule[i] = symmetric ? 0.5 + symmetricMargin(primary.swapped[i]!, primary.forward[i]!) : primary.swapped[i]!;
   const published = positionConsistency(primary.forward, primary.swapped, tieBand);
 
   // Hardest disagreements: labelled pairs decided the other way, most confident first.
@@ -270,7 +319,14 @@ export function buildDatasetReport(tree: PreferenceTree, input: DatasetInput, op
 
   let comparison: TreeComparison | null = null;
   if (other && opts.compareTree) {
-    comparison = compareDecisions(tree, opts.compareTree, primary, other, deltas, negated, { symmetric, tieBand, labels, labelledIdx, examples: opts.examples, example });
+    comparison = compareDecisions(tree, opts.compareTree, primary, other, deltas, negated, {
+      symmetric,
+      tieBand,
+      labels,
+      labelledIdx,
+      examples: opts.examples,
+      example,
+    });
   }
 
   // Warnings: truncation and differences outside the training range.
@@ -283,10 +339,14 @@ export function buildDatasetReport(tree: PreferenceTree, input: DatasetInput, op
       if (input.truncated[i]! & 4) truncated.unknownSide++;
     }
     if (truncated.a + truncated.b > 0) {
-      warnings.push(`${truncated.a} A response${truncated.a === 1 ? ' was' : 's were'} and ${truncated.b} B response${truncated.b === 1 ? ' was' : 's were'} truncated to fit the model's context: their rewards describe only the part the model read.`);
+      warnings.push(
+        `${truncated.a} A response${truncated.a === 1 ? ' was' : 's were'} and ${truncated.b} B response${truncated.b === 1 ? ' was' : 's were'} truncated to fit the model's context: their rewards describe only the part the model read.`,
+      );
     }
     if (truncated.unknownSide > 0) {
-      warnings.push(`${truncated.unknownSide} pair${truncated.unknownSide === 1 ? ' had a conversation' : 's had conversations'} truncated to fit the model's context (which response is not recorded).`);
+      warnings.push(
+        `${truncated.unknownSide} pair${truncated.unknownSide === 1 ? ' had a conversation' : 's had conversations'} truncated to fit the model's context (which response is not recorded).`,
+      );
     }
   }
   if (tree.ranges) {
@@ -300,11 +360,14 @@ export function buildDatasetReport(tree: PreferenceTree, input: DatasetInput, op
       }
       if (c > 0) outside.push(`${name} ${c}`);
     });
-    if (outside.length > 0) warnings.push(`Some differences lie outside the range ${tree.name} was trained on (pairs per attribute: ${outside.join(', ')}).`);
+    if (outside.length > 0)
+      warnings.push(`Some differences lie outside the range ${tree.name} was trained on (pairs per attribute: ${outside.join(', ')}).`);
   }
   for (const w of tree.warnings) warnings.push(`Tree: ${w}`);
 
-  const hasTexts = input.texts ? input.texts.prompt.some((t) => t !== null) || input.texts.a.some((t) => t !== null) || input.texts.b.some((t) => t !== null) : false;
+  const hasTexts = input.texts
+    ? input.texts.prompt.some((t) => t !== null) || input.texts.a.some((t) => t !== null) || input.texts.b.some((t) => t !== null)
+    : false;
   return {
     format: REPORT_FORMAT,
     version: REPORT_FORMAT_VERSION,
@@ -354,7 +417,12 @@ const STYLE_NAMES = ['concise', 'detailed plain', 'detailed markdown'];
  * the upper triangle, the diagonal, the lower triangle. Each cell also says how many of its
  * decisions went through a style attribute: where style decides, and whether it decides right.
  */
-function styleMatrix(styles: NonNullable<DatasetInput['styles']>, labels: Uint8Array | null, pref: Uint8Array, rowStyle: Uint8Array): StyleMatrix | null {
+function styleMatrix(
+  styles: NonNullable<DatasetInput['styles']>,
+  labels: Uint8Array | null,
+  pref: Uint8Array,
+  rowStyle: Uint8Array,
+): StyleMatrix | null {
   const n = [0, 1, 2].map(() => [0, 0, 0]);
   const credit = [0, 1, 2].map(() => [0, 0, 0]);
   const styled = [0, 1, 2].map(() => [0, 0, 0]);
@@ -370,7 +438,9 @@ function styleMatrix(styles: NonNullable<DatasetInput['styles']>, labels: Uint8A
     if (rowStyle[i]) styled[chosen]![rejected]!++;
   }
   if (total === 0) return null;
-  const cells = n.map((row, i) => row.map((k, j) => ({ n: k, accuracy: k > 0 ? credit[i]![j]! / k : null, styleShare: k > 0 ? styled[i]![j]! / k : null })));
+  const cells = n.map((row, i) =>
+    row.map((k, j) => ({ n: k, accuracy: k > 0 ? credit[i]![j]! / k : null, styleShare: k > 0 ? styled[i]![j]! / k : null })),
+  );
   const mean = (pairs: [number, number][]): number | null => {
     const xs = pairs.map(([i, j]) => cells[i]![j]!.accuracy);
     return xs.every((x): x is number => x !== null) ? xs.reduce((a, x) => a + x, 0) / xs.length : null;
@@ -378,9 +448,21 @@ function styleMatrix(styles: NonNullable<DatasetInput['styles']>, labels: Uint8A
   return {
     styles: [...STYLE_NAMES],
     cells,
-    hard: mean([[0, 1], [0, 2], [1, 2]]),
-    normal: mean([[0, 0], [1, 1], [2, 2]]),
-    easy: mean([[1, 0], [2, 0], [2, 1]]),
+    hard: mean([
+      [0, 1],
+      [0, 2],
+      [1, 2],
+    ]),
+    normal: mean([
+      [0, 0],
+      [1, 1],
+      [2, 2],
+    ]),
+    easy: mean([
+      [1, 0],
+      [2, 0],
+      [2, 1],
+    ]),
     n: total,
   };
 }
@@ -448,7 +530,9 @@ function makeExample(
   otherTree: PreferenceTree | undefined,
 ): ReportExample {
   const label = input.labels && input.labels[i] !== NO_LABEL ? (input.labels[i] === 1 ? 'a' : 'b') : null;
-  const delta = fromVector(Array.from({ length: ATTRIBUTE_COUNT }, (_, k) => input.a[i * ATTRIBUTE_COUNT + k]! - input.b[i * ATTRIBUTE_COUNT + k]!));
+  const delta = fromVector(
+    Array.from({ length: ATTRIBUTE_COUNT }, (_, k) => input.a[i * ATTRIBUTE_COUNT + k]! - input.b[i * ATTRIBUTE_COUNT + k]!),
+  );
   let otherInfo: ReportExample['other'] = null;
   if (other && otherTree) {
     const ts = leafTests(reportTree(otherTree)).get(other.leaf[i]!)!;
@@ -504,7 +588,14 @@ function compareDecisions(
   other: Decisions,
   deltas: Float64Array,
   negated: Float64Array,
-  ctx: { symmetric: boolean; tieBand: number; labels: Uint8Array | null; labelledIdx: number[]; examples: number; example: (i: number) => ReportExample },
+  ctx: {
+    symmetric: boolean;
+    tieBand: number;
+    labels: Uint8Array | null;
+    labelledIdx: number[];
+    examples: number;
+    example: (i: number) => ReportExample;
+  },
 ): TreeComparison {
   const n = primary.p.length;
   const { symmetric, tieBand } = ctx;
@@ -526,7 +617,15 @@ function compareDecisions(
       hit.add(key);
       if (!splitCounts.has(key)) {
         const f = t.arrays.feature[node]!;
-        splitCounts.set(key, { tree: which, treeName: t.name, node, attribute: ATTRIBUTES[f]!, threshold: t.arrays.threshold[node]!, count: 0, share: 0 });
+        splitCounts.set(key, {
+          tree: which,
+          treeName: t.name,
+          node,
+          attribute: ATTRIBUTES[f]!,
+          threshold: t.arrays.threshold[node]!,
+          count: 0,
+          share: 0,
+        });
       }
     };
     for (const node of pathNodes(t, deltas, o)) {
@@ -575,19 +674,31 @@ function compareDecisions(
   const otherStyled = styleOfRows(otherView, other, symmetric).reduce((k, bits) => k + (bits ? 1 : 0), 0);
   const otherLeaves = otherView.nodes
     .filter((node) => node.feature === null)
-    .map((node) => ({ node: node.id, pathText: testsText(otherTests.get(node.id)!), count: otherLeafCounts.get(node.id)?.count ?? 0, differ: otherLeafCounts.get(node.id)?.differ ?? 0 }));
+    .map((node) => ({
+      node: node.id,
+      pathText: testsText(otherTests.get(node.id)!),
+      count: otherLeafCounts.get(node.id)?.count ?? 0,
+      differ: otherLeafCounts.get(node.id)?.differ ?? 0,
+    }));
 
-  const thresholds = Object.fromEntries(ATTRIBUTES.map((a) => [a, { primary: tree.thresholdsOf(a), other: otherTree.thresholdsOf(a) }])) as Record<
-    Attribute,
-    { primary: number[]; other: number[] }
-  >;
+  const thresholds = Object.fromEntries(
+    ATTRIBUTES.map((a) => [a, { primary: tree.thresholdsOf(a), other: otherTree.thresholdsOf(a) }]),
+  ) as Record<Attribute, { primary: number[]; other: number[] }>;
 
   let accuracy: TreeComparison['accuracy'] = null;
   if (ctx.labels && ctx.labelledIdx.length > 0) {
     const y = Uint8Array.from(ctx.labelledIdx, (i) => ctx.labels![i]!);
     accuracy = {
-      primary: pairMetrics(Float64Array.from(ctx.labelledIdx, (i) => primary.p[i]!), y, tieBand).accuracy,
-      other: pairMetrics(Float64Array.from(ctx.labelledIdx, (i) => other.p[i]!), y, tieBand).accuracy,
+      primary: pairMetrics(
+        Float64Array.from(ctx.labelledIdx, (i) => primary.p[i]!),
+        y,
+        tieBand,
+      ).accuracy,
+      other: pairMetrics(
+        Float64Array.from(ctx.labelledIdx, (i) => other.p[i]!),
+        y,
+        tieBand,
+      ).accuracy,
       labelled: ctx.labelledIdx.length,
     };
   }
@@ -601,7 +712,9 @@ function compareDecisions(
     cross,
     explained,
     splits,
-    leafPairs: [...pairCounts.values()].sort((x, y) => y.differ - x.differ || y.count - x.count || x.leaf - y.leaf || x.otherLeaf - y.otherLeaf),
+    leafPairs: [...pairCounts.values()].sort(
+      (x, y) => y.differ - x.differ || y.count - x.count || x.leaf - y.leaf || x.otherLeaf - y.otherLeaf,
+    ),
     otherLeaves,
     thresholds,
     accuracy,
@@ -611,12 +724,16 @@ function compareDecisions(
   };
 }
 
-function checkDatasetOptions(options: DatasetReportOptions): Required<Omit<DatasetReportOptions, 'compareTree' | 'onBootstrapProgress' | 'title' | 'provenance'>> & Pick<DatasetReportOptions, 'compareTree' | 'title'> {
+function checkDatasetOptions(
+  options: DatasetReportOptions,
+): Required<Omit<DatasetReportOptions, 'compareTree' | 'onBootstrapProgress' | 'title' | 'provenance'>> &
+  Pick<DatasetReportOptions, 'compareTree' | 'title'> {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
   const symmetric = options.symmetric ?? true;
   if (typeof symmetric !== 'boolean') throw new TypeError(`options.symmetric must be a boolean, got ${typeof symmetric}`);
   const tieBand = options.tieBand ?? 0;
-  if (typeof tieBand !== 'number' || !(tieBand >= 0 && tieBand < 0.5)) throw new RangeError(`options.tieBand must be a number in [0, 0.5), got ${String(tieBand)}`);
+  if (typeof tieBand !== 'number' || !(tieBand >= 0 && tieBand < 0.5))
+    throw new RangeError(`options.tieBand must be a number in [0, 0.5), got ${String(tieBand)}`);
   const int = (key: 'bootstrap' | 'seed' | 'hardest' | 'examples' | 'bins', fallback: number, min: number): number => {
     const v = options[key] ?? fallback;
     if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`options.${key} must be an integer, got ${String(v)}`);
@@ -624,7 +741,8 @@ function checkDatasetOptions(options: DatasetReportOptions): Required<Omit<Datas
     return v;
   };
   const ct = options.compareTree;
-  if (ct !== undefined && (ct === null || typeof ct !== 'object' || typeof ct.applyBatch !== 'function')) throw new TypeError('options.compareTree must be a PreferenceTree');
+  if (ct !== undefined && (ct === null || typeof ct !== 'object' || typeof ct.applyBatch !== 'function'))
+    throw new TypeError('options.compareTree must be a PreferenceTree');
   return {
     symmetric,
     tieBand,
@@ -662,7 +780,8 @@ export function checkDatasetInput(input: DatasetInput, param: string): number {
   for (const side of ['a', 'b'] as const) {
     const v = input[side];
     if (!(v instanceof Float64Array)) bad(`${side} must be a Float64Array (n x 5, row-major)`);
-    else if (v.length !== n * ATTRIBUTE_COUNT) bad(`${side} has ${v.length} values; with n = ${n} it must have ${n * ATTRIBUTE_COUNT}`, true);
+    else if (v.length !== n * ATTRIBUTE_COUNT)
+      bad(`${side} has ${v.length} values; with n = ${n} it must have ${n * ATTRIBUTE_COUNT}`, true);
     else {
       const rows: number[] = [];
       for (let i = 0; i < v.length && rows.length < 5; i++) {

@@ -211,7 +211,10 @@ function treeFigure(tree: ReportTree, fold: ReadonlySet<number>, svg: string): s
   const root = `<span class="root-anchor" style="left:${share(x[0]! - boxWidth / 2)};width:${share(boxWidth)}" aria-hidden="true"></span>`;
   // Wider than the page's figure even at the smallest scale: say so (and where the root is) for every browser.
   const where = x[0]! / width < 0.35 ? 'left of the middle' : x[0]! / width > 0.65 ? 'right of the middle' : 'near the middle';
-  const caption = minWidth > FIGURE_WIDTH ? `<p class="muted scroll-hint">This tree is wider than the page: scroll the figure sideways to see all of it (the root is ${where}).</p>` : '';
+  const caption =
+    minWidth > FIGURE_WIDTH
+      ? `<p class="muted scroll-hint">This tree is wider than the page: scroll the figure sideways to see all of it (the root is ${where}).</p>`
+      : '';
   return `<div class="figure wide"><div class="canvas" style="--min:${minWidth}px">${svg}${root}</div></div>${caption}`;
 }
 
@@ -241,8 +244,17 @@ function treeTitle(tree: ReportTree): string {
 
 function footer(report: Report): string {
   const lines = provenanceLines(report.provenance, report.tree).map((l) => {
-    const what = [l.code !== null ? `<code>${u(l.code)}</code>` : '', l.detail !== null ? (l.code !== null ? `(${u(l.detail)})` : u(l.detail)) : ''].filter(Boolean).join(' ');
-    const parts = [what, l.hash !== null ? `${e(l.hash.name)} <code class="hash">${e(l.hash.value)}</code>` : '', l.note !== null ? u(l.note) : ''].filter(Boolean);
+    const what = [
+      l.code !== null ? `<code>${u(l.code)}</code>` : '',
+      l.detail !== null ? (l.code !== null ? `(${u(l.detail)})` : u(l.detail)) : '',
+    ]
+      .filter(Boolean)
+      .join(' ');
+    const parts = [
+      what,
+      l.hash !== null ? `${e(l.hash.name)} <code class="hash">${e(l.hash.value)}</code>` : '',
+      l.note !== null ? u(l.note) : '',
+    ].filter(Boolean);
     return `<li><b>${u(l.label)}</b>: ${parts.join(' · ')}</li>`;
   });
   return (
@@ -257,14 +269,17 @@ function footer(report: Report): string {
 function comparisonBody(r: ComparisonReport): string {
   const d = r.decision;
   const out: string[] = [];
-  out.push(`<header class="top"><h1>${u(r.title)}</h1>${treeTitle(r.tree)}<p class="sub">${e(ruleWords(r.rule))}${r.source ? ` · source: ${u(r.source)}` : ''}${r.id ? ` · id ${u(r.id)}` : ''}${r.subset ? ` · subset ${u(r.subset)}` : ''}</p></header>`);
+  out.push(
+    `<header class="top"><h1>${u(r.title)}</h1>${treeTitle(r.tree)}<p class="sub">${e(ruleWords(r.rule))}${r.source ? ` · source: ${u(r.source)}` : ''}${r.id ? ` · id ${u(r.id)}` : ''}${r.subset ? ` · subset ${u(r.subset)}` : ''}</p></header>`,
+  );
   out.push(list('warn', r.warnings));
 
   const pPreferred = d.preference === 'b' ? 1 - d.probability : d.probability;
   const leaf = r.leaf;
   const count = leaf.samples === null ? '' : ` (${int(leaf.samples)} pairs)`;
   let labelLine = '';
-  if (r.label !== null) labelLine = `<div class="leafinfo">Label: ${badge(r.label)} preferred — the tree ${d.agreesWithLabel ? '<b>agrees</b>' : '<b>disagrees</b>'}</div>`;
+  if (r.label !== null)
+    labelLine = `<div class="leafinfo">Label: ${badge(r.label)} preferred — the tree ${d.agreesWithLabel ? '<b>agrees</b>' : '<b>disagrees</b>'}</div>`;
   out.push(
     `<section class="verdict" id="verdict"><div><div class="big">${badge(d.preference)} ${d.preference === 'tie' ? 'neither preferred' : 'preferred'}</div>` +
       `<div class="prob">${d.preference === 'tie' ? 'P(A preferred)' : `P(${d.preference.toUpperCase()} preferred)`} = <b class="p-main">${f3(pPreferred)}</b></div></div>` +
@@ -308,25 +323,38 @@ function comparisonBody(r: ComparisonReport): string {
       }),
     ),
   );
-  if (foldFor(r.tree, [pathIds, mirrorIds]).size > 0) out.push(`<p class="muted">The tree has ${r.tree.nodes.filter((x) => x.feature === null).length} leaves: the branches off the two paths are folded (▸); the Markdown and JSON reports hold every node.</p>`);
+  if (foldFor(r.tree, [pathIds, mirrorIds]).size > 0)
+    out.push(
+      `<p class="muted">The tree has ${r.tree.nodes.filter((x) => x.feature === null).length} leaves: the branches off the two paths are folded (▸); the Markdown and JSON reports hold every node.</p>`,
+    );
 
   // Path as a table (also the text alternative of the figure).
   const rows = r.path.map(
     (s, k) =>
       `<tr><td class="num">${k + 1}</td><td class="num">${s.node}</td><td>${s.attribute} ≤ ${f3(s.threshold)}?</td><td class="num">${signed(s.delta)}</td><td>${s.went === 'left' ? 'yes → left' : 'no → right'}</td><td class="num">${pct(s.share)}</td><td class="num">${f3(s.probability)}</td></tr>`,
   );
-  rows.push(`<tr class="hl"><td class="num">${r.path.length + 1}</td><td class="num">${leaf.node}</td><td>leaf</td><td></td><td></td><td class="num">${pct(leaf.share)}</td><td class="num">${f3(leaf.probability)}</td></tr>`);
-  out.push(`<h3>Step by step (A − B)</h3><table class="path-table"><thead><tr><th class="num">step</th><th class="num">node</th><th>test</th><th class="num">A − B</th><th>answer</th><th class="num">training pairs</th><th class="num">P(A) at node</th></tr></thead><tbody>${rows.join('')}</tbody></table>`);
+  rows.push(
+    `<tr class="hl"><td class="num">${r.path.length + 1}</td><td class="num">${leaf.node}</td><td>leaf</td><td></td><td></td><td class="num">${pct(leaf.share)}</td><td class="num">${f3(leaf.probability)}</td></tr>`,
+  );
+  out.push(
+    `<h3>Step by step (A − B)</h3><table class="path-table"><thead><tr><th class="num">step</th><th class="num">node</th><th>test</th><th class="num">A − B</th><th>answer</th><th class="num">training pairs</th><th class="num">P(A) at node</th></tr></thead><tbody>${rows.join('')}</tbody></table>`,
+  );
 
   if (r.rule.symmetric) out.push(readingsTable(r));
 
   // Rewards side by side, with where each attribute is tested in each reading.
-  const testedIn = (reading: 'a-b' | 'b-a', attribute: string): number[] => r.readings.find((x) => x.reading === reading)?.path.filter((s) => s.attribute === attribute).map((s) => s.node) ?? [];
+  const testedIn = (reading: 'a-b' | 'b-a', attribute: string): number[] =>
+    r.readings
+      .find((x) => x.reading === reading)
+      ?.path.filter((s) => s.attribute === attribute)
+      .map((s) => s.node) ?? [];
   const scale = Math.max(1e-9, ...ATTRIBUTES.map((k) => Math.abs(r.rewards.delta[k])));
   const rewardRows = ATTRIBUTES.map((k) => {
     const fwd = testedIn('a-b', k);
     const mir = testedIn('b-a', k);
-    const where = [fwd.length ? `A − B: node ${fwd.join(', ')}` : '', mir.length ? `B − A: node ${mir.join(', ')}` : ''].filter(Boolean).join('; ');
+    const where = [fwd.length ? `A − B: node ${fwd.join(', ')}` : '', mir.length ? `B − A: node ${mir.join(', ')}` : '']
+      .filter(Boolean)
+      .join('; ');
     return `<tr${fwd.length ? ' class="hl"' : ''}><td>${k}</td><td class="num">${f3(r.rewards.a[k])}</td><td class="num">${f3(r.rewards.b[k])}</td><td class="num">${signed(r.rewards.delta[k])}</td><td>${differenceBar(r.rewards.delta[k], scale)}</td><td>${where || '<span class="muted">not tested</span>'}</td></tr>`;
   });
   out.push(
@@ -344,7 +372,9 @@ function comparisonBody(r: ComparisonReport): string {
   if (r.texts.prompt !== null || r.texts.a !== null || r.texts.b !== null) {
     out.push(`<h2 id="texts">Prompt and responses</h2>`);
     if (r.texts.prompt !== null) out.push(textBlock('Prompt', r.texts.prompt, null, false));
-    out.push(`<div class="texts">${textBlock('Response A', r.texts.a, r.truncated.a, false)}${textBlock('Response B', r.texts.b, r.truncated.b, false)}</div>`);
+    out.push(
+      `<div class="texts">${textBlock('Response A', r.texts.a, r.truncated.a, false)}${textBlock('Response B', r.texts.b, r.truncated.b, false)}</div>`,
+    );
   }
   out.push(footer(r));
   return out.filter(Boolean).join('\n');
@@ -352,8 +382,10 @@ function comparisonBody(r: ComparisonReport): string {
 
 function publishedLine(r: ComparisonReport): string {
   const d = r.decision;
-  if (Math.abs(d.publishedProbability - d.probability) <= 1e-12) return `As published (A − B only): P(A) = ${f3(d.publishedProbability)}, the same.`;
-  const flip = d.publishedPreference !== d.preference ? ` — <b>the published rule decides ${e(preferenceWords(d.publishedPreference))}</b>` : '';
+  if (Math.abs(d.publishedProbability - d.probability) <= 1e-12)
+    return `As published (A − B only): P(A) = ${f3(d.publishedProbability)}, the same.`;
+  const flip =
+    d.publishedPreference !== d.preference ? ` — <b>the published rule decides ${e(preferenceWords(d.publishedPreference))}</b>` : '';
   return `As published (A − B only): P(A) = <b class="p-published">${f3(d.publishedProbability)}</b>${flip}`;
 }
 
@@ -364,7 +396,10 @@ function readingsTable(r: ComparisonReport): string {
     return `<tr><td>${x.reading === 'a-b' ? 'A − B' : 'B − A'}</td><td class="path">${e(pathWords(x.path, x.leaf.node))}</td><td class="num">${pct(x.leaf.share)}</td><td class="num">${f3(leafP)}</td><td class="num">${pa}</td></tr>`;
   });
   const [fwd, mir] = r.readings;
-  const avg = fwd && mir ? `½ × (${f3(fwd.probabilityA)} + ${f3(mir.probabilityA)}) = <b>${f3(r.decision.probability)}</b>` : f3(r.decision.probability);
+  const avg =
+    fwd && mir
+      ? `½ × (${f3(fwd.probabilityA)} + ${f3(mir.probabilityA)}) = <b>${f3(r.decision.probability)}</b>`
+      : f3(r.decision.probability);
   return (
     `<h3>Both readings</h3><p class="muted">The tree reads the first response's rewards minus the second's. The symmetric rule asks it both ways and averages, so the order of A and B cannot change the answer.</p>` +
     `<table class="readings"><thead><tr><th>reading</th><th>path</th><th class="num">training pairs</th><th class="num">leaf P(first preferred)</th><th class="num">P(A)</th></tr></thead><tbody>${rows.join('')}` +
@@ -391,14 +426,38 @@ function datasetBody(r: DatasetReport): string {
     cards([
       { k: 'Decisions', v: `${pct(r.decisions.a / n)} A`, d: e(decisionsWords(r.decisions, n)) },
       r.accuracy
-        ? { k: 'Accuracy', v: f3(r.accuracy.accuracy), d: `on ${int(r.accuracy.labelled)} labelled pairs; published rule ${f3(r.accuracy.publishedAccuracy)}` }
+        ? {
+            k: 'Accuracy',
+            v: f3(r.accuracy.accuracy),
+            d: `on ${int(r.accuracy.labelled)} labelled pairs; published rule ${f3(r.accuracy.publishedAccuracy)}`,
+          }
         : { k: 'Accuracy', v: '<span class="na">needs labels</span>', d: 'no pair has a label' },
-      { k: 'Decided by style', v: pct(r.style.share), d: `paths through ${r.style.attributes.join(' or ')}; ${pct(r.style.neutralChangedShare)} change if style differences were 0` },
-      { k: 'Position consistency', v: pct(r.positionConsistency.published), d: `published rule, A and B swapped; ${r.rule.symmetric ? `symmetric rule ${pct(r.positionConsistency.rule)}` : 'the rule in use'}` },
+      {
+        k: 'Decided by style',
+        v: pct(r.style.share),
+        d: `paths through ${r.style.attributes.join(' or ')}; ${pct(r.style.neutralChangedShare)} change if style differences were 0`,
+      },
+      {
+        k: 'Position consistency',
+        v: pct(r.positionConsistency.published),
+        d: `published rule, A and B swapped; ${r.rule.symmetric ? `symmetric rule ${pct(r.positionConsistency.rule)}` : 'the rule in use'}`,
+      },
       r.calibration
-        ? { k: 'Calibration', v: `ECE ${f3(r.calibration.ece)}`, d: `Brier ${f3(r.calibration.brier)} · log loss ${f3(r.calibration.logLoss)}` }
+        ? {
+            k: 'Calibration',
+            v: `ECE ${f3(r.calibration.ece)}`,
+            d: `Brier ${f3(r.calibration.brier)} · log loss ${f3(r.calibration.logLoss)}`,
+          }
         : { k: 'Calibration', v: '<span class="na">needs labels</span>', d: 'reliability, ECE and Brier compare P(A) with labels' },
-      ...(c ? [{ k: `Agreement with ${u(c.otherName)}`, v: pct(c.agreement), d: `${int(c.n - c.agree)} of ${int(c.n)} pairs decided differently` }] : []),
+      ...(c
+        ? [
+            {
+              k: `Agreement with ${u(c.otherName)}`,
+              v: pct(c.agreement),
+              d: `${int(c.n - c.agree)} of ${int(c.n)} pairs decided differently`,
+            },
+          ]
+        : []),
     ]),
   );
 
@@ -414,9 +473,26 @@ function datasetBody(r: DatasetReport): string {
     else if (leaf.differ !== null && c) extra.push(`differs: ${leaf.count ? pct(leaf.differ / leaf.count) : '–'}`);
   }
   out.push(`<h2 id="tree">The tree on this data</h2>`);
-  out.push(`<div class="legend"><span>edge width: share of this data's pairs (A − B reading) passing along it</span><span><span class="sw ca"></span>favours A</span><span><span class="sw cb"></span>favours B</span></div>`);
-  out.push(treeFigure(r.tree, foldFor(r.tree, null), treeSvg(r.tree, { title: `Tree ${r.tree.name} with ${n} pairs`, idPrefix: 'primary', flow, annotations, collapse: foldFor(r.tree, null) })));
-  if (foldFor(r.tree, null).size > 0) out.push(`<p class="muted">The tree has ${r.leaves.length} leaves: levels below depth 4 are folded (▸); the table of paths lists every leaf.</p>`);
+  out.push(
+    `<div class="legend"><span>edge width: share of this data's pairs (A − B reading) passing along it</span><span><span class="sw ca"></span>favours A</span><span><span class="sw cb"></span>favours B</span></div>`,
+  );
+  out.push(
+    treeFigure(
+      r.tree,
+      foldFor(r.tree, null),
+      treeSvg(r.tree, {
+        title: `Tree ${r.tree.name} with ${n} pairs`,
+        idPrefix: 'primary',
+        flow,
+        annotations,
+        collapse: foldFor(r.tree, null),
+      }),
+    ),
+  );
+  if (foldFor(r.tree, null).size > 0)
+    out.push(
+      `<p class="muted">The tree has ${r.leaves.length} leaves: levels below depth 4 are folded (▸); the table of paths lists every leaf.</p>`,
+    );
 
   // Paths.
   const leafRows = r.leaves.map(
@@ -444,7 +520,9 @@ function datasetBody(r: DatasetReport): string {
   out.push(
     `<p>${pct(s.share)} of the decisions (${int(s.count)} of ${int(n)}) follow a path that tests ${s.attributes.join(' or ')}${r.rule.symmetric ? ' in either reading' : ''}: ${s.byAttribute.map((b) => `${b.attribute} ${pct(b.share)}`).join(', ')}. ` +
       `Setting the style differences to 0 changes ${pct(s.neutralChangedShare)} of the decisions (${int(s.neutralChanged)}).` +
-      (s.accuracyStyled !== null || s.accuracyOther !== null ? ` Accuracy on style-decided pairs ${f3(s.accuracyStyled)}, on the others ${f3(s.accuracyOther)}.` : '') +
+      (s.accuracyStyled !== null || s.accuracyOther !== null
+        ? ` Accuracy on style-decided pairs ${f3(s.accuracyStyled)}, on the others ${f3(s.accuracyOther)}.`
+        : '') +
       `</p>`,
   );
   if (s.matrix) out.push(styleMatrixHtml(s.matrix));
@@ -459,7 +537,9 @@ function datasetBody(r: DatasetReport): string {
   out.push(
     `<div class="two"><div>${importanceSvg({ impurity: r.importances.impurity, bootstrap: b }, 'Importances per attribute')}<p class="muted">Dark bars: the tree's impurity importance (from its training data).${b ? ` Light bars: mean over ${b.refits} bootstrap refits on this data's labels, with the 95% interval.` : ''}</p></div>` +
       `<div><table class="importances"><thead><tr><th>attribute</th><th class="num">impurity</th>${b ? `<th class="num">bootstrap mean ± sd</th><th class="num">95% interval</th><th class="num">root split</th>` : ''}</tr></thead><tbody>${impRows.join('')}</tbody></table>` +
-      (b ? `<p class="muted">${b.refits} refits with replacement (seed ${b.seed}), same depth and criterion as the tree; “root split”: share of refits whose first test is on the attribute.</p>` : `<p class="muted">Bootstrap importances refit the tree on resampled labelled pairs: ${r.data.labelled < 2 ? 'they need labels.' : 'not computed.'}</p>`) +
+      (b
+        ? `<p class="muted">${b.refits} refits with replacement (seed ${b.seed}), same depth and criterion as the tree; “root split”: share of refits whose first test is on the attribute.</p>`
+        : `<p class="muted">Bootstrap importances refit the tree on resampled labelled pairs: ${r.data.labelled < 2 ? 'they need labels.' : 'not computed.'}</p>`) +
       `</div></div>`,
   );
 
@@ -467,7 +547,10 @@ function datasetBody(r: DatasetReport): string {
   out.push(`<h2 id="calibration">Calibration</h2>`);
   if (r.calibration) {
     const cal = r.calibration;
-    const rows = cal.bins.map((bin) => `<tr><td class="num">[${bin.lo.toFixed(1)}, ${bin.hi.toFixed(1)}${bin.hi === 1 ? ']' : ')'}</td><td class="num">${int(bin.n)}</td><td class="num">${f3(bin.meanPredicted)}</td><td class="num">${f3(bin.observed)}</td></tr>`);
+    const rows = cal.bins.map(
+      (bin) =>
+        `<tr><td class="num">[${bin.lo.toFixed(1)}, ${bin.hi.toFixed(1)}${bin.hi === 1 ? ']' : ')'}</td><td class="num">${int(bin.n)}</td><td class="num">${f3(bin.meanPredicted)}</td><td class="num">${f3(bin.observed)}</td></tr>`,
+    );
     out.push(
       `<div class="two"><div>${reliabilitySvg(cal.bins, 'Reliability diagram')}</div><div><p>Expected calibration error <b>${f3(cal.ece)}</b>, Brier score <b>${f3(cal.brier)}</b>, log loss <b>${f3(cal.logLoss)}</b> on ${int(cal.labelled)} labelled pairs.</p>` +
         `<table class="bins"><thead><tr><th class="num">P(A) bin</th><th class="num">pairs</th><th class="num">mean P(A)</th><th class="num">observed A</th></tr></thead><tbody>${rows.join('')}</tbody></table></div></div>`,
@@ -479,7 +562,9 @@ function datasetBody(r: DatasetReport): string {
   out.push(`<h2 id="position">Position consistency</h2>`);
   out.push(
     `<p>With A and B swapped, the published rule (A − B only) decides ${pct(r.positionConsistency.published)} of the pairs the mirrored way; ${positionWords(r.positionConsistency.inconsistent)} ` +
-      (r.rule.symmetric ? `The symmetric rule used in this report is consistent on ${pct(r.positionConsistency.rule)}.` : 'This report uses the published rule.') +
+      (r.rule.symmetric
+        ? `The symmetric rule used in this report is consistent on ${pct(r.positionConsistency.rule)}.`
+        : 'This report uses the published rule.') +
       `</p>`,
   );
 
@@ -503,7 +588,10 @@ function datasetBody(r: DatasetReport): string {
 function styleMatrixHtml(m: NonNullable<DatasetReport['style']['matrix']>): string {
   const head = `<tr><th>chosen \\ rejected</th>${m.styles.map((x) => `<th class="num">${e(x)}</th>`).join('')}</tr>`;
   const rows = m.cells
-    .map((row, i) => `<tr><td>${e(m.styles[i] ?? String(i))}</td>${row.map((c) => `<td class="num">${c.n > 0 ? `${pct(c.accuracy)} <span class="muted">(${pct(c.styleShare)} by style, ${int(c.n)})</span>` : '–'}</td>`).join('')}</tr>`)
+    .map(
+      (row, i) =>
+        `<tr><td>${e(m.styles[i] ?? String(i))}</td>${row.map((c) => `<td class="num">${c.n > 0 ? `${pct(c.accuracy)} <span class="muted">(${pct(c.styleShare)} by style, ${int(c.n)})</span>` : '–'}</td>`).join('')}</tr>`,
+    )
     .join('');
   return (
     `<h3>RM-Bench style matrix</h3><p>${int(m.n)} labelled comparisons, every domain together (<code>dtr eval</code> gives the matrix per domain). Rows: the chosen response's style; columns: the rejected one's. Each cell: the tree's accuracy (the share of its decisions decided by style, comparisons).</p>` +
@@ -527,7 +615,13 @@ function reachShares(r: DatasetReport): Map<number, number> {
 }
 
 function exampleBlock(x: ReportExample, rank: number, treeName: string, otherName: string | null): string {
-  const where = [x.id !== null ? `id ${u(x.id)}` : null, x.line !== null ? `line ${x.line}` : `row ${x.index + 1}`, x.subset !== null ? `subset ${u(x.subset)}` : null].filter(Boolean).join(' · ');
+  const where = [
+    x.id !== null ? `id ${u(x.id)}` : null,
+    x.line !== null ? `line ${x.line}` : `row ${x.index + 1}`,
+    x.subset !== null ? `subset ${u(x.subset)}` : null,
+  ]
+    .filter(Boolean)
+    .join(' · ');
   const label = x.label ? `label ${badge(x.label)}` : '';
   const pP = (p: Preference, prob: number): string => `${badge(p)} ${f3(p === 'b' ? 1 - prob : prob)}`;
   const tested = ATTRIBUTES.map((a) => `${a} ${signed(x.delta[a])}`).join(', ');
@@ -551,7 +645,9 @@ function comparisonSection(r: DatasetReport, c: NonNullable<DatasetReport['compa
   out.push(
     `<p>The two trees decide <b>${pct(c.agreement)}</b> of the pairs alike and <b>${int(differ)}</b> differently.` +
       e(splitsWords(c.explained, differ)) +
-      (c.accuracy ? ` On ${int(c.accuracy.labelled)} labelled pairs: ${primary} ${f3(c.accuracy.primary)}, ${name} ${f3(c.accuracy.other)}.` : '') +
+      (c.accuracy
+        ? ` On ${int(c.accuracy.labelled)} labelled pairs: ${primary} ${f3(c.accuracy.primary)}, ${name} ${f3(c.accuracy.other)}.`
+        : '') +
       ` Decided by style (a path through ${r.style.attributes.join(' or ')}): ${primary} ${pct(r.style.share)}, ${name} ${pct(c.otherStyle.share)}.` +
       `</p>`,
   );
@@ -559,12 +655,20 @@ function comparisonSection(r: DatasetReport, c: NonNullable<DatasetReport['compa
   const used = prefs.filter((p) => prefs.some((q) => c.cross[p][q] > 0 || c.cross[q][p] > 0));
   out.push(
     `<h3>Decisions side by side</h3><table class="cross"><thead><tr><th>${primary} ↓ · ${name} →</th>${used.map((p) => `<th class="num">${e(preferenceWords(p))}</th>`).join('')}</tr></thead><tbody>` +
-      used.map((p) => `<tr><td>${e(preferenceWords(p))}</td>${used.map((q) => `<td class="num"${p !== q && c.cross[p][q] > 0 ? ' style="background:#fef3c7;font-weight:600"' : ''}>${int(c.cross[p][q])}</td>`).join('')}</tr>`).join('') +
+      used
+        .map(
+          (p) =>
+            `<tr><td>${e(preferenceWords(p))}</td>${used.map((q) => `<td class="num"${p !== q && c.cross[p][q] > 0 ? ' style="background:#fef3c7;font-weight:600"' : ''}>${int(c.cross[p][q])}</td>`).join('')}</tr>`,
+        )
+        .join('') +
       `</tbody></table>`,
   );
   if (c.splits.length > 0) {
     const shown = c.splits.slice(0, SPLIT_ROWS);
-    const rows = shown.map((s) => `<tr><td>${s.tree === 'primary' ? primary : name}</td><td class="num">${s.node}</td><td>${s.attribute} ≤ ${f3(s.threshold)}</td><td class="num">${int(s.count)}</td><td class="num">${pct(s.share)}</td></tr>`);
+    const rows = shown.map(
+      (s) =>
+        `<tr><td>${s.tree === 'primary' ? primary : name}</td><td class="num">${s.node}</td><td>${s.attribute} ≤ ${f3(s.threshold)}</td><td class="num">${int(s.count)}</td><td class="num">${pct(s.share)}</td></tr>`,
+    );
     out.push(
       `<h3>Splits that make the difference</h3><p class="muted">For each split of either tree: how many of the ${int(differ)} differing pairs it undoes, that is, sending the pair the other way at this split alone (in either reading, under the symmetric rule) makes the two trees agree. A pair can count for several splits.${e(shownWords(shown.length, c.splits.length, 'splits that undo the most differences'))}</p>` +
         `<table class="splits"><thead><tr><th>tree</th><th class="num">node</th><th>test</th><th class="num">differences undone</th><th class="num">share of differences</th></tr></thead><tbody>${rows.join('')}</tbody></table>`,
@@ -573,14 +677,19 @@ function comparisonSection(r: DatasetReport, c: NonNullable<DatasetReport['compa
   const cut = ATTRIBUTES.filter((a) => c.thresholds[a].primary.length + c.thresholds[a].other.length > 0);
   const every = cut.flatMap((a) => [...c.thresholds[a].primary, ...c.thresholds[a].other]);
   const range = [Math.min(0, ...every), Math.max(0, ...every)] as const;
-  const rulers = cut.map((a) => thresholdRuler(a, c.thresholds[a].primary, c.thresholds[a].other, { primary: r.tree.name, other: c.otherName }, range));
+  const rulers = cut.map((a) =>
+    thresholdRuler(a, c.thresholds[a].primary, c.thresholds[a].other, { primary: r.tree.name, other: c.otherName }, range),
+  );
   const rulerBlock =
     `<div><h3>Where the trees cut each attribute</h3><div class="legend"><span><span class="sw path"></span>${primary} (above the line)</span><span><span class="sw mirror" style="border-top-style:solid"></span>${name} (below)</span></div>` +
     `<p class="muted">Each line is one attribute's difference A − B on a common scale; ticks mark the thresholds each tree tests.</p><div>${rulers.join('<br>')}</div></div>`;
   const differing = c.leafPairs.filter((p) => p.differ > 0);
   const pairRows = differing
     .slice(0, LEAF_PAIR_ROWS)
-    .map((p) => `<tr><td class="num">${p.leaf}</td><td class="num">${p.otherLeaf}</td><td class="num">${int(p.count)}</td><td class="num">${int(p.differ)}</td></tr>`);
+    .map(
+      (p) =>
+        `<tr><td class="num">${p.leaf}</td><td class="num">${p.otherLeaf}</td><td class="num">${int(p.count)}</td><td class="num">${int(p.differ)}</td></tr>`,
+    );
   const pairBlock =
     pairRows.length > 0
       ? `<div><h3>Where the differences fall</h3><p class="muted">Pairs of leaves (A − B reading) reached together, with how many of their pairs the two trees decide differently.${e(shownWords(pairRows.length, differing.length, 'leaf pairs with the most differences'))}</p><table class="leafpairs"><thead><tr><th class="num">leaf of ${primary}</th><th class="num">leaf of ${name}</th><th class="num">pairs</th><th class="num">decided differently</th></tr></thead><tbody>${pairRows.join('')}</tbody></table></div>`
@@ -602,10 +711,14 @@ function comparisonSection(r: DatasetReport, c: NonNullable<DatasetReport['compa
     const annotations = new Map<number, string[]>();
     for (const node of otherTree.nodes) annotations.set(node.id, [`this data: ${pct(shares.get(node.id) ?? 0)}`]);
     for (const l of c.otherLeaves) annotations.get(l.node)!.push(`differs: ${l.count ? pct(l.differ / l.count) : '–'}`);
-    out.push(`<h3>${name} on this data</h3>${treeFigure(otherTree, foldFor(otherTree, null), treeSvg(otherTree, { title: `Tree ${c.otherName} with ${c.n} pairs`, idPrefix: 'other', flow: shares, annotations, collapse: foldFor(otherTree, null) }))}`);
+    out.push(
+      `<h3>${name} on this data</h3>${treeFigure(otherTree, foldFor(otherTree, null), treeSvg(otherTree, { title: `Tree ${c.otherName} with ${c.n} pairs`, idPrefix: 'other', flow: shares, annotations, collapse: foldFor(otherTree, null) }))}`,
+    );
   }
   if (differ > 0) {
-    out.push(`<h3>Largest differences</h3><p class="muted listed">${e(largestWords(c.examples.length, c.examplesTotal))}${c.examples.length > 0 ? ` The second path (purple) is ${name}'s.` : ''}</p>`);
+    out.push(
+      `<h3>Largest differences</h3><p class="muted listed">${e(largestWords(c.examples.length, c.examplesTotal))}${c.examples.length > 0 ? ` The second path (purple) is ${name}'s.` : ''}</p>`,
+    );
     c.examples.forEach((x, k) => out.push(exampleBlock(x, k + 1, r.tree.name, c.otherName)));
   }
   return out.join('\n');

@@ -21,7 +21,11 @@ import { REPORT_FORMAT, type ComparisonInput, type DatasetInput, type Report } f
  * buildDatasetReport(tree, input);
  * ```
  */
-export function datasetInputFromRows(rows: readonly PairRow[], source: string | null, scores?: readonly (ComparedPair | ScoredPair)[]): DatasetInput {
+export function datasetInputFromRows(
+  rows: readonly PairRow[],
+  source: string | null,
+  scores?: readonly (ComparedPair | ScoredPair)[],
+): DatasetInput {
   const n = rows.length;
   if (scores !== undefined && scores.length !== n) throw new RangeError(`scores has ${scores.length} entries but there are ${n} rows`);
   const a = new Float64Array(n * ATTRIBUTE_COUNT);
@@ -72,7 +76,12 @@ export function datasetInputFromRows(rows: readonly PairRow[], source: string | 
     truncated: anyTruncation ? truncated : null,
     styles,
     source,
-    notes: ties > 0 ? [`${ties.toLocaleString('en-US')} pair${ties === 1 ? ' is' : 's are'} labelled "tie" (rated equal): ${ties === 1 ? 'it counts' : 'they count'} as unlabelled.`] : null,
+    notes:
+      ties > 0
+        ? [
+            `${ties.toLocaleString('en-US')} pair${ties === 1 ? ' is' : 's are'} labelled "tie" (rated equal): ${ties === 1 ? 'it counts' : 'they count'} as unlabelled.`,
+          ]
+        : null,
   };
 }
 
@@ -95,7 +104,10 @@ export interface ComparedPair {
  * const report = buildComparisonReport(model.tree, comparisonInputFromCompared(result, { prompt, responseA: a, responseB: b }));
  * ```
  */
-export function comparisonInputFromCompared(result: ComparedPair, extra: Omit<ComparisonInput, 'a' | 'b' | 'truncated' | 'truncationNotes'> = {}): ComparisonInput {
+export function comparisonInputFromCompared(
+  result: ComparedPair,
+  extra: Omit<ComparisonInput, 'a' | 'b' | 'truncated' | 'truncationNotes'> = {},
+): ComparisonInput {
   const t = result.truncation ?? null;
   return {
     ...extra,
@@ -149,7 +161,10 @@ export function readComparisonFile(path: string, shownAs = path): ComparisonFile
   try {
     json = JSON.parse(text);
   } catch (cause) {
-    throw new DtrError('E_FORMAT', `${shownAs} is not JSON: ${(cause as Error).message}`, { cause, hint: 'give the output of `dtr compare --json` or a report .json' });
+    throw new DtrError('E_FORMAT', `${shownAs} is not JSON: ${(cause as Error).message}`, {
+      cause,
+      hint: 'give the output of `dtr compare --json` or a report .json',
+    });
   }
   return parseComparisonJson(json, shownAs);
 }
@@ -165,7 +180,12 @@ export function readComparisonFile(path: string, shownAs = path): ComparisonFile
 export function parseComparisonJson(json: unknown, source: string): ComparisonFile {
   if (json !== null && typeof json === 'object' && (json as Record<string, unknown>).format === REPORT_FORMAT) {
     const check = validateReport(json);
-    if (!check.success) throw new DtrError('E_DATA', `${source} is not a valid report (${check.issues.length} problem${check.issues.length === 1 ? '' : 's'})`, { issues: check.issues });
+    if (!check.success)
+      throw new DtrError(
+        'E_DATA',
+        `${source} is not a valid report (${check.issues.length} problem${check.issues.length === 1 ? '' : 's'})`,
+        { issues: check.issues },
+      );
     return { kind: 'report', report: check.report };
   }
   let row: PairRow | undefined;
@@ -175,11 +195,15 @@ export function parseComparisonJson(json: unknown, source: string): ComparisonFi
     // One document, not a JSONL line: name the file without a line number.
     if (!(error instanceof DtrError) || error.code !== 'E_DATA') throw error;
     const issues = error.issues.map((i) => ({ path: source, message: i.message }));
-    throw new DtrError('E_DATA', `${source}: ${issues.map((i) => i.message).join('; ')}`, { issues, hint: 'give the output of `dtr compare --json`, `dtr explain --json` or a report .json' });
+    throw new DtrError('E_DATA', `${source}: ${issues.map((i) => i.message).join('; ')}`, {
+      issues,
+      hint: 'give the output of `dtr compare --json`, `dtr explain --json` or a report .json',
+    });
   }
   const doc = json as Record<string, unknown>;
   const responses = doc.responses !== null && typeof doc.responses === 'object' ? (doc.responses as Record<string, unknown>) : null;
-  const text = (side: 'a' | 'b'): string | null => (side === 'a' ? row!.textA : row!.textB) ?? (responses && typeof responses[side] === 'string' ? (responses[side] as string) : null);
+  const text = (side: 'a' | 'b'): string | null =>
+    (side === 'a' ? row!.textA : row!.textB) ?? (responses && typeof responses[side] === 'string' ? (responses[side] as string) : null);
   const input: ComparisonInput = {
     a: row!.a!,
     b: row!.b!,
@@ -188,12 +212,22 @@ export function parseComparisonJson(json: unknown, source: string): ComparisonFi
     responseB: text('b'),
     truncated: row!.truncated === null || row!.truncated & 4 ? null : { a: (row!.truncated & 1) !== 0, b: (row!.truncated & 2) !== 0 },
     truncationNotes: row!.truncationNotes,
-    warnings: row!.truncated !== null && row!.truncated & 4 ? [`${source} says a conversation was truncated to fit the model's context, but not which: the rewards may describe only part of a response.`] : null,
+    warnings:
+      row!.truncated !== null && row!.truncated & 4
+        ? [
+            `${source} says a conversation was truncated to fit the model's context, but not which: the rewards may describe only part of a response.`,
+          ]
+        : null,
     label: row!.label,
     subset: row!.subset,
     id: row!.id,
     source,
   };
-  const tree = typeof doc.tree === 'string' ? doc.tree : doc.tree !== null && typeof doc.tree === 'object' && typeof (doc.tree as Record<string, unknown>).name === 'string' ? ((doc.tree as Record<string, unknown>).name as string) : null;
+  const tree =
+    typeof doc.tree === 'string'
+      ? doc.tree
+      : doc.tree !== null && typeof doc.tree === 'object' && typeof (doc.tree as Record<string, unknown>).name === 'string'
+        ? ((doc.tree as Record<string, unknown>).name as string)
+        : null;
   return { kind: 'comparison', input, tree, probability: typeof doc.probability === 'number' ? doc.probability : null };
 }

@@ -39,10 +39,16 @@ const md = markdownInline;
  */
 export function renderMarkdown(report: Report): string {
   const lines = report.kind === 'comparison' ? comparison(report) : dataset(report);
-  lines.push('', `<sub>Made by ${md(report.generator)} · report format ${report.format} v${report.version}. ${md(treeReadingWords(report.tree))}</sub>`, '');
+  lines.push(
+    '',
+    `<sub>Made by ${md(report.generator)} · report format ${report.format} v${report.version}. ${md(treeReadingWords(report.tree))}</sub>`,
+    '',
+  );
   // One <sub> line per provenance line, ending in two spaces: a line break on GitHub.
   const prov = provenanceLines(report.provenance, report.tree).map((l) => {
-    const what = [l.code !== null ? md(l.code) : '', l.detail !== null ? (l.code !== null ? `(${md(l.detail)})` : md(l.detail)) : ''].filter(Boolean).join(' ');
+    const what = [l.code !== null ? md(l.code) : '', l.detail !== null ? (l.code !== null ? `(${md(l.detail)})` : md(l.detail)) : '']
+      .filter(Boolean)
+      .join(' ');
     const parts = [what, l.hash !== null ? `${l.hash.name} ${l.hash.value}` : '', l.note !== null ? md(l.note) : ''].filter(Boolean);
     return `<sub>**${md(l.label)}**: ${parts.join(' · ')}</sub>`;
   });
@@ -51,7 +57,11 @@ export function renderMarkdown(report: Report): string {
 }
 
 function table(header: readonly string[], rows: readonly (readonly string[])[], align: readonly ('l' | 'r')[]): string[] {
-  return [`| ${header.join(' | ')} |`, `|${align.map((a) => (a === 'r' ? '---:' : ':---')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
+  return [
+    `| ${header.join(' | ')} |`,
+    `|${align.map((a) => (a === 'r' ? '---:' : ':---')).join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ];
 }
 
 function callout(kind: 'WARNING' | 'NOTE', items: readonly string[]): string[] {
@@ -93,13 +103,19 @@ function comparison(r: ComparisonReport): string[] {
   const d = r.decision;
   const out: string[] = [`# ${md(r.title)}`, ''];
   out.push(`Tree **${md(r.tree.name)}**${r.tree.description ? `: ${md(r.tree.description)}` : ''}  `);
-  out.push(`Rule: ${md(ruleWords(r.rule))}${r.source ? `  \nSource: ${md(r.source)}` : ''}${r.id ? `  \nId: ${md(r.id)}` : ''}${r.subset ? `  \nSubset: ${md(r.subset)}` : ''}`);
+  out.push(
+    `Rule: ${md(ruleWords(r.rule))}${r.source ? `  \nSource: ${md(r.source)}` : ''}${r.id ? `  \nId: ${md(r.id)}` : ''}${r.subset ? `  \nSubset: ${md(r.subset)}` : ''}`,
+  );
   out.push(...callout('WARNING', r.warnings));
   const pPreferred = d.preference === 'b' ? 1 - d.probability : d.probability;
   const who = d.preference === 'tie' ? '**Neither response preferred** (tie)' : `**${d.preference.toUpperCase()} preferred**`;
   out.push('', '## Decision', '');
-  out.push(`${who}: ${d.preference === 'tie' ? 'P(A preferred)' : `P(${d.preference.toUpperCase()} preferred)`} = **${f3(pPreferred)}**${d.preference === 'b' ? ` (P(A preferred) = ${f3(d.probability)})` : ''}.  `);
-  out.push(`Leaf ${r.leaf.node}: ${pct(r.leaf.share)} of training pairs${r.leaf.samples === null ? '' : ` (${int(r.leaf.samples)} pairs)`}, P(A) = ${f3(r.leaf.probability)}.${r.rule.symmetric ? `  \n${publishedLine(r)}` : ''}`);
+  out.push(
+    `${who}: ${d.preference === 'tie' ? 'P(A preferred)' : `P(${d.preference.toUpperCase()} preferred)`} = **${f3(pPreferred)}**${d.preference === 'b' ? ` (P(A preferred) = ${f3(d.probability)})` : ''}.  `,
+  );
+  out.push(
+    `Leaf ${r.leaf.node}: ${pct(r.leaf.share)} of training pairs${r.leaf.samples === null ? '' : ` (${int(r.leaf.samples)} pairs)`}, P(A) = ${f3(r.leaf.probability)}.${r.rule.symmetric ? `  \n${publishedLine(r)}` : ''}`,
+  );
   if (r.label !== null) out.push('', `Label: ${r.label.toUpperCase()} preferred. The tree ${d.agreesWithLabel ? 'agrees' : 'disagrees'}.`);
   out.push('', md(r.sentence));
 
@@ -107,7 +123,10 @@ function comparison(r: ComparisonReport): string[] {
   const mirror = r.readings.find((x) => x.reading === 'b-a') ?? null;
   const mir = new Set(mirror ? [...mirror.path.map((s) => s.node), mirror.leaf.node] : []);
   out.push('', '## The decision path', '');
-  out.push(`◀ marks the path of A − B${mirror ? '; ◁ the path of B − A, the mirrored reading the symmetric rule averages in' : ''}. \`├─≤\` is the branch taken when the test holds, \`└─>\` when it does not.`, '');
+  out.push(
+    `◀ marks the path of A − B${mirror ? '; ◁ the path of B − A, the mirrored reading the symmetric rule averages in' : ''}. \`├─≤\` is the branch taken when the test holds, \`└─>\` when it does not.`,
+    '',
+  );
   out.push(
     textTree(
       r.tree,
@@ -125,7 +144,15 @@ function comparison(r: ComparisonReport): string[] {
     ...table(
       ['step', 'node', 'test', 'A − B', 'answer', 'training pairs', 'P(A) at node'],
       [
-        ...r.path.map((s, k) => [String(k + 1), String(s.node), `${s.attribute} ≤ ${f3(s.threshold)}?`, signed(s.delta), s.went === 'left' ? 'yes → left' : 'no → right', pct(s.share), f3(s.probability)]),
+        ...r.path.map((s, k) => [
+          String(k + 1),
+          String(s.node),
+          `${s.attribute} ≤ ${f3(s.threshold)}?`,
+          signed(s.delta),
+          s.went === 'left' ? 'yes → left' : 'no → right',
+          pct(s.share),
+          f3(s.probability),
+        ]),
         [String(r.path.length + 1), String(r.leaf.node), '**leaf**', '', '', pct(r.leaf.share), `**${f3(r.leaf.probability)}**`],
       ],
       ['r', 'r', 'l', 'r', 'l', 'r', 'r'],
@@ -133,13 +160,31 @@ function comparison(r: ComparisonReport): string[] {
   );
   if (r.rule.symmetric) {
     const [a, b] = r.readings;
-    out.push('', '### Both readings', '', 'The tree reads the first response\'s rewards minus the second\'s. The symmetric rule asks it both ways and averages, so the order of A and B cannot change the answer.', '');
+    out.push(
+      '',
+      '### Both readings',
+      '',
+      "The tree reads the first response's rewards minus the second's. The symmetric rule asks it both ways and averages, so the order of A and B cannot change the answer.",
+      '',
+    );
     out.push(
       ...table(
         ['reading', 'path', 'training pairs', 'leaf P(first preferred)', 'P(A)'],
         [
-          ...r.readings.map((x) => [x.reading === 'a-b' ? 'A − B' : 'B − A', `\`${pathWords(x.path, x.leaf.node)}\``, pct(x.leaf.share), f3(x.leaf.probability), x.reading === 'a-b' ? f3(x.probabilityA) : `1 − ${f3(x.leaf.probability)} = ${f3(x.probabilityA)}`]),
-          ['**symmetric**', 'average of the two readings', '', '', a && b ? `½ × (${f3(a.probabilityA)} + ${f3(b.probabilityA)}) = **${f3(d.probability)}**` : f3(d.probability)],
+          ...r.readings.map((x) => [
+            x.reading === 'a-b' ? 'A − B' : 'B − A',
+            `\`${pathWords(x.path, x.leaf.node)}\``,
+            pct(x.leaf.share),
+            f3(x.leaf.probability),
+            x.reading === 'a-b' ? f3(x.probabilityA) : `1 − ${f3(x.leaf.probability)} = ${f3(x.probabilityA)}`,
+          ]),
+          [
+            '**symmetric**',
+            'average of the two readings',
+            '',
+            '',
+            a && b ? `½ × (${f3(a.probabilityA)} + ${f3(b.probabilityA)}) = **${f3(d.probability)}**` : f3(d.probability),
+          ],
           ['as published', 'A − B only', '', '', `${f3(d.publishedProbability)} (${preferenceWords(d.publishedPreference)})`],
         ],
         ['l', 'l', 'r', 'r', 'r'],
@@ -147,14 +192,20 @@ function comparison(r: ComparisonReport): string[] {
     );
   }
   out.push('', '## Attribute rewards', '');
-  const testedIn = (reading: 'a-b' | 'b-a', attribute: string): number[] => r.readings.find((x) => x.reading === reading)?.path.filter((s) => s.attribute === attribute).map((s) => s.node) ?? [];
+  const testedIn = (reading: 'a-b' | 'b-a', attribute: string): number[] =>
+    r.readings
+      .find((x) => x.reading === reading)
+      ?.path.filter((s) => s.attribute === attribute)
+      .map((s) => s.node) ?? [];
   out.push(
     ...table(
       ['attribute', 'A', 'B', 'A − B', 'on the path'],
       ATTRIBUTES.map((k) => {
         const f = testedIn('a-b', k);
         const m = testedIn('b-a', k);
-        const where = [f.length ? `A − B: node ${f.join(', ')}` : '', m.length ? `B − A: node ${m.join(', ')}` : ''].filter(Boolean).join('; ');
+        const where = [f.length ? `A − B: node ${f.join(', ')}` : '', m.length ? `B − A: node ${m.join(', ')}` : '']
+          .filter(Boolean)
+          .join('; ');
         return [f.length ? `**${k}**` : k, f3(r.rewards.a[k]), f3(r.rewards.b[k]), signed(r.rewards.delta[k]), where || 'not tested'];
       }),
       ['l', 'r', 'r', 'r', 'l'],
@@ -169,14 +220,19 @@ function comparison(r: ComparisonReport): string[] {
   );
   if (r.texts.prompt !== null || r.texts.a !== null || r.texts.b !== null) {
     out.push('', '## Prompt and responses');
-    out.push(...folded('Prompt', r.texts.prompt, null), ...folded('Response A', r.texts.a, r.truncated.a), ...folded('Response B', r.texts.b, r.truncated.b));
+    out.push(
+      ...folded('Prompt', r.texts.prompt, null),
+      ...folded('Response A', r.texts.a, r.truncated.a),
+      ...folded('Response B', r.texts.b, r.truncated.b),
+    );
   }
   return out;
 }
 
 function publishedLine(r: ComparisonReport): string {
   const d = r.decision;
-  if (Math.abs(d.publishedProbability - d.probability) <= 1e-12) return `As published (A − B only): P(A) = ${f3(d.publishedProbability)}, the same.`;
+  if (Math.abs(d.publishedProbability - d.probability) <= 1e-12)
+    return `As published (A − B only): P(A) = ${f3(d.publishedProbability)}, the same.`;
   const flip = d.publishedPreference !== d.preference ? ` **The published rule decides ${preferenceWords(d.publishedPreference)}.**` : '';
   return `As published (A − B only): P(A) = **${f3(d.publishedProbability)}**.${flip}`;
 }
@@ -189,17 +245,40 @@ function dataset(r: DatasetReport): string[] {
   const out: string[] = [`# ${md(r.title)}`, ''];
   const labelled = r.data.labelled === 0 ? 'no labels' : r.data.labelled === n ? 'all labelled' : `${int(r.data.labelled)} labelled`;
   out.push(`Tree **${md(r.tree.name)}**${r.tree.description ? `: ${md(r.tree.description)}` : ''}  `);
-  out.push(`Data: ${int(n)} pairs${r.data.source ? ` from ${md(r.data.source)}` : ''} · ${labelled}${r.data.subsets.length ? ` · ${r.data.subsets.length} subsets` : ''}  `);
+  out.push(
+    `Data: ${int(n)} pairs${r.data.source ? ` from ${md(r.data.source)}` : ''} · ${labelled}${r.data.subsets.length ? ` · ${r.data.subsets.length} subsets` : ''}  `,
+  );
   out.push(`Rule: ${md(ruleWords(r.rule))}`);
   out.push(...callout('WARNING', r.warnings), ...callout('NOTE', r.notes));
 
   out.push('', '## Summary', '');
   const rows: string[][] = [['Decisions', `${pct(r.decisions.a / n)} A`, decisionsWords(r.decisions, n)]];
-  rows.push(r.accuracy ? ['Accuracy', f3(r.accuracy.accuracy), `on ${int(r.accuracy.labelled)} labelled pairs; published rule ${f3(r.accuracy.publishedAccuracy)}`] : ['Accuracy', 'needs labels', 'no pair has a label']);
-  rows.push(['Decided by style', pct(r.style.share), `paths through ${r.style.attributes.join(' or ')}; ${pct(r.style.neutralChangedShare)} change if style differences were 0`]);
-  rows.push(['Position consistency', pct(r.positionConsistency.published), `published rule, A and B swapped${r.rule.symmetric ? `; symmetric rule ${pct(r.positionConsistency.rule)}` : ''}`]);
-  rows.push(r.calibration ? ['Calibration', `ECE ${f3(r.calibration.ece)}`, `Brier ${f3(r.calibration.brier)} · log loss ${f3(r.calibration.logLoss)}`] : ['Calibration', 'needs labels', 'reliability, ECE and Brier compare P(A) with labels']);
-  if (c) rows.push([`Agreement with ${md(c.otherName)}`, pct(c.agreement), `${int(c.n - c.agree)} of ${int(c.n)} pairs decided differently`]);
+  rows.push(
+    r.accuracy
+      ? [
+          'Accuracy',
+          f3(r.accuracy.accuracy),
+          `on ${int(r.accuracy.labelled)} labelled pairs; published rule ${f3(r.accuracy.publishedAccuracy)}`,
+        ]
+      : ['Accuracy', 'needs labels', 'no pair has a label'],
+  );
+  rows.push([
+    'Decided by style',
+    pct(r.style.share),
+    `paths through ${r.style.attributes.join(' or ')}; ${pct(r.style.neutralChangedShare)} change if style differences were 0`,
+  ]);
+  rows.push([
+    'Position consistency',
+    pct(r.positionConsistency.published),
+    `published rule, A and B swapped${r.rule.symmetric ? `; symmetric rule ${pct(r.positionConsistency.rule)}` : ''}`,
+  ]);
+  rows.push(
+    r.calibration
+      ? ['Calibration', `ECE ${f3(r.calibration.ece)}`, `Brier ${f3(r.calibration.brier)} · log loss ${f3(r.calibration.logLoss)}`]
+      : ['Calibration', 'needs labels', 'reliability, ECE and Brier compare P(A) with labels'],
+  );
+  if (c)
+    rows.push([`Agreement with ${md(c.otherName)}`, pct(c.agreement), `${int(c.n - c.agree)} of ${int(c.n)} pairs decided differently`]);
   out.push(...table(['', 'value', 'detail'], rows, ['l', 'r', 'l']));
 
   const byLeaf = new Map(r.leaves.map((l) => [l.node, l]));
@@ -211,7 +290,13 @@ function dataset(r: DatasetReport): string[] {
     return v;
   };
   total(0);
-  out.push('', '## The tree on this data', '', 'Columns: share of the training pairs, the node\'s P(A), the share of this data reaching it (A − B reading), and at leaves the accuracy when labelled.', '');
+  out.push(
+    '',
+    '## The tree on this data',
+    '',
+    "Columns: share of the training pairs, the node's P(A), the share of this data reaching it (A − B reading), and at leaves the accuracy when labelled.",
+    '',
+  );
   out.push(
     textTree(
       r.tree,
@@ -227,7 +312,18 @@ function dataset(r: DatasetReport): string[] {
   out.push('', '## Paths taken', '');
   out.push(
     ...table(
-      ['leaf', 'path', 'training', 'pairs', 'share', ...(r.rule.symmetric ? ['B − A ends here'] : []), 'P(A)', 'observed A', 'accuracy', ...(c ? [`differ from ${md(c.otherName)}`] : [])],
+      [
+        'leaf',
+        'path',
+        'training',
+        'pairs',
+        'share',
+        ...(r.rule.symmetric ? ['B − A ends here'] : []),
+        'P(A)',
+        'observed A',
+        'accuracy',
+        ...(c ? [`differ from ${md(c.otherName)}`] : []),
+      ],
       r.leaves.map((l) => [
         String(l.node),
         `\`${prettyPath(l.pathText)}\``,
@@ -249,7 +345,15 @@ function dataset(r: DatasetReport): string[] {
     out.push(
       ...table(
         ['subset', 'pairs', 'labelled', 'accuracy', 'A preferred', 'decided by style', ...(c ? [`agreement with ${md(c.otherName)}`] : [])],
-        r.subsets.map((s) => [md(s.name), int(s.n), int(s.labelled), f3(s.accuracy), pct(s.decisions.a / s.n), pct(s.styleShare), ...(c ? [pct(s.agreement)] : [])]),
+        r.subsets.map((s) => [
+          md(s.name),
+          int(s.n),
+          int(s.labelled),
+          f3(s.accuracy),
+          pct(s.decisions.a / s.n),
+          pct(s.styleShare),
+          ...(c ? [pct(s.agreement)] : []),
+        ]),
         ['l', 'r', 'r', 'r', 'r', 'r', ...(c ? (['r'] as const) : [])],
       ),
     );
@@ -260,19 +364,33 @@ function dataset(r: DatasetReport): string[] {
   out.push(
     `${pct(s.share)} of the decisions (${int(s.count)} of ${int(n)}) follow a path that tests ${s.attributes.join(' or ')}${r.rule.symmetric ? ' in either reading' : ''}: ${s.byAttribute.map((b) => `${b.attribute} ${pct(b.share)}`).join(', ')}. ` +
       `Setting the style differences to 0 changes ${pct(s.neutralChangedShare)} of the decisions (${int(s.neutralChanged)}).` +
-      (s.accuracyStyled !== null || s.accuracyOther !== null ? ` Accuracy on style-decided pairs ${f3(s.accuracyStyled)}, on the others ${f3(s.accuracyOther)}.` : ''),
+      (s.accuracyStyled !== null || s.accuracyOther !== null
+        ? ` Accuracy on style-decided pairs ${f3(s.accuracyStyled)}, on the others ${f3(s.accuracyOther)}.`
+        : ''),
   );
   if (s.matrix) {
     const m = s.matrix;
-    out.push('', '### RM-Bench style matrix', '', `${int(m.n)} labelled comparisons, every domain together (\`dtr eval\` gives the matrix per domain). Rows: the chosen response's style; columns: the rejected one's. Each cell: the tree's accuracy (the share of its decisions decided by style, comparisons).`, '');
+    out.push(
+      '',
+      '### RM-Bench style matrix',
+      '',
+      `${int(m.n)} labelled comparisons, every domain together (\`dtr eval\` gives the matrix per domain). Rows: the chosen response's style; columns: the rejected one's. Each cell: the tree's accuracy (the share of its decisions decided by style, comparisons).`,
+      '',
+    );
     out.push(
       ...table(
         ['chosen \\ rejected', ...m.styles.map(md)],
-        m.cells.map((row, i) => [md(m.styles[i] ?? String(i)), ...row.map((c) => (c.n > 0 ? `${pct(c.accuracy)} (${pct(c.styleShare)} by style, ${int(c.n)})` : '–'))]),
+        m.cells.map((row, i) => [
+          md(m.styles[i] ?? String(i)),
+          ...row.map((c) => (c.n > 0 ? `${pct(c.accuracy)} (${pct(c.styleShare)} by style, ${int(c.n)})` : '–')),
+        ]),
         ['l', ...m.styles.map(() => 'r' as const)],
       ),
     );
-    out.push('', `Hard (chosen plainer than rejected, above the diagonal) ${pct(m.hard)}, normal (same style) ${pct(m.normal)}, easy (chosen richer) ${pct(m.easy)}.`);
+    out.push(
+      '',
+      `Hard (chosen plainer than rejected, above the diagonal) ${pct(m.hard)}, normal (same style) ${pct(m.normal)}, easy (chosen richer) ${pct(m.easy)}.`,
+    );
   }
 
   const b = r.importances.bootstrap;
@@ -280,7 +398,11 @@ function dataset(r: DatasetReport): string[] {
   out.push(
     ...table(
       ['attribute', 'impurity', ...(b ? ['bootstrap mean ± sd', '95% interval', 'root split'] : [])],
-      ATTRIBUTES.map((a) => [a, f3(r.importances.impurity[a]), ...(b ? [`${f3(b.mean[a])} ± ${f3(b.std[a])}`, `[${f3(b.lower[a])}, ${f3(b.upper[a])}]`, pct(b.rootShare[a])] : [])]),
+      ATTRIBUTES.map((a) => [
+        a,
+        f3(r.importances.impurity[a]),
+        ...(b ? [`${f3(b.mean[a])} ± ${f3(b.std[a])}`, `[${f3(b.lower[a])}, ${f3(b.upper[a])}]`, pct(b.rootShare[a])] : []),
+      ]),
       ['l', 'r', ...(b ? (['r', 'r', 'r'] as const) : [])],
     ),
   );
@@ -294,11 +416,19 @@ function dataset(r: DatasetReport): string[] {
   out.push('', '## Calibration', '');
   if (r.calibration) {
     const cal = r.calibration;
-    out.push(`Expected calibration error **${f3(cal.ece)}**, Brier score **${f3(cal.brier)}**, log loss **${f3(cal.logLoss)}** on ${int(cal.labelled)} labelled pairs.`, '');
+    out.push(
+      `Expected calibration error **${f3(cal.ece)}**, Brier score **${f3(cal.brier)}**, log loss **${f3(cal.logLoss)}** on ${int(cal.labelled)} labelled pairs.`,
+      '',
+    );
     out.push(
       ...table(
         ['P(A) bin', 'pairs', 'mean P(A)', 'observed A'],
-        cal.bins.map((bin) => [`[${bin.lo.toFixed(1)}, ${bin.hi.toFixed(1)}${bin.hi === 1 ? ']' : ')'}`, int(bin.n), f3(bin.meanPredicted), f3(bin.observed)]),
+        cal.bins.map((bin) => [
+          `[${bin.lo.toFixed(1)}, ${bin.hi.toFixed(1)}${bin.hi === 1 ? ']' : ')'}`,
+          int(bin.n),
+          f3(bin.meanPredicted),
+          f3(bin.observed),
+        ]),
         ['r', 'r', 'r', 'r'],
       ),
     );
@@ -309,7 +439,9 @@ function dataset(r: DatasetReport): string[] {
   out.push('', '## Position consistency', '');
   out.push(
     `With A and B swapped, the published rule (A − B only) decides ${pct(r.positionConsistency.published)} of the pairs the mirrored way; ${positionWords(r.positionConsistency.inconsistent)} ` +
-      (r.rule.symmetric ? `The symmetric rule used in this report is consistent on ${pct(r.positionConsistency.rule)}.` : 'This report uses the published rule.'),
+      (r.rule.symmetric
+        ? `The symmetric rule used in this report is consistent on ${pct(r.positionConsistency.rule)}.`
+        : 'This report uses the published rule.'),
   );
 
   out.push('', '## Hardest disagreements', '');
@@ -323,16 +455,31 @@ function dataset(r: DatasetReport): string[] {
 }
 
 function example(x: ReportExample, rank: number, treeName: string, otherName: string | null): string[] {
-  const where = [x.id !== null ? `id ${md(x.id)}` : null, x.line !== null ? `line ${x.line}` : `row ${x.index + 1}`, x.subset !== null ? `subset ${md(x.subset)}` : null].filter(Boolean).join(' · ');
+  const where = [
+    x.id !== null ? `id ${md(x.id)}` : null,
+    x.line !== null ? `line ${x.line}` : `row ${x.index + 1}`,
+    x.subset !== null ? `subset ${md(x.subset)}` : null,
+  ]
+    .filter(Boolean)
+    .join(' · ');
   const pp = (p: Preference, prob: number): string => `${preferenceWords(p)} ${f3(p === 'b' ? 1 - prob : prob)}`;
-  const out = ['', `**#${rank}** · ${where}${x.label ? ` · label ${x.label.toUpperCase()}` : ''} · ${md(treeName)}: ${pp(x.preference, x.probability)}${x.other ? ` · ${md(otherName ?? 'other')}: ${pp(x.other.preference, x.other.probability)}` : ''}  `];
-  out.push(`${md(treeName)}: \`${prettyPath(x.pathText)} → leaf ${x.leaf}\`${x.mirrorLeaf !== null ? ` (B − A: leaf ${x.mirrorLeaf})` : ''}  `);
+  const out = [
+    '',
+    `**#${rank}** · ${where}${x.label ? ` · label ${x.label.toUpperCase()}` : ''} · ${md(treeName)}: ${pp(x.preference, x.probability)}${x.other ? ` · ${md(otherName ?? 'other')}: ${pp(x.other.preference, x.other.probability)}` : ''}  `,
+  ];
+  out.push(
+    `${md(treeName)}: \`${prettyPath(x.pathText)} → leaf ${x.leaf}\`${x.mirrorLeaf !== null ? ` (B − A: leaf ${x.mirrorLeaf})` : ''}  `,
+  );
   if (x.other) out.push(`${md(otherName ?? 'other')}: \`${prettyPath(x.other.pathText)} → leaf ${x.other.leaf}\`  `);
   out.push(`A − B: ${ATTRIBUTES.map((a) => `${a} ${signed(x.delta[a])}`).join(', ')}`);
   if (x.texts) {
     const t = x.texts;
     out.push('', '<details><summary>Prompt and responses</summary>');
-    for (const [label, text, trunc] of [['Prompt', t.prompt, null], ['Response A', t.a, x.truncated?.a ?? null], ['Response B', t.b, x.truncated?.b ?? null]] as const) {
+    for (const [label, text, trunc] of [
+      ['Prompt', t.prompt, null],
+      ['Response A', t.a, x.truncated?.a ?? null],
+      ['Response B', t.b, x.truncated?.b ?? null],
+    ] as const) {
       if (text === null) continue;
       out.push('', `**${label}**${trunc ? ' (truncated)' : ''}`, '', markdownFence(text));
     }
@@ -350,27 +497,74 @@ function compared(r: DatasetReport, c: NonNullable<DatasetReport['comparison']>)
   out.push(
     `The two trees decide **${pct(c.agreement)}** of the pairs alike and **${int(differ)}** differently.` +
       splitsWords(c.explained, differ) +
-      (c.accuracy ? ` On ${int(c.accuracy.labelled)} labelled pairs: ${primary} ${f3(c.accuracy.primary)}, ${name} ${f3(c.accuracy.other)}.` : '') +
+      (c.accuracy
+        ? ` On ${int(c.accuracy.labelled)} labelled pairs: ${primary} ${f3(c.accuracy.primary)}, ${name} ${f3(c.accuracy.other)}.`
+        : '') +
       ` Decided by style (a path through ${r.style.attributes.join(' or ')}): ${primary} ${pct(r.style.share)}, ${name} ${pct(c.otherStyle.share)}.`,
   );
   const prefs: Preference[] = ['a', 'b', 'tie'];
   const used = prefs.filter((p) => prefs.some((q) => c.cross[p][q] > 0 || c.cross[q][p] > 0));
   out.push('', '### Decisions side by side', '');
-  out.push(...table([`${primary} ↓ · ${name} →`, ...used.map(preferenceWords)], used.map((p) => [preferenceWords(p), ...used.map((q) => (p !== q && c.cross[p][q] > 0 ? `**${int(c.cross[p][q])}**` : int(c.cross[p][q])))]), ['l', ...used.map(() => 'r' as const)]));
+  out.push(
+    ...table(
+      [`${primary} ↓ · ${name} →`, ...used.map(preferenceWords)],
+      used.map((p) => [
+        preferenceWords(p),
+        ...used.map((q) => (p !== q && c.cross[p][q] > 0 ? `**${int(c.cross[p][q])}**` : int(c.cross[p][q]))),
+      ]),
+      ['l', ...used.map(() => 'r' as const)],
+    ),
+  );
   if (c.splits.length > 0) {
     const shown = c.splits.slice(0, SPLIT_ROWS);
-    out.push('', '### Splits that make the difference', '', `For each split of either tree: how many of the ${int(differ)} differing pairs it undoes, that is, sending the pair the other way at this split alone (in either reading, under the symmetric rule) makes the two trees agree. A pair can count for several splits.${shownWords(shown.length, c.splits.length, 'splits that undo the most differences')}`, '');
-    out.push(...table(['tree', 'node', 'test', 'differences undone', 'share of differences'], shown.map((s) => [s.tree === 'primary' ? primary : name, String(s.node), `${s.attribute} ≤ ${f3(s.threshold)}`, int(s.count), pct(s.share)]), ['l', 'r', 'l', 'r', 'r']));
+    out.push(
+      '',
+      '### Splits that make the difference',
+      '',
+      `For each split of either tree: how many of the ${int(differ)} differing pairs it undoes, that is, sending the pair the other way at this split alone (in either reading, under the symmetric rule) makes the two trees agree. A pair can count for several splits.${shownWords(shown.length, c.splits.length, 'splits that undo the most differences')}`,
+      '',
+    );
+    out.push(
+      ...table(
+        ['tree', 'node', 'test', 'differences undone', 'share of differences'],
+        shown.map((s) => [
+          s.tree === 'primary' ? primary : name,
+          String(s.node),
+          `${s.attribute} ≤ ${f3(s.threshold)}`,
+          int(s.count),
+          pct(s.share),
+        ]),
+        ['l', 'r', 'l', 'r', 'r'],
+      ),
+    );
   }
   out.push('', '### Where the trees cut each attribute', '');
   const attrs = ATTRIBUTES.filter((a) => c.thresholds[a].primary.length + c.thresholds[a].other.length > 0);
-  const cuts = (xs: readonly number[]): string => ([...new Set(xs)].map(f3).join(', ') || '–');
-  out.push(...table(['attribute', primary, name], attrs.map((a) => [a, cuts(c.thresholds[a].primary), cuts(c.thresholds[a].other)]), ['l', 'l', 'l']));
+  const cuts = (xs: readonly number[]): string => [...new Set(xs)].map(f3).join(', ') || '–';
+  out.push(
+    ...table(
+      ['attribute', primary, name],
+      attrs.map((a) => [a, cuts(c.thresholds[a].primary), cuts(c.thresholds[a].other)]),
+      ['l', 'l', 'l'],
+    ),
+  );
   const differing = c.leafPairs.filter((p) => p.differ > 0);
   const pairRows = differing.slice(0, LEAF_PAIR_ROWS);
   if (pairRows.length > 0) {
-    out.push('', '### Where the differences fall', '', `Pairs of leaves (A − B reading) reached together, with how many of their pairs the two trees decide differently.${shownWords(pairRows.length, differing.length, 'leaf pairs with the most differences')}`, '');
-    out.push(...table([`leaf of ${primary}`, `leaf of ${name}`, 'pairs', 'decided differently'], pairRows.map((p) => [String(p.leaf), String(p.otherLeaf), int(p.count), int(p.differ)]), ['r', 'r', 'r', 'r']));
+    out.push(
+      '',
+      '### Where the differences fall',
+      '',
+      `Pairs of leaves (A − B reading) reached together, with how many of their pairs the two trees decide differently.${shownWords(pairRows.length, differing.length, 'leaf pairs with the most differences')}`,
+      '',
+    );
+    out.push(
+      ...table(
+        [`leaf of ${primary}`, `leaf of ${name}`, 'pairs', 'decided differently'],
+        pairRows.map((p) => [String(p.leaf), String(p.otherLeaf), int(p.count), int(p.differ)]),
+        ['r', 'r', 'r', 'r'],
+      ),
+    );
   }
   const byLeaf = new Map(c.otherLeaves.map((l) => [l.node, l]));
   out.push('', `### ${name} on this data`, '');

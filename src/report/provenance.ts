@@ -68,7 +68,8 @@ export interface ReportProvenanceOptions {
  * ```
  */
 export function treeFileRecord(nameOrPath: string, cwd = process.cwd()): TreeFileRecord {
-  if (typeof nameOrPath !== 'string' || nameOrPath.trim() === '') throw new TypeError('nameOrPath must be a tree name or a path to a tree file');
+  if (typeof nameOrPath !== 'string' || nameOrPath.trim() === '')
+    throw new TypeError('nameOrPath must be a tree name or a path to a tree file');
   const path = resolveTreePath(nameOrPath, cwd);
   const shipped = resolve(dirname(path)) === resolve(shippedTreesDir());
   return { file: shipped ? `trees/${basename(path)}` : nameOrPath, sha256: sha256File(path) };
@@ -83,7 +84,12 @@ export function treeFileRecord(nameOrPath: string, cwd = process.cwd()): TreeFil
  * reportProvenance('buildDatasetReport', tree, undefined, { command: 'dtr report ...' }).trees[0]!.source;
  * ```
  */
-export function reportProvenance(builder: string, tree: PreferenceTree, compareTree: PreferenceTree | undefined, given: ReportProvenanceOptions | undefined): ReportProvenance {
+export function reportProvenance(
+  builder: string,
+  tree: PreferenceTree,
+  compareTree: PreferenceTree | undefined,
+  given: ReportProvenanceOptions | undefined,
+): ReportProvenance {
   const p = checkProvenanceOptions(given);
   const record = (role: ReportTreeRecord['role'], t: PreferenceTree, file: TreeFileRecord | null | undefined): ReportTreeRecord => ({
     role,
@@ -109,11 +115,13 @@ const SHA256 = /^[0-9a-f]{64}$/;
 /** Checks the `provenance` option; throws one TypeError naming every problem. */
 function checkProvenanceOptions(p: ReportProvenanceOptions | undefined): ReportProvenanceOptions {
   if (p === undefined) return {};
-  if (p === null || typeof p !== 'object' || Array.isArray(p)) throw new TypeError('options.provenance must be an object {data?, treeFile?, compareTreeFile?, model?, command?}');
+  if (p === null || typeof p !== 'object' || Array.isArray(p))
+    throw new TypeError('options.provenance must be an object {data?, treeFile?, compareTreeFile?, model?, command?}');
   const problems: string[] = [];
   const str = (v: unknown, where: string, nullable: boolean): void => {
     if (v === undefined || (nullable && v === null)) return;
-    if (typeof v !== 'string') problems.push(`options.provenance.${where} must be a string${nullable ? ' or null' : ''}, got ${v === null ? 'null' : typeof v}`);
+    if (typeof v !== 'string')
+      problems.push(`options.provenance.${where} must be a string${nullable ? ' or null' : ''}, got ${v === null ? 'null' : typeof v}`);
   };
   const hash = (v: unknown, where: string): void => {
     if (typeof v !== 'string' || !SHA256.test(v)) problems.push(`options.provenance.${where} must be a sha256 (64 lowercase hex digits)`);
@@ -124,11 +132,13 @@ function checkProvenanceOptions(p: ReportProvenanceOptions | undefined): ReportP
     if (!Array.isArray(p.data)) problems.push('options.provenance.data must be an array of data file records {path, sha256, rows?, role?}');
     else
       p.data.forEach((d, i) => {
-        if (d === null || typeof d !== 'object') return void problems.push(`options.provenance.data[${i}] must be an object {path, sha256, rows?, role?}`);
+        if (d === null || typeof d !== 'object')
+          return void problems.push(`options.provenance.data[${i}] must be an object {path, sha256, rows?, role?}`);
         str(d.path, `data[${i}].path`, false);
         if (typeof d.path !== 'string') problems.push(`options.provenance.data[${i}].path is required`);
         hash(d.sha256, `data[${i}].sha256`);
-        if (d.rows !== undefined && (typeof d.rows !== 'number' || !Number.isInteger(d.rows) || d.rows < 0)) problems.push(`options.provenance.data[${i}].rows must be a non-negative integer`);
+        if (d.rows !== undefined && (typeof d.rows !== 'number' || !Number.isInteger(d.rows) || d.rows < 0))
+          problems.push(`options.provenance.data[${i}].rows must be a non-negative integer`);
         str(d.role, `data[${i}].role`, false);
       });
   }
@@ -145,7 +155,8 @@ function checkProvenanceOptions(p: ReportProvenanceOptions | undefined): ReportP
   if (m !== undefined && m !== null) {
     if (typeof m !== 'object') problems.push('options.provenance.model must be {path, name, identity, provider} or null');
     else {
-      for (const k of ['path', 'name', 'provider'] as const) if (typeof m[k] !== 'string') problems.push(`options.provenance.model.${k} must be a string`);
+      for (const k of ['path', 'name', 'provider'] as const)
+        if (typeof m[k] !== 'string') problems.push(`options.provenance.model.${k} must be a string`);
       hash(m.identity, 'model.identity');
     }
   }

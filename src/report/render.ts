@@ -13,7 +13,13 @@ import type { Report, ReportFormat } from './types.js';
  * REPORT_EXTENSIONS['.md']; // 'md'
  * ```
  */
-export const REPORT_EXTENSIONS: Readonly<Record<string, ReportFormat>> = { '.html': 'html', '.htm': 'html', '.md': 'md', '.markdown': 'md', '.json': 'json' };
+export const REPORT_EXTENSIONS: Readonly<Record<string, ReportFormat>> = {
+  '.html': 'html',
+  '.htm': 'html',
+  '.md': 'md',
+  '.markdown': 'md',
+  '.json': 'json',
+};
 
 /**
  * The report JSON text: the report object with 2-space indentation and a final newline.
@@ -55,9 +61,13 @@ export function renderReport(report: Report, format: ReportFormat): string {
 export function reportFormatFromPath(path: string): ReportFormat {
   const format = REPORT_EXTENSIONS[extname(path).toLowerCase()];
   if (format === undefined) {
-    throw new DtrError('E_USAGE', `cannot tell the report format from '${path}': use a file name ending in ${Object.keys(REPORT_EXTENSIONS).join(', ')}`, {
-      hint: 'e.g. --out report.html',
-    });
+    throw new DtrError(
+      'E_USAGE',
+      `cannot tell the report format from '${path}': use a file name ending in ${Object.keys(REPORT_EXTENSIONS).join(', ')}`,
+      {
+        hint: 'e.g. --out report.html',
+      },
+    );
   }
   return format;
 }
@@ -71,7 +81,11 @@ export function reportFormatFromPath(path: string): ReportFormat {
  * writeReport('why.html', buildComparisonReport(tree, { a, b }));
  * ```
  */
-export function writeReport(path: string, report: Report, format: ReportFormat = reportFormatFromPath(path)): { path: string; format: ReportFormat; bytes: number } {
+export function writeReport(
+  path: string,
+  report: Report,
+  format: ReportFormat = reportFormatFromPath(path),
+): { path: string; format: ReportFormat; bytes: number } {
   const text = renderReport(report, format);
   writeFileAtomic(path, text);
   return { path, format, bytes: Buffer.byteLength(text) };

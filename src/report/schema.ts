@@ -13,62 +13,87 @@ const nullableNum = num.nullable();
 const attribute = z.enum(ATTRIBUTES).meta({ id: 'Attribute', description: 'one of the five HelpSteer2 attributes' });
 const preference = z.enum(['a', 'b', 'tie']).meta({ id: 'Preference', description: 'which response is preferred, or tie' });
 const side = z.enum(['a', 'b']).meta({ id: 'Side' });
-const scores = z.strictObject(Object.fromEntries(ATTRIBUTES.map((a) => [a, num])) as Record<(typeof ATTRIBUTES)[number], typeof num>).meta({ id: 'AttributeScores' });
+const scores = z
+  .strictObject(Object.fromEntries(ATTRIBUTES.map((a) => [a, num])) as Record<(typeof ATTRIBUTES)[number], typeof num>)
+  .meta({ id: 'AttributeScores' });
 const counts = z.strictObject({ a: num, b: num, tie: num }).meta({ id: 'DecisionCounts' });
 
-const step = z.strictObject({
-  node: num,
-  attribute,
-  delta: num,
-  threshold: num,
-  went: z.enum(['left', 'right']),
-  samples: nullableNum,
-  share: num,
-  probability: num,
-}).meta({ id: 'PathStep', description: 'one test on a root-to-leaf path; delta is the input difference a - b (or b - a for the mirrored reading)' });
+const step = z
+  .strictObject({
+    node: num,
+    attribute,
+    delta: num,
+    threshold: num,
+    went: z.enum(['left', 'right']),
+    samples: nullableNum,
+    share: num,
+    probability: num,
+  })
+  .meta({
+    id: 'PathStep',
+    description: 'one test on a root-to-leaf path; delta is the input difference a - b (or b - a for the mirrored reading)',
+  });
 const leaf = z.strictObject({ node: num, samples: nullableNum, share: num, probability: num }).meta({ id: 'LeafInfo' });
-const tree = z.strictObject({
-  name: z.string(),
-  description: z.string(),
-  source: z.string(),
-  criterion: z.string(),
-  nodes: z
-    .array(
-      z.strictObject({
-        id: num,
-        depth: num,
-        feature: attribute.nullable(),
-        threshold: nullableNum,
-        left: nullableNum,
-        right: nullableNum,
-        samples: nullableNum,
-        share: num,
-        probability: num,
-      }),
-    )
-    .min(1),
-}).meta({ id: 'ReportTree', description: 'a tree as drawn: nodes in pre-order, x <= threshold goes left, probability = P(A preferred)' });
+const tree = z
+  .strictObject({
+    name: z.string(),
+    description: z.string(),
+    source: z.string(),
+    criterion: z.string(),
+    nodes: z
+      .array(
+        z.strictObject({
+          id: num,
+          depth: num,
+          feature: attribute.nullable(),
+          threshold: nullableNum,
+          left: nullableNum,
+          right: nullableNum,
+          samples: nullableNum,
+          share: num,
+          probability: num,
+        }),
+      )
+      .min(1),
+  })
+  .meta({ id: 'ReportTree', description: 'a tree as drawn: nodes in pre-order, x <= threshold goes left, probability = P(A preferred)' });
 const rule = z.strictObject({ symmetric: z.boolean(), tieBand: num }).meta({ id: 'ReportRule' });
 const texts = z.strictObject({ prompt: z.string().nullable(), a: z.string().nullable(), b: z.string().nullable() }).meta({ id: 'Texts' });
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
-const provenance = z.strictObject({
-  source: z.string(),
-  data: z.array(
-    z.strictObject({ path: z.string(), sha256, rows: z.number().int().min(0).optional(), role: z.string().optional() }).meta({ id: 'DataFileRecord', description: 'an input data file: the path as given, the sha256 of its bytes, rows used' }),
-  ),
-  trees: z.array(
-    z.strictObject({ role: z.enum(['tree', 'compare-tree']), name: z.string(), file: z.string().nullable(), sha256: sha256.nullable(), source: z.string() }).meta({
-      id: 'ReportTreeRecord',
-      description: 'a tree the report used: the file it was loaded from (null through the API) with its sha256, and the tree\'s own provenance source',
-    }),
-  ),
-  model: z
-    .strictObject({ path: z.string(), name: z.string(), identity: sha256, provider: z.string() })
-    .nullable()
-    .meta({ id: 'ReportModelRecord', description: 'the model folder that scored the texts; identity = modelIdentity(model).rewards' }),
-  command: z.string().nullable(),
-  package: z.string(),
-}).meta({ id: 'ReportProvenance', description: 'how the report was made: input files with sha256, trees, model, command line (null through the API) and package' });
+const provenance = z
+  .strictObject({
+    source: z.string(),
+    data: z.array(
+      z
+        .strictObject({ path: z.string(), sha256, rows: z.number().int().min(0).optional(), role: z.string().optional() })
+        .meta({ id: 'DataFileRecord', description: 'an input data file: the path as given, the sha256 of its bytes, rows used' }),
+    ),
+    trees: z.array(
+      z
+        .strictObject({
+          role: z.enum(['tree', 'compare-tree']),
+          name: z.string(),
+          file: z.string().nullable(),
+          sha256: sha256.nullable(),
+          source: z.string(),
+        })
+        .meta({
+          id: 'ReportTreeRecord',
+          description:
+            "a tree the report used: the file it was loaded from (null through the API) with its sha256, and the tree's own provenance source",
+        }),
+    ),
+    model: z
+      .strictObject({ path: z.string(), name: z.string(), identity: sha256, provider: z.string() })
+      .nullable()
+      .meta({ id: 'ReportModelRecord', description: 'the model folder that scored the texts; identity = modelIdentity(model).rewards' }),
+    command: z.string().nullable(),
+    package: z.string(),
+  })
+  .meta({
+    id: 'ReportProvenance',
+    description: 'how the report was made: input files with sha256, trees, model, command line (null through the API) and package',
+  });
 const header = {
   format: z.literal(REPORT_FORMAT),
   version: z.literal(REPORT_FORMAT_VERSION),
@@ -86,52 +111,59 @@ const test = z.strictObject({ node: num, attribute, op: z.enum(['<=', '>']), thr
  * comparisonReportSchema.safeParse(JSON.parse(text)).success;
  * ```
  */
-export const comparisonReportSchema = z.strictObject({
-  ...header,
-  kind: z.literal('comparison'),
-  tree,
-  rule,
-  id: z.string().nullable(),
-  subset: z.string().nullable(),
-  source: z.string().nullable(),
-  label: side.nullable(),
-  texts,
-  truncated: z.strictObject({ a: z.boolean().nullable(), b: z.boolean().nullable() }),
-  truncationNotes: z.strictObject({ a: z.string().nullable(), b: z.string().nullable() }),
-  rewards: z.strictObject({ a: scores, b: scores, delta: scores }),
-  decision: z.strictObject({
+export const comparisonReportSchema = z
+  .strictObject({
+    ...header,
+    kind: z.literal('comparison'),
+    tree,
+    rule,
+    id: z.string().nullable(),
+    subset: z.string().nullable(),
+    source: z.string().nullable(),
+    label: side.nullable(),
+    texts,
+    truncated: z.strictObject({ a: z.boolean().nullable(), b: z.boolean().nullable() }),
+    truncationNotes: z.strictObject({ a: z.string().nullable(), b: z.string().nullable() }),
+    rewards: z.strictObject({ a: scores, b: scores, delta: scores }),
+    decision: z.strictObject({
+      preference,
+      probability: num,
+      publishedProbability: num,
+      publishedPreference: preference,
+      agreesWithLabel: z.boolean().nullable(),
+    }),
+    path: z.array(step),
+    leaf,
+    readings: z
+      .array(z.strictObject({ reading: z.enum(['a-b', 'b-a']), path: z.array(step), leaf, probabilityA: num }))
+      .min(1)
+      .max(2),
+    counterfactual: z
+      .strictObject({ attribute, delta: num, newDelta: num, change: num, preference: side, probability: num, sentence: z.string() })
+      .nullable(),
+    sentence: z.string(),
+    warnings: z.array(z.string()),
+  })
+  .meta({ id: 'ComparisonReport' });
+
+const example = z
+  .strictObject({
+    index: num,
+    id: z.string().nullable(),
+    line: nullableNum,
+    subset: z.string().nullable(),
+    label: side.nullable(),
     preference,
     probability: num,
-    publishedProbability: num,
-    publishedPreference: preference,
-    agreesWithLabel: z.boolean().nullable(),
-  }),
-  path: z.array(step),
-  leaf,
-  readings: z.array(z.strictObject({ reading: z.enum(['a-b', 'b-a']), path: z.array(step), leaf, probabilityA: num })).min(1).max(2),
-  counterfactual: z
-    .strictObject({ attribute, delta: num, newDelta: num, change: num, preference: side, probability: num, sentence: z.string() })
-    .nullable(),
-  sentence: z.string(),
-  warnings: z.array(z.string()),
-}).meta({ id: 'ComparisonReport' });
-
-const example = z.strictObject({
-  index: num,
-  id: z.string().nullable(),
-  line: nullableNum,
-  subset: z.string().nullable(),
-  label: side.nullable(),
-  preference,
-  probability: num,
-  pathText: z.string(),
-  leaf: num,
-  mirrorLeaf: nullableNum,
-  delta: scores,
-  other: z.strictObject({ preference, probability: num, pathText: z.string(), leaf: num }).nullable(),
-  texts: texts.nullable(),
-  truncated: z.strictObject({ a: z.boolean(), b: z.boolean() }).nullable(),
-}).meta({ id: 'ReportExample' });
+    pathText: z.string(),
+    leaf: num,
+    mirrorLeaf: nullableNum,
+    delta: scores,
+    other: z.strictObject({ preference, probability: num, pathText: z.string(), leaf: num }).nullable(),
+    texts: texts.nullable(),
+    truncated: z.strictObject({ a: z.boolean(), b: z.boolean() }).nullable(),
+  })
+  .meta({ id: 'ReportExample' });
 
 /**
  * zod schema of a dataset report.
@@ -141,107 +173,131 @@ const example = z.strictObject({
  * datasetReportSchema.parse(JSON.parse(text)).data.n;
  * ```
  */
-export const datasetReportSchema = z.strictObject({
-  ...header,
-  kind: z.literal('dataset'),
-  tree,
-  rule,
-  data: z.strictObject({
-    n: num,
-    source: z.string().nullable(),
-    labelled: num,
-    subsets: z.array(z.string()),
-    truncated: z.strictObject({ a: num, b: num, unknownSide: num }).nullable(),
-    hasTexts: z.boolean(),
-  }),
-  decisions: z.strictObject({ a: num, b: num, tie: num, meanProbability: num }),
-  accuracy: z.strictObject({ labelled: num, accuracy: num, publishedAccuracy: num, logLoss: num, brier: num, ece: num }).nullable(),
-  leaves: z.array(
-    z.strictObject({
-      node: num,
-      tests: z.array(test),
-      pathText: z.string(),
-      trainingShare: num,
-      probability: num,
+export const datasetReportSchema = z
+  .strictObject({
+    ...header,
+    kind: z.literal('dataset'),
+    tree,
+    rule,
+    data: z.strictObject({
+      n: num,
+      source: z.string().nullable(),
+      labelled: num,
+      subsets: z.array(z.string()),
+      truncated: z.strictObject({ a: num, b: num, unknownSide: num }).nullable(),
+      hasTexts: z.boolean(),
+    }),
+    decisions: z.strictObject({ a: num, b: num, tie: num, meanProbability: num }),
+    accuracy: z.strictObject({ labelled: num, accuracy: num, publishedAccuracy: num, logLoss: num, brier: num, ece: num }).nullable(),
+    leaves: z.array(
+      z.strictObject({
+        node: num,
+        tests: z.array(test),
+        pathText: z.string(),
+        trainingShare: num,
+        probability: num,
+        count: num,
+        share: num,
+        mirrorCount: num,
+        decisions: counts,
+        labelled: num,
+        accuracy: nullableNum,
+        observedA: nullableNum,
+        differ: nullableNum,
+      }),
+    ),
+    subsets: z.array(
+      z.strictObject({
+        name: z.string(),
+        n: num,
+        labelled: num,
+        accuracy: nullableNum,
+        decisions: counts,
+        styleShare: num,
+        agreement: nullableNum,
+      }),
+    ),
+    importances: z.strictObject({
+      impurity: scores,
+      bootstrap: z
+        .strictObject({ refits: num, seed: num, mean: scores, std: scores, lower: scores, upper: scores, rootShare: scores })
+        .nullable(),
+    }),
+    style: z.strictObject({
+      attributes: z.array(attribute),
       count: num,
       share: num,
-      mirrorCount: num,
-      decisions: counts,
-      labelled: num,
-      accuracy: nullableNum,
-      observedA: nullableNum,
-      differ: nullableNum,
+      byAttribute: z.array(z.strictObject({ attribute, count: num, share: num })),
+      neutralChanged: num,
+      neutralChangedShare: num,
+      accuracyStyled: nullableNum,
+      accuracyOther: nullableNum,
+      matrix: z
+        .strictObject({
+          styles: z.array(z.string()),
+          cells: z.array(z.array(z.strictObject({ n: num, accuracy: nullableNum, styleShare: nullableNum }))),
+          hard: nullableNum,
+          normal: nullableNum,
+          easy: nullableNum,
+          n: num,
+        })
+        .optional()
+        .meta({
+          id: 'StyleMatrix',
+          description:
+            "RM-Bench's style matrix: cells[i][j] = chosen response in style i vs rejected in style j; present only when the rows carry styles",
+        }),
     }),
-  ),
-  subsets: z.array(
-    z.strictObject({ name: z.string(), n: num, labelled: num, accuracy: nullableNum, decisions: counts, styleShare: num, agreement: nullableNum }),
-  ),
-  importances: z.strictObject({
-    impurity: scores,
-    bootstrap: z.strictObject({ refits: num, seed: num, mean: scores, std: scores, lower: scores, upper: scores, rootShare: scores }).nullable(),
-  }),
-  style: z.strictObject({
-    attributes: z.array(attribute),
-    count: num,
-    share: num,
-    byAttribute: z.array(z.strictObject({ attribute, count: num, share: num })),
-    neutralChanged: num,
-    neutralChangedShare: num,
-    accuracyStyled: nullableNum,
-    accuracyOther: nullableNum,
-    matrix: z
+    calibration: z
       .strictObject({
-        styles: z.array(z.string()),
-        cells: z.array(z.array(z.strictObject({ n: num, accuracy: nullableNum, styleShare: nullableNum }))),
-        hard: nullableNum,
-        normal: nullableNum,
-        easy: nullableNum,
-        n: num,
+        bins: z.array(z.strictObject({ lo: num, hi: num, n: num, meanPredicted: nullableNum, observed: nullableNum })),
+        ece: num,
+        brier: num,
+        logLoss: num,
+        labelled: num,
       })
-      .optional()
-      .meta({ id: 'StyleMatrix', description: "RM-Bench's style matrix: cells[i][j] = chosen response in style i vs rejected in style j; present only when the rows carry styles" }),
-  }),
-  calibration: z
-    .strictObject({
-      bins: z.array(z.strictObject({ lo: num, hi: num, n: num, meanPredicted: nullableNum, observed: nullableNum })),
-      ece: num,
-      brier: num,
-      logLoss: num,
-      labelled: num,
-    })
-    .nullable(),
-  positionConsistency: z.strictObject({ published: num, rule: num, inconsistent: num }),
-  hardest: z.array(example),
-  hardestTotal: z.number().int().min(0).nullable(),
-  comparison: z
-    .strictObject({
-      otherName: z.string(),
-      tree,
-      n: num,
-      agree: num,
-      agreement: num,
-      cross: z.strictObject({ a: counts, b: counts, tie: counts }),
-      explained: num,
-      splits: z.array(
-        z.strictObject({ tree: z.enum(['primary', 'other']), treeName: z.string(), node: num, attribute, threshold: num, count: num, share: num }),
-      ),
-      leafPairs: z.array(z.strictObject({ leaf: num, otherLeaf: num, count: num, differ: num })),
-      otherLeaves: z.array(z.strictObject({ node: num, pathText: z.string(), count: num, differ: num })),
-      thresholds: z.strictObject(
-        Object.fromEntries(ATTRIBUTES.map((a) => [a, z.strictObject({ primary: z.array(num), other: z.array(num) })])) as Record<
-          (typeof ATTRIBUTES)[number],
-          z.ZodObject<{ primary: z.ZodArray<typeof num>; other: z.ZodArray<typeof num> }>
-        >,
-      ),
-      accuracy: z.strictObject({ primary: num, other: num, labelled: num }).nullable(),
-      otherStyle: z.strictObject({ count: num, share: num }),
-      examples: z.array(example),
-      examplesTotal: z.number().int().min(0),
-    })
-    .nullable(),
-  notes: z.array(z.string()),
-  warnings: z.array(z.string()),
-}).meta({ id: 'DatasetReport' });
+      .nullable(),
+    positionConsistency: z.strictObject({ published: num, rule: num, inconsistent: num }),
+    hardest: z.array(example),
+    hardestTotal: z.number().int().min(0).nullable(),
+    comparison: z
+      .strictObject({
+        otherName: z.string(),
+        tree,
+        n: num,
+        agree: num,
+        agreement: num,
+        cross: z.strictObject({ a: counts, b: counts, tie: counts }),
+        explained: num,
+        splits: z.array(
+          z.strictObject({
+            tree: z.enum(['primary', 'other']),
+            treeName: z.string(),
+            node: num,
+            attribute,
+            threshold: num,
+            count: num,
+            share: num,
+          }),
+        ),
+        leafPairs: z.array(z.strictObject({ leaf: num, otherLeaf: num, count: num, differ: num })),
+        otherLeaves: z.array(z.strictObject({ node: num, pathText: z.string(), count: num, differ: num })),
+        thresholds: z.strictObject(
+          Object.fromEntries(ATTRIBUTES.map((a) => [a, z.strictObject({ primary: z.array(num), other: z.array(num) })])) as Record<
+            (typeof ATTRIBUTES)[number],
+            z.ZodObject<{ primary: z.ZodArray<typeof num>; other: z.ZodArray<typeof num> }>
+          >,
+        ),
+        accuracy: z.strictObject({ primary: num, other: num, labelled: num }).nullable(),
+        otherStyle: z.strictObject({ count: num, share: num }),
+        examples: z.array(example),
+        examplesTotal: z.number().int().min(0),
+      })
+      .nullable(),
+    notes: z.array(z.string()),
+    warnings: z.array(z.string()),
+  })
+  .meta({ id: 'DatasetReport' });
 
 /**
  * zod schema of any report, by `kind` (prefer {@link validateReport}, which also names versions).
@@ -278,12 +334,33 @@ const READS = [1, REPORT_FORMAT_VERSION] as const;
  */
 export function validateReport(json: unknown): ReportCheck {
   const doc = json as Record<string, unknown> | null;
-  if (doc !== null && typeof doc === 'object' && doc.format === REPORT_FORMAT && typeof doc.version === 'number' && !(READS as readonly number[]).includes(doc.version)) {
-    return { success: false, issues: [{ path: 'version', message: `report format version ${doc.version} is not supported: this package reads versions ${READS.join(' and ')}` }] };
+  if (
+    doc !== null &&
+    typeof doc === 'object' &&
+    doc.format === REPORT_FORMAT &&
+    typeof doc.version === 'number' &&
+    !(READS as readonly number[]).includes(doc.version)
+  ) {
+    return {
+      success: false,
+      issues: [
+        {
+          path: 'version',
+          message: `report format version ${doc.version} is not supported: this package reads versions ${READS.join(' and ')}`,
+        },
+      ],
+    };
   }
   if (doc !== null && typeof doc === 'object' && doc.format === REPORT_FORMAT && doc.version === 1) {
     const added = ['provenance', 'hardestTotal'].filter((k) => k in doc);
-    if (added.length > 0) return { success: false, issues: added.map((k) => ({ path: k, message: `'${k}' is not part of report format version 1 (it came with version ${REPORT_FORMAT_VERSION})` })) };
+    if (added.length > 0)
+      return {
+        success: false,
+        issues: added.map((k) => ({
+          path: k,
+          message: `'${k}' is not part of report format version 1 (it came with version ${REPORT_FORMAT_VERSION})`,
+        })),
+      };
     json = upgradeVersion1(doc);
   }
   const parsed = reportSchema.safeParse(json);
@@ -316,7 +393,8 @@ function upgradeVersion1(doc: Record<string, unknown>): Record<string, unknown> 
   if (doc.kind === 'dataset') {
     out.hardestTotal = null;
     const c = doc.comparison as Record<string, unknown> | null | undefined;
-    if (c !== null && typeof c === 'object' && !('examplesTotal' in c) && typeof c.n === 'number' && typeof c.agree === 'number') out.comparison = { ...c, examplesTotal: c.n - c.agree };
+    if (c !== null && typeof c === 'object' && !('examplesTotal' in c) && typeof c.n === 'number' && typeof c.agree === 'number')
+      out.comparison = { ...c, examplesTotal: c.n - c.agree };
   }
   return out;
 }

@@ -13,7 +13,16 @@ import { f3, pct } from './words.js';
 const c = (x: number): string => formatFixed(x, 1).replace(/\.0$/, '');
 
 /** Colours shared by the SVG and the CSS: A is blue, B orange, as scikit-learn's plot_tree. */
-export const COLORS = { a: '#399de5', b: '#e58139', path: '#111827', mirror: '#7c3aed', edge: '#9ca3af', grid: '#e5e7eb', text: '#111827', muted: '#6b7280' } as const;
+export const COLORS = {
+  a: '#399de5',
+  b: '#e58139',
+  path: '#111827',
+  mirror: '#7c3aed',
+  edge: '#9ca3af',
+  grid: '#e5e7eb',
+  text: '#111827',
+  muted: '#6b7280',
+} as const;
 
 /** Fill of a node: white at P(A) = 0.5, blending to blue (A) or orange (B), as scikit-learn. */
 export function nodeFill(probabilityA: number): string {
@@ -51,7 +60,10 @@ export function treeSlots(tree: ReportTree, collapse: ReadonlySet<number>): numb
  * x[0] / width; // about 0.5: the root sits over the middle of a balanced tree
  * ```
  */
-export function treeLayout(tree: ReportTree, collapse: ReadonlySet<number>): { width: number; boxWidth: number; x: Float64Array; visible: number[] } {
+export function treeLayout(
+  tree: ReportTree,
+  collapse: ReadonlySet<number>,
+): { width: number; boxWidth: number; x: Float64Array; visible: number[] } {
   const nodes = tree.nodes;
   const x = new Float64Array(nodes.length);
   const visible: number[] = [];
@@ -188,7 +200,9 @@ export function treeSvg(tree: ReportTree, options: TreeSvgOptions): string {
       ...(annotations.get(node.id) ?? []),
       ...(folded ? [`▸ ${leavesBelow[id]} leaves below, folded`] : []),
     ];
-    const classes = ['node', leaf ? 'leaf' : 'split', folded ? 'folded' : '', taken ? 'on-path' : '', mirrored ? 'on-mirror' : ''].filter(Boolean).join(' ');
+    const classes = ['node', leaf ? 'leaf' : 'split', folded ? 'folded' : '', taken ? 'on-path' : '', mirrored ? 'on-mirror' : '']
+      .filter(Boolean)
+      .join(' ');
     let g = `<g class="${classes}" data-node="${node.id}">`;
     g += `<title>${escapeHtml(`node ${node.id}: ${head}; ${lines.join('; ')}`)}</title>`;
     if (mirrored) {
@@ -261,7 +275,8 @@ export function reliabilitySvg(bins: readonly ReportBin[], title: string): strin
   for (const b of bins) {
     const bw = px(b.hi) - px(b.lo);
     const h = (b.n / maxN) * hist;
-    if (b.n > 0) out += `<rect class="count" x="${c(px(b.lo) + 1)}" y="${c(H - 14 - h)}" width="${c(bw - 2)}" height="${c(h)}" fill="#cbd5e1"><title>${b.n} pairs with P(A) in [${b.lo}, ${b.hi})</title></rect>`;
+    if (b.n > 0)
+      out += `<rect class="count" x="${c(px(b.lo) + 1)}" y="${c(H - 14 - h)}" width="${c(bw - 2)}" height="${c(h)}" fill="#cbd5e1"><title>${b.n} pairs with P(A) in [${b.lo}, ${b.hi})</title></rect>`;
     if (b.meanPredicted === null || b.observed === null) continue;
     pts.push(`${c(px(b.meanPredicted))},${c(py(b.observed))}`);
   }
@@ -280,7 +295,11 @@ export function reliabilitySvg(bins: readonly ReportBin[], title: string): strin
 /** Options of {@link importanceSvg}. */
 export interface ImportanceBars {
   impurity: Readonly<Record<Attribute, number>>;
-  bootstrap?: { mean: Readonly<Record<Attribute, number>>; lower: Readonly<Record<Attribute, number>>; upper: Readonly<Record<Attribute, number>> } | null;
+  bootstrap?: {
+    mean: Readonly<Record<Attribute, number>>;
+    lower: Readonly<Record<Attribute, number>>;
+    upper: Readonly<Record<Attribute, number>>;
+  } | null;
 }
 
 /**

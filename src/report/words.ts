@@ -76,19 +76,45 @@ export interface ProvenanceLine {
 
 /** The provenance footer's lines: command, data files, trees, model. */
 export function provenanceLines(p: ReportProvenance | null, tree: ReportTree): ProvenanceLine[] {
-  const line = (label: string, o: Partial<Omit<ProvenanceLine, 'label'>>): ProvenanceLine => ({ label, code: o.code ?? null, detail: o.detail ?? null, hash: o.hash ?? null, note: o.note ?? null });
+  const line = (label: string, o: Partial<Omit<ProvenanceLine, 'label'>>): ProvenanceLine => ({
+    label,
+    code: o.code ?? null,
+    detail: o.detail ?? null,
+    hash: o.hash ?? null,
+    note: o.note ?? null,
+  });
   const sha = (value: string | null): ProvenanceLine['hash'] => (value === null ? null : { name: 'sha256', value });
-  if (p === null) return [line('Provenance', { detail: 'not recorded (a version 1 report)' }), line(`Tree ${tree.name}`, { note: `made: ${tree.source}` })];
+  if (p === null)
+    return [
+      line('Provenance', { detail: 'not recorded (a version 1 report)' }),
+      line(`Tree ${tree.name}`, { note: `made: ${tree.source}` }),
+    ];
   const out: ProvenanceLine[] = [p.command !== null ? line('Command', { code: p.command }) : line('Made', { detail: p.source })];
   for (const d of p.data) {
-    const what = [d.role ?? null, d.rows === undefined ? null : `${int(d.rows)} row${d.rows === 1 ? '' : 's'}`].filter((x): x is string => x !== null).join(', ');
+    const what = [d.role ?? null, d.rows === undefined ? null : `${int(d.rows)} row${d.rows === 1 ? '' : 's'}`]
+      .filter((x): x is string => x !== null)
+      .join(', ');
     out.push(line('Data', { code: d.path, detail: what || null, hash: sha(d.sha256) }));
   }
   if (p.data.length === 0) out.push(line('Data', { detail: p.command === null ? 'none recorded' : 'no input file' }));
   for (const t of p.trees) {
-    out.push(line(`${t.role === 'tree' ? 'Tree' : 'Compared tree'} ${t.name}`, { code: t.file, detail: t.file === null ? 'file not recorded' : null, hash: sha(t.sha256), note: `made: ${t.source}` }));
+    out.push(
+      line(`${t.role === 'tree' ? 'Tree' : 'Compared tree'} ${t.name}`, {
+        code: t.file,
+        detail: t.file === null ? 'file not recorded' : null,
+        hash: sha(t.sha256),
+        note: `made: ${t.source}`,
+      }),
+    );
   }
-  if (p.model) out.push(line('Model', { code: p.model.path, detail: `${p.model.name}, on ${p.model.provider}`, hash: { name: 'identity', value: p.model.identity } }));
+  if (p.model)
+    out.push(
+      line('Model', {
+        code: p.model.path,
+        detail: `${p.model.name}, on ${p.model.provider}`,
+        hash: { name: 'identity', value: p.model.identity },
+      }),
+    );
   return out;
 }
 
@@ -104,18 +130,27 @@ const plural = (k: number, one: string, many: string): string => (k === 1 ? one 
  * `The 10 most confident of the 68 labelled pairs the tree decides the other way (--hardest N lists more).`
  */
 export function hardestWords(listed: number, total: number | null): string {
-  if (total === null) return `Labelled pairs the tree decides the other way, the most confident first: ${int(listed)} listed (this version 1 report did not record how many there are).`;
+  if (total === null)
+    return `Labelled pairs the tree decides the other way, the most confident first: ${int(listed)} listed (this version 1 report did not record how many there are).`;
   if (total === 0) return 'The tree decides no labelled pair the other way.';
-  if (listed === 0) return `The tree decides ${int(total)} labelled ${plural(total, 'pair', 'pairs')} the other way; none is listed here (--hardest N lists them).`;
-  if (listed >= total) return total === 1 ? 'The one labelled pair the tree decides the other way.' : `All ${int(total)} labelled pairs the tree decides the other way, the most confident first.`;
+  if (listed === 0)
+    return `The tree decides ${int(total)} labelled ${plural(total, 'pair', 'pairs')} the other way; none is listed here (--hardest N lists them).`;
+  if (listed >= total)
+    return total === 1
+      ? 'The one labelled pair the tree decides the other way.'
+      : `All ${int(total)} labelled pairs the tree decides the other way, the most confident first.`;
   return `The ${int(listed)} most confident of the ${int(total)} labelled pairs the tree decides the other way (--hardest N lists more).`;
 }
 
 /** What the "Largest differences" list of two trees holds: `The 10 of the 144 pairs decided differently whose P(A) differ most (--examples N lists more).` */
 export function largestWords(listed: number, total: number): string {
   if (total === 0) return 'The two trees decide every pair alike.';
-  if (listed === 0) return `The two trees decide ${int(total)} ${plural(total, 'pair', 'pairs')} differently; none is listed here (--examples N lists them).`;
-  if (listed >= total) return total === 1 ? 'The one pair the two trees decide differently.' : `All ${int(total)} pairs the two trees decide differently, those whose P(A) differ most first.`;
+  if (listed === 0)
+    return `The two trees decide ${int(total)} ${plural(total, 'pair', 'pairs')} differently; none is listed here (--examples N lists them).`;
+  if (listed >= total)
+    return total === 1
+      ? 'The one pair the two trees decide differently.'
+      : `All ${int(total)} pairs the two trees decide differently, those whose P(A) differ most first.`;
   return `The ${int(listed)} of the ${int(total)} pairs decided differently whose P(A) differ most (--examples N lists more).`;
 }
 
@@ -128,7 +163,8 @@ export function largestWords(listed: number, total: number): string {
 export function splitsWords(explained: number, differ: number): string {
   if (differ === 0) return '';
   const how = 'flipping a single split of either tree (sending the pair the other way at that split alone)';
-  if (explained === 0) return ` No single split undoes any of ${plural(differ, 'it', 'them')}: making the trees agree takes more than one split sent the other way.`;
+  if (explained === 0)
+    return ` No single split undoes any of ${plural(differ, 'it', 'them')}: making the trees agree takes more than one split sent the other way.`;
   if (explained === differ) {
     return differ === 1
       ? ` The difference is undone by ${how}; the table below shows which splits do it.`

@@ -63,7 +63,11 @@ export class ServeError extends Error {
   readonly issues: readonly FieldIssue[];
   readonly headers: Readonly<Record<string, string>>;
 
-  constructor(code: ServeErrorCode, message: string, options: { issues?: readonly FieldIssue[]; headers?: Record<string, string>; cause?: unknown } = {}) {
+  constructor(
+    code: ServeErrorCode,
+    message: string,
+    options: { issues?: readonly FieldIssue[]; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ServeError';
     this.code = code;

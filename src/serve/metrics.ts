@@ -106,7 +106,10 @@ export class Histogram {
   /** @internal */
   samples(): string[] {
     const out: string[] = [];
-    const cells = this.cells.size > 0 ? [...this.cells.values()] : [{ labels: {}, counts: new Array<number>(this.bounds.length).fill(0), sum: 0, count: 0 }];
+    const cells =
+      this.cells.size > 0
+        ? [...this.cells.values()]
+        : [{ labels: {}, counts: new Array<number>(this.bounds.length).fill(0), sum: 0, count: 0 }];
     for (const c of cells) {
       let cumulative = 0;
       this.bounds.forEach((b, i) => {
@@ -155,7 +158,8 @@ export class MetricsRegistry {
   /** Every family in the Prometheus text format (content type {@link PROMETHEUS_CONTENT_TYPE}). */
   render(): string {
     const lines: string[] = [];
-    for (const f of this.families) lines.push(`# HELP ${f.name} ${f.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`, `# TYPE ${f.name} ${f.type}`, ...f.samples());
+    for (const f of this.families)
+      lines.push(`# HELP ${f.name} ${f.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`, `# TYPE ${f.name} ${f.type}`, ...f.samples());
     return `${lines.join('\n')}\n`;
   }
 }

@@ -97,20 +97,29 @@ export function parseRequest(route: ServeRoute, body: unknown, check: TextCheck)
   const issues: FieldIssue[] = [];
   const shape = route === 'compare' ? '{"prompt" | "messages", "a", "b", "id"?}' : '{"prompt" | "messages", "response", "id"?}';
   if (!isObject(body)) {
-    throw new ServeError('E_BAD_REQUEST', `the body must be a JSON object ${shape} or {"items": [...]}, got ${describe(body)}`, { issues: [{ field: '$', message: `expected an object, got ${describe(body)}` }] });
+    throw new ServeError('E_BAD_REQUEST', `the body must be a JSON object ${shape} or {"items": [...]}, got ${describe(body)}`, {
+      issues: [{ field: '$', message: `expected an object, got ${describe(body)}` }],
+    });
   }
   const batch = 'items' in body;
   const options = parseOptions(route, body, issues);
   const items: Array<CompareRequestItem | ScoreRequestItem> = [];
   if (batch) {
-    unknownFields(body, ['items', ...OPTION_FIELDS[route]], '', issues, 'a batch has only "items"' + (route === 'compare' ? ', "symmetric" and "tieBand"' : ''));
+    unknownFields(
+      body,
+      ['items', ...OPTION_FIELDS[route]],
+      '',
+      issues,
+      'a batch has only "items"' + (route === 'compare' ? ', "symmetric" and "tieBand"' : ''),
+    );
     const list = body.items;
     if (!Array.isArray(list)) issues.push({ field: 'items', message: `items must be an array of ${shape}, got ${describe(list)}` });
     else if (list.length === 0) issues.push({ field: 'items', message: 'items must not be empty' });
-    else list.forEach((it, i) => {
-      const item = parseItem(route, it, `items[${i}].`, check, issues, false);
-      if (item) items.push(item);
-    });
+    else
+      list.forEach((it, i) => {
+        const item = parseItem(route, it, `items[${i}].`, check, issues, false);
+        if (item) items.push(item);
+      });
   } else {
     const item = parseItem(route, body, '', check, issues, true);
     if (item) items.push(item);
@@ -122,16 +131,35 @@ export function parseRequest(route: ServeRoute, body: unknown, check: TextCheck)
   return { batch, items, options, conversations: items.length * (route === 'compare' ? 2 : 1) };
 }
 
-function parseItem(route: ServeRoute, value: unknown, where: string, check: TextCheck, issues: FieldIssue[], top: boolean): CompareRequestItem | ScoreRequestItem | null {
+function parseItem(
+  route: ServeRoute,
+  value: unknown,
+  where: string,
+  check: TextCheck,
+  issues: FieldIssue[],
+  top: boolean,
+): CompareRequestItem | ScoreRequestItem | null {
   const shape = route === 'compare' ? '{"prompt" | "messages", "a", "b", "id"?}' : '{"prompt" | "messages", "response", "id"?}';
   if (!isObject(value)) {
-    issues.push({ field: where.slice(0, -1) || '$', message: `${where.slice(0, -1) || 'the body'} must be an object ${shape}, got ${describe(value)}` });
+    issues.push({
+      field: where.slice(0, -1) || '$',
+      message: `${where.slice(0, -1) || 'the body'} must be an object ${shape}, got ${describe(value)}`,
+    });
     return null;
   }
   const before = issues.length;
   const texts = route === 'compare' ? ['a', 'b'] : ['response'];
   const known = top ? [...ITEM_FIELDS[route], ...OPTION_FIELDS[route]] : ITEM_FIELDS[route];
-  unknownFields(value, known, where, issues, `expected {${known.map((k) => `"${k}"${k === 'prompt' || k === 'messages' || texts.includes(k) ? '' : '?'}`).join(', ').replace('"prompt", "messages"', '"prompt" | "messages"')}}`);
+  unknownFields(
+    value,
+    known,
+    where,
+    issues,
+    `expected {${known
+      .map((k) => `"${k}"${k === 'prompt' || k === 'messages' || texts.includes(k) ? '' : '?'}`)
+      .join(', ')
+      .replace('"prompt", "messages"', '"prompt" | "messages"')}}`,
+  );
   let promptField = 'prompt';
   let promptUsable = true;
   if (value.prompt !== undefined && value.messages !== undefined) {
@@ -139,11 +167,17 @@ function parseItem(route: ServeRoute, value: unknown, where: string, check: Text
     promptUsable = false;
   } else if (value.messages !== undefined) promptField = 'messages';
   else if (value.prompt === undefined) {
-    issues.push({ field: `${where}prompt`, message: `${where}prompt is missing: give "prompt" (a string) or "messages" (an array of {"role", "content"})` });
+    issues.push({
+      field: `${where}prompt`,
+      message: `${where}prompt is missing: give "prompt" (a string) or "messages" (an array of {"role", "content"})`,
+    });
     promptUsable = false;
   }
   if (value.messages !== undefined && !Array.isArray(value.messages)) {
-    issues.push({ field: `${where}messages`, message: `${where}messages must be an array of {"role", "content"} messages, got ${describe(value.messages)}` });
+    issues.push({
+      field: `${where}messages`,
+      message: `${where}messages must be an array of {"role", "content"} messages, got ${describe(value.messages)}`,
+    });
     promptUsable = false;
   }
   for (const t of texts) if (value[t] === undefined) issues.push({ field: `${where}${t}`, message: `${where}${t} is missing` });
@@ -182,22 +216,33 @@ function parseOptions(route: ServeRoute, body: Record<string, unknown>, issues: 
   if (route !== 'compare') return {};
   const options: RequestDecisionOptions = {};
   if (body.symmetric !== undefined) {
-    if (typeof body.symmetric !== 'boolean') issues.push({ field: 'symmetric', message: `symmetric must be true or false, got ${describe(body.symmetric)}` });
+    if (typeof body.symmetric !== 'boolean')
+      issues.push({ field: 'symmetric', message: `symmetric must be true or false, got ${describe(body.symmetric)}` });
     else options.symmetric = body.symmetric;
   }
   if (body.tieBand !== undefined) {
     const x = body.tieBand;
-    if (typeof x !== 'number' || !Number.isFinite(x) || x < 0 || x >= 0.5) issues.push({ field: 'tieBand', message: `tieBand must be a number in [0, 0.5), got ${describe(x)}` });
+    if (typeof x !== 'number' || !Number.isFinite(x) || x < 0 || x >= 0.5)
+      issues.push({ field: 'tieBand', message: `tieBand must be a number in [0, 0.5), got ${describe(x)}` });
     else options.tieBand = x;
   }
   return options;
 }
 
-function unknownFields(value: Record<string, unknown>, known: readonly string[], where: string, issues: FieldIssue[], expected: string): void {
+function unknownFields(
+  value: Record<string, unknown>,
+  known: readonly string[],
+  where: string,
+  issues: FieldIssue[],
+  expected: string,
+): void {
   for (const key of Object.keys(value)) {
     if (known.includes(key)) continue;
     const near = known.find((k) => editDistance(key.toLowerCase(), k.toLowerCase()) <= Math.max(1, Math.floor(k.length / 3)));
-    issues.push({ field: `${where}${key}`, message: `${where}${key} is not a known field${near ? ` (did you mean "${near}"?)` : ''}: ${expected}` });
+    issues.push({
+      field: `${where}${key}`,
+      message: `${where}${key} is not a known field${near ? ` (did you mean "${near}"?)` : ''}: ${expected}`,
+    });
   }
 }
 

@@ -118,9 +118,13 @@ export class Scheduler {
   submit(units: readonly Unit[], conversations = units.reduce((n, u) => n + (u.kind === 'compare' ? 2 : 1), 0)): Submission {
     const outstanding = this.queuedConversations + this.runningConversations;
     if (outstanding + conversations > this.options.capacity) {
-      throw new ServeError('E_QUEUE_FULL', `the queue is full (${outstanding} of ${this.options.capacity} conversations waiting or running; this request has ${conversations}): retry after a moment, or send it to another replica`, {
-        headers: { 'retry-after': String(this.retryAfter()) },
-      });
+      throw new ServeError(
+        'E_QUEUE_FULL',
+        `the queue is full (${outstanding} of ${this.options.capacity} conversations waiting or running; this request has ${conversations}): retry after a moment, or send it to another replica`,
+        {
+          headers: { 'retry-after': String(this.retryAfter()) },
+        },
+      );
     }
     let resolve!: (r: UnitResult[]) => void;
     let reject!: (e: unknown) => void;
@@ -128,12 +132,32 @@ export class Scheduler {
       resolve = res;
       reject = rej;
     });
-    const ticket: Ticket = { results: new Array<UnitResult>(units.length), left: units.length, settled: false, resolve, reject, timer: null, jobs: [] };
-    ticket.jobs = units.map((unit, index) => ({ ticket, index, unit, conversations: unit.kind === 'compare' ? 2 : 1, state: 'queued' as const }));
+    const ticket: Ticket = {
+      results: new Array<UnitResult>(units.length),
+      left: units.length,
+      settled: false,
+      resolve,
+      reject,
+      timer: null,
+      jobs: [],
+    };
+    ticket.jobs = units.map((unit, index) => ({
+      ticket,
+      index,
+      unit,
+      conversations: unit.kind === 'compare' ? 2 : 1,
+      state: 'queued' as const,
+    }));
     this.queue.push(...ticket.jobs);
     this.queuedConversations += conversations;
     ticket.timer = setTimeout(() => {
-      this.fail(ticket, new ServeError('E_TIMEOUT', `the request took longer than the server's timeout (${formatSeconds(this.options.timeoutMs)}) waiting for and running on the model; it was dropped: retry, send smaller batches, or raise --timeout`));
+      this.fail(
+        ticket,
+        new ServeError(
+          'E_TIMEOUT',
+          `the request took longer than the server's timeout (${formatSeconds(this.options.timeoutMs)}) waiting for and running on the model; it was dropped: retry, send smaller batches, or raise --timeout`,
+        ),
+      );
     }, this.options.timeoutMs);
     setImmediate(() => this.pump());
     return { result, cancel: (reason) => this.fail(ticket, reason ?? null) };
@@ -163,7 +187,10 @@ export class Scheduler {
   private take(): Job[] {
     const window: Job[] = [];
     let conversations = 0;
-    while (this.head < this.queue.length && (window.length === 0 || conversations + this.queue[this.head]!.conversations <= this.options.window)) {
+    while (
+      this.head < this.queue.length &&
+      (window.length === 0 || conversations + this.queue[this.head]!.conversations <= this.options.window)
+    ) {
       const job = this.queue[this.head++]!;
       if (job.state !== 'queued') continue;
       window.push(job);
@@ -191,7 +218,11 @@ export class Scheduler {
     this.runningConversations += conversations;
     const started = performance.now();
     // Every call is made in this same tick: the model's queue puts them in one micro-batch.
-    const calls = window.map((job) => (job.unit.kind === 'score' ? this.model.score(job.unit.item.prompt, job.unit.item.response) : this.model.compare(job.unit.item.prompt, job.unit.item.a, job.unit.item.b, job.unit.options)));
+    const calls = window.map((job) =>
+      job.unit.kind === 'score'
+        ? this.model.score(job.unit.item.prompt, job.unit.item.response)
+        : this.model.compare(job.unit.item.prompt, job.unit.item.a, job.unit.item.b, job.unit.options),
+    );
     void Promise.allSettled(calls).then((settled) => {
       const seconds = (performance.now() - started) / 1000;
       this.runningConversations -= conversations;
@@ -232,7 +263,8 @@ function modelFailure(e: unknown): ServeError {
   if (e instanceof ServeError) return e;
   // Texts are checked before they are queued, so a caller mistake here is a check that missed.
   if (e instanceof TypeError || e instanceof RangeError) return new ServeError('E_BAD_REQUEST', e.message, { cause: e });
-  if (e instanceof DtrError && e.code === 'E_DISPOSED') return new ServeError('E_SHUTTING_DOWN', 'the model was released while the request waited: the server is stopping', { cause: e });
+  if (e instanceof DtrError && e.code === 'E_DISPOSED')
+    return new ServeError('E_SHUTTING_DOWN', 'the model was released while the request waited: the server is stopping', { cause: e });
   const what = e instanceof DtrError ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e);
   return new ServeError('E_INTERNAL', `the model failed on this request: ${what}`, { cause: e });
 }

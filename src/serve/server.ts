@@ -102,7 +102,10 @@ export class RewardServer {
   /** The port bound (the one picked, with `port: 0`). */
   readonly port: number;
   private readonly http: Server;
-  private readonly options: Required<Omit<ServeOptions, 'token' | 'compare' | 'onError' | 'host' | 'port'>> & { compare: CompareOptions; onError: (m: string) => void };
+  private readonly options: Required<Omit<ServeOptions, 'token' | 'compare' | 'onError' | 'host' | 'port'>> & {
+    compare: CompareOptions;
+    onError: (m: string) => void;
+  };
   private readonly tokenDigest: Buffer | null;
   private model: RewardModel | null = null;
   private scheduler: Scheduler | null = null;
@@ -149,19 +152,50 @@ export class RewardServer {
     // Digests have one length whatever the token, so comparing them in constant time leaks neither the token nor its length.
     this.tokenDigest = options.token ? digest(options.token) : null;
     this.requests = this.registry.counter('dtr_serve_requests_total', 'HTTP requests answered, by route and status code.');
-    this.latency = this.registry.histogram('dtr_serve_request_duration_seconds', 'Time from a request arriving to its answer, by route.', LATENCY_BOUNDS);
-    this.windows = this.registry.histogram('dtr_serve_window_conversations', 'Conversations handed to the model together (one window, up to 4 batches of --batch-size).', BATCH_BOUNDS);
-    this.batches = this.registry.histogram('dtr_serve_batch_size', 'Conversations per backbone forward pass (the batches the model plans for each window: --batch-size and --max-tokens-per-batch).', BATCH_BOUNDS);
+    this.latency = this.registry.histogram(
+      'dtr_serve_request_duration_seconds',
+      'Time from a request arriving to its answer, by route.',
+      LATENCY_BOUNDS,
+    );
+    this.windows = this.registry.histogram(
+      'dtr_serve_window_conversations',
+      'Conversations handed to the model together (one window, up to 4 batches of --batch-size).',
+      BATCH_BOUNDS,
+    );
+    this.batches = this.registry.histogram(
+      'dtr_serve_batch_size',
+      'Conversations per backbone forward pass (the batches the model plans for each window: --batch-size and --max-tokens-per-batch).',
+      BATCH_BOUNDS,
+    );
     this.registry.gauge('dtr_serve_queue_depth', 'Conversations accepted and waiting for the model.', () => this.scheduler?.queued ?? 0);
     this.registry.gauge('dtr_serve_running_conversations', 'Conversations in the model now.', () => this.scheduler?.running ?? 0);
-    this.registry.gauge('dtr_serve_queue_capacity', 'Most conversations accepted and not yet scored (--queue-size).', () => this.options.queueSize);
+    this.registry.gauge(
+      'dtr_serve_queue_capacity',
+      'Most conversations accepted and not yet scored (--queue-size).',
+      () => this.options.queueSize,
+    );
     this.registry.gauge('dtr_serve_requests_in_flight', 'HTTP requests received and not yet answered.', () => this.open);
     this.conversations = this.registry.counter('dtr_serve_conversations_total', 'Conversations scored.');
-    this.truncations = this.registry.counter('dtr_serve_truncated_conversations_total', "Conversations shortened to the model's maxLength (each result says how).");
-    this.abandoned = this.registry.counter('dtr_serve_abandoned_requests_total', 'Requests whose client closed the connection before the answer (their waiting work was dropped).');
-    this.registry.gauge('dtr_serve_ready', '1 when the model is loaded and the server accepts work.', () => (this.stateValue === 'ready' ? 1 : 0));
+    this.truncations = this.registry.counter(
+      'dtr_serve_truncated_conversations_total',
+      "Conversations shortened to the model's maxLength (each result says how).",
+    );
+    this.abandoned = this.registry.counter(
+      'dtr_serve_abandoned_requests_total',
+      'Requests whose client closed the connection before the answer (their waiting work was dropped).',
+    );
+    this.registry.gauge('dtr_serve_ready', '1 when the model is loaded and the server accepts work.', () =>
+      this.stateValue === 'ready' ? 1 : 0,
+    );
     this.registry.gauge('dtr_serve_info', 'The model served (value always 1).', () =>
-      this.model ? [{ labels: { model: this.model.config.name, provider: this.model.provider, tree: this.treeOf().name, version: VERSION }, value: 1 }] : [],
+      this.model
+        ? [
+            {
+              labels: { model: this.model.config.name, provider: this.model.provider, tree: this.treeOf().name, version: VERSION },
+              value: 1,
+            },
+          ]
+        : [],
     );
     // A load function starts on the next macrotask: RewardModel.load does seconds of synchronous
     // work (tokenizer files) first, and the caller should be able to announce the address before.
@@ -205,7 +239,8 @@ export class RewardServer {
    */
   static async start(model: ModelSource, options: ServeOptions = {}): Promise<RewardServer> {
     checkServeOptions(options);
-    if (model === null || (typeof model !== 'object' && typeof model !== 'function')) throw new TypeError('model must be a RewardModel, a promise of one, or a function returning one');
+    if (model === null || (typeof model !== 'object' && typeof model !== 'function'))
+      throw new TypeError('model must be a RewardModel, a promise of one, or a function returning one');
     const host = options.host ?? DEFAULTS.host;
     const port = options.port ?? DEFAULTS.port;
     const http = createServer();
@@ -301,7 +336,12 @@ export class RewardServer {
 
   /** Counts so far (what {@link close} returns). */
   summary(): ServeSummary {
-    return { responses: { ...this.responses }, conversations: this.conversations.get(), truncated: this.truncations.get(), abandoned: this.abandoned.get() };
+    return {
+      responses: { ...this.responses },
+      conversations: this.conversations.get(),
+      truncated: this.truncations.get(),
+      abandoned: this.abandoned.get(),
+    };
   }
 
   // ── requests ───────────────────────────────────────────────────────────────────────────
@@ -326,16 +366,28 @@ export class RewardServer {
       if (this.open === 0 && this.drained) this.drained();
     });
     try {
-      if (route === null) throw new ServeError('E_NOT_FOUND', `no route ${req.method} ${path}: the routes are POST /v1/compare, POST /v1/score, GET /healthz, GET /metrics`);
+      if (route === null)
+        throw new ServeError(
+          'E_NOT_FOUND',
+          `no route ${req.method} ${path}: the routes are POST /v1/compare, POST /v1/score, GET /healthz, GET /metrics`,
+        );
       const { methods } = ROUTES[route]!;
       if (!methods.includes(req.method ?? '')) {
-        throw new ServeError('E_METHOD', `${route} takes ${methods.join(' or ')}, not ${req.method}`, { headers: { allow: methods.join(', ') } });
+        throw new ServeError('E_METHOD', `${route} takes ${methods.join(' or ')}, not ${req.method}`, {
+          headers: { allow: methods.join(', ') },
+        });
       }
       if (route === '/healthz') return this.health(res);
       this.authorize(req);
       if (route === '/metrics') return send(res, 200, this.metrics(), PROMETHEUS_CONTENT_TYPE, this.closingHeaders());
-      if (!accepted) throw new ServeError('E_SHUTTING_DOWN', 'the server is stopping and accepts no new requests: send it to another replica', { headers: { 'retry-after': '1' } });
-      if (this.stateValue === 'loading') throw new ServeError('E_NOT_READY', 'the model is still loading: retry shortly (GET /healthz says when it is ready)', { headers: { 'retry-after': '1' } });
+      if (!accepted)
+        throw new ServeError('E_SHUTTING_DOWN', 'the server is stopping and accepts no new requests: send it to another replica', {
+          headers: { 'retry-after': '1' },
+        });
+      if (this.stateValue === 'loading')
+        throw new ServeError('E_NOT_READY', 'the model is still loading: retry shortly (GET /healthz says when it is ready)', {
+          headers: { 'retry-after': '1' },
+        });
       if (!this.model || !this.scheduler) throw new ServeError('E_INTERNAL', `the model failed to load: ${describeError(this.loadError)}`);
       await this.score(route === '/v1/compare' ? 'compare' : 'score', req, res);
     } catch (e) {
@@ -347,13 +399,21 @@ export class RewardServer {
     const model = this.model!;
     const scheduler = this.scheduler!;
     const text = await readBody(req, this.options.maxBodyBytes);
-    const check = (prompt: unknown, response: unknown, params: { prompt: string; response: string }): void => void model.encoder.checkedConversation(prompt, response, params);
+    const check = (prompt: unknown, response: unknown, params: { prompt: string; response: string }): void =>
+      void model.encoder.checkedConversation(prompt, response, params);
     const request = parseRequest(route, parseJsonBody(text), check);
     if (request.conversations > scheduler.capacity) {
-      throw new ServeError('E_TOO_LARGE', `this batch has ${request.conversations} conversations, more than the queue holds (${scheduler.capacity}, --queue-size): split it into smaller batches`);
+      throw new ServeError(
+        'E_TOO_LARGE',
+        `this batch has ${request.conversations} conversations, more than the queue holds (${scheduler.capacity}, --queue-size): split it into smaller batches`,
+      );
     }
     const compareOptions: CompareOptions = { ...this.options.compare, ...request.options };
-    const units: Unit[] = request.items.map((item) => (route === 'compare' ? { kind: 'compare', item: item as CompareRequestItem, options: compareOptions } : { kind: 'score', item: item as ScoreRequestItem }));
+    const units: Unit[] = request.items.map((item) =>
+      route === 'compare'
+        ? { kind: 'compare', item: item as CompareRequestItem, options: compareOptions }
+        : { kind: 'score', item: item as ScoreRequestItem },
+    );
     const submission = scheduler.submit(units, request.conversations);
     // A client that hangs up takes its waiting work with it.
     res.on('close', () => {
@@ -362,14 +422,27 @@ export class RewardServer {
     const results = await submission.result;
     if (res.destroyed) return;
     const tree = compareOptions.tree ?? model.tree;
-    const bodies = results.map((r, i) => (route === 'compare' ? this.compareJson(request.items[i] as CompareRequestItem, r as CompareResult, tree) : this.scoreJson(request.items[i] as ScoreRequestItem, r as ScoreResult)));
+    const bodies = results.map((r, i) =>
+      route === 'compare'
+        ? this.compareJson(request.items[i] as CompareRequestItem, r as CompareResult, tree)
+        : this.scoreJson(request.items[i] as ScoreRequestItem, r as ScoreResult),
+    );
     sendJson(res, 200, request.batch ? { items: bodies } : bodies[0], this.closingHeaders());
   }
 
   /** As `dtr compare --json` prints it (the texts last), with the item's `id` first. */
   private compareJson(item: CompareRequestItem, r: CompareResult, tree: PreferenceTree): unknown {
     const m = this.model!;
-    return { ...(item.id !== undefined ? { id: item.id } : {}), model: m.config.name, provider: m.provider, tree: tree.name, ...r, ...(typeof item.prompt === 'string' ? { prompt: item.prompt } : { messages: item.prompt }), a: item.a, b: item.b };
+    return {
+      ...(item.id !== undefined ? { id: item.id } : {}),
+      model: m.config.name,
+      provider: m.provider,
+      tree: tree.name,
+      ...r,
+      ...(typeof item.prompt === 'string' ? { prompt: item.prompt } : { messages: item.prompt }),
+      a: item.a,
+      b: item.b,
+    };
   }
 
   /** As `dtr score --json` prints it, with the item's `id` first. */
@@ -382,7 +455,12 @@ export class RewardServer {
     const state = this.stateValue;
     if (state === 'ready') {
       const m = this.model!;
-      return sendJson(res, 200, { status: 'ready', model: m.config.name, provider: m.provider, tree: this.treeOf().name, version: VERSION }, this.closingHeaders());
+      return sendJson(
+        res,
+        200,
+        { status: 'ready', model: m.config.name, provider: m.provider, tree: this.treeOf().name, version: VERSION },
+        this.closingHeaders(),
+      );
     }
     const body: Record<string, unknown> = { status: state };
     if (state === 'failed') body.error = describeError(this.loadError);
@@ -393,21 +471,33 @@ export class RewardServer {
     if (this.tokenDigest === null) return;
     const header = req.headers.authorization;
     const challenge = { 'www-authenticate': 'Bearer realm="dtr"' };
-    if (header === undefined) throw new ServeError('E_UNAUTHORIZED', 'this server needs a token: send the header "Authorization: Bearer <token>"', { headers: challenge });
+    if (header === undefined)
+      throw new ServeError('E_UNAUTHORIZED', 'this server needs a token: send the header "Authorization: Bearer <token>"', {
+        headers: challenge,
+      });
     const m = /^Bearer\s+(.+)$/i.exec(header.trim());
     if (!m) throw new ServeError('E_UNAUTHORIZED', 'the Authorization header must be "Bearer <token>"', { headers: challenge });
     if (!timingSafeEqual(digest(m[1]!), this.tokenDigest)) throw new ServeError('E_UNAUTHORIZED', 'wrong token', { headers: challenge });
   }
 
   private fail(res: ServerResponse, e: unknown): void {
-    const error = e instanceof ServeError ? e : e instanceof ClientGone ? null : new ServeError('E_INTERNAL', `internal error: ${describeError(e)}`, { cause: e });
+    const error =
+      e instanceof ServeError
+        ? e
+        : e instanceof ClientGone
+          ? null
+          : new ServeError('E_INTERNAL', `internal error: ${describeError(e)}`, { cause: e });
     if (error === null || res.destroyed) return;
     if (error.status >= 500 && error.code === 'E_INTERNAL') this.options.onError(error.message);
     if (res.headersSent) {
       res.destroy();
       return;
     }
-    sendJson(res, error.status, error.body(), { ...error.headers, ...this.closingHeaders(), ...(error.code === 'E_TOO_LARGE' && !reqDone(res) ? { connection: 'close' } : {}) });
+    sendJson(res, error.status, error.body(), {
+      ...error.headers,
+      ...this.closingHeaders(),
+      ...(error.code === 'E_TOO_LARGE' && !reqDone(res) ? { connection: 'close' } : {}),
+    });
   }
 
   /** While draining, every answer says `Connection: close`, so clients reconnect elsewhere. */
@@ -456,7 +546,11 @@ function reqDone(res: ServerResponse): boolean {
 function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
-    const tooLarge = (): ServeError => new ServeError('E_TOO_LARGE', `the request body is over the server's limit of ${limit} bytes (--max-body-bytes): send smaller batches`);
+    const tooLarge = (): ServeError =>
+      new ServeError(
+        'E_TOO_LARGE',
+        `the request body is over the server's limit of ${limit} bytes (--max-body-bytes): send smaller batches`,
+      );
     if (Number.isFinite(declared) && declared > limit) {
       req.resume(); // discard, so the socket is not stuck
       reject(tooLarge());
@@ -495,7 +589,12 @@ function sendJson(res: ServerResponse, status: number, value: unknown, headers: 
 
 function send(res: ServerResponse, status: number, body: string, contentType: string, headers: Record<string, string> = {}): void {
   if (res.destroyed) return;
-  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', ...headers });
+  res.writeHead(status, {
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+    ...headers,
+  });
   res.end(body);
 }
 
@@ -530,11 +629,16 @@ function listenError(e: NodeJS.ErrnoException, host: string, port: number): DtrE
 
 function checkServeOptions(o: ServeOptions): void {
   if (o === null || typeof o !== 'object') throw new TypeError('options must be an object');
-  if (o.host !== undefined && (typeof o.host !== 'string' || o.host.trim() === '')) throw new TypeError('host must be a non-empty string such as 127.0.0.1');
-  if (o.port !== undefined && (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535)) throw new RangeError(`port must be an integer in [0, 65535], got ${String(o.port)}`);
-  if (o.queueSize !== undefined && (!Number.isInteger(o.queueSize) || o.queueSize < 1)) throw new RangeError(`queueSize must be an integer >= 1, got ${String(o.queueSize)}`);
-  if (o.timeoutMs !== undefined && (typeof o.timeoutMs !== 'number' || !(o.timeoutMs > 0) || !Number.isFinite(o.timeoutMs))) throw new RangeError(`timeoutMs must be a positive number, got ${String(o.timeoutMs)}`);
-  if (o.maxBodyBytes !== undefined && (!Number.isInteger(o.maxBodyBytes) || o.maxBodyBytes < 1)) throw new RangeError(`maxBodyBytes must be an integer >= 1, got ${String(o.maxBodyBytes)}`);
+  if (o.host !== undefined && (typeof o.host !== 'string' || o.host.trim() === ''))
+    throw new TypeError('host must be a non-empty string such as 127.0.0.1');
+  if (o.port !== undefined && (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535))
+    throw new RangeError(`port must be an integer in [0, 65535], got ${String(o.port)}`);
+  if (o.queueSize !== undefined && (!Number.isInteger(o.queueSize) || o.queueSize < 1))
+    throw new RangeError(`queueSize must be an integer >= 1, got ${String(o.queueSize)}`);
+  if (o.timeoutMs !== undefined && (typeof o.timeoutMs !== 'number' || !(o.timeoutMs > 0) || !Number.isFinite(o.timeoutMs)))
+    throw new RangeError(`timeoutMs must be a positive number, got ${String(o.timeoutMs)}`);
+  if (o.maxBodyBytes !== undefined && (!Number.isInteger(o.maxBodyBytes) || o.maxBodyBytes < 1))
+    throw new RangeError(`maxBodyBytes must be an integer >= 1, got ${String(o.maxBodyBytes)}`);
   if (o.token !== undefined && o.token !== null && (typeof o.token !== 'string' || o.token === '' || /\s/.test(o.token))) {
     throw new TypeError('token must be a non-empty string without spaces (it is sent as "Authorization: Bearer <token>")');
   }

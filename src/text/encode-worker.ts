@@ -16,8 +16,16 @@ if (port) {
   let encoder: ConversationEncoder | null = null;
   try {
     const spec = workerData as EncoderSpec;
-    const tokenizer = TextTokenizer.fromJSON(JSON.parse(readFileSync(spec.tokenizerPath, 'utf8')), JSON.parse(readFileSync(spec.tokenizerConfigPath, 'utf8')), spec.tokenizerPath);
-    const template = new ChatTemplate(spec.chatTemplate, { bos_token: tokenizer.bosToken, eos_token: tokenizer.eosToken, pad_token: tokenizer.padToken, unk_token: tokenizer.unkToken }, spec.templateVariables);
+    const tokenizer = TextTokenizer.fromJSON(
+      JSON.parse(readFileSync(spec.tokenizerPath, 'utf8')),
+      JSON.parse(readFileSync(spec.tokenizerConfigPath, 'utf8')),
+      spec.tokenizerPath,
+    );
+    const template = new ChatTemplate(
+      spec.chatTemplate,
+      { bos_token: tokenizer.bosToken, eos_token: tokenizer.eosToken, pad_token: tokenizer.padToken, unk_token: tokenizer.unkToken },
+      spec.templateVariables,
+    );
     encoder = new ConversationEncoder(tokenizer, template, { maxLength: spec.maxLength });
     port.postMessage({ type: 'ready' } satisfies WorkerReply);
   } catch (error) {

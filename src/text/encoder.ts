@@ -67,7 +67,8 @@ export class ConversationEncoder {
 
   constructor(tokenizer: TextTokenizer, template: ChatTemplate, options: { maxLength: number }) {
     const { maxLength } = options;
-    if (!Number.isInteger(maxLength) || maxLength < 1) throw new RangeError(`maxLength must be a positive integer, got ${String(maxLength)}`);
+    if (!Number.isInteger(maxLength) || maxLength < 1)
+      throw new RangeError(`maxLength must be a positive integer, got ${String(maxLength)}`);
     this.tokenizer = tokenizer;
     this.template = template;
     this.maxLength = maxLength;
@@ -118,7 +119,12 @@ export class ConversationEncoder {
       if (hit === null) return;
       const where = i === messages.length - 1 ? responseParam : fromString ? promptParam : `${promptParam}[${i}].content`;
       // Index into the caller's own text: for string prompts, search the original string.
-      const index = i === messages.length - 1 ? (response as string).indexOf(hit.token) : fromString ? (prompt as string).indexOf(hit.token) : hit.index;
+      const index =
+        i === messages.length - 1
+          ? (response as string).indexOf(hit.token)
+          : fromString
+            ? (prompt as string).indexOf(hit.token)
+            : hit.index;
       throw new RangeError(
         `${where} contains the tokenizer's special token '${hit.token}' at index ${index}: it would be read as a control token, not as text; remove or escape it`,
       );
@@ -188,7 +194,8 @@ export class ConversationEncoder {
     const parts: string[] = [];
     if (dropped > 0) parts.push(`dropped ${dropped} oldest prompt message${dropped === 1 ? '' : 's'}`);
     if (promptCut > 0) parts.push(`cut ${promptCut}${precut ? '+' : ''} tokens from the start of the prompt`);
-    if (responseTruncated) parts.push(`cut ${responseCut}${precut ? '+' : ''} tokens from the end of the response (it alone is over ${max} tokens)`);
+    if (responseTruncated)
+      parts.push(`cut ${responseCut}${precut ? '+' : ''} tokens from the end of the response (it alone is over ${max} tokens)`);
     const summary = `${parts.join('; ')} to fit maxLength ${max}${originalTokens === null ? '' : ` (was ${originalTokens} tokens)`}`;
     return {
       ids: Int32Array.from(ids),

@@ -53,12 +53,15 @@ export const HELPSTEER2_TURN_MARKER = '<extra_id_1>';
  */
 export function checkText(value: unknown, param: string, options: { allowEmpty?: boolean } = {}): asserts value is string {
   if (typeof value !== 'string') throw new TypeError(`${param} must be a string, got ${describeValue(value)}`);
-  if (!options.allowEmpty && value.trim() === '') throw new TypeError(`${param} must be a non-empty string, got ${value === '' ? 'an empty string' : 'only whitespace'}`);
+  if (!options.allowEmpty && value.trim() === '')
+    throw new TypeError(`${param} must be a non-empty string, got ${value === '' ? 'an empty string' : 'only whitespace'}`);
   const nul = value.indexOf('\u0000');
   if (nul >= 0) throw new RangeError(`${param} contains a NUL character at index ${nul}: remove it (binary data is not text)`);
   const at = loneSurrogateIndex(value);
   if (at >= 0) {
-    throw new RangeError(`${param} contains a lone UTF-16 surrogate at index ${at} (U+${value.charCodeAt(at).toString(16).toUpperCase()}): the text is not valid Unicode; fix its encoding`);
+    throw new RangeError(
+      `${param} contains a lone UTF-16 surrogate at index ${at} (U+${value.charCodeAt(at).toString(16).toUpperCase()}): the text is not valid Unicode; fix its encoding`,
+    );
   }
 }
 
@@ -86,14 +89,17 @@ export function promptMessages(prompt: unknown, param = 'prompt'): ChatMessage[]
   const out: ChatMessage[] = [];
   prompt.forEach((m: unknown, i) => {
     const where = `${param}[${i}]`;
-    if (m === null || typeof m !== 'object' || Array.isArray(m)) throw new TypeError(`${where} must be a message object {role, content}, got ${describeValue(m)}`);
+    if (m === null || typeof m !== 'object' || Array.isArray(m))
+      throw new TypeError(`${where} must be a message object {role, content}, got ${describeValue(m)}`);
     const { role, content } = m as Record<string, unknown>;
-    if (typeof role !== 'string' || role.trim() === '') throw new TypeError(`${where}.role must be a non-empty string such as 'user', got ${describeValue(role)}`);
+    if (typeof role !== 'string' || role.trim() === '')
+      throw new TypeError(`${where}.role must be a non-empty string such as 'user', got ${describeValue(role)}`);
     checkText(content, `${where}.content`, { allowEmpty: i < prompt.length - 1 });
     if (role === 'system' && i > 0) throw new TypeError(`${where}: a system message may only come first`);
     out.push({ role, content });
   });
-  if (out.every((m) => m.role === 'system')) throw new TypeError(`${param} has only a system message: add the user message the response answers`);
+  if (out.every((m) => m.role === 'system'))
+    throw new TypeError(`${param} has only a system message: add the user message the response answers`);
   return out;
 }
 

@@ -96,14 +96,23 @@ export function templateSource(tokenizerConfig: Readonly<Record<string, unknown>
   const t = tokenizerConfig.chat_template;
   if (typeof t === 'string') return t;
   let named: Map<unknown, unknown> | null = null;
-  if (Array.isArray(t)) named = new Map((t as Array<{ name?: unknown; template?: unknown } | null>).filter((x) => x && typeof x === 'object').map((x) => [x!.name, x!.template]));
+  if (Array.isArray(t))
+    named = new Map(
+      (t as Array<{ name?: unknown; template?: unknown } | null>)
+        .filter((x) => x && typeof x === 'object')
+        .map((x) => [x!.name, x!.template]),
+    );
   else if (t && typeof t === 'object') named = new Map(Object.entries(t as Record<string, unknown>));
   if (named === null) return null;
   if (!named.has('default')) {
     const names = [...named.keys()].map(String).sort();
-    throw new DtrError('E_TEMPLATE', `chat_template holds named templates and none is named 'default' (available: ${names.join(', ') || 'none'}): transformers refuses to choose one, and so does the SDK`, {
-      hint: "name the template the reward model was trained with 'default', put it in chat_template.jinja, or set chatTemplate in dtr.json",
-    });
+    throw new DtrError(
+      'E_TEMPLATE',
+      `chat_template holds named templates and none is named 'default' (available: ${names.join(', ') || 'none'}): transformers refuses to choose one, and so does the SDK`,
+      {
+        hint: "name the template the reward model was trained with 'default', put it in chat_template.jinja, or set chatTemplate in dtr.json",
+      },
+    );
   }
   const d = named.get('default');
   return typeof d === 'string' ? d : null;
@@ -114,7 +123,8 @@ export function templateSource(tokenizerConfig: Readonly<Record<string, unknown>
  * remove. It differs from JavaScript's `\s` by U+001C-U+001F and U+0085 (Python only) and U+FEFF
  * (JavaScript only).
  */
-const PY_SPACE = '\t\n\v\f\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000';
+const PY_SPACE =
+  '\t\n\v\f\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000';
 
 /**
  * Python's `str.strip(chars)` / `lstrip` / `rstrip`: removes any of `chars` (default: Python's
@@ -213,7 +223,11 @@ function nodePrototypes(): { call: object; identifier: object; string: object } 
   if (prototypes === null) {
     const body = parse(tokenize('{{ f("s") }}')).body as unknown as Node[];
     const call = body[0]!;
-    prototypes = { call: Object.getPrototypeOf(call), identifier: Object.getPrototypeOf(call.callee), string: Object.getPrototypeOf((call.args as Node[])[0]) };
+    prototypes = {
+      call: Object.getPrototypeOf(call),
+      identifier: Object.getPrototypeOf(call.callee),
+      string: Object.getPrototypeOf((call.args as Node[])[0]),
+    };
   }
   return prototypes;
 }
@@ -225,12 +239,14 @@ function makeNode(proto: object, fields: Record<string, unknown>): Node {
 /** `x|trim`, `x|trim(chars)`, `x.strip()`/`lstrip()`/`rstrip()` and `x.split()` as calls of Python-faithful functions. */
 function rewrite(node: Node): Node {
   const p = nodePrototypes();
-  const call = (fn: string, args: unknown[]): Node => makeNode(p.call, { type: 'CallExpression', callee: makeNode(p.identifier, { type: 'Identifier', value: fn }), args });
+  const call = (fn: string, args: unknown[]): Node =>
+    makeNode(p.call, { type: 'CallExpression', callee: makeNode(p.identifier, { type: 'Identifier', value: fn }), args });
   const str = (value: string): Node => makeNode(p.string, { type: 'StringLiteral', value });
   if (node.type === 'FilterExpression') {
     const f = node.filter as Node;
     if (f.type === 'Identifier' && f.value === 'trim') return call(STRIP_FN, [node.operand, str('filter')]);
-    if (f.type === 'CallExpression' && (f.callee as Node).type === 'Identifier' && (f.callee as Node).value === 'trim') return call(STRIP_FN, [node.operand, str('filter'), ...(f.args as unknown[])]);
+    if (f.type === 'CallExpression' && (f.callee as Node).type === 'Identifier' && (f.callee as Node).value === 'trim')
+      return call(STRIP_FN, [node.operand, str('filter'), ...(f.args as unknown[])]);
   }
   if (node.type === 'CallExpression') {
     const callee = node.callee as Node;
@@ -239,7 +255,12 @@ function rewrite(node: Node): Node {
       const side = name === 'strip' ? 'both' : name === 'lstrip' ? 'left' : name === 'rstrip' ? 'right' : null;
       if (side !== null) return call(STRIP_FN, [callee.object, str(side), ...(node.args as unknown[])]);
       const args = node.args as Node[];
-      if (name === 'split' && (args.length === 0 || args[0]!.type === 'NullLiteral' || (args[0]!.type === 'Identifier' && (args[0]!.value === 'none' || args[0]!.value === 'None')))) {
+      if (
+        name === 'split' &&
+        (args.length === 0 ||
+          args[0]!.type === 'NullLiteral' ||
+          (args[0]!.type === 'Identifier' && (args[0]!.value === 'none' || args[0]!.value === 'None')))
+      ) {
         return call(SPLIT_FN, [callee.object, ...args]);
       }
     }

@@ -52,13 +52,26 @@ export class TextTokenizer {
     const padId = this.padToken === null ? undefined : tokenizer.token_to_id(this.padToken);
     this.padId = padId ?? this.eosId ?? 0;
     const added = Array.isArray(tokenizerJson.added_tokens) ? (tokenizerJson.added_tokens as Array<Record<string, unknown>>) : [];
-    this.specialTokens = added.filter((t) => t.special === true && typeof t.content === 'string' && t.content !== '').map((t) => t.content as string);
+    this.specialTokens = added
+      .filter((t) => t.special === true && typeof t.content === 'string' && t.content !== '')
+      .map((t) => t.content as string);
     this.specialPattern =
-      this.specialTokens.length === 0 ? null : new RegExp([...this.specialTokens].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|'));
+      this.specialTokens.length === 0
+        ? null
+        : new RegExp(
+            [...this.specialTokens]
+              .sort((a, b) => b.length - a.length)
+              .map(escapeRegExp)
+              .join('|'),
+          );
     const model = tokenizerJson.model as { vocab?: unknown } | undefined;
     let longest = 1;
     const vocab = model?.vocab;
-    const keys = Array.isArray(vocab) ? vocab.map((v) => (Array.isArray(v) ? String(v[0]) : String(v))) : vocab && typeof vocab === 'object' ? Object.keys(vocab) : [];
+    const keys = Array.isArray(vocab)
+      ? vocab.map((v) => (Array.isArray(v) ? String(v[0]) : String(v)))
+      : vocab && typeof vocab === 'object'
+        ? Object.keys(vocab)
+        : [];
     for (const k of keys) if (k.length > longest) longest = k.length;
     this.maxTokenChars = longest;
   }

@@ -38,7 +38,11 @@ export interface SerializedError {
 export type WorkerReply =
   | { type: 'ready' }
   | { type: 'init-error'; error: SerializedError }
-  | { type: 'encoded'; id: number; results: Array<{ ok: true; ids: Int32Array; truncation: TruncationInfo | null } | { ok: false; error: SerializedError }> };
+  | {
+      type: 'encoded';
+      id: number;
+      results: Array<{ ok: true; ids: Int32Array; truncation: TruncationInfo | null } | { ok: false; error: SerializedError }>;
+    };
 
 /**
  * Turns an error into plain data for postMessage.
@@ -50,7 +54,12 @@ export type WorkerReply =
  */
 export function serializeError(error: unknown): SerializedError {
   const e = error as Error & { code?: string; hint?: string };
-  return { name: e?.name ?? 'Error', message: e?.message ?? String(error), ...(e?.code ? { code: e.code } : {}), ...(e?.hint ? { hint: e.hint } : {}) };
+  return {
+    name: e?.name ?? 'Error',
+    message: e?.message ?? String(error),
+    ...(e?.code ? { code: e.code } : {}),
+    ...(e?.hint ? { hint: e.hint } : {}),
+  };
 }
 
 /**
@@ -64,7 +73,8 @@ export function serializeError(error: unknown): SerializedError {
 export function deserializeError(e: SerializedError): Error {
   if (e.name === 'TypeError') return new TypeError(e.message);
   if (e.name === 'RangeError') return new RangeError(e.message);
-  if (e.name === 'DtrError' && e.code && e.code in ERROR_CODES) return new DtrError(e.code as ErrorCode, e.message, e.hint ? { hint: e.hint } : {});
+  if (e.name === 'DtrError' && e.code && e.code in ERROR_CODES)
+    return new DtrError(e.code as ErrorCode, e.message, e.hint ? { hint: e.hint } : {});
   return new Error(e.message);
 }
 
@@ -96,7 +106,10 @@ export class EncoderWorker {
       if (this.waiting.size === 0) this.worker.unref();
       const bad = msg.results.find((r) => !r.ok);
       if (bad && !bad.ok) w.reject(deserializeError(bad.error));
-      else w.resolve(msg.results.map((r) => (r.ok ? { ids: r.ids, truncated: r.truncation !== null, truncation: r.truncation } : (null as never))));
+      else
+        w.resolve(
+          msg.results.map((r) => (r.ok ? { ids: r.ids, truncated: r.truncation !== null, truncation: r.truncation } : (null as never))),
+        );
     });
     const fail = (error: Error): void => {
       this.failure = error;
@@ -119,7 +132,13 @@ export class EncoderWorker {
     const url = new URL(fromTs ? './encode-worker.ts' : './encode-worker.js', import.meta.url);
     const worker = fromTs
       ? new Worker(
-          `import(${JSON.stringify(pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`,
+          `import(${JSON.stringify(
+            pathToFileURL(
+              createRequire(import.meta.url)
+                .resolve('tsx/esm/api')
+                .replace(/\.cjs$/, '.mjs'),
+            ).href,
+          )}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`,
           { eval: true, workerData: spec },
         )
       : new Worker(url, { workerData: spec });

@@ -32,7 +32,8 @@ export interface TextExportable {
  */
 export function exportText(tree: TextExportable, options: ExportTextOptions = {}): string {
   const decimals = options.decimals ?? 3;
-  if (!Number.isInteger(decimals) || decimals < 0 || decimals > 17) throw new RangeError(`decimals must be an integer in [0, 17], got ${decimals}`);
+  if (!Number.isInteger(decimals) || decimals < 0 || decimals > 17)
+    throw new RangeError(`decimals must be an integer in [0, 17], got ${decimals}`);
   const { left, right, feature, threshold, share } = tree.arrays;
   let out = '';
   const walk = (node: number, depth: number): void => {

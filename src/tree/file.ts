@@ -195,15 +195,18 @@ function checkNodes(nodes: unknown[], issues: Issue[]): void {
   nodes.forEach((raw, i) => {
     if (raw === null || typeof raw !== 'object') return;
     const node = raw as Record<string, unknown>;
-    if (typeof node.id === 'number' && node.id !== i) issues.push({ path: `nodes[${i}].id`, message: `id ${node.id} does not match its position ${i}` });
+    if (typeof node.id === 'number' && node.id !== i)
+      issues.push({ path: `nodes[${i}].id`, message: `id ${node.id} does not match its position ${i}` });
     const left = childIndex(node, 'left', i);
     const right = childIndex(node, 'right', i);
     const hasLeft = node.left !== null && node.left !== undefined;
     const hasRight = node.right !== null && node.right !== undefined;
     const isSplit = hasLeft || hasRight || (node.feature !== null && node.feature !== undefined);
     if (isSplit) {
-      if (!hasLeft || !hasRight) issues.push({ path: `nodes[${i}]`, message: 'a split node needs both left and right children (a leaf has neither)' });
-      if (node.feature === null || node.feature === undefined) issues.push({ path: `nodes[${i}].feature`, message: 'a split node needs a feature' });
+      if (!hasLeft || !hasRight)
+        issues.push({ path: `nodes[${i}]`, message: 'a split node needs both left and right children (a leaf has neither)' });
+      if (node.feature === null || node.feature === undefined)
+        issues.push({ path: `nodes[${i}].feature`, message: 'a split node needs a feature' });
       if (typeof node.threshold !== 'number' || !Number.isFinite(node.threshold)) {
         issues.push({ path: `nodes[${i}].threshold`, message: `a split node needs a finite threshold, got ${String(node.threshold)}` });
       }

@@ -1,13 +1,31 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ATTRIBUTES, ATTRIBUTE_COUNT, attributeIndex, checkAttributeScores, fromVector, type Attribute, type AttributeScores } from '../attributes.js';
+import {
+  ATTRIBUTES,
+  ATTRIBUTE_COUNT,
+  attributeIndex,
+  checkAttributeScores,
+  fromVector,
+  type Attribute,
+  type AttributeScores,
+} from '../attributes.js';
 import { DtrError, type Issue } from '../errors.js';
 import { decodeUtf8 } from '../io/utf8.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { makeProvenance, type Provenance } from '../provenance.js';
 import { fitCart, impurityOf, type CartParams, type Criterion, type TreeArrays } from './cart.js';
-import { serializeTreeFile, TREE_FORMAT, TREE_FORMAT_VERSION, TREE_SEMANTICS, validateTreeFile, type TreeFile, type TreeFileMetrics, type TreeFileNode, type TreeFileParams } from './file.js';
+import {
+  serializeTreeFile,
+  TREE_FORMAT,
+  TREE_FORMAT_VERSION,
+  TREE_SEMANTICS,
+  validateTreeFile,
+  type TreeFile,
+  type TreeFileMetrics,
+  type TreeFileNode,
+  type TreeFileParams,
+} from './file.js';
 import { exportText, type ExportTextOptions } from './export-text.js';
 
 /** A labelled pair of attribute-score vectors: `label` says which response was preferred. */
@@ -151,7 +169,8 @@ export class PreferenceTree {
           throw problems.every((p) => p.message.includes('must be finite')) ? new RangeError(msg) : new TypeError(msg);
         }
       }
-      if (pair.label !== 'a' && pair.label !== 'b') throw new TypeError(`pairs[${i}].label must be 'a' or 'b', got ${JSON.stringify(pair.label)}`);
+      if (pair.label !== 'a' && pair.label !== 'b')
+        throw new TypeError(`pairs[${i}].label must be 'a' or 'b', got ${JSON.stringify(pair.label)}`);
       for (let k = 0; k < ATTRIBUTE_COUNT; k++) {
         const name = ATTRIBUTES[k]!;
         deltas[i * ATTRIBUTE_COUNT + k] = pair.a[name] - pair.b[name];
@@ -177,13 +196,15 @@ export class PreferenceTree {
     let weights: Float64Array | null = null;
     if (options.sampleWeight !== undefined) {
       const sw = options.sampleWeight;
-      if (sw === null || typeof sw !== 'object' || typeof sw.length !== 'number') throw new TypeError('sampleWeight must be an array of numbers');
+      if (sw === null || typeof sw !== 'object' || typeof sw.length !== 'number')
+        throw new TypeError('sampleWeight must be an array of numbers');
       if (sw.length !== n) throw new RangeError(`sampleWeight has ${sw.length} values but there are ${n} rows`);
       weights = new Float64Array(n);
       let total = 0;
       for (let i = 0; i < n; i++) {
         const v = sw[i];
-        if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new RangeError(`sampleWeight[${i}] must be a finite number >= 0, got ${v}`);
+        if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+          throw new RangeError(`sampleWeight[${i}] must be a finite number >= 0, got ${v}`);
         weights[i] = v;
         total += v;
       }
@@ -245,9 +266,13 @@ export class PreferenceTree {
   static fromJSON(json: unknown, source = 'tree'): PreferenceTree {
     const result = PreferenceTree.safeFromJSON(json);
     if (!result.success) {
-      throw new DtrError('E_INVALID_ARTIFACT', `${source} is not a valid tree file (${result.issues.length} problem${result.issues.length === 1 ? '' : 's'})`, {
-        issues: result.issues,
-      });
+      throw new DtrError(
+        'E_INVALID_ARTIFACT',
+        `${source} is not a valid tree file (${result.issues.length} problem${result.issues.length === 1 ? '' : 's'})`,
+        {
+          issues: result.issues,
+        },
+      );
     }
     return result.tree;
   }
@@ -282,7 +307,10 @@ export class PreferenceTree {
       value0[i] = node.value[0];
       arrays.impurity[i] = node.impurity ?? NaN;
     });
-    const ranges = file.ranges === null ? null : (Object.fromEntries(ATTRIBUTES.map((a) => [a, file.ranges![a]])) as Record<Attribute, [number, number]>);
+    const ranges =
+      file.ranges === null
+        ? null
+        : (Object.fromEntries(ATTRIBUTES.map((a) => [a, file.ranges![a]])) as Record<Attribute, [number, number]>);
     const importances = Object.fromEntries(ATTRIBUTES.map((a) => [a, file.importances[a]])) as AttributeScores;
     return {
       success: true,
@@ -306,7 +334,8 @@ export class PreferenceTree {
    * @throws DtrError `E_NOT_FOUND` (listing the shipped names) or `E_INVALID_ARTIFACT`.
    */
   static load(nameOrPath: string, cwd = process.cwd()): PreferenceTree {
-    if (typeof nameOrPath !== 'string' || nameOrPath.trim() === '') throw new TypeError('nameOrPath must be a tree name or a path to a tree file');
+    if (typeof nameOrPath !== 'string' || nameOrPath.trim() === '')
+      throw new TypeError('nameOrPath must be a tree name or a path to a tree file');
     const path = resolveTreePath(nameOrPath, cwd);
     let bytes: Buffer;
     try {
@@ -467,7 +496,10 @@ export class PreferenceTree {
       semantics: TREE_SEMANTICS,
       criterion: this.criterion,
       params: { ...this.params },
-      ranges: this.ranges === null ? null : (Object.fromEntries(ATTRIBUTES.map((a) => [a, [...this.ranges![a]]])) as Record<Attribute, [number, number]>),
+      ranges:
+        this.ranges === null
+          ? null
+          : (Object.fromEntries(ATTRIBUTES.map((a) => [a, [...this.ranges![a]]])) as Record<Attribute, [number, number]>),
       importances: { ...this.importances },
       metrics: this.metrics === null ? null : { ...this.metrics },
       nodes,
@@ -562,17 +594,32 @@ export function resolveTreePath(nameOrPath: string, cwd = process.cwd()): string
   if (existsSync(shipped)) return shipped;
   const local = resolve(cwd, nameOrPath);
   if (existsSync(local) && !statSync(local).isDirectory()) return local;
-  throw new DtrError('E_NOT_FOUND', `unknown tree '${nameOrPath}'; shipped trees: ${listTrees().join(', ')}`, { hint: 'or give a path to a tree file' });
+  throw new DtrError('E_NOT_FOUND', `unknown tree '${nameOrPath}'; shipped trees: ${listTrees().join(', ')}`, {
+    hint: 'or give a path to a tree file',
+  });
 }
 
-const FIT_OPTION_KEYS: ReadonlySet<string> = new Set(['criterion', 'maxDepth', 'minSamplesSplit', 'minSamplesLeaf', 'minImpurityDecrease', 'sampleWeight', 'name', 'description', 'provenance', 'metrics']);
+const FIT_OPTION_KEYS: ReadonlySet<string> = new Set([
+  'criterion',
+  'maxDepth',
+  'minSamplesSplit',
+  'minSamplesLeaf',
+  'minImpurityDecrease',
+  'sampleWeight',
+  'name',
+  'description',
+  'provenance',
+  'metrics',
+]);
 
 function checkFitOptions(options: FitOptions): CartParams {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
   // A misspelled option (max_depth for maxDepth) would otherwise fit with the default silently.
   const unknown = Object.keys(options).filter((k) => !FIT_OPTION_KEYS.has(k) && (options as Record<string, unknown>)[k] !== undefined);
   if (unknown.length > 0) {
-    throw new TypeError(`unknown fit option${unknown.length === 1 ? '' : 's'} ${unknown.map((k) => `'${k}'`).join(', ')}: expected ${[...FIT_OPTION_KEYS].join(', ')}`);
+    throw new TypeError(
+      `unknown fit option${unknown.length === 1 ? '' : 's'} ${unknown.map((k) => `'${k}'`).join(', ')}: expected ${[...FIT_OPTION_KEYS].join(', ')}`,
+    );
   }
   const p = { ...DEFAULTS };
   if (options.criterion !== undefined) {
@@ -593,7 +640,8 @@ function checkFitOptions(options: FitOptions): CartParams {
   int('minSamplesLeaf', 1);
   if (options.minImpurityDecrease !== undefined) {
     const v = options.minImpurityDecrease;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new RangeError(`options.minImpurityDecrease must be a finite number >= 0, got ${String(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+      throw new RangeError(`options.minImpurityDecrease must be a finite number >= 0, got ${String(v)}`);
     p.minImpurityDecrease = v;
   }
   if (p.maxDepth > 64) throw new RangeError(`options.maxDepth must be <= 64, got ${p.maxDepth}`);
@@ -606,7 +654,9 @@ function checkArrays(deltas: Float64Array, labels: Uint8Array): number {
   const n = labels.length;
   if (n === 0) throw new RangeError('labels is empty: at least one labelled pair is needed');
   if (deltas.length !== n * ATTRIBUTE_COUNT) {
-    throw new RangeError(`deltas has ${deltas.length} values; with ${n} labels it must have ${n * ATTRIBUTE_COUNT} (n x ${ATTRIBUTE_COUNT})`);
+    throw new RangeError(
+      `deltas has ${deltas.length} values; with ${n} labels it must have ${n * ATTRIBUTE_COUNT} (n x ${ATTRIBUTE_COUNT})`,
+    );
   }
   checkDeltaMatrix(deltas);
   for (let i = 0; i < n; i++) {
@@ -630,9 +680,11 @@ function checkDeltaMatrix(deltas: Float64Array): number {
 function toDeltaVector(delta: AttributeScores | ArrayLike<number>): ArrayLike<number> {
   if (delta !== null && typeof delta === 'object' && typeof (delta as ArrayLike<number>).length === 'number') {
     const v = delta as ArrayLike<number>;
-    if (v.length !== ATTRIBUTE_COUNT) throw new RangeError(`delta must have ${ATTRIBUTE_COUNT} values (${ATTRIBUTES.join(', ')}), got ${v.length}`);
+    if (v.length !== ATTRIBUTE_COUNT)
+      throw new RangeError(`delta must have ${ATTRIBUTE_COUNT} values (${ATTRIBUTES.join(', ')}), got ${v.length}`);
     for (let i = 0; i < ATTRIBUTE_COUNT; i++) {
-      if (typeof v[i] !== 'number' || !Number.isFinite(v[i]!)) throw new RangeError(`delta[${i}] (${ATTRIBUTES[i]}) must be a finite number, got ${v[i]}`);
+      if (typeof v[i] !== 'number' || !Number.isFinite(v[i]!))
+        throw new RangeError(`delta[${i}] (${ATTRIBUTES[i]}) must be a finite number, got ${v[i]}`);
     }
     return v;
   }

@@ -57,7 +57,8 @@ function numberStyle(missing: string, negativeZero: 'kept' | 'as zero'): NumberS
   const absent = (x: number | null | undefined): x is null | undefined => x === null || x === undefined || Number.isNaN(x);
   const digits = (x: number, decimals: number): string => formatFixed(negativeZero === 'as zero' && Object.is(x, -0) ? 0 : x, decimals);
   const fixed = (x: number | null | undefined, decimals: number): string => (absent(x) ? missing : digits(x, decimals));
-  const signedFixed = (x: number | null | undefined, decimals: number): string => (absent(x) ? missing : x > 0 ? `+${digits(x, decimals)}` : digits(x, decimals));
+  const signedFixed = (x: number | null | undefined, decimals: number): string =>
+    absent(x) ? missing : x > 0 ? `+${digits(x, decimals)}` : digits(x, decimals);
   return {
     fixed,
     signedFixed,

@@ -57,7 +57,11 @@ export function runSteps(steps: readonly Step[], timeoutMs = 1_800_000): Record<
   const names = steps.map((s) => s.name);
   expect(new Set(names).size, 'step names are unique').toBe(names.length);
   const results = join(tempDir('dtr-bridge-steps-'), 'results.json');
-  const r = runTorchPython([join(ROOT, 'test/support/bridge_steps.py'), results], { cwd: ROOT, input: JSON.stringify(steps), timeout: timeoutMs });
+  const r = runTorchPython([join(ROOT, 'test/support/bridge_steps.py'), results], {
+    cwd: ROOT,
+    input: JSON.stringify(steps),
+    timeout: timeoutMs,
+  });
   if (r.code !== 0) throw new Error(`bridge_steps.py exited ${r.code} (environment: ${TORCH_SETUP}):\n${r.stderr.slice(-4000)}`);
   return JSON.parse(readFileSync(results, 'utf8')) as Record<string, StepResult>;
 }
@@ -82,7 +86,11 @@ export function checkpointAt(dir: string, name: string, args: readonly string[])
 
 /** The step that makes `cp` (make_tiny_checkpoint.py). */
 export function checkpointStep(cp: Checkpoint, args: readonly string[]): Step {
-  return { name: `make ${cp.hf}`, script: 'make_tiny_checkpoint.py', argv: [...args, '--out', cp.hf, ...(cp.head ? ['--head-out', cp.head] : [])] };
+  return {
+    name: `make ${cp.hf}`,
+    script: 'make_tiny_checkpoint.py',
+    argv: [...args, '--out', cp.hf, ...(cp.head ? ['--head-out', cp.head] : [])],
+  };
 }
 
 /** The step that exports `cp` into `out` (dtr_export.py); the folder exists only when it succeeded. */
@@ -128,7 +136,15 @@ export function json(path: string): Record<string, any> {
 export const SKIP = skipNote(need('torch'));
 
 /** make_tiny_checkpoint.py arguments of the tiny Llama-3.1 (template in tokenizer_config.json, pad <|reserved_special_token_2|>). */
-export const LLAMA_ARGS = ['--arch', 'llama', '--tokenizer', LLAMA_TOKENIZER, '--chat-template', LLAMA_TEMPLATE, '--template-in-config'] as const;
+export const LLAMA_ARGS = [
+  '--arch',
+  'llama',
+  '--tokenizer',
+  LLAMA_TOKENIZER,
+  '--chat-template',
+  LLAMA_TEMPLATE,
+  '--template-in-config',
+] as const;
 
 /** make_tiny_checkpoint.py arguments of the tiny Gemma-2 (chat_template.jinja, sliding window 32, soft-capping that bites). */
 export const GEMMA_ARGS = ['--arch', 'gemma2', '--tokenizer', GEMMA_TOKENIZER, '--chat-template', GEMMA_TEMPLATE] as const;

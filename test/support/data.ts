@@ -34,7 +34,10 @@ export function syntheticDeltas(n: number, seed: number, weights = [1.5, 0.8, 0.
 }
 
 /** A simulated annotator's labelled attribute pairs on a 0-4 rating scale (integers), as JSONL rows. */
-export function syntheticPairRows(n: number, seed: number): Array<{ a: Record<string, number>; b: Record<string, number>; label: 'a' | 'b' }> {
+export function syntheticPairRows(
+  n: number,
+  seed: number,
+): Array<{ a: Record<string, number>; b: Record<string, number>; label: 'a' | 'b' }> {
   const rng = new SeededRandom(seed);
   const rating = (): number => Math.min(4, Math.max(0, Math.round(2 + 1.2 * rng.normal())));
   const out = [];

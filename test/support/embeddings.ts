@@ -17,5 +17,9 @@ export function writeSyntheticEmbeddings(path: string, n = 2000, h = 256, seed =
     for (let a = 0; a < 5; a++) y[i * 5 + a] = Math.min(4, Math.max(0, Math.round(2 + latent[a]! + 0.6 * rng.normal())));
     if (i % 50 === 7) y[i * 5 + 4] = NaN;
   }
-  writeSafetensors(path, { embeddings: { dtype: 'BF16', shape: [n, h], data: x }, labels: { dtype: 'F32', shape: [n, 5], data: y } }, { backbone: `synthetic-${h}`, attributes: ATTRIBUTES.join(',') });
+  writeSafetensors(
+    path,
+    { embeddings: { dtype: 'BF16', shape: [n, h], data: x }, labels: { dtype: 'F32', shape: [n, 5], data: y } },
+    { backbone: `synthetic-${h}`, attributes: ATTRIBUTES.join(',') },
+  );
 }

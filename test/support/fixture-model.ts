@@ -140,7 +140,8 @@ export interface FixtureWeights {
 
 /** The fixture's weights for a seed and hidden size (float64; the ONNX file stores them as float32). */
 export function fixtureWeights(seed = 7, hiddenSize = 32): FixtureWeights {
-  if (!Number.isInteger(hiddenSize) || hiddenSize < 4 || hiddenSize > 256) throw new RangeError(`hiddenSize must be an integer in [4, 256], got ${hiddenSize}`);
+  if (!Number.isInteger(hiddenSize) || hiddenSize < 4 || hiddenSize > 256)
+    throw new RangeError(`hiddenSize must be an integer in [4, 256], got ${hiddenSize}`);
   const rng = new SeededRandom(seed);
   const h = hiddenSize;
   // Round through float32 so the ONNX graph and the float64 reference hold the same numbers.
@@ -154,7 +155,19 @@ export function fixtureWeights(seed = 7, hiddenSize = 32): FixtureWeights {
   const headWeight = fill(ATTRIBUTE_COUNT * h, 1.5 / Math.sqrt(h));
   const headBias = Float64Array.from([2.5, 2.6, 3.3, 1.2, 1.4], f32);
   const rewardVector = fill(h, 4 / Math.sqrt(h));
-  return { hiddenSize: h, buckets: FIXTURE_BUCKETS, embedding, frequency, w1, w2, b1, headWeight, headBias, rewardVector, rewardBias: 0.25 };
+  return {
+    hiddenSize: h,
+    buckets: FIXTURE_BUCKETS,
+    embedding,
+    frequency,
+    w1,
+    w2,
+    b1,
+    headWeight,
+    headBias,
+    rewardVector,
+    rewardBias: 0.25,
+  };
 }
 
 /** Output of {@link referenceForward} for one unpadded sequence. */
@@ -200,20 +213,36 @@ export function referenceForward(weights: FixtureWeights, ids: ArrayLike<number>
 }
 
 /** The fixture backbone as ONNX bytes. */
-export function buildFixtureBackbone(weights: FixtureWeights, options: { kind?: FixtureOptions['kind']; positionIds?: boolean; rewardOutput?: boolean } = {}): Uint8Array {
+export function buildFixtureBackbone(
+  weights: FixtureWeights,
+  options: { kind?: FixtureOptions['kind']; positionIds?: boolean; rewardOutput?: boolean } = {},
+): Uint8Array {
   return buildModel(fixtureGraph(weights, options), FIXTURE_MODEL_OPTIONS);
 }
 
 const FIXTURE_MODEL_OPTIONS = { metadata: { purpose: 'decision-tree-reward test fixture (random weights)' } };
 
 /** The fixture backbone's graph (for {@link buildModel}, or {@link externalize} first). */
-export function fixtureGraph(weights: FixtureWeights, options: { kind?: FixtureOptions['kind']; positionIds?: boolean; rewardOutput?: boolean } = {}): GraphSpec {
+export function fixtureGraph(
+  weights: FixtureWeights,
+  options: { kind?: FixtureOptions['kind']; positionIds?: boolean; rewardOutput?: boolean } = {},
+): GraphSpec {
   const kind = options.kind ?? 'last_hidden_state';
   const withPositions = options.positionIds ?? true;
   const withReward = options.rewardOutput ?? true;
   const h = weights.hiddenSize;
-  const f = (name: string, dims: number[], data: ArrayLike<number>): TensorSpec & { name: string } => ({ name, type: 'float32', dims, data: Float32Array.from(data) });
-  const i64 = (name: string, dims: number[], values: number[]): TensorSpec & { name: string } => ({ name, type: 'int64', dims, data: BigInt64Array.from(values.map(BigInt)) });
+  const f = (name: string, dims: number[], data: ArrayLike<number>): TensorSpec & { name: string } => ({
+    name,
+    type: 'float32',
+    dims,
+    data: Float32Array.from(data),
+  });
+  const i64 = (name: string, dims: number[], values: number[]): TensorSpec & { name: string } => ({
+    name,
+    type: 'int64',
+    dims,
+    data: BigInt64Array.from(values.map(BigInt)),
+  });
   const headWT = new Float64Array(h * ATTRIBUTE_COUNT);
   const headB = new Float64Array(ATTRIBUTE_COUNT);
   REWARDS_COLUMN_ORDER.forEach((name, col) => {
@@ -362,10 +391,17 @@ export function writeFixtureModel(dir: string, options: FixtureOptions = {}): Fi
   const files = llama3TokenizerFiles();
   copyFileSync(files.tokenizer, join(dir, 'tokenizer.json'));
   const config = JSON.parse(readFileSync(files.config, 'utf8')) as Record<string, unknown>;
-  if (o.template !== 'bundled') config.chat_template = o.template === 'skywork' ? SKYWORK_LLAMA31_TEMPLATE : o.template === 'llama-3.1' ? LLAMA31_INSTRUCT_TEMPLATE : o.template;
+  if (o.template !== 'bundled')
+    config.chat_template =
+      o.template === 'skywork' ? SKYWORK_LLAMA31_TEMPLATE : o.template === 'llama-3.1' ? LLAMA31_INSTRUCT_TEMPLATE : o.template;
   writeFileAtomic(join(dir, 'tokenizer_config.json'), `${JSON.stringify(config, null, 2)}\n`);
 
-  const provenance = makeProvenance(`test fixture: random weights from seed ${o.seed} (test/support/fixture-model.ts)`, [], o.command, 'not a trained model: for tests and examples only');
+  const provenance = makeProvenance(
+    `test fixture: random weights from seed ${o.seed} (test/support/fixture-model.ts)`,
+    [],
+    o.command,
+    'not a trained model: for tests and examples only',
+  );
   if (o.kind !== 'rewards') {
     new LinearHead({
       name: 'fixture-head',

@@ -6,5 +6,8 @@ import { fileURLToPath } from 'node:url';
  * at src/index.ts or src/<entry>.ts, so an example runs as a user would write it.
  */
 export function importFromSources(ts: string): string {
-  return ts.replace(/from 'decision-tree-reward(?:\/([a-z-]+))?'/g, (_, entry: string | undefined) => `from ${JSON.stringify(fileURLToPath(new URL(`../../src/${entry ?? 'index'}.ts`, import.meta.url)))}`);
+  return ts.replace(
+    /from 'decision-tree-reward(?:\/([a-z-]+))?'/g,
+    (_, entry: string | undefined) => `from ${JSON.stringify(fileURLToPath(new URL(`../../src/${entry ?? 'index'}.ts`, import.meta.url)))}`,
+  );
 }

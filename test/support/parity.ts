@@ -50,7 +50,13 @@ export async function parity(model: RewardModel, ref: Reference): Promise<Parity
     const got = Array.from(model.encode(it.prompt, it.response).ids);
     const want = ref.rows[i]!.inputIds;
     const at = got.findIndex((id, k) => id !== want[k]);
-    if (at >= 0 || got.length !== want.length) idMismatches.push({ row: i, at: at >= 0 ? at : Math.min(got.length, want.length), got: got[at >= 0 ? at : want.length], want: want[at >= 0 ? at : got.length] });
+    if (at >= 0 || got.length !== want.length)
+      idMismatches.push({
+        row: i,
+        at: at >= 0 ? at : Math.min(got.length, want.length),
+        got: got[at >= 0 ? at : want.length],
+        want: want[at >= 0 ? at : got.length],
+      });
   });
   // The fused rewards output lists columns in dtr.json's backbone.attributes order (kind 'rewards'),
   // otherwise in ATTRIBUTES order, as the exporter writes them.
@@ -74,16 +80,28 @@ export async function parity(model: RewardModel, ref: Reference): Promise<Parity
   ];
   for (const scores of runs) {
     scores.forEach((s, i) => {
-      rewards = Math.max(rewards, diff(order.map((a) => s.rewards[a]), ref.rows[i]!.rewards, 'rewards', i));
-      if (ref.outputs.includes('logits') && s.backboneReward !== undefined) logits = Math.max(logits ?? 0, diff([s.backboneReward], ref.rows[i]!.logits, 'logits', i));
+      rewards = Math.max(
+        rewards,
+        diff(
+          order.map((a) => s.rewards[a]),
+          ref.rows[i]!.rewards,
+          'rewards',
+          i,
+        ),
+      );
+      if (ref.outputs.includes('logits') && s.backboneReward !== undefined)
+        logits = Math.max(logits ?? 0, diff([s.backboneReward], ref.rows[i]!.logits, 'logits', i));
     });
   }
   if (ref.outputs.includes('pooled') && model.config.backbone.kind !== 'rewards') {
     for (const options of [{ batchSize: 1 }, { batchSize, paddingSide: 'right' as const }, { batchSize, paddingSide: 'left' as const }]) {
       const e = await model.embedMany(items, options);
-      for (let i = 0; i < e.n; i++) pooled = Math.max(pooled ?? 0, diff(e.embeddings.subarray(i * e.hiddenSize, (i + 1) * e.hiddenSize), ref.rows[i]!.pooled, 'pooled', i));
+      for (let i = 0; i < e.n; i++)
+        pooled = Math.max(
+          pooled ?? 0,
+          diff(e.embeddings.subarray(i * e.hiddenSize, (i + 1) * e.hiddenSize), ref.rows[i]!.pooled, 'pooled', i),
+        );
     }
   }
   return { rows: items.length, idMismatches, maxDiff: { rewards, pooled, logits } };
 }
-

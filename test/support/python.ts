@@ -39,7 +39,13 @@ export function supportScript(name: string): string {
 
 /** Runs Debian's python with arguments (and optional stdin); returns stdout, throws with stderr on failure. */
 export function runPython(args: readonly string[], options: { input?: string; cwd?: string; env?: Record<string, string> } = {}): string {
-  const res = spawnSync(PYTHON, args, { input: options.input, cwd: options.cwd, env: { ...process.env, ...options.env }, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const res = spawnSync(PYTHON, args, {
+    input: options.input,
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env },
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  });
   if (res.status !== 0) throw new Error(`python ${args.join(' ')} failed (${res.status}):\n${res.stderr}`);
   return res.stdout;
 }
@@ -57,7 +63,9 @@ let torchCached: boolean | null = null;
 /** Whether {@link TORCH_PYTHON} exists and imports the bridge's requirements. */
 export function hasTorch(): boolean {
   if (torchCached === null) {
-    torchCached = existsSync(TORCH_PYTHON) && spawnSync(TORCH_PYTHON, ['-c', 'import torch, transformers, onnx, onnxruntime, sklearn'], { stdio: 'ignore' }).status === 0;
+    torchCached =
+      existsSync(TORCH_PYTHON) &&
+      spawnSync(TORCH_PYTHON, ['-c', 'import torch, transformers, onnx, onnxruntime, sklearn'], { stdio: 'ignore' }).status === 0;
   }
   return torchCached;
 }
@@ -86,6 +94,11 @@ export function runTorchPython(
     maxBuffer: 256 * 1024 * 1024,
     timeout: options.timeout ?? 600_000,
   });
-  if (res.error) return { code: -1, stdout: res.stdout ?? '', stderr: `${TORCH_PYTHON} did not run: ${res.error.message} (make it with: ${TORCH_SETUP})` };
+  if (res.error)
+    return {
+      code: -1,
+      stdout: res.stdout ?? '',
+      stderr: `${TORCH_PYTHON} did not run: ${res.error.message} (make it with: ${TORCH_SETUP})`,
+    };
   return { code: res.status ?? -1, stdout: res.stdout, stderr: res.stderr };
 }

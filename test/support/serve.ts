@@ -40,22 +40,33 @@ export function call(base: string, path: string, options: CallOptions = {}): Pro
   const body = options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
   const method = options.method ?? (body === undefined ? 'GET' : 'POST');
   return new Promise((resolve, reject) => {
-    const req = httpRequest(`${base}${path}`, { method, headers: { ...(body !== undefined ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } : {}), ...options.headers }, agent: options.agent ?? false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          text,
-          get json() {
-            return JSON.parse(text);
-          },
+    const req = httpRequest(
+      `${base}${path}`,
+      {
+        method,
+        headers: {
+          ...(body !== undefined ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } : {}),
+          ...options.headers,
+        },
+        agent: options.agent ?? false,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            text,
+            get json() {
+              return JSON.parse(text);
+            },
+          });
         });
-      });
-      res.on('error', reject);
-    });
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     if (body !== undefined) req.write(body);
     req.end();
@@ -87,7 +98,9 @@ export async function until(cond: () => boolean | Promise<boolean>, what: string
 
 /** The value of an unlabelled sample (or one whose labels match `labels`) in a Prometheus page. */
 export function metric(page: string, name: string, labels = ''): number {
-  const line = page.split('\n').find((l) => l.startsWith(`${name}${labels ? `{${labels}}` : ''} `) || (labels === '' && l.startsWith(`${name} `)));
+  const line = page
+    .split('\n')
+    .find((l) => l.startsWith(`${name}${labels ? `{${labels}}` : ''} `) || (labels === '' && l.startsWith(`${name} `)));
   if (line === undefined) throw new Error(`no sample ${name}${labels ? `{${labels}}` : ''} in:\n${page}`);
   return Number(line.slice(line.lastIndexOf(' ') + 1));
 }
@@ -106,7 +119,10 @@ export interface Gate {
  * Loads the fixture folder with its real onnxruntime backbone behind a {@link Gate}.
  * @example const { model, gate } = await gatedModel(dir); gate.hold(); ...; gate.release();
  */
-export async function gatedModel(dir: string, options: Omit<LoadOptions, 'dir' | 'backbone'> = {}): Promise<{ model: RewardModel; gate: Gate }> {
+export async function gatedModel(
+  dir: string,
+  options: Omit<LoadOptions, 'dir' | 'backbone'> = {},
+): Promise<{ model: RewardModel; gate: Gate }> {
   let held: Promise<void> | null = null;
   let open: (() => void) | null = null;
   let runs = 0;
@@ -179,7 +195,11 @@ export interface ServeProcess {
  */
 export async function spawnServe(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<ServeProcess> {
   if (!existsSync(BIN)) throw new Error('dist/cli/main.js is missing: npm test builds it (or run npm run build)');
-  const child = spawn(process.execPath, [BIN, 'serve', ...args], { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'serve', ...args], {
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   children.add(child);
   let out = '';
   let err = '';
@@ -191,7 +211,10 @@ export async function spawnServe(args: string[], options: { cwd?: string; env?: 
       resolve(code ?? (signal === 'SIGKILL' ? 137 : signal === 'SIGTERM' ? 143 : 1));
     }),
   );
-  await Promise.race([until(() => out.includes('\n'), 'the first stdout line', 30_000), exited.then((code) => Promise.reject(new Error(`dtr serve exited with ${code}: ${err}`)))]);
+  await Promise.race([
+    until(() => out.includes('\n'), 'the first stdout line', 30_000),
+    exited.then((code) => Promise.reject(new Error(`dtr serve exited with ${code}: ${err}`))),
+  ]);
   const first = out.split('\n')[0]!;
   const m = /(http:\/\/[^\s"]+)/.exec(first);
   if (!m) throw new Error(`unexpected first line: ${first}`);
