@@ -38,17 +38,7 @@ function buffers(n: number): Scratch {
   if (!scratch || scratch.n < n) {
     const identity = new Int32Array(n);
     fillIdentity(identity, n);
-    scratch = {
-      n,
-      hi: new Uint32Array(n),
-      lo: new Uint32Array(n),
-      sHi: new Uint32Array(n),
-      sLo: new Uint32Array(n),
-      ordA: new Int32Array(n),
-      ordB: new Int32Array(n),
-      identity,
-      counts: new Int32Array(6 * RADIX),
-    };
+    scratch = { n, hi: new Uint32Array(n), lo: new Uint32Array(n), sHi: new Uint32Array(n), sLo: new Uint32Array(n), ordA: new Int32Array(n), ordB: new Int32Array(n), identity, counts: new Int32Array(6 * RADIX) };
   }
   return scratch;
 }
@@ -66,21 +56,11 @@ let jsOut: { n: number; nFeatures: number; orders: Int32Array[]; sorted: Float64
  * first call), else {@link sortColumn} per column; both give the same result. The arrays are
  * the sorter's own, reused: valid until the next call (copy what must outlive it).
  */
-export function presortColumns(
-  X: Float64Array,
-  nFeatures: number,
-  n: number,
-  extraBytes = 0,
-): { orders: Int32Array[]; sorted: Float64Array[]; memory: ArrayBuffer | null; extraAt: number } {
+export function presortColumns(X: Float64Array, nFeatures: number, n: number, extraBytes = 0): { orders: Int32Array[]; sorted: Float64Array[]; memory: ArrayBuffer | null; extraAt: number } {
   const k = radixWasm();
   if (!k || n === 0) {
     if (!jsOut || jsOut.n !== n || jsOut.nFeatures !== nFeatures) {
-      jsOut = {
-        n,
-        nFeatures,
-        orders: Array.from({ length: nFeatures }, () => new Int32Array(n)),
-        sorted: Array.from({ length: nFeatures }, () => new Float64Array(n)),
-      };
+      jsOut = { n, nFeatures, orders: Array.from({ length: nFeatures }, () => new Int32Array(n)), sorted: Array.from({ length: nFeatures }, () => new Float64Array(n)) };
     }
     for (let f = 0; f < nFeatures; f++) sortColumn(X, nFeatures, f, n, jsOut.orders[f]!, jsOut.sorted[f]!);
     return { orders: jsOut.orders, sorted: jsOut.sorted, memory: null, extraAt: -1 };
@@ -149,7 +129,7 @@ export function presortColumns(
       [next, other] = [other, next];
     }
   }
-  return { orders, sorted, memory: buffer, extraAt: extraAt - (extraAt % 8) };
+  return { orders, sorted, memory: buffer, extraAt: extraAt - ((extraAt) % 8) };
 }
 
 /**
@@ -210,15 +190,7 @@ export function sortColumn(x: Float64Array, stride: number, offset: number, n: n
  * Order-preserving unsigned keys of the doubles (high and low 32-bit halves), and all six
  * 11-bit digit histograms, in one pass.
  */
-function keysAndHistograms(
-  bits: Uint32Array,
-  stride: number,
-  offset: number,
-  hi: Uint32Array,
-  lo: Uint32Array,
-  counts: Int32Array,
-  n: number,
-): void {
+function keysAndHistograms(bits: Uint32Array, stride: number, offset: number, hi: Uint32Array, lo: Uint32Array, counts: Int32Array, n: number): void {
   for (let i = 0, at = 2 * offset; i < n; i++, at += 2 * stride) {
     // Little-endian: word 2i is the low half, 2i+1 the high half (with the sign bit).
     const h0 = bits[at + 1]!;
@@ -259,18 +231,7 @@ function prefixSums(counts: Int32Array, base: number): void {
 }
 
 /** The last pass: the permutation lands in `order`, the keys as the doubles they stand for. */
-function scatterLast(
-  keys: Uint32Array,
-  lo: Uint32Array,
-  hi: Uint32Array,
-  ord: Int32Array,
-  counts: Int32Array,
-  base: number,
-  shift: number,
-  order: Int32Array,
-  bits: Uint32Array,
-  n: number,
-): void {
+function scatterLast(keys: Uint32Array, lo: Uint32Array, hi: Uint32Array, ord: Int32Array, counts: Int32Array, base: number, shift: number, order: Int32Array, bits: Uint32Array, n: number): void {
   for (let i = 0; i < n; i++) {
     const dst = counts[base + ((keys[i]! >>> shift) & 0x7ff)]!++;
     order[dst] = ord[i]!;
@@ -283,19 +244,7 @@ function scatterLast(
 }
 
 /** A later pass: permutation and both key halves move (the values come back from the keys). */
-function scatter(
-  keys: Uint32Array,
-  lo: Uint32Array,
-  hi: Uint32Array,
-  ord: Int32Array,
-  counts: Int32Array,
-  base: number,
-  shift: number,
-  ordOut: Int32Array,
-  loOut: Uint32Array,
-  hiOut: Uint32Array,
-  n: number,
-): void {
+function scatter(keys: Uint32Array, lo: Uint32Array, hi: Uint32Array, ord: Int32Array, counts: Int32Array, base: number, shift: number, ordOut: Int32Array, loOut: Uint32Array, hiOut: Uint32Array, n: number): void {
   for (let i = 0; i < n; i++) {
     const dst = counts[base + ((keys[i]! >>> shift) & 0x7ff)]!++;
     ordOut[dst] = ord[i]!;
@@ -386,24 +335,8 @@ export const I32 = 0x7f;
 export const F64 = 0x7c;
 /** `for (i = 0; i < n; i++) body`, i and n locals (i starts at 0: wasm locals do). */
 export const forLoop = (i: number, n: number, body: number[]): number[] => [
-  0x02,
-  0x40,
-  ...w.get(n),
-  ...w.eqz,
-  0x0d,
-  0, // block; if (n == 0) break
-  0x03,
-  0x40,
-  ...body,
-  ...w.get(i),
-  ...w.c(1),
-  ...w.add,
-  ...w.tee(i),
-  ...w.get(n),
-  ...w.ltU,
-  0x0d,
-  0,
-  ...w.end, // loop ... br_if
+  0x02, 0x40, ...w.get(n), ...w.eqz, 0x0d, 0, // block; if (n == 0) break
+  0x03, 0x40, ...body, ...w.get(i), ...w.c(1), ...w.add, ...w.tee(i), ...w.get(n), ...w.ltU, 0x0d, 0, ...w.end, // loop ... br_if
   ...w.end,
 ];
 /**
@@ -411,29 +344,8 @@ export const forLoop = (i: number, n: number, body: number[]): number[] => [
  * skips to the next i (the body sits in its own block).
  */
 export const forRange = (i: number, to: number, body: number[]): number[] => [
-  0x02,
-  0x40,
-  ...w.get(i),
-  ...w.get(to),
-  ...w.ltS,
-  ...w.eqz,
-  0x0d,
-  0, // block; if (!(i < to)) break
-  0x03,
-  0x40,
-  0x02,
-  0x40,
-  ...body,
-  ...w.end,
-  ...w.get(i),
-  ...w.c(1),
-  ...w.add,
-  ...w.tee(i),
-  ...w.get(to),
-  ...w.ltS,
-  0x0d,
-  0,
-  ...w.end,
+  0x02, 0x40, ...w.get(i), ...w.get(to), ...w.ltS, ...w.eqz, 0x0d, 0, // block; if (!(i < to)) break
+  0x03, 0x40, 0x02, 0x40, ...body, ...w.end, ...w.get(i), ...w.c(1), ...w.add, ...w.tee(i), ...w.get(to), ...w.ltS, 0x0d, 0, ...w.end,
   ...w.end,
 ];
 
@@ -453,110 +365,41 @@ export interface WasmFunction {
 export function assembleModule(fns: WasmFunction[], memory: 'own' | 'import'): Uint8Array {
   const name = (s2: string): number[] => [...uleb(s2.length), ...[...s2].map((ch) => ch.charCodeAt(0))];
   const bytes = [
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    0x01,
-    0x00,
-    0x00,
-    0x00,
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vec(fns.map((f) => [0x60, ...vec(f.params.map((t) => [t])), ...vec(f.results.map((t) => [t]))]))),
     ...(memory === 'import' ? section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x00, ...uleb(1)]])) : []),
     ...section(3, vec(fns.map((_, i) => uleb(i)))),
     ...(memory === 'own' ? section(5, vec([[0x00, ...uleb(1)]])) : []), // 1 page to start, grown as needed
-    ...section(
-      7,
-      vec([...fns.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]), ...(memory === 'own' ? [[...name('memory'), 0x02, 0]] : [])]),
-    ),
-    ...section(
-      10,
-      vec(
-        fns.map((f) => {
-          const body = [...vec(f.locals.map((t) => [1, t])), ...f.body, ...w.end];
-          return [...uleb(body.length), ...body];
-        }),
-      ),
-    ),
+    ...section(7, vec([...fns.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]), ...(memory === 'own' ? [[...name('memory'), 0x02, 0]] : [])])),
+    ...section(10, vec(fns.map((f) => {
+      const body = [...vec(f.locals.map((t) => [1, t])), ...f.body, ...w.end];
+      return [...uleb(body.length), ...body];
+    }))),
   ];
   return new Uint8Array(bytes);
 }
 /** counts[byteOffset + ((word >>> shift) & 2047) * 4]++ (counts base address in local `counts`). */
 const bump = (counts: number, word: number, shift: number, byteOffset: number, tmp: number): number[] => [
-  ...w.get(counts),
-  ...w.get(word),
-  ...w.c(shift),
-  ...w.shrU,
-  ...w.c(2047),
-  ...w.and,
-  ...w.c(2),
-  ...w.shl,
-  ...w.add,
-  ...w.tee(tmp),
-  ...w.get(tmp),
-  ...w.load(byteOffset),
-  ...w.c(1),
-  ...w.add,
-  ...w.store(byteOffset),
+  ...w.get(counts), ...w.get(word), ...w.c(shift), ...w.shrU, ...w.c(2047), ...w.and, ...w.c(2), ...w.shl, ...w.add, ...w.tee(tmp),
+  ...w.get(tmp), ...w.load(byteOffset), ...w.c(1), ...w.add, ...w.store(byteOffset),
 ];
 
 /** keys(src, strideBytes, n, hi, lo, counts): the sortable keys of a strided column and the six histograms. */
 function keysBody(): number[] {
   const [src, stride, n, hi, lo, counts, i, at, h, l, neg, tmp] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
   return [
-    ...w.get(src),
-    ...w.set(at),
+    ...w.get(src), ...w.set(at),
     ...forLoop(i, n, [
-      ...w.get(at),
-      ...w.load(4),
-      ...w.set(h),
-      ...w.get(at),
-      ...w.load(0),
-      ...w.set(l),
-      ...w.get(h),
-      ...w.c(31),
-      ...w.shrU,
-      ...w.set(neg),
-      ...w.get(h),
-      ...w.c(-1),
-      ...w.xor,
-      ...w.get(h),
-      ...w.c(0x80000000),
-      ...w.or,
-      ...w.get(neg),
-      ...w.select,
-      ...w.set(h),
-      ...w.get(l),
-      ...w.c(-1),
-      ...w.xor,
-      ...w.get(l),
-      ...w.get(neg),
-      ...w.select,
-      ...w.set(l),
-      ...w.get(hi),
-      ...w.get(i),
-      ...w.c(2),
-      ...w.shl,
-      ...w.add,
-      ...w.get(h),
-      ...w.store(),
-      ...w.get(lo),
-      ...w.get(i),
-      ...w.c(2),
-      ...w.shl,
-      ...w.add,
-      ...w.get(l),
-      ...w.store(),
-      ...bump(counts, l, 0, 0, tmp),
-      ...bump(counts, l, 11, RADIX * 4, tmp),
-      ...bump(counts, l, 22, 2 * RADIX * 4, tmp),
-      ...bump(counts, h, 0, 3 * RADIX * 4, tmp),
-      ...bump(counts, h, 11, 4 * RADIX * 4, tmp),
-      ...bump(counts, h, 22, 5 * RADIX * 4, tmp),
-      ...w.get(at),
-      ...w.get(stride),
-      ...w.add,
-      ...w.set(at),
+      ...w.get(at), ...w.load(4), ...w.set(h),
+      ...w.get(at), ...w.load(0), ...w.set(l),
+      ...w.get(h), ...w.c(31), ...w.shrU, ...w.set(neg),
+      ...w.get(h), ...w.c(-1), ...w.xor, ...w.get(h), ...w.c(0x80000000), ...w.or, ...w.get(neg), ...w.select, ...w.set(h),
+      ...w.get(l), ...w.c(-1), ...w.xor, ...w.get(l), ...w.get(neg), ...w.select, ...w.set(l),
+      ...w.get(hi), ...w.get(i), ...w.c(2), ...w.shl, ...w.add, ...w.get(h), ...w.store(),
+      ...w.get(lo), ...w.get(i), ...w.c(2), ...w.shl, ...w.add, ...w.get(l), ...w.store(),
+      ...bump(counts, l, 0, 0, tmp), ...bump(counts, l, 11, RADIX * 4, tmp), ...bump(counts, l, 22, 2 * RADIX * 4, tmp),
+      ...bump(counts, h, 0, 3 * RADIX * 4, tmp), ...bump(counts, h, 11, 4 * RADIX * 4, tmp), ...bump(counts, h, 22, 5 * RADIX * 4, tmp),
+      ...w.get(at), ...w.get(stride), ...w.add, ...w.set(at),
     ]),
   ];
 }
@@ -565,165 +408,45 @@ function keysBody(): number[] {
 function prefixBody(): number[] {
   const [counts, base, d, sum, addr, c, k] = [0, 1, 2, 3, 4, 5, 6];
   return [
-    ...w.c(RADIX),
-    ...w.set(k),
+    ...w.c(RADIX), ...w.set(k),
     ...forLoop(d, k, [
-      ...w.get(counts),
-      ...w.get(base),
-      ...w.add,
-      ...w.get(d),
-      ...w.c(2),
-      ...w.shl,
-      ...w.add,
-      ...w.tee(addr),
-      ...w.load(),
-      ...w.set(c),
-      ...w.get(addr),
-      ...w.get(sum),
-      ...w.store(),
-      ...w.get(sum),
-      ...w.get(c),
-      ...w.add,
-      ...w.set(sum),
+      ...w.get(counts), ...w.get(base), ...w.add, ...w.get(d), ...w.c(2), ...w.shl, ...w.add, ...w.tee(addr), ...w.load(), ...w.set(c),
+      ...w.get(addr), ...w.get(sum), ...w.store(),
+      ...w.get(sum), ...w.get(c), ...w.add, ...w.set(sum),
     ]),
   ];
 }
 
 /** scatter(keys, lo, hi, ord, counts, baseBytes, shift, ordOut, loOut, hiOut, n): a middle pass. */
 function scatterBody(): number[] {
-  const [keys, lo, hi, ord, counts, base, shift, ordOut, loOut, hiOut, n, i, addr, dst, i4] = [
-    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
-  ];
-  const move = (out: number, from: number): number[] => [
-    ...w.get(out),
-    ...w.get(dst),
-    ...w.add,
-    ...w.get(from),
-    ...w.get(i4),
-    ...w.add,
-    ...w.load(),
-    ...w.store(),
-  ];
+  const [keys, lo, hi, ord, counts, base, shift, ordOut, loOut, hiOut, n, i, addr, dst, i4] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14];
+  const move = (out: number, from: number): number[] => [...w.get(out), ...w.get(dst), ...w.add, ...w.get(from), ...w.get(i4), ...w.add, ...w.load(), ...w.store()];
   return forLoop(i, n, [
-    ...w.get(i),
-    ...w.c(2),
-    ...w.shl,
-    ...w.set(i4),
-    ...w.get(counts),
-    ...w.get(base),
-    ...w.add,
-    ...w.get(keys),
-    ...w.get(i4),
-    ...w.add,
-    ...w.load(),
-    ...w.get(shift),
-    ...w.shrU,
-    ...w.c(2047),
-    ...w.and,
-    ...w.c(2),
-    ...w.shl,
-    ...w.add,
-    ...w.set(addr),
-    ...w.get(addr),
-    ...w.load(),
-    ...w.set(dst),
-    ...w.get(addr),
-    ...w.get(dst),
-    ...w.c(1),
-    ...w.add,
-    ...w.store(),
-    ...w.get(dst),
-    ...w.c(2),
-    ...w.shl,
-    ...w.set(dst),
-    ...move(ordOut, ord),
-    ...move(loOut, lo),
-    ...move(hiOut, hi),
+    ...w.get(i), ...w.c(2), ...w.shl, ...w.set(i4),
+    ...w.get(counts), ...w.get(base), ...w.add, ...w.get(keys), ...w.get(i4), ...w.add, ...w.load(), ...w.get(shift), ...w.shrU, ...w.c(2047), ...w.and, ...w.c(2), ...w.shl, ...w.add, ...w.set(addr),
+    ...w.get(addr), ...w.load(), ...w.set(dst),
+    ...w.get(addr), ...w.get(dst), ...w.c(1), ...w.add, ...w.store(),
+    ...w.get(dst), ...w.c(2), ...w.shl, ...w.set(dst),
+    ...move(ordOut, ord), ...move(loOut, lo), ...move(hiOut, hi),
   ]);
 }
 
 /** last(keys, lo, hi, ord, counts, baseBytes, shift, order, bits, n): the last pass, writing the order and the doubles. */
 function lastBody(): number[] {
-  const [keys, lo, hi, ord, counts, base, shift, order, bits, n, i, addr, dst, i4, h, l, pos, b8] = [
-    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17,
-  ];
+  const [keys, lo, hi, ord, counts, base, shift, order, bits, n, i, addr, dst, i4, h, l, pos, b8] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17];
   return forLoop(i, n, [
-    ...w.get(i),
-    ...w.c(2),
-    ...w.shl,
-    ...w.set(i4),
-    ...w.get(counts),
-    ...w.get(base),
-    ...w.add,
-    ...w.get(keys),
-    ...w.get(i4),
-    ...w.add,
-    ...w.load(),
-    ...w.get(shift),
-    ...w.shrU,
-    ...w.c(2047),
-    ...w.and,
-    ...w.c(2),
-    ...w.shl,
-    ...w.add,
-    ...w.set(addr),
-    ...w.get(addr),
-    ...w.load(),
-    ...w.set(dst),
-    ...w.get(addr),
-    ...w.get(dst),
-    ...w.c(1),
-    ...w.add,
-    ...w.store(),
-    ...w.get(order),
-    ...w.get(dst),
-    ...w.c(2),
-    ...w.shl,
-    ...w.add,
-    ...w.get(ord),
-    ...w.get(i4),
-    ...w.add,
-    ...w.load(),
-    ...w.store(),
-    ...w.get(hi),
-    ...w.get(i4),
-    ...w.add,
-    ...w.load(),
-    ...w.set(h),
-    ...w.get(lo),
-    ...w.get(i4),
-    ...w.add,
-    ...w.load(),
-    ...w.set(l),
-    ...w.get(h),
-    ...w.c(31),
-    ...w.shrU,
-    ...w.set(pos),
-    ...w.get(bits),
-    ...w.get(dst),
-    ...w.c(3),
-    ...w.shl,
-    ...w.add,
-    ...w.set(b8),
+    ...w.get(i), ...w.c(2), ...w.shl, ...w.set(i4),
+    ...w.get(counts), ...w.get(base), ...w.add, ...w.get(keys), ...w.get(i4), ...w.add, ...w.load(), ...w.get(shift), ...w.shrU, ...w.c(2047), ...w.and, ...w.c(2), ...w.shl, ...w.add, ...w.set(addr),
+    ...w.get(addr), ...w.load(), ...w.set(dst),
+    ...w.get(addr), ...w.get(dst), ...w.c(1), ...w.add, ...w.store(),
+    ...w.get(order), ...w.get(dst), ...w.c(2), ...w.shl, ...w.add, ...w.get(ord), ...w.get(i4), ...w.add, ...w.load(), ...w.store(),
+    ...w.get(hi), ...w.get(i4), ...w.add, ...w.load(), ...w.set(h),
+    ...w.get(lo), ...w.get(i4), ...w.add, ...w.load(), ...w.set(l),
+    ...w.get(h), ...w.c(31), ...w.shrU, ...w.set(pos),
+    ...w.get(bits), ...w.get(dst), ...w.c(3), ...w.shl, ...w.add, ...w.set(b8),
     // positive key (top bit set): clear it; negative: flip every bit (the key transform's inverse)
-    ...w.get(b8),
-    ...w.get(h),
-    ...w.c(0x7fffffff),
-    ...w.and,
-    ...w.get(h),
-    ...w.c(-1),
-    ...w.xor,
-    ...w.get(pos),
-    ...w.select,
-    ...w.store(4),
-    ...w.get(b8),
-    ...w.get(l),
-    ...w.get(l),
-    ...w.c(-1),
-    ...w.xor,
-    ...w.get(pos),
-    ...w.select,
-    ...w.store(0),
+    ...w.get(b8), ...w.get(h), ...w.c(0x7fffffff), ...w.and, ...w.get(h), ...w.c(-1), ...w.xor, ...w.get(pos), ...w.select, ...w.store(4),
+    ...w.get(b8), ...w.get(l), ...w.get(l), ...w.c(-1), ...w.xor, ...w.get(pos), ...w.select, ...w.store(0),
   ]);
 }
 
@@ -743,31 +466,8 @@ interface RadixWasm {
   memory: { buffer: ArrayBuffer; grow(pages: number): number };
   keys: (src: number, stride: number, n: number, hi: number, lo: number, counts: number) => void;
   prefix: (counts: number, base: number) => void;
-  scatter: (
-    keys: number,
-    lo: number,
-    hi: number,
-    ord: number,
-    counts: number,
-    base: number,
-    shift: number,
-    ordOut: number,
-    loOut: number,
-    hiOut: number,
-    n: number,
-  ) => void;
-  last: (
-    keys: number,
-    lo: number,
-    hi: number,
-    ord: number,
-    counts: number,
-    base: number,
-    shift: number,
-    order: number,
-    bits: number,
-    n: number,
-  ) => void;
+  scatter: (keys: number, lo: number, hi: number, ord: number, counts: number, base: number, shift: number, ordOut: number, loOut: number, hiOut: number, n: number) => void;
+  last: (keys: number, lo: number, hi: number, ord: number, counts: number, base: number, shift: number, order: number, bits: number, n: number) => void;
   identity: (ptr: number, n: number) => void;
 }
 
@@ -778,16 +478,13 @@ interface RadixWasm {
  */
 export function assembleRadixWasm(): Uint8Array {
   const i32s = (k: number): number[] => Array.from({ length: k }, () => I32);
-  return assembleModule(
-    [
-      { name: 'keys', params: i32s(6), results: [], locals: i32s(6), body: keysBody() },
-      { name: 'prefix', params: i32s(2), results: [], locals: i32s(5), body: prefixBody() },
-      { name: 'scatter', params: i32s(11), results: [], locals: i32s(4), body: scatterBody() },
-      { name: 'last', params: i32s(10), results: [], locals: i32s(8), body: lastBody() },
-      { name: 'identity', params: i32s(2), results: [], locals: i32s(1), body: identityBody() },
-    ],
-    'own',
-  );
+  return assembleModule([
+    { name: 'keys', params: i32s(6), results: [], locals: i32s(6), body: keysBody() },
+    { name: 'prefix', params: i32s(2), results: [], locals: i32s(5), body: prefixBody() },
+    { name: 'scatter', params: i32s(11), results: [], locals: i32s(4), body: scatterBody() },
+    { name: 'last', params: i32s(10), results: [], locals: i32s(8), body: lastBody() },
+    { name: 'identity', params: i32s(2), results: [], locals: i32s(1), body: identityBody() },
+  ], 'own');
 }
 
 /** {@link assembleRadixWasm}'s output, stored (base64); test/presort.test.ts checks they agree. */

@@ -93,14 +93,7 @@ export function impurityOf(criterion: Criterion, w: number, c1: number): number 
  * code below the loop that had not run yet), results come back through a scratch array, not
  * fresh objects, and the node loop itself only orchestrates.
  */
-export function fitCart(
-  X: Float64Array,
-  nFeatures: number,
-  y: Uint8Array,
-  w: Float64Array | null,
-  params: CartParams,
-  ranges?: Float64Array,
-): TreeArrays {
+export function fitCart(X: Float64Array, nFeatures: number, y: Uint8Array, w: Float64Array | null, params: CartParams, ranges?: Float64Array): TreeArrays {
   const n = y.length;
   const { criterion, maxDepth, minSamplesSplit, minSamplesLeaf, minImpurityDecrease } = params;
 
@@ -224,19 +217,7 @@ export function fitCart(
         let pos: number;
         if (w === null && xlx !== null) {
           if (kern) {
-            pos = kern.scan(
-              vals.byteOffset,
-              idx.byteOffset,
-              base + at.y,
-              base + at.xlx,
-              start,
-              end,
-              minSamplesLeaf,
-              wNode,
-              c1Node,
-              bestProxy,
-              base + at.out,
-            );
+            pos = kern.scan(vals.byteOffset, idx.byteOffset, base + at.y, base + at.xlx, start, end, minSamplesLeaf, wNode, c1Node, bestProxy, base + at.out);
             scanProxy = scanBest![0]!;
           } else pos = scanUnweightedTable(vals, idx, y, xlx, start, end, minSamplesLeaf, wNode, c1Node, bestProxy);
         } else pos = scanGeneral(vals, idx, y, w, xlx, criterion, start, end, minSamplesLeaf, wNode, c1Node, bestProxy);
@@ -296,8 +277,7 @@ export function fitCart(
         if (kern) {
           kern.markSides(sIdx[bestFeature]!.byteOffset, base + at.goesLeft, start, end, bestPos);
           for (let f = 0; f < nFeatures; f++) {
-            if (f !== bestFeature)
-              kern.partition(sIdx[f]!.byteOffset, sVal[f]!.byteOffset, base + at.goesLeft, start, end, base + at.tmpIdx, base + at.tmpVal);
+            if (f !== bestFeature) kern.partition(sIdx[f]!.byteOffset, sVal[f]!.byteOffset, base + at.goesLeft, start, end, base + at.tmpIdx, base + at.tmpVal);
           }
         } else {
           markSides(sIdx[bestFeature]!, goesLeft!, start, end, bestPos);
@@ -402,15 +382,7 @@ function markSides(idx: Int32Array, goesLeft: Uint8Array, start: number, end: nu
 }
 
 /** Stable partition of one feature's segment [start, end) into [left | right] by goesLeft. */
-function partitionSegment(
-  idx: Int32Array,
-  vals: Float64Array,
-  goesLeft: Uint8Array,
-  start: number,
-  end: number,
-  tmpIdx: Int32Array,
-  tmpVal: Float64Array,
-): void {
+function partitionSegment(idx: Int32Array, vals: Float64Array, goesLeft: Uint8Array, start: number, end: number, tmpIdx: Int32Array, tmpVal: Float64Array): void {
   let l = start;
   let r = 0;
   for (let p = start; p < end; p++) {
@@ -528,19 +500,7 @@ interface CartKernels {
   classOnes(idx: number, y: number, start: number, end: number): number;
   markSides(idx: number, goesLeft: number, start: number, end: number, pos: number): void;
   partition(idx: number, vals: number, goesLeft: number, start: number, end: number, tmpIdx: number, tmpVal: number): void;
-  scan(
-    vals: number,
-    idx: number,
-    y: number,
-    xlx: number,
-    start: number,
-    end: number,
-    minLeaf: number,
-    wNode: number,
-    c1Node: number,
-    bestSoFar: number,
-    out: number,
-  ): number;
+  scan(vals: number, idx: number, y: number, xlx: number, start: number, end: number, minLeaf: number, wNode: number, c1Node: number, bestSoFar: number, out: number): number;
 }
 
 /** [base + i * 4] (i32 element address). */
@@ -551,18 +511,8 @@ const el8 = (base: number, i: number[]): number[] => [...op.get(base), ...i, ...
 function classOnesKernel(): number[] {
   const [idx, y, start, end, p, c] = [0, 1, 2, 3, 4, 5];
   return [
-    ...op.get(start),
-    ...op.set(p),
-    ...forRange(p, end, [
-      ...op.get(c),
-      ...op.get(y),
-      ...el4(idx, op.get(p)),
-      ...op.load(),
-      ...op.add,
-      ...op.load8(),
-      ...op.add,
-      ...op.set(c),
-    ]),
+    ...op.get(start), ...op.set(p),
+    ...forRange(p, end, [...op.get(c), ...op.get(y), ...el4(idx, op.get(p)), ...op.load(), ...op.add, ...op.load8(), ...op.add, ...op.set(c)]),
     ...op.get(c),
   ];
 }
@@ -570,72 +520,33 @@ function classOnesKernel(): number[] {
 function markSidesKernel(): number[] {
   const [idx, goesLeft, start, end, pos, p] = [0, 1, 2, 3, 4, 5];
   return [
-    ...op.get(start),
-    ...op.set(p),
-    ...forRange(p, end, [
-      ...op.get(goesLeft),
-      ...el4(idx, op.get(p)),
-      ...op.load(),
-      ...op.add,
-      ...op.get(p),
-      ...op.get(pos),
-      ...op.ltS,
-      ...op.store8(),
-    ]),
+    ...op.get(start), ...op.set(p),
+    ...forRange(p, end, [...op.get(goesLeft), ...el4(idx, op.get(p)), ...op.load(), ...op.add, ...op.get(p), ...op.get(pos), ...op.ltS, ...op.store8()]),
   ];
 }
 
 function partitionKernel(): number[] {
   const [idx, vals, goesLeft, start, end, tmpIdx, tmpVal, p, l, r, i, q, v] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
   return [
-    ...op.get(start),
-    ...op.tee(p),
-    ...op.set(l),
+    ...op.get(start), ...op.tee(p), ...op.set(l),
     ...forRange(p, end, [
-      ...el4(idx, op.get(p)),
-      ...op.load(),
-      ...op.set(i),
-      ...el8(vals, op.get(p)),
-      ...op.f64load(),
-      ...op.set(v),
-      ...op.get(goesLeft),
-      ...op.get(i),
-      ...op.add,
-      ...op.load8(),
+      ...el4(idx, op.get(p)), ...op.load(), ...op.set(i),
+      ...el8(vals, op.get(p)), ...op.f64load(), ...op.set(v),
+      ...op.get(goesLeft), ...op.get(i), ...op.add, ...op.load8(),
       ...op.if,
-      ...el4(idx, op.get(l)),
-      ...op.get(i),
-      ...op.store(),
-      ...el8(vals, op.get(l)),
-      ...op.get(v),
-      ...op.f64store(),
-      ...op.get(l),
-      ...op.c(1),
-      ...op.add,
-      ...op.set(l),
+      ...el4(idx, op.get(l)), ...op.get(i), ...op.store(),
+      ...el8(vals, op.get(l)), ...op.get(v), ...op.f64store(),
+      ...op.get(l), ...op.c(1), ...op.add, ...op.set(l),
       ...op.else,
-      ...el4(tmpIdx, op.get(r)),
-      ...op.get(i),
-      ...op.store(),
-      ...el8(tmpVal, op.get(r)),
-      ...op.get(v),
-      ...op.f64store(),
-      ...op.get(r),
-      ...op.c(1),
-      ...op.add,
-      ...op.set(r),
+      ...el4(tmpIdx, op.get(r)), ...op.get(i), ...op.store(),
+      ...el8(tmpVal, op.get(r)), ...op.get(v), ...op.f64store(),
+      ...op.get(r), ...op.c(1), ...op.add, ...op.set(r),
       ...op.end,
     ]),
     // The right side after the left, in order.
     ...forRange(q, r, [
-      ...el4(idx, [...op.get(l), ...op.get(q), ...op.add]),
-      ...el4(tmpIdx, op.get(q)),
-      ...op.load(),
-      ...op.store(),
-      ...el8(vals, [...op.get(l), ...op.get(q), ...op.add]),
-      ...el8(tmpVal, op.get(q)),
-      ...op.f64load(),
-      ...op.f64store(),
+      ...el4(idx, [...op.get(l), ...op.get(q), ...op.add]), ...el4(tmpIdx, op.get(q)), ...op.load(), ...op.store(),
+      ...el8(vals, [...op.get(l), ...op.get(q), ...op.add]), ...el8(tmpVal, op.get(q)), ...op.f64load(), ...op.f64store(),
     ]),
   ];
 }
@@ -646,86 +557,26 @@ function scanKernel(): number[] {
   const table = (i: number[]): number[] => [...el8(xlx, i), ...op.f64load()];
   const pm1 = [...op.get(p), ...op.c(1), ...op.sub];
   return [
-    ...op.get(bestSoFar),
-    ...op.set(best),
-    ...op.c(-1),
-    ...op.set(pos),
-    ...op.get(start),
-    ...op.get(minLeaf),
-    ...op.add,
-    ...op.set(lo),
-    ...op.get(end),
-    ...op.get(minLeaf),
-    ...op.sub,
-    ...op.c(1),
-    ...op.add,
-    ...op.set(last), // p <= end - minLeaf
-    ...op.get(start),
-    ...op.c(1),
-    ...op.add,
-    ...op.set(p),
+    ...op.get(bestSoFar), ...op.set(best),
+    ...op.c(-1), ...op.set(pos),
+    ...op.get(start), ...op.get(minLeaf), ...op.add, ...op.set(lo),
+    ...op.get(end), ...op.get(minLeaf), ...op.sub, ...op.c(1), ...op.add, ...op.set(last), // p <= end - minLeaf
+    ...op.get(start), ...op.c(1), ...op.add, ...op.set(p),
     ...forRange(p, last, [
-      ...op.get(cL),
-      ...op.get(y),
-      ...el4(idx, pm1),
-      ...op.load(),
-      ...op.add,
-      ...op.load8(),
-      ...op.add,
-      ...op.set(cL),
-      ...op.get(p),
-      ...op.get(lo),
-      ...op.ltS,
-      0x0d,
-      0, // p < lo: next
-      ...el8(vals, op.get(p)),
-      ...op.f64load(),
-      ...el8(vals, pm1),
-      ...op.f64load(),
-      ...op.f64(FEATURE_THRESHOLD),
-      ...op.f64add,
-      ...op.f64le,
-      0x0d,
-      0, // not a new value: next
-      ...op.get(p),
-      ...op.get(start),
-      ...op.sub,
-      ...op.set(wL),
-      ...op.get(wNode),
-      ...op.get(wL),
-      ...op.sub,
-      ...op.set(wR),
-      ...op.get(c1Node),
-      ...op.get(cL),
-      ...op.sub,
-      ...op.set(cR),
+      ...op.get(cL), ...op.get(y), ...el4(idx, pm1), ...op.load(), ...op.add, ...op.load8(), ...op.add, ...op.set(cL),
+      ...op.get(p), ...op.get(lo), ...op.ltS, 0x0d, 0, // p < lo: next
+      ...el8(vals, op.get(p)), ...op.f64load(), ...el8(vals, pm1), ...op.f64load(), ...op.f64(FEATURE_THRESHOLD), ...op.f64add, ...op.f64le, 0x0d, 0, // not a new value: next
+      ...op.get(p), ...op.get(start), ...op.sub, ...op.set(wL),
+      ...op.get(wNode), ...op.get(wL), ...op.sub, ...op.set(wR),
+      ...op.get(c1Node), ...op.get(cL), ...op.sub, ...op.set(cR),
       // -(xlx[wL] - xlx[wL - cL] - xlx[cL]) - (xlx[wR] - xlx[wR - cR] - xlx[cR])
-      ...table(op.get(wL)),
-      ...table([...op.get(wL), ...op.get(cL), ...op.sub]),
-      ...op.f64sub,
-      ...table(op.get(cL)),
-      ...op.f64sub,
-      ...op.f64neg,
-      ...table(op.get(wR)),
-      ...table([...op.get(wR), ...op.get(cR), ...op.sub]),
-      ...op.f64sub,
-      ...table(op.get(cR)),
-      ...op.f64sub,
-      ...op.f64sub,
+      ...table(op.get(wL)), ...table([...op.get(wL), ...op.get(cL), ...op.sub]), ...op.f64sub, ...table(op.get(cL)), ...op.f64sub, ...op.f64neg,
+      ...table(op.get(wR)), ...table([...op.get(wR), ...op.get(cR), ...op.sub]), ...op.f64sub, ...table(op.get(cR)), ...op.f64sub, ...op.f64sub,
       ...op.set(proxy),
-      ...op.get(proxy),
-      ...op.get(best),
-      ...op.f64gt,
-      ...op.if,
-      ...op.get(proxy),
-      ...op.set(best),
-      ...op.get(p),
-      ...op.set(pos),
-      ...op.end,
+      ...op.get(proxy), ...op.get(best), ...op.f64gt,
+      ...op.if, ...op.get(proxy), ...op.set(best), ...op.get(p), ...op.set(pos), ...op.end,
     ]),
-    ...op.get(out),
-    ...op.get(best),
-    ...op.f64store(),
+    ...op.get(out), ...op.get(best), ...op.f64store(),
     ...op.get(pos),
   ];
 }
@@ -733,15 +584,12 @@ function scanKernel(): number[] {
 /** The kernels' module bytes; test/presort.test.ts holds {@link CART_WASM} to them. */
 export function assembleCartWasm(): Uint8Array {
   const i32s = (k: number): number[] => Array.from({ length: k }, () => I32);
-  return assembleModule(
-    [
-      { name: 'classOnes', params: i32s(4), results: [I32], locals: i32s(2), body: classOnesKernel() },
-      { name: 'markSides', params: i32s(5), results: [], locals: i32s(1), body: markSidesKernel() },
-      { name: 'partition', params: i32s(7), results: [], locals: [...i32s(5), F64], body: partitionKernel() },
-      { name: 'scan', params: [...i32s(9), F64, I32], results: [I32], locals: [...i32s(8), F64, F64], body: scanKernel() },
-    ],
-    'import',
-  );
+  return assembleModule([
+    { name: 'classOnes', params: i32s(4), results: [I32], locals: i32s(2), body: classOnesKernel() },
+    { name: 'markSides', params: i32s(5), results: [], locals: i32s(1), body: markSidesKernel() },
+    { name: 'partition', params: i32s(7), results: [], locals: [...i32s(5), F64], body: partitionKernel() },
+    { name: 'scan', params: [...i32s(9), F64, I32], results: [I32], locals: [...i32s(8), F64, F64], body: scanKernel() },
+  ], 'import');
 }
 
 /** {@link assembleCartWasm}'s output, stored (base64). */
