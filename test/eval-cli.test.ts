@@ -253,8 +253,8 @@ describe('dtr eval: bad calls and bad input', () => {
     const r = await dtr(['eval', '--tree', `${F}/stump-tree.json`, '--data', bad, '--out', out, '--verbose']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/bad-pairs\.jsonl:1: a\.correctness: missing attribute 'correctness'/);
-    expect(r.stderr).toMatch(/bad-pairs\.jsonl:2: "label" must be "a", "b" or "tie", got "c"/);
-    expect(r.stderr).toMatch(/bad-pairs\.jsonl:2: missing "a"/);
+    expect(r.stderr).toMatch(/bad-pairs\.jsonl:2: label must be "a", "b" or "tie", got the string "c"/);
+    expect(r.stderr).toMatch(/bad-pairs\.jsonl:2: a: expected an object of the five attribute rewards \(.*\), missing/);
     expect(existsSync(out)).toBe(false);
     expect(readdirSync(tmp).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });

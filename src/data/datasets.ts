@@ -5,7 +5,8 @@
  * - `rewardbench`: `{prompt, chosen, rejected, subset, id}` (RewardBench v1; `a` = chosen, label `a`)
  * - `pairs`: `{a, b, label: "a"|"b"|"tie", prompt?, id?, subset?}` where `a`/`b` are response
  *   texts (scored by a model) or five attribute scores (scored by a tree alone, as in
- *   `train-tree`); `tie` marks a pair rated equal (reported, not scored)
+ *   `train-tree`); `tie` marks a pair rated equal (reported, not scored). Read with the text-pair
+ *   row parser of `dtr report` and `--file` (data/text-rows.ts), so its other shapes work too
  * - `helpsteer2-preference`: `{prompt, response_1, response_2, preference_strength}` with
  *   strength -3..3: negative = response 1 (`a`) better, positive = response 2 (`b`), 0 = equal
  * - `rm-bench`: `{id, prompt, subset (or domain), chosen: [3], rejected: [3]}`, the three
@@ -20,10 +21,11 @@
  * Files are JSONL, or a JSON array of such rows (RM-Bench publishes JSON arrays).
  */
 import { readFileSync } from 'node:fs';
-import { checkAttributeScores, type AttributeScores } from '../attributes.js';
+import type { AttributeScores } from '../attributes.js';
 import { DtrError, type Issue } from '../errors.js';
 import { decodeUtf8 } from '../io/utf8.js';
 import { readJsonl, type JsonlRow } from '../io/jsonl.js';
+import { parsePairRow } from './text-rows.js';
 
 /**
  * The evaluation file formats.
@@ -301,20 +303,32 @@ export function parseEvalSet(rows: readonly JsonlRow[], source: string, format?:
       if (prompt !== null && r1 !== null && r2 !== null && label !== null) item = { prompt, a: r1, b: r2, label };
       setKind('text');
     } else {
-      const prompt = text('prompt', false);
-      const label = row.label;
-      if (label === undefined || label === null) bad('missing "label" ("a", "b", or "tie" for a pair rated equal)');
-      else if (label !== 'a' && label !== 'b' && label !== 'tie') bad(`"label" must be "a", "b" or "tie", got ${describe(label)}`);
-      const a = side(row, 'a', bad);
-      const b = side(row, 'b', bad);
-      if (a !== null && b !== null) {
-        if (typeof a !== typeof b) bad('"a" and "b" must both be texts or both be attribute scores');
+      // The text-pair row every command reads (data/text-rows.ts), held to what an evaluation
+      // needs: a label on every row (a tie too), both sides texts or both attribute scores, and
+      // a prompt (a string: evaluation items carry no chat messages) to score texts with.
+      if (row.label === undefined || row.label === null) bad('missing "label" ("a", "b", or "tie" for a pair rated equal)');
+      if (row.messages !== undefined && row.messages !== null)
+        bad('"messages" is not read in evaluation pairs: give the prompt as "prompt" (a string)');
+      const isText = (v: unknown): boolean => typeof v === 'string';
+      const present = (v: unknown): boolean => v !== undefined && v !== null;
+      const mixed = present(row.a) && present(row.b) && isText(row.a) !== isText(row.b);
+      // id and subset were read above, as for every format.
+      const pair = parsePairRow(
+        { ...row, subset: undefined, category: undefined },
+        line,
+        !mixed && [row.a, row.b, row.response_a, row.response_b].some(isText) ? 'texts' : 'scores',
+        bad,
+      );
+      if (mixed && issues.length === before) bad('"a" and "b" must both be texts or both be attribute scores');
+      if (pair !== null && issues.length === before) {
+        const a = pair.textA ?? pair.a;
+        const b = pair.textB ?? pair.b;
+        if (a === null || b === null) bad('missing "a" or "b" (a response text or five attribute scores)');
         else {
           setKind(typeof a === 'string' ? 'text' : 'scores');
-          if (typeof a === 'string' && prompt === null) bad('missing "prompt" (needed to score response texts)');
+          item = { prompt: pair.prompt, a, b, label: pair.tieLabel ? 'tie' : pair.label! };
         }
       }
-      if (issues.length === before) item = { prompt, a: a!, b: b!, label: label as 'a' | 'b' | 'tie' };
     }
     if (issues.length === before && item !== null && id !== null) items.push({ id, subset, line, ...item });
   }
@@ -367,21 +381,6 @@ function idOf(v: unknown, line: number, required: boolean, bad: (m: string) => v
   if (typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v))) return String(v);
   bad(`"id" must be a string or number, got ${describe(v)}`);
   return null;
-}
-
-function side(row: Record<string, unknown>, key: 'a' | 'b', bad: (m: string) => void): string | AttributeScores | null {
-  const v = row[key];
-  if (v === undefined || v === null) {
-    bad(`missing "${key}" (a response text or five attribute scores)`);
-    return null;
-  }
-  if (typeof v === 'string') return v;
-  const problems = checkAttributeScores(v);
-  if (problems.length > 0) {
-    for (const p of problems) bad(`${key}${p.key ? `.${p.key}` : ''}: ${p.message}`);
-    return null;
-  }
-  return v as AttributeScores;
 }
 
 function formatHint(fmt: EvalFormat): string {
