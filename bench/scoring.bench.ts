@@ -174,7 +174,9 @@ export default async function (ctx: BenchContext): Promise<void> {
       `  ${'dtr compare --file'.padEnd(22)} ${(nPairs / (cliMs / 1000)).toFixed(2).padStart(6)} pairs/s  (${(cliMs / 1000).toFixed(2)} s end to end: process start, model load, scoring, writing)`,
     );
   const ratio = sdk.pairsPerSecond / fastest[1].pairsPerSecond;
-  ctx.print(`  ratio: SDK / ${fastest[0]} = ${ratio.toFixed(2)}x (goal >= 1.5x) ${ctx.quick ? '(judged at full size: at this smoke size a forward is a millisecond and fixed costs dominate)' : ratio >= 1.5 ? '✓' : '✗'}`);
+  ctx.print(
+    `  ratio: SDK / ${fastest[0]} = ${ratio.toFixed(2)}x (goal >= 1.5x) ${ctx.quick ? '(judged at full size: at this smoke size a forward is a millisecond and fixed costs dominate)' : ratio >= 1.5 ? '✓' : '✗'}`,
+  );
   const a = (sdk.first as Array<Record<string, number>>)[0]!;
   const t = ((best['transformers batch1']?.first as Array<[number[], number]> | undefined) ?? [])[0];
   if (t)
