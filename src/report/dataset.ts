@@ -230,33 +230,20 @@ export function buildDatasetReport(tree: PreferenceTree, input: DatasetInput, op
   const subsetNames = [...names].sort();
   if (subsetNames.length > 0) {
     const rows = new Map<string, SubsetRow & { score: number; styled: number; agree: number }>();
-    for (const name of subsetNames)
-      rows.set(name, {
-        name,
-        n: 0,
-        labelled: 0,
-        accuracy: null,
-        decisions: { a: 0, b: 0, tie: 0 },
-        styleShare: 0,
-        agreement: null,
-        score: 0,
-        styled: 0,
-        agree: 0,
-      });
-    const unnamed = input.subsets!.some((s) => s === null);
-    if (unnamed)
-      rows.set('(none)', {
-        name: '(none)',
-        n: 0,
-        labelled: 0,
-        accuracy: null,
-        decisions: { a: 0, b: 0, tie: 0 },
-        styleShare: 0,
-        agreement: null,
-        score: 0,
-        styled: 0,
-        agree: 0,
-      });
+    const empty = (name: string): SubsetRow & { score: number; styled: number; agree: number } => ({
+      name,
+      n: 0,
+      labelled: 0,
+      accuracy: null,
+      decisions: { a: 0, b: 0, tie: 0 },
+      styleShare: 0,
+      agreement: null,
+      score: 0,
+      styled: 0,
+      agree: 0,
+    });
+    for (const name of subsetNames) rows.set(name, empty(name));
+    if (input.subsets!.some((s) => s === null)) rows.set('(none)', empty('(none)'));
     for (let i = 0; i < n; i++) {
       const r = rows.get(input.subsets![i] ?? '(none)')!;
       r.n++;
