@@ -55,8 +55,8 @@ export { serializeModelConfig } from './model/config.js';
 
 // Reproducibility and files: the seeded generator, content identities, hashes, atomic writes.
 export { SeededRandom } from './util/random.js';
-export { fileIdentity, FULL_HASH_LIMIT } from './build/identity.js';
-export { REWARD_CACHE_FORMAT } from './build/reward-cache.js';
+export { fileIdentity, FULL_HASH_LIMIT } from './model/identity.js';
+export { REWARD_CACHE_FORMAT } from './workflows/reward-cache.js';
 export { sha256, sha256File } from './io/hash.js';
 export { writeFileAtomic } from './io/atomic.js';
 

@@ -196,18 +196,25 @@ export type {
 
 // Building artifacts: trees (from attribute pairs, or text pairs a model scores), embeddings for new
 // heads, rewards cached by content under the model's identity, reports on texts.
-export { trainTree, splitMetrics, scoreTrainingPairs } from './build/train-tree.js';
-export type { TrainOptions, TrainReport, SplitMetrics, TrainingTexts, TrainingScoreOptions, TrainingScores } from './build/train-tree.js';
-export { scoreTextPairs } from './build/score-pairs.js';
-export type { ScoreTextPairsOptions, ScoredTextPairs } from './build/score-pairs.js';
-export { embedToFile, checkEmbeddingsForModel } from './build/embed.js';
-export type { EmbedToFileOptions, EmbedToFileResult } from './build/embed.js';
-export { modelIdentity } from './build/identity.js';
-export type { ModelIdentity } from './build/identity.js';
-export { RewardCache, scoreWithCache } from './build/reward-cache.js';
-export type { CachedScore, CachedScoring, RewardCacheOptions, ScoreWithCacheOptions } from './build/reward-cache.js';
-export { modelComparisonReport, datasetInputFromModel } from './build/report.js';
-export type { ModelReportOptions } from './build/report.js';
+export { trainTree, splitMetrics, scoreTrainingPairs } from './workflows/train-tree.js';
+export type {
+  TrainOptions,
+  TrainReport,
+  SplitMetrics,
+  TrainingTexts,
+  TrainingScoreOptions,
+  TrainingScores,
+} from './workflows/train-tree.js';
+export { scoreTextPairs } from './workflows/score-pairs.js';
+export type { ScoreTextPairsOptions, ScoredTextPairs } from './workflows/score-pairs.js';
+export { embedToFile, checkEmbeddingsForModel } from './workflows/embed.js';
+export type { EmbedToFileOptions, EmbedToFileResult } from './workflows/embed.js';
+export { modelIdentity } from './model/identity.js';
+export type { ModelIdentity } from './model/identity.js';
+export { RewardCache, scoreWithCache } from './workflows/reward-cache.js';
+export type { CachedScore, CachedScoring, RewardCacheOptions, ScoreWithCacheOptions } from './workflows/reward-cache.js';
+export { modelComparisonReport, datasetInputFromModel } from './workflows/report.js';
+export type { ModelReportOptions } from './workflows/report.js';
 export { makeProvenance, dataFileRecord, currentCommandLine } from './provenance.js';
 export type { Provenance, DataFileRecord } from './provenance.js';
 export { VERSION, PACKAGE_NAME } from './version.js';

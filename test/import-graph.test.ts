@@ -1,6 +1,6 @@
 /**
  * The shape of src/: no import cycle between modules, and folders layered so data flows one way
- * (text ─ backbone ─ head ─ tree ─ explain ─ report, with build/ making artifacts and cli/ on
+ * (text ─ backbone ─ head ─ tree ─ explain ─ report, with workflows/ making artifacts and cli/ on
  * top). Every import counts, `import type` included: a cycle of types is still a knot to read.
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
@@ -68,7 +68,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['explain', 'data'],
   ['eval', 'model'],
   ['report'],
-  ['build'],
+  ['workflows'],
   ['serve'],
   ['cli'],
 ];

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/main.js';
 import { RewardModel } from '../src/model/reward-model.js';
-import { modelIdentity } from '../src/build/identity.js';
+import { modelIdentity } from '../src/model/identity.js';
 import { sha256File } from '../src/io/hash.js';
 import { currentCommandLine } from '../src/provenance.js';
 import { PACKAGE_ID } from '../src/version.js';

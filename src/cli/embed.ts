@@ -1,8 +1,8 @@
 import { ATTRIBUTES } from '../attributes.js';
 import { DtrError } from '../errors.js';
 import { readRatedResponses } from '../data/responses.js';
-import { embedToFile, type EmbedToFileResult } from '../build/embed.js';
-import { modelIdentity } from '../build/identity.js';
+import { embedToFile, type EmbedToFileResult } from '../workflows/embed.js';
+import { modelIdentity } from '../model/identity.js';
 import type { RewardModel } from '../model/reward-model.js';
 import type { WritableDtype } from '../io/safetensors.js';
 import { currentCommandLine, dataFileRecord, makeProvenance } from '../provenance.js';

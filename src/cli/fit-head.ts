@@ -9,7 +9,7 @@ import { compileTarget } from '../head/target.js';
 import { readEmbeddingsFile } from '../io/embeddings.js';
 import { sha256FileAsync } from '../io/hash.js';
 import { MODEL_CONFIG_FILE } from '../model/config.js';
-import { checkEmbeddingsForModel } from '../build/embed.js';
+import { checkEmbeddingsForModel } from '../workflows/embed.js';
 import { currentCommandLine, dataFileRecord, makeProvenance, type DataFileRecord } from '../provenance.js';
 import { defineCommand, type CliIO } from './args.js';
 import { createProgress, type Progress } from './progress.js';

@@ -1,7 +1,7 @@
 import { basename, resolve } from 'node:path';
 import type { AttributeScores } from '../attributes.js';
-import { checkPairTexts, datasetInputFromModel, modelComparisonReport, modelTreeFileRecord } from '../build/report.js';
-import { modelIdentity } from '../build/identity.js';
+import { checkPairTexts, datasetInputFromModel, modelComparisonReport, modelTreeFileRecord } from '../workflows/report.js';
+import { modelIdentity } from '../model/identity.js';
 import { parsePairRows, type PairRow } from '../data/text-rows.js';
 import { DtrError } from '../errors.js';
 import { readJsonl } from '../io/jsonl.js';

@@ -1,6 +1,6 @@
 /**
  * A small seeded pseudo-random generator (sfc32, seeded through splitmix32), so bootstrap
- * resampling (tree/), validation splits (build/) and ridge cross-validation folds (head/) are
+ * resampling (tree/), validation splits (workflows/) and ridge cross-validation folds (head/) are
  * reproducible on every platform from one integer seed. One generator for all of them: the same
  * seed means the same stream wherever it is drawn.
  *

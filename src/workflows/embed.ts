@@ -16,7 +16,7 @@ import { EmbeddingsWriter, type EmbeddingsFile } from '../io/embeddings.js';
 import type { WritableDtype } from '../io/safetensors.js';
 import type { RatedResponses } from '../data/responses.js';
 import { MODEL_CONFIG_FILE, validateModelConfig, type ModelConfig } from '../model/config.js';
-import { canonicalJson, modelIdentity } from './identity.js';
+import { canonicalJson, modelIdentity } from '../model/identity.js';
 import type { RewardModel } from '../model/reward-model.js';
 import type { BatchOptions } from '../model/types.js';
 

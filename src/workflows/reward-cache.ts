@@ -26,7 +26,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import type { ChatMessage } from '../text/prompt.js';
 import type { TruncationInfo } from '../text/encoder.js';
 import { PACKAGE_ID } from '../version.js';
-import { canonicalJson, type ModelIdentity } from './identity.js';
+import { canonicalJson, type ModelIdentity } from '../model/identity.js';
 import type { RewardModel } from '../model/reward-model.js';
 import type { BatchOptions, ScoreItem, ScoreResult } from '../model/types.js';
 

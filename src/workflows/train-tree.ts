@@ -17,7 +17,7 @@ import { bootstrapImportances, type BootstrapImportances } from '../tree/importa
 import { PreferenceTree, type FitOptions } from '../tree/preference-tree.js';
 import { lineList } from '../util/format.js';
 import { SeededRandom } from '../util/random.js';
-import { modelIdentity, type ModelIdentity } from './identity.js';
+import { modelIdentity, type ModelIdentity } from '../model/identity.js';
 import { RewardCache } from './reward-cache.js';
 import { scoreTextPairs, type ScoredTextPairs } from './score-pairs.js';
 

@@ -20,7 +20,7 @@ import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { createHash, type Hash } from 'node:crypto';
 import { ATTRIBUTES } from '../attributes.js';
-import type { RewardModel } from '../model/reward-model.js';
+import type { RewardModel } from './reward-model.js';
 
 /**
  * Files larger than this (256 MiB) are identified by size and sampled blocks, not a full hash.
