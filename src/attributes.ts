@@ -1,4 +1,11 @@
 /**
+ * The attributes: `ATTRIBUTES`, the one source of truth for the five HelpSteer2 attribute names and their
+ * order, the `Attribute` type derived from it, score checks and vector helpers.
+ *
+ * May import: nothing of src/ at its own level (the bottom layer): node: built-ins and the dependencies only.
+ * Never util/, errors.ts, version.ts, anything above (io/ ... cli/) (test/import-graph.test.ts).
+ */
+/**
  * The five HelpSteer2 attributes, in the one order this SDK uses everywhere.
  *
  * This tuple is the single source of truth: types derive from it, vectors are laid out in its

@@ -4,6 +4,11 @@
  * Caller mistakes (a wrong argument type, a value out of range) throw the built-in `TypeError` or
  * `RangeError` naming the parameter. Everything else (a bad file, a missing model piece, a
  * disposed model) throws {@link DtrError}, whose `code` is stable and safe to branch on.
+ *
+ * May import: nothing of src/ at its own level (the bottom layer): node: built-ins and the dependencies only.
+ * Never util/, The attributes: `ATTRIBUTES`, the one source of truth for the five HelpSteer2 attribute names
+ * and their order, the `Attribute` type derived from it, score checks and vector helpers., version.ts,
+ * anything above (io/ ... cli/) (test/import-graph.test.ts).
  */
 
 /**

@@ -1,3 +1,11 @@
+/**
+ * Provenance: how an artifact was made (data files with their sha256, the command line, the package version),
+ * and its schema.
+ *
+ * May import: nothing of src/ at its own level and the layers below it: util/ and the top-level
+ * attributes.ts, errors.ts, version.ts; io/. Never anything above (text/ ... cli/)
+ * (test/import-graph.test.ts).
+ */
 import { z } from 'zod';
 import { sha256File } from './io/hash.js';
 import { PACKAGE_ID } from './version.js';

@@ -11,6 +11,8 @@
  * writeSafetensors('weights.safetensors', { weight: { dtype: 'F32', shape: [5, 4096], data: new Float32Array(5 * 4096) } });
  * ```
  *
+ * May import: any module of src/ (an entry point sits above every layer); it defines nothing itself.
+ *
  * @packageDocumentation
  */
 export {

@@ -1,3 +1,11 @@
+/**
+ * The package's name and version, read from package.json.
+ *
+ * May import: nothing of src/ at its own level (the bottom layer): node: built-ins and the dependencies only.
+ * Never util/, The attributes: `ATTRIBUTES`, the one source of truth for the five HelpSteer2 attribute names
+ * and their order, the `Attribute` type derived from it, score checks and vector helpers., errors.ts,
+ * anything above (io/ ... cli/) (test/import-graph.test.ts).
+ */
 import { readFileSync } from 'node:fs';
 
 // package.json sits one level above both src/ and dist/, so the same relative URL works for both.

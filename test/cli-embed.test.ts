@@ -9,8 +9,8 @@ import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, unlinkSync
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ATTRIBUTES, DtrError, embedToFile, modelIdentity, parseRatings, readRatedResponses, RewardModel } from '../src/index.js';
-import { sha256File } from '../src/advanced.js';
+import { ATTRIBUTES, DtrError, embedToFile, readRatedResponses, RewardModel } from '../src/index.js';
+import { modelIdentity, parseRatings, sha256File } from '../src/advanced.js';
 import { readEmbeddingsFile, readSafetensors } from '../src/safetensors.js';
 import { toBfloat16Bits } from '../src/io/safetensors.js';
 import { dtr } from './support/cli.js';

@@ -2,8 +2,8 @@
 import { closeSync, cpSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { modelIdentity, RewardModel } from '../src/index.js';
-import { fileIdentity, FULL_HASH_LIMIT, sha256File } from '../src/advanced.js';
+import { RewardModel } from '../src/index.js';
+import { fileIdentity, FULL_HASH_LIMIT, modelIdentity, sha256File } from '../src/advanced.js';
 import { writeFixtureModel } from './support/fixture-model.js';
 import { tempDir } from './support/temp.js';
 

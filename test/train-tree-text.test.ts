@@ -6,17 +6,16 @@ import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ATTRIBUTES, PreferenceTree, readEvalSet, RewardModel, scoreTextPairs } from '../src/index.js';
 import {
-  ATTRIBUTES,
+  createOrtBackbone,
   modelIdentity,
-  PreferenceTree,
-  readEvalSet,
   RewardCache,
-  RewardModel,
-  scoreTextPairs,
   scoreWithCache,
-} from '../src/index.js';
-import { createOrtBackbone, sha256File, type Backbone, type BackboneBinding } from '../src/advanced.js';
+  sha256File,
+  type Backbone,
+  type BackboneBinding,
+} from '../src/advanced.js';
 import { dtr } from './support/cli.js';
 import { writeFixtureModel } from './support/fixture-model.js';
 import { tempDir } from './support/temp.js';

@@ -4,6 +4,10 @@
  * Batches are made by sorting conversations by length (longest first, so running out of memory
  * shows on the first batch), capping conversations and padded tokens per batch, and padding
  * each batch only to its own longest row.
+ *
+ * May import: its own folder (backbone/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts. Never text/, anything above (tree/ ... cli/)
+ * (test/import-graph.test.ts).
  */
 import type { BackboneBatch, PaddingSide } from './types.js';
 

@@ -7,6 +7,10 @@
  * (`model.onnx_data` beside `model.onnx`) load. Provider choice: onnxruntime-node 1.30 does not
  * fall back by itself (`executionProviders: ['cuda', 'cpu']` throws when the CUDA library is
  * missing), so `auto` tries CUDA, catches, and retries on CPU with one warning.
+ *
+ * May import: its own folder (backbone/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts. Never text/, anything above (tree/ ... cli/)
+ * (test/import-graph.test.ts).
  */
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';

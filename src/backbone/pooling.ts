@@ -2,6 +2,10 @@
  * Pooling: what the backbone's outputs hold per conversation, as pure functions on arrays (no
  * onnxruntime). Pooling picks each row's last real token, wherever the padding sits (see
  * batching.ts), so scores do not depend on batch composition, order or padding side.
+ *
+ * May import: its own folder (backbone/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts. Never text/, anything above (tree/ ... cli/)
+ * (test/import-graph.test.ts).
  */
 import { ATTRIBUTE_COUNT } from '../attributes.js';
 import { DtrError } from '../errors.js';

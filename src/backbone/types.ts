@@ -2,6 +2,10 @@
  * Contracts of the backbone layer, apart from the onnxruntime implementation (ort.ts), so tests
  * and other runtimes can swap the backbone: a batch of padded token ids goes in, the configured
  * output (hidden states, pooled states or rewards) and the backbone's own reward come out.
+ *
+ * May import: its own folder (backbone/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts. Never text/, anything above (tree/ ... cli/)
+ * (test/import-graph.test.ts).
  */
 
 /**

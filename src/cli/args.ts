@@ -1,3 +1,11 @@
+/**
+ * The command-line framework: `defineCommand`, flag specs with their ranges, `parseOptions` (usage errors
+ * name the flag, exit 2), `--help` text, and `flagError` (an SDK RangeError turned into one naming the flag).
+ *
+ * May import: its own folder (cli/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/; eval/
+ * and model/; report/; workflows/; serve/ (test/import-graph.test.ts).
+ */
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';

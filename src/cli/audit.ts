@@ -1,3 +1,11 @@
+/**
+ * `dtr audit`: parse an LLM judge's verdicts, fit a tree of its preferences and compare it with a reference
+ * tree (eval/audit.ts); this file parses flags, calls and prints.
+ *
+ * May import: its own folder (cli/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/; eval/
+ * and model/; report/; workflows/; serve/ (test/import-graph.test.ts).
+ */
 import { ATTRIBUTES } from '../attributes.js';
 import { auditJudge, readAuditPairs, readVerdicts, type AuditReport } from '../eval/audit.js';
 import { currentCommandLine, dataFileRecord, makeProvenance } from '../provenance.js';

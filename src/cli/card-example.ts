@@ -1,6 +1,10 @@
 /**
  * The worked example of the Decision-Tree-Reward model card (seed 004, Jane's apples): the
  * rewards `dtr explain --example` and `dtr report --example` start from, and the texts they came from.
+ *
+ * May import: its own folder (cli/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/; eval/
+ * and model/; report/; workflows/; serve/ (test/import-graph.test.ts).
  */
 import type { AttributeScores } from '../attributes.js';
 

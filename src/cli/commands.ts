@@ -1,3 +1,11 @@
+/**
+ * The command registry: every `dtr` command by name with its one-line summary, loaded lazily so `dtr --help`
+ * imports no command.
+ *
+ * May import: its own folder (cli/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/; eval/
+ * and model/; report/; workflows/; serve/ (test/import-graph.test.ts).
+ */
 import type { Command, OptionSpecs } from './args.js';
 
 /**

@@ -1,3 +1,11 @@
+/**
+ * `dtr compare`: which of two responses the model prefers, with the tree path that explains it (one pair from
+ * flags, or `--file` rows through run-file.ts).
+ *
+ * May import: its own folder (cli/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/; eval/
+ * and model/; report/; workflows/; serve/ (test/import-graph.test.ts).
+ */
 import { DtrError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { CompareResult } from '../model/types.js';

@@ -1,3 +1,11 @@
+/**
+ * `dtr decontaminate`: training prompts that share an n-gram run with evaluation prompts
+ * (eval/decontaminate.ts), and the filtered set written out.
+ *
+ * May import: its own folder (cli/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/; eval/
+ * and model/; report/; workflows/; serve/ (test/import-graph.test.ts).
+ */
 import { resolve } from 'node:path';
 import { DtrError } from '../errors.js';
 import {

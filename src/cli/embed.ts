@@ -1,3 +1,11 @@
+/**
+ * `dtr embed`: last-token hidden states of rated responses as an embeddings file (workflows/embed.ts:
+ * resumable, checkpointed).
+ *
+ * May import: its own folder (cli/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/; eval/
+ * and model/; report/; workflows/; serve/ (test/import-graph.test.ts).
+ */
 import { ATTRIBUTES } from '../attributes.js';
 import { DtrError } from '../errors.js';
 import { readRatedResponses } from '../data/responses.js';

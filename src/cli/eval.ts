@@ -1,3 +1,11 @@
+/**
+ * `dtr eval`: score a preference set with a model or a tree, or re-aggregate saved per-pair results, and
+ * print the report (eval/).
+ *
+ * May import: its own folder (cli/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/; eval/
+ * and model/; report/; workflows/; serve/ (test/import-graph.test.ts).
+ */
 import { resolve } from 'node:path';
 import { DtrError } from '../errors.js';
 import { readEvalSet, splitLabelTies, EVAL_FORMATS, type EvalFormat, type EvalSet } from '../data/datasets.js';

@@ -1,3 +1,11 @@
+/**
+ * `dtr explain`: one preference between two attribute-score vectors, with its path, sentence and
+ * counterfactual (explain/).
+ *
+ * May import: its own folder (cli/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/; eval/
+ * and model/; report/; workflows/; serve/ (test/import-graph.test.ts).
+ */
 import type { AttributeScores } from '../attributes.js';
 import { CARD_EXAMPLE } from './card-example.js';
 import { DtrError } from '../errors.js';

@@ -1,3 +1,10 @@
+/**
+ * `dtr export-text`: a tree as text, in scikit-learn's export_text style (tree/export-text.ts).
+ *
+ * May import: its own folder (cli/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/; eval/
+ * and model/; report/; workflows/; serve/ (test/import-graph.test.ts).
+ */
 import { defineCommand } from './args.js';
 import { loadTreeArg, printJson } from './shared.js';
 

@@ -1,3 +1,11 @@
+/**
+ * `dtr fit-head`: a linear head fitted by ridge regression on an embeddings file (workflows/fit-head.ts),
+ * written as a head file.
+ *
+ * May import: its own folder (cli/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/; eval/
+ * and model/; report/; workflows/; serve/ (test/import-graph.test.ts).
+ */
 import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { ATTRIBUTES, ATTRIBUTE_COUNT } from '../attributes.js';

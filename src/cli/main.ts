@@ -1,4 +1,12 @@
 #!/usr/bin/env node
+/**
+ * The `dtr` executable: `runCli` dispatches a command, turns any error into one readable line and an exit
+ * code (2 usage, 1 otherwise), and checks the arguments' bytes are UTF-8.
+ *
+ * May import: its own folder (cli/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/; eval/
+ * and model/; report/; workflows/; serve/ (test/import-graph.test.ts).
+ */
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DtrError, formatIssues } from '../errors.js';

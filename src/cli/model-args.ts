@@ -2,6 +2,10 @@
  * What every command that loads a model shares: the model flags, loading the model with
  * warnings on stderr, the batch flags, reading text flags (`@file` reads a file), the prompt from
  * `--prompt` or `--messages`, and the `--self-check` report. (`--file` runs: run-file.ts.)
+ *
+ * May import: its own folder (cli/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/; eval/
+ * and model/; report/; workflows/; serve/ (test/import-graph.test.ts).
  */
 import { resolve } from 'node:path';
 import { DtrError } from '../errors.js';

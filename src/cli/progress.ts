@@ -1,3 +1,11 @@
+/**
+ * Progress lines on stderr for long commands (`createProgress`, `progressTo`): rate-limited, silent when
+ * stderr is not a terminal unless asked.
+ *
+ * May import: its own folder (cli/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/; eval/
+ * and model/; report/; workflows/; serve/ (test/import-graph.test.ts).
+ */
 import type { CliIO } from './args.js';
 
 /** Reports progress of long work on stderr: a redrawn bar on a terminal, a line every few seconds otherwise. */

@@ -1,3 +1,11 @@
+/**
+ * `dtr report`: an explanation report (HTML, Markdown or JSON) for one comparison or a dataset, from
+ * attribute scores, a comparison file or texts a model scores (report/, workflows/report.ts).
+ *
+ * May import: its own folder (cli/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/; eval/
+ * and model/; report/; workflows/; serve/ (test/import-graph.test.ts).
+ */
 import { basename, resolve } from 'node:path';
 import type { AttributeScores } from '../attributes.js';
 import { checkPairTexts, datasetInputFromModel, modelComparisonReport, modelTreeFileRecord } from '../workflows/report.js';

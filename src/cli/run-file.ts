@@ -2,6 +2,10 @@
  * `dtr score --file` and `dtr compare --file`: one streaming runner for both. Every row is read
  * and checked first (so nothing is half done), then the rows stream through the model and the
  * results out as JSONL, to stdout or atomically to `--out`, with a progress bar on stderr.
+ *
+ * May import: its own folder (cli/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/; eval/
+ * and model/; report/; workflows/; serve/ (test/import-graph.test.ts).
  */
 import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { parsePairRow, readResponseRow } from '../data/text-rows.js';

@@ -1,3 +1,11 @@
+/**
+ * `dtr score`: the five attribute rewards of a response (or of every row of a JSONL file, through
+ * run-file.ts).
+ *
+ * May import: its own folder (cli/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/; eval/
+ * and model/; report/; workflows/; serve/ (test/import-graph.test.ts).
+ */
 import { ATTRIBUTES } from '../attributes.js';
 import { DtrError } from '../errors.js';
 import type { ScoreResult } from '../model/types.js';

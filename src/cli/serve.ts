@@ -1,3 +1,10 @@
+/**
+ * `dtr serve`: the reward model as an HTTP service (serve/server.ts), its flags, token and shutdown.
+ *
+ * May import: its own folder (cli/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/; eval/
+ * and model/; report/; workflows/; serve/ (test/import-graph.test.ts).
+ */
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';

@@ -1,3 +1,11 @@
+/**
+ * Helpers the commands share: text and path arguments, attribute scores from a flag, tree loading, JSON
+ * printing, plain tables.
+ *
+ * May import: its own folder (cli/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/; eval/
+ * and model/; report/; workflows/; serve/ (test/import-graph.test.ts).
+ */
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ATTRIBUTES, checkAttributeScores, type AttributeScores } from '../attributes.js';

@@ -1,3 +1,11 @@
+/**
+ * `dtr train-tree`: a preference tree fitted on labelled attribute pairs (or text pairs a model scores) and
+ * written as a tree file (workflows/train-tree.ts).
+ *
+ * May import: its own folder (cli/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/; eval/
+ * and model/; report/; workflows/; serve/ (test/import-graph.test.ts).
+ */
 import { ATTRIBUTES } from '../attributes.js';
 import { DtrError } from '../errors.js';
 import { readAttributePairs, type AttributePairs } from '../data/pairs.js';

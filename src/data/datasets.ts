@@ -19,6 +19,10 @@
  *   (a = response A; the subset is the `source`)
  *
  * Files are JSONL, or a JSON array of such rows (RM-Bench publishes JSON arrays).
+ *
+ * May import: its own folder (data/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/. Never explain/, anything
+ * above (eval/ ... cli/) (test/import-graph.test.ts).
  */
 import { readFileSync } from 'node:fs';
 import type { AttributeScores } from '../attributes.js';

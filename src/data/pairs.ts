@@ -1,3 +1,11 @@
+/**
+ * Attribute pairs: the labelled attribute-score pairs trees are fitted on (JSONL in, parallel arrays out),
+ * their selection and swap augmentation.
+ *
+ * May import: its own folder (data/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/. Never explain/, anything
+ * above (eval/ ... cli/) (test/import-graph.test.ts).
+ */
 import { ATTRIBUTES, ATTRIBUTE_COUNT, checkAttributeScores, type AttributeScores } from '../attributes.js';
 import { DtrError, type Issue } from '../errors.js';
 import { readJsonl, type JsonlRow } from '../io/jsonl.js';

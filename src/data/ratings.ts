@@ -8,6 +8,10 @@
  * - inside a `"ratings": {...}` object, which holds ratings only, any other key is an error;
  * - values outside HelpSteer2's scale ({@link RATING_SCALE}, 0–4) are used as given, with a
  *   warning naming the rows: another scale (model rewards, say) is legitimate.
+ *
+ * May import: its own folder (data/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/. Never explain/, anything
+ * above (eval/ ... cli/) (test/import-graph.test.ts).
  */
 import { ATTRIBUTES, ATTRIBUTE_COUNT, isAttribute, type Attribute } from '../attributes.js';
 import { editDistance } from '../util/edit-distance.js';

@@ -19,6 +19,10 @@
  *   (`warnings`).
  *
  * The rating rules are shared with `readRatings` (data/ratings.ts).
+ *
+ * May import: its own folder (data/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/. Never explain/, anything
+ * above (eval/ ... cli/) (test/import-graph.test.ts).
  */
 import { ATTRIBUTES, ATTRIBUTE_COUNT, isAttribute, type Attribute } from '../attributes.js';
 import { DtrError, formatIssues, type Issue } from '../errors.js';

@@ -11,6 +11,10 @@
  *
  * Both give the prompt as `prompt` (a string) or `messages` (chat messages), never both. Every
  * bad row is reported at once, each problem with its `file:line`.
+ *
+ * May import: its own folder (data/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/. Never explain/, anything
+ * above (eval/ ... cli/) (test/import-graph.test.ts).
  */
 import { ATTRIBUTES, checkAttributeScores, type AttributeScores } from '../attributes.js';
 import { DtrError, type Issue } from '../errors.js';

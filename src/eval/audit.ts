@@ -5,6 +5,10 @@
  * rewards), as the RLHFlow study did for 34 judges. The report compares that tree with a
  * reference tree (by default the human HelpSteer2 tree): agreement, root attribute,
  * importances, and reliance on verbosity.
+ *
+ * May import: its own folder (eval/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/. Never
+ * model/, anything above (report/ ... cli/) (test/import-graph.test.ts).
  */
 import { ATTRIBUTES, ATTRIBUTE_COUNT, attributeIndex, type Attribute, type AttributeScores } from '../attributes.js';
 import { parseAttributePairs, type AttributePairs } from '../data/pairs.js';

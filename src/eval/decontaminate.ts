@@ -8,6 +8,10 @@
  * with each CJK character (Han, Hiragana, Katakana) a word of its own. Punctuation, whitespace and
  * chat markup are ignored. A prompt shorter than n words matches only an identical prompt.
  * Every reported match is checked word by word (hashes only find candidates).
+ *
+ * May import: its own folder (eval/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/. Never
+ * model/, anything above (report/ ... cli/) (test/import-graph.test.ts).
  */
 import { readFileSync } from 'node:fs';
 import { DtrError, type Issue } from '../errors.js';

@@ -4,6 +4,10 @@
  * JudgeBench) and generic preference-set metrics. Summaries use only the results, so
  * `dtr eval --scores results.jsonl` gives the same report as the run that wrote them, and
  * results of any other scorer (`{id, subset, preference}`) are summarised the same way.
+ *
+ * May import: its own folder (eval/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/. Never
+ * model/, anything above (report/ ... cli/) (test/import-graph.test.ts).
  */
 import { ATTRIBUTE_COUNT, toVector, type AttributeScores } from '../attributes.js';
 import { explain } from '../explain/explain.js';

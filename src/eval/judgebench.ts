@@ -15,6 +15,10 @@
  * Difference, reported: a sum of 0 (the readings disagree, or both tie) counts 0.5 here; the
  * official code counts it as wrong. With the symmetric rule both readings always agree.
  * Scores are percents (0-100).
+ *
+ * May import: its own folder (eval/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/. Never
+ * model/, anything above (report/ ... cli/) (test/import-graph.test.ts).
  */
 import { mirrorPreference, preferenceOf, type Preference } from '../tree/decision.js';
 

@@ -2,6 +2,10 @@
  * Metrics of pairwise preference predictions. Every function takes P(a preferred) per pair and
  * labels (1 = a preferred, 0 = b preferred); none throws on an empty input (they return NaN
  * counts as documented) except for mismatched lengths.
+ *
+ * May import: its own folder (eval/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/. Never
+ * model/, anything above (report/ ... cli/) (test/import-graph.test.ts).
  */
 import { mirrorPreference, preferenceOf, type Preference } from '../tree/decision.js';
 

@@ -15,6 +15,10 @@
  * Results from any other scorer are read too: only `id` and `preference` are required (or
  * `scoreChosen` and `scoreRejected`, a scalar reward model's scores, from which the preference
  * follows); `probability`, `rewards` and `path` are optional.
+ *
+ * May import: its own folder (eval/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/. Never
+ * model/, anything above (report/ ... cli/) (test/import-graph.test.ts).
  */
 import { checkAttributeScores, isAttribute, type AttributeScores } from '../attributes.js';
 import { DtrError, type Issue } from '../errors.js';

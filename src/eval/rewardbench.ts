@@ -11,6 +11,10 @@
  *
  * Nothing here is tuned to RewardBench: these are its published rules, applied to whatever
  * per-pair results are given.
+ *
+ * May import: its own folder (eval/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/. Never
+ * model/, anything above (report/ ... cli/) (test/import-graph.test.ts).
  */
 import type { Preference } from '../tree/decision.js';
 import { lineList } from '../util/format.js';

@@ -27,6 +27,10 @@
  * Differences, each reported: with pairwise decisions a tie in a Ties prompt counts 0.5 (with
  * scalar scores the official strict rule applies); a subset with no rows is absent, and the
  * overall needs all six. Scores are percents (0-100).
+ *
+ * May import: its own folder (eval/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/. Never
+ * model/, anything above (report/ ... cli/) (test/import-graph.test.ts).
  */
 import type { Preference } from '../tree/decision.js';
 

@@ -19,6 +19,10 @@
  * and the overall needs all four domains; a cell is divided by the comparisons it holds (the
  * official code divides by the prompts, which is the same when every prompt has all nine).
  * Scores are percents (0-100).
+ *
+ * May import: its own folder (eval/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/. Never
+ * model/, anything above (report/ ... cli/) (test/import-graph.test.ts).
  */
 import type { Preference } from '../tree/decision.js';
 

@@ -18,6 +18,10 @@
  *
  * `A` (or 1) always means the response shown first. A verdict that cannot be read is never
  * guessed: it is reported (with its reason) and not used.
+ *
+ * May import: its own folder (eval/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/. Never
+ * model/, anything above (report/ ... cli/) (test/import-graph.test.ts).
  */
 
 /** Which shown response a judge picked: `A` = first shown, `B` = second, or a tie. */

@@ -3,6 +3,10 @@
  * steps and a sentence, and a search over the tree's thresholds finds the smallest
  * one-attribute change that flips the decision. The decision itself is the tree's
  * (tree/decision.ts); this module only puts it into words.
+ *
+ * May import: its own folder (explain/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/. Never data/, anything
+ * above (eval/ ... cli/) (test/import-graph.test.ts).
  */
 import { ATTRIBUTES, ATTRIBUTE_COUNT, fromVector, toVector, type Attribute, type AttributeScores } from '../attributes.js';
 import {

@@ -3,6 +3,10 @@
  * attribute rewards, `rewards = weight · pooled + bias`, stored self-describing like tree files
  * (format, version, attribute names, hidden size, pooling, backbone id, provenance) and
  * validated on load with every problem reported at once.
+ *
+ * May import: its own folder (head/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/. Never tree/, anything above (explain/ ...
+ * cli/) (test/import-graph.test.ts).
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
@@ -294,6 +298,20 @@ export class LinearHead {
   save(path: string): void {
     writeFileAtomic(path, this.serialize());
   }
+}
+
+/**
+ * The types of {@link LinearHead}, by name on the class: `LinearHead.File` (a head file's JSON),
+ * `LinearHead.Pooling`.
+ *
+ * @example
+ * ```ts
+ * import { LinearHead } from 'decision-tree-reward';
+ * const file: LinearHead.File = LinearHead.load('out/heads/mine.json').toJSON();
+ * ```
+ */
+export declare namespace LinearHead {
+  export type { HeadFile as File, Pooling };
 }
 
 /** The heads/ folder shipped with this package. */

@@ -23,6 +23,10 @@
  * is factored in TypeScript (its w x w diagonal block, w³/3 flops) and the rows below it solved
  * by one Gemm with the inverse of that block. Exactly the lower triangle is computed, at panel
  * granularity: H³/3 flops, plus w·H² for the panel solves.
+ *
+ * May import: its own folder (head/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/. Never tree/, anything above (explain/ ...
+ * cli/) (test/import-graph.test.ts).
  */
 import { DtrError } from '../errors.js';
 import { loadOrt, removeOrtTempLog, type OrtModule } from '../backbone/ort.js';

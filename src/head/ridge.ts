@@ -27,6 +27,10 @@
  * - Attributes with the same missing rows share one factorisation; for an attribute with
  *   missing ratings, its Gram is the fold Gram minus the Gram of its missing rows (or the Gram
  *   of its present rows, whichever set is smaller), from one more pass over those rows.
+ *
+ * May import: its own folder (head/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/. Never tree/, anything above (explain/ ...
+ * cli/) (test/import-graph.test.ts).
  */
 import { ATTRIBUTES, ATTRIBUTE_COUNT, type Attribute } from '../attributes.js';
 import { DtrError, type Issue } from '../errors.js';

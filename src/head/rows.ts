@@ -3,6 +3,10 @@
  * row, or the columns of a head fused in the graph (backbone kind `rewards`) put in
  * {@link ATTRIBUTES} order. Row r of a batch is conversation `at[r]` of its window (batches are
  * sorted by length), so rewards land in input order.
+ *
+ * May import: its own folder (head/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/. Never tree/, anything above (explain/ ...
+ * cli/) (test/import-graph.test.ts).
  */
 import { ATTRIBUTES, ATTRIBUTE_COUNT, type Attribute } from '../attributes.js';
 import type { LinearHead } from './head.js';

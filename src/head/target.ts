@@ -7,6 +7,10 @@
  * functions, the only operators arithmetic ones. Assignments, function definitions, property
  * access, strings, matrices, comparisons and every other construct are rejected with the
  * position of the offending part, so evaluating a formula can never run anything else.
+ *
+ * May import: its own folder (head/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/. Never tree/, anything above (explain/ ...
+ * cli/) (test/import-graph.test.ts).
  */
 import { createRequire } from 'node:module';
 import { ATTRIBUTES, type Attribute, type AttributeScores } from '../attributes.js';

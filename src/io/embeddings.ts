@@ -22,6 +22,9 @@
  * dtype, row count) continues after the last complete row and never mixes in rows made by other
  * inputs (`E_RESUME`). When every row is in, `finish()` streams the shards into OUT (again via
  * a temp file and rename: OUT is absent or complete, never partial) and removes the folder.
+ *
+ * May import: its own folder (io/) and the layers below it: util/ and the top-level attributes.ts, errors.ts,
+ * version.ts. Never anything above (provenance.ts ... cli/) (test/import-graph.test.ts).
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';

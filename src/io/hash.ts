@@ -1,3 +1,9 @@
+/**
+ * SHA-256 of bytes and files (streamed), the content hashes of provenance and model identity.
+ *
+ * May import: its own folder (io/) and the layers below it: util/ and the top-level attributes.ts, errors.ts,
+ * version.ts. Never anything above (provenance.ts ... cli/) (test/import-graph.test.ts).
+ */
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';

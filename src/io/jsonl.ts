@@ -1,3 +1,9 @@
+/**
+ * JSONL files: read (every bad line reported with its `file:line`), streamed, and written.
+ *
+ * May import: its own folder (io/) and the layers below it: util/ and the top-level attributes.ts, errors.ts,
+ * version.ts. Never anything above (provenance.ts ... cli/) (test/import-graph.test.ts).
+ */
 import { existsSync, statSync } from 'node:fs';
 import { DtrError } from '../errors.js';
 import { readUtf8File, readUtf8Lines } from './utf8.js';

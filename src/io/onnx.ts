@@ -6,6 +6,9 @@
  *
  * It sits in io/ beside safetensors.ts because it writes a file format, for whoever needs a graph
  * (head/ort-linalg.ts, the test fixtures); backbone/ only ever reads ONNX, through onnxruntime.
+ *
+ * May import: its own folder (io/) and the layers below it: util/ and the top-level attributes.ts, errors.ts,
+ * version.ts. Never anything above (provenance.ts ... cli/) (test/import-graph.test.ts).
  */
 
 /** Element types this writer supports, by their onnx.proto TensorProto.DataType number. */

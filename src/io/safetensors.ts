@@ -18,6 +18,9 @@
  *
  * Large files (20k x 4096 embeddings) are read tensor by tensor with positional reads into
  * their own aligned buffers, never as one string or one copy per conversion.
+ *
+ * May import: its own folder (io/) and the layers below it: util/ and the top-level attributes.ts, errors.ts,
+ * version.ts. Never anything above (provenance.ts ... cli/) (test/import-graph.test.ts).
  */
 import {
   closeSync,

@@ -1,6 +1,9 @@
 /**
  * Text files read strictly as UTF-8: bytes that are not UTF-8 are an error naming the file, the
  * line and the byte, never silently U+FFFD (which a tokenizer would then score as if it were text).
+ *
+ * May import: its own folder (io/) and the layers below it: util/ and the top-level attributes.ts, errors.ts,
+ * version.ts. Never anything above (provenance.ts ... cli/) (test/import-graph.test.ts).
  */
 import { createReadStream, readFileSync } from 'node:fs';
 import { DtrError } from '../errors.js';

@@ -10,6 +10,10 @@
  * and pads each batch only to its own longest row; pooling reads each row's last real token, so
  * a conversation's scores do not depend on what it is batched with (`RewardModel.selfCheck`).
  * The batcher owns the backbone session and the tokenizer worker, and releases both on dispose.
+ *
+ * May import: its own folder (model/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/. Never
+ * eval/, anything above (report/ ... cli/) (test/import-graph.test.ts).
  */
 import { ATTRIBUTES, ATTRIBUTE_COUNT } from '../attributes.js';
 import { DEFAULT_BATCH_LIMITS, checkLimits, padBatch, planBatches } from '../backbone/batching.js';

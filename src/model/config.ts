@@ -3,6 +3,10 @@
  * SDK. It says which ONNX output to read and what it holds, the hidden size, pooling, maximum
  * length, padding side, provider preference, and which head and tree to use. Everything else
  * (tokenizer, chat template) comes from the folder's own Hugging Face files.
+ *
+ * May import: its own folder (model/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/. Never
+ * eval/, anything above (report/ ... cli/) (test/import-graph.test.ts).
  */
 import { z } from 'zod';
 import { ATTRIBUTES, type Attribute } from '../attributes.js';

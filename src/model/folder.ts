@@ -13,6 +13,10 @@
  *   head.json | heads/     the linear head (not for kind 'rewards')
  *   trees/                 optional trees; dtr.json may also name a shipped tree
  * ```
+ *
+ * May import: its own folder (model/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/. Never
+ * eval/, anything above (report/ ... cli/) (test/import-graph.test.ts).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';

@@ -15,6 +15,10 @@
  * external data is ~16 GB, minutes to hash) are identified by their size and 64 sampled 1 MiB
  * blocks spread evenly over the file, first and last included: any re-export or re-quantisation
  * changes those, while a full hash would cost more than most cached runs save.
+ *
+ * May import: its own folder (model/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/. Never
+ * eval/, anything above (report/ ... cli/) (test/import-graph.test.ts).
  */
 import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';

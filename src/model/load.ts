@@ -3,6 +3,10 @@
  * The folder's files and dtr.json (folder.ts), the tokenizer and chat template on a probe
  * conversation, the ONNX graph's inputs and outputs against dtr.json's binding, and the head's
  * hidden size; then the pieces a {@link RewardModel} is made of.
+ *
+ * May import: its own folder (model/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/. Never
+ * eval/, anything above (report/ ... cli/) (test/import-graph.test.ts).
  */
 import { availableParallelism } from 'node:os';
 import { ATTRIBUTE_COUNT } from '../attributes.js';

@@ -9,6 +9,10 @@
  * (batcher.ts: batching and pooling in backbone/, the head in head/), and the rewards' difference
  * goes through the tree (explain/). Loading and its checks are in load.ts; the options and
  * results are declared in types.ts.
+ *
+ * May import: its own folder (model/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/. Never
+ * eval/, anything above (report/ ... cli/) (test/import-graph.test.ts).
  */
 import { ATTRIBUTE_COUNT, fromVector } from '../attributes.js';
 import type { PaddingSide } from '../backbone/types.js';
@@ -515,6 +519,33 @@ export class RewardModel {
       result.backboneReward = { a: a.backboneReward, b: b.backboneReward };
     return result;
   }
+}
+
+/**
+ * The option and result types of {@link RewardModel}, by name on the class (as onnxruntime's
+ * `InferenceSession.RunOptions`): `RewardModel.LoadOptions`, `RewardModel.CompareResult` ...
+ *
+ * @example
+ * ```ts
+ * import { RewardModel } from 'decision-tree-reward';
+ * const options: RewardModel.LoadOptions = { dir: 'models/fixture', provider: 'cpu' };
+ * const model = await RewardModel.load(options);
+ * ```
+ */
+export declare namespace RewardModel {
+  export type {
+    LoadOptions,
+    ScoreItem,
+    CompareItem,
+    BatchOptions,
+    CompareOptions,
+    ScoreResult,
+    CompareResult,
+    EmbedResult,
+    EmbedChunk,
+    SelfCheckReport,
+    SelfCheckCase,
+  };
 }
 
 function checkCompareOptions(o: CompareOptions): void {

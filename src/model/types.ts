@@ -3,6 +3,10 @@
  * methods, apart from the class that implements them (reward-model.ts), as onnxruntime keeps
  * `inference-session.ts` beside `inference-session-impl.ts`. Read this file to know what goes in
  * and what comes out; read reward-model.ts for how.
+ *
+ * May import: its own folder (model/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/. Never
+ * eval/, anything above (report/ ... cli/) (test/import-graph.test.ts).
  */
 import type { AttributeScores } from '../attributes.js';
 import type { SessionOptions } from '../backbone/ort.js';

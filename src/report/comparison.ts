@@ -1,3 +1,11 @@
+/**
+ * The single-comparison report built from plain data: one pair's scores through a tree, its path, reading and
+ * counterfactual (`buildComparisonReport`).
+ *
+ * May import: its own folder (report/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/; eval/
+ * and model/. Never anything above (workflows/ ... cli/) (test/import-graph.test.ts).
+ */
 import { ATTRIBUTES, checkAttributeScores, type AttributeScores } from '../attributes.js';
 import { explain } from '../explain/explain.js';
 import { preferenceOf, type DecisionOptions } from '../tree/decision.js';

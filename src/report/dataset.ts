@@ -1,3 +1,11 @@
+/**
+ * The dataset report built from plain data: many pairs through a tree, with leaves, subsets, labels,
+ * calibration, style and a second tree (`buildDatasetReport`).
+ *
+ * May import: its own folder (report/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/; eval/
+ * and model/. Never anything above (workflows/ ... cli/) (test/import-graph.test.ts).
+ */
 import { ATTRIBUTES, ATTRIBUTE_COUNT, attributeIndex, fromVector, type Attribute } from '../attributes.js';
 import { NO_LABEL } from '../data/pairs.js';
 import { pairMetrics, positionConsistency, reliability } from '../eval/metrics.js';

@@ -1,6 +1,10 @@
 /**
  * Escaping for reports. Every user-supplied string (prompts, responses, ids, subset and tree
  * names) goes through one of these before it reaches HTML, SVG or Markdown.
+ *
+ * May import: its own folder (report/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/; eval/
+ * and model/. Never anything above (workflows/ ... cli/) (test/import-graph.test.ts).
  */
 
 /** Bidirectional embedding, override and isolate controls: they can reorder the text around them. */

@@ -2,6 +2,10 @@
  * HTML rendering: one self-contained file (inline CSS and SVG; no script, no network, no
  * external fonts), readable on a laptop and printable. A Content-Security-Policy forbids scripts
  * and every fetch, so even a mistake in escaping could not run code or call home.
+ *
+ * May import: its own folder (report/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/; eval/
+ * and model/. Never anything above (workflows/ ... cli/) (test/import-graph.test.ts).
  */
 import { ATTRIBUTES } from '../attributes.js';
 import type { Preference } from '../tree/decision.js';

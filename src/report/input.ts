@@ -1,6 +1,10 @@
 /**
  * Report inputs from what files hold: pair rows (data/text-rows.ts) laid out as a dataset, a
  * `dtr compare --json` (or `dtr explain --json`) document, or a saved report.
+ *
+ * May import: its own folder (report/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/; eval/
+ * and model/. Never anything above (workflows/ ... cli/) (test/import-graph.test.ts).
  */
 import { existsSync, statSync } from 'node:fs';
 import { ATTRIBUTES, ATTRIBUTE_COUNT, type AttributeScores } from '../attributes.js';

@@ -1,6 +1,10 @@
 /**
  * Markdown rendering (GitHub flavour): the same content as the HTML page, with the tree drawn
  * as text in a code block, tables for the figures and long texts folded in `<details>`.
+ *
+ * May import: its own folder (report/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/; eval/
+ * and model/. Never anything above (workflows/ ... cli/) (test/import-graph.test.ts).
  */
 import { ATTRIBUTES } from '../attributes.js';
 import type { Preference } from '../tree/decision.js';

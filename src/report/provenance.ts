@@ -2,6 +2,10 @@
  * The provenance of a report: which data files, trees and model made it, with which command and
  * package. The builders take what the caller knows ({@link ReportProvenanceOptions}: an API
  * caller may have no files at all) and fill in the rest from the trees themselves.
+ *
+ * May import: its own folder (report/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/; eval/
+ * and model/. Never anything above (workflows/ ... cli/) (test/import-graph.test.ts).
  */
 import { basename, dirname, resolve } from 'node:path';
 import { sha256File } from '../io/hash.js';

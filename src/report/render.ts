@@ -1,3 +1,10 @@
+/**
+ * Reports to text by format (HTML, Markdown, JSON) and to files, the format told by the file's extension.
+ *
+ * May import: its own folder (report/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/; eval/
+ * and model/. Never anything above (workflows/ ... cli/) (test/import-graph.test.ts).
+ */
 import { extname } from 'node:path';
 import { DtrError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';

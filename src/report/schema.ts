@@ -2,6 +2,10 @@
  * The versioned schema of report JSON. `validateReport` checks a parsed report (every problem at
  * once, with its JSON path); `reportJsonSchema()` gives the same schema as JSON Schema for other
  * languages (docs/report.schema.json is generated from it).
+ *
+ * May import: its own folder (report/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/; eval/
+ * and model/. Never anything above (workflows/ ... cli/) (test/import-graph.test.ts).
  */
 import { z } from 'zod';
 import { ATTRIBUTES } from '../attributes.js';

@@ -2,6 +2,10 @@
  * Inline SVG for reports: the tree (with a highlighted path or with data flowing through it),
  * the reliability diagram, importance bars, difference bars and threshold rulers. Pure string
  * builders; every piece of text goes through {@link escapeHtml}.
+ *
+ * May import: its own folder (report/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/; eval/
+ * and model/. Never anything above (workflows/ ... cli/) (test/import-graph.test.ts).
  */
 import { ATTRIBUTES, type Attribute } from '../attributes.js';
 import { formatFixed } from '../util/format.js';

@@ -1,3 +1,11 @@
+/**
+ * The tree as a report draws it (`reportTree`): nodes with their tests and shares, the tests on the way to
+ * each leaf.
+ *
+ * May import: its own folder (report/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/; eval/
+ * and model/. Never anything above (workflows/ ... cli/) (test/import-graph.test.ts).
+ */
 import { formatFixed } from '../util/format.js';
 import type { PreferenceTree } from '../tree/preference-tree.js';
 import type { ReportTest, ReportTree, ReportTreeNode } from './types.js';

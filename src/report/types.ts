@@ -4,6 +4,10 @@
  * and is itself plain JSON data that the HTML and Markdown renderers turn into pages. A report
  * saved as JSON can be validated ({@link validateReport}) and rendered again, so the three formats
  * always carry the same content.
+ *
+ * May import: its own folder (report/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/; eval/
+ * and model/. Never anything above (workflows/ ... cli/) (test/import-graph.test.ts).
  */
 import type { Attribute, AttributeScores } from '../attributes.js';
 import type { DataFileRecord } from '../provenance.js';

@@ -1,6 +1,10 @@
 /**
  * Wording and number formats shared by the HTML and Markdown renderers, so both say the same
  * thing in the same digits.
+ *
+ * May import: its own folder (report/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/; eval/
+ * and model/. Never anything above (workflows/ ... cli/) (test/import-graph.test.ts).
  */
 import type { Preference } from '../tree/decision.js';
 import { REPORT } from '../util/format.js';

@@ -3,6 +3,10 @@
  * `{ "error": { "code", "message", "field"?, "issues"? } }` and one of these HTTP statuses.
  * The codes are a contract with clients (retry on `E_QUEUE_FULL`, fix the request on
  * `E_BAD_REQUEST`): add new ones, never rename one.
+ *
+ * May import: its own folder (serve/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/; eval/
+ * and model/; report/; workflows/. Never cli/ (test/import-graph.test.ts).
  */
 /**
  * Stable error codes of HTTP responses, with the status each is sent with and a one-line meaning.

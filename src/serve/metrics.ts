@@ -2,6 +2,10 @@
  * Prometheus metrics in the text exposition format (version 0.0.4), written here rather than
  * with a client library: the service needs counters, gauges and histograms with a few fixed
  * labels, which is a page of code, and the format is stable.
+ *
+ * May import: its own folder (serve/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/; eval/
+ * and model/; report/; workflows/. Never cli/ (test/import-graph.test.ts).
  */
 
 type Labels = Readonly<Record<string, string>>;

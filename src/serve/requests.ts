@@ -4,6 +4,10 @@
  * field, so a client fixes a request in one round trip. Pure functions: the text checks come in
  * as a function (the model's `encoder.checkedConversation`), so they are the model's own rules
  * (special tokens, NUL characters, empty text) with the field named.
+ *
+ * May import: its own folder (serve/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/; eval/
+ * and model/; report/; workflows/. Never cli/ (test/import-graph.test.ts).
  */
 import { editDistance } from '../util/edit-distance.js';
 import { describeValue as describe, type Prompt } from '../text/prompt.js';

@@ -13,6 +13,10 @@
  * is refused at once (`E_QUEUE_FULL`, with a `Retry-After` estimated from the recent rate), never
  * parked. Every request has a deadline; when it passes, its waiting units are dropped and it
  * fails with `E_TIMEOUT` (units already in the model finish, and their results are discarded).
+ *
+ * May import: its own folder (serve/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/; eval/
+ * and model/; report/; workflows/. Never cli/ (test/import-graph.test.ts).
  */
 import { DtrError } from '../errors.js';
 import type { RewardModel } from '../model/reward-model.js';

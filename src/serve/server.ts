@@ -10,6 +10,10 @@
  * `/healthz` answers 503 until the model is ready, then 200, and 503 again once
  * {@link RewardServer.close} has begun (so a load balancer stops sending). Closing stops
  * accepting connections, answers every request already received, then resolves.
+ *
+ * May import: its own folder (serve/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/; eval/
+ * and model/; report/; workflows/. Never cli/ (test/import-graph.test.ts).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';

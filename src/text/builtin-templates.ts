@@ -6,6 +6,10 @@
  *
  * - llama-3.1-instruct: Meta's Llama-3.1/3.3 Instruct template (Llama 3.1 Community License).
  * - gemma-2-it: Google's gemma-2-it template (Gemma Terms of Use).
+ *
+ * May import: its own folder (text/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts. Never backbone/, anything above (tree/ ... cli/)
+ * (test/import-graph.test.ts).
  */
 
 /** A built-in chat template: its name, what it is, and how to recognise a tokenizer of its family. */

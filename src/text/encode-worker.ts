@@ -2,6 +2,10 @@
  * Worker thread that renders and tokenizes conversations, so the next batch is tokenized while
  * the current one runs: onnxruntime-node's `session.run` occupies the main thread for the whole
  * forward pass, so overlap needs a second thread. Started by {@link EncoderWorker}.
+ *
+ * May import: its own folder (text/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts. Never backbone/, anything above (tree/ ... cli/)
+ * (test/import-graph.test.ts).
  */
 import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';

@@ -9,6 +9,10 @@
  * 3. cut the start of the remaining prompt message (its end, next to the response, is kept),
  * 4. only then cut the end of the response: the response alone does not fit.
  * Every result says whether and how it was truncated.
+ *
+ * May import: its own folder (text/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts. Never backbone/, anything above (tree/ ... cli/)
+ * (test/import-graph.test.ts).
  */
 import { DtrError } from '../errors.js';
 import { toConversation, type ChatMessage } from './prompt.js';

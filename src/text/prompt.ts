@@ -5,6 +5,10 @@
  * A prompt is a string or an array of chat messages. A string holding HelpSteer2's
  * `<extra_id_1>` turn markers is split into turns exactly as RLHFlow's `convert_to_chat_format`
  * (decision_tree/get_embeddings.py) does, so attribute rewards match the published pipeline.
+ *
+ * May import: its own folder (text/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts. Never backbone/, anything above (tree/ ... cli/)
+ * (test/import-graph.test.ts).
  */
 
 /** One chat message, as Hugging Face chat templates read it. */

@@ -9,6 +9,10 @@
  * U+001C-U+001F and U+0085, and not U+FEFF); the jinja package uses JavaScript's (the other way
  * round), so a response starting with U+FEFF would tokenize differently. The parsed template is
  * rewritten so those calls go to Python-faithful functions ({@link pyStrip}, {@link pySplit}).
+ *
+ * May import: its own folder (text/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts. Never backbone/, anything above (tree/ ... cli/)
+ * (test/import-graph.test.ts).
  */
 import { Template, parse, tokenize } from '@huggingface/jinja';
 import { DtrError } from '../errors.js';

@@ -3,6 +3,10 @@
  * with `@huggingface/tokenizers` (never hand-written). Encoding adds no special tokens: the chat
  * template writes BOS itself, exactly as Python's `apply_chat_template(tokenize=True)` encodes
  * the rendered text with `add_special_tokens=False`.
+ *
+ * May import: its own folder (text/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts. Never backbone/, anything above (tree/ ... cli/)
+ * (test/import-graph.test.ts).
  */
 import { readFile } from 'node:fs/promises';
 import { Tokenizer } from '@huggingface/tokenizers';

@@ -2,6 +2,10 @@
  * The main-thread side of the encode worker (encode-worker.ts): start it with the model's
  * tokenizer files and template, send windows of conversations, get token ids back (the id
  * buffers are transferred, not copied).
+ *
+ * May import: its own folder (text/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts. Never backbone/, anything above (tree/ ... cli/)
+ * (test/import-graph.test.ts).
  */
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';

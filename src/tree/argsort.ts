@@ -14,6 +14,10 @@
  * function of its own with one array type per argument, so V8 optimises each early and whole.
  * All six digit histograms come from one pass over the keys, the passes that change nothing are
  * known before any runs, and the last pass writes the values back from the keys (no gather).
+ *
+ * May import: its own folder (tree/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/. Never head/, anything above (explain/ ...
+ * cli/) (test/import-graph.test.ts).
  */
 
 /** Buckets per 11-bit digit. */

@@ -22,6 +22,10 @@
  * Speed: each feature is argsorted once (radix sort); a node's samples occupy the same segment
  * in every feature's sorted order, and splitting stably partitions those segments, so no node
  * ever re-sorts. With integer weights (the usual case) log_loss uses a table of k*log2(k).
+ *
+ * May import: its own folder (tree/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/. Never head/, anything above (explain/ ...
+ * cli/) (test/import-graph.test.ts).
  */
 import { assembleModule, F64, forRange, I32, instantiate, presortColumns, radixWasm, w as op } from './argsort.js';
 

@@ -6,6 +6,10 @@
  * Two rules: the published one, p = f(a−b) (f: the tree's leaf probability), and the symmetric
  * one, p = ½[f(a−b) + 1 − f(b−a)], under which swapping a and b mirrors the answer exactly.
  * Decisions are taken on the margin p − 0.5 and a tie band around it.
+ *
+ * May import: its own folder (tree/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/. Never head/, anything above (explain/ ...
+ * cli/) (test/import-graph.test.ts).
  */
 import type { PreferenceTree } from './preference-tree.js';
 

@@ -1,3 +1,10 @@
+/**
+ * `exportText`: a tree as text in scikit-learn's export_text layout (golden-tested against sklearn).
+ *
+ * May import: its own folder (tree/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/. Never head/, anything above (explain/ ...
+ * cli/) (test/import-graph.test.ts).
+ */
 import { ATTRIBUTES } from '../attributes.js';
 import { formatFixed } from '../util/format.js';
 import type { TreeArrays } from './cart.js';

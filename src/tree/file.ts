@@ -4,6 +4,10 @@
  * Loading never executes anything: the file is parsed as JSON, checked against a zod schema,
  * then checked for meaning (child indices, cycles, attribute names, probabilities). Every
  * problem is reported at once, each with its JSON path.
+ *
+ * May import: its own folder (tree/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/. Never head/, anything above (explain/ ...
+ * cli/) (test/import-graph.test.ts).
  */
 import { z } from 'zod';
 import { ATTRIBUTES, type Attribute } from '../attributes.js';

@@ -1,3 +1,11 @@
+/**
+ * Attribute importances: bootstrap refits for their spread (`bootstrapImportances`) and the attributes ranked
+ * by importance.
+ *
+ * May import: its own folder (tree/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/. Never head/, anything above (explain/ ...
+ * cli/) (test/import-graph.test.ts).
+ */
 import { ATTRIBUTES, ATTRIBUTE_COUNT, fromVector, type Attribute, type AttributeScores } from '../attributes.js';
 import { PreferenceTree, type FitOptions } from './preference-tree.js';
 import { SeededRandom } from '../util/random.js';

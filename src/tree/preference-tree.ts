@@ -1,3 +1,11 @@
+/**
+ * `PreferenceTree`: the fitted tree over attribute differences a − b (fit, predictProba, apply, decisionPath,
+ * exportText, files), and the shipped trees by name.
+ *
+ * May import: its own folder (tree/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/. Never head/, anything above (explain/ ...
+ * cli/) (test/import-graph.test.ts).
+ */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -540,6 +548,20 @@ export class PreferenceTree {
     while (left[node] !== -1) node = x[offset + feature[node]!]! <= threshold[node]! ? left[node]! : right[node]!;
     return node;
   }
+}
+
+/**
+ * The option and part types of {@link PreferenceTree}, by name on the class:
+ * `PreferenceTree.FitOptions`, `PreferenceTree.Pair` (a labelled attribute pair), `PreferenceTree.PathStep` ...
+ *
+ * @example
+ * ```ts
+ * import { PreferenceTree } from 'decision-tree-reward';
+ * const options: PreferenceTree.FitOptions = { maxDepth: 3, seed: 0 };
+ * ```
+ */
+export declare namespace PreferenceTree {
+  export type { FitOptions, PreferencePair as Pair, PathStep, LeafInfo, TreeFile as File };
 }
 
 /** Impurity-based importances, as scikit-learn's `feature_importances_` (normalised mean decrease in impurity). */

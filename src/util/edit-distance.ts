@@ -1,4 +1,12 @@
 /**
+ * Edit distance between two strings, for "did you mean" hints on misspelt names.
+ *
+ * May import: its own folder (util/) (the bottom layer): node: built-ins and the dependencies only. Never The
+ * attributes: `ATTRIBUTES`, the one source of truth for the five HelpSteer2 attribute names and their order,
+ * the `Attribute` type derived from it, score checks and vector helpers., errors.ts, version.ts, anything
+ * above (io/ ... cli/) (test/import-graph.test.ts).
+ */
+/**
  * Levenshtein distance (insertions, deletions, substitutions; each costs 1): how "did you mean"
  * suggestions find a near name (a mistyped flag, a misspelled rating key).
  *

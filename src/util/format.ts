@@ -3,6 +3,11 @@
  * through, and the two styles built on it, for command-line text (and explanations) and for
  * reports. Golden text compares against scikit-learn and Python output, so nothing here may use
  * JavaScript's `toFixed`, which rounds exact halves away from zero.
+ *
+ * May import: its own folder (util/) (the bottom layer): node: built-ins and the dependencies only. Never The
+ * attributes: `ATTRIBUTES`, the one source of truth for the five HelpSteer2 attribute names and their order,
+ * the `Attribute` type derived from it, score checks and vector helpers., errors.ts, version.ts, anything
+ * above (io/ ... cli/) (test/import-graph.test.ts).
  */
 
 /**

@@ -1,4 +1,13 @@
 /**
+ * `SeededRandom`: the seeded generator every random draw of the SDK comes from (splits, bootstraps, folds),
+ * so a seed reproduces a run exactly.
+ *
+ * May import: its own folder (util/) (the bottom layer): node: built-ins and the dependencies only. Never The
+ * attributes: `ATTRIBUTES`, the one source of truth for the five HelpSteer2 attribute names and their order,
+ * the `Attribute` type derived from it, score checks and vector helpers., errors.ts, version.ts, anything
+ * above (io/ ... cli/) (test/import-graph.test.ts).
+ */
+/**
  * A small seeded pseudo-random generator (sfc32, seeded through splitmix32), so bootstrap
  * resampling (tree/), validation splits (workflows/) and ridge cross-validation folds (head/) are
  * reproducible on every platform from one integer seed. One generator for all of them: the same

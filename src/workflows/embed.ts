@@ -4,6 +4,10 @@
  * the head reads) and the row's five ratings are appended to an {@link EmbeddingsWriter}, which
  * checkpoints shards atomically, so an interrupted run resumes where it stopped and the output
  * file appears only when complete.
+ *
+ * May import: its own folder (workflows/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/; eval/
+ * and model/; report/. Never anything above (serve/ ... cli/) (test/import-graph.test.ts).
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';

@@ -1,6 +1,10 @@
 /**
  * Reports on response texts: a model scores them, then the report is built on its rewards, with
  * the model recorded in the report's provenance. The library behind `dtr report --model`.
+ *
+ * May import: its own folder (workflows/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/; eval/
+ * and model/; report/. Never anything above (serve/ ... cli/) (test/import-graph.test.ts).
  */
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { PairRow } from '../data/text-rows.js';

@@ -17,6 +17,10 @@
  * segments, a run merges the ones it read into one new segment and deletes only those (never one
  * written by another run meanwhile). Values are stored as JSON numbers, which round-trip float64
  * exactly: a cached reward is bit-identical to a fresh one.
+ *
+ * May import: its own folder (workflows/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/; eval/
+ * and model/; report/. Never anything above (serve/ ... cli/) (test/import-graph.test.ts).
  */
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';

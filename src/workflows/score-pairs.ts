@@ -2,6 +2,10 @@
  * Text preference pairs to attribute pairs: the scoring step of `dtr train-tree --model`. Both
  * responses of every pair are scored by the model (through the reward cache, so a rerun costs no
  * backbone time) and the result is the {@link AttributePairs} that attribute-pair training reads.
+ *
+ * May import: its own folder (workflows/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/; eval/
+ * and model/; report/. Never anything above (serve/ ... cli/) (test/import-graph.test.ts).
  */
 import { ATTRIBUTE_COUNT } from '../attributes.js';
 import { DtrError } from '../errors.js';

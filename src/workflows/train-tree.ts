@@ -3,6 +3,10 @@
  * and bootstrap importances (`trainTree`), and, for pairs of response texts, scoring them with a
  * model through the reward cache first (`scoreTrainingPairs`), with what the tree's provenance
  * records about that model. The library behind `dtr train-tree`.
+ *
+ * May import: its own folder (workflows/) and the layers below it: util/ and the top-level attributes.ts,
+ * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/; eval/
+ * and model/; report/. Never anything above (serve/ ... cli/) (test/import-graph.test.ts).
  */
 import { ATTRIBUTE_COUNT, type AttributeScores } from '../attributes.js';
 import type { EvalSet } from '../data/datasets.js';
