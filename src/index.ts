@@ -112,6 +112,8 @@ export type { TrainOptions, TrainReport, SplitMetrics, TrainingScores } from './
 export { scoreTextPairs } from './workflows/score-pairs.js';
 export type { ScoredTextPairs } from './workflows/score-pairs.js';
 export { embedToFile } from './workflows/embed.js';
+export { fitHead } from './workflows/fit-head.js';
+export type { FitHeadOptions, FitHeadResult } from './workflows/fit-head.js';
 export type { EmbedToFileOptions, EmbedToFileResult } from './workflows/embed.js';
 export { modelComparisonReport, datasetInputFromModel } from './workflows/report.js';
 export type { ModelReportOptions } from './workflows/report.js';

@@ -30,6 +30,7 @@ const MAIN = [
   'embedToFile',
   'explain',
   'exportText',
+  'fitHead',
   'fromVector',
   'inspectModelFolder',
   'listHeads',
@@ -384,6 +385,7 @@ describe("the main entry's types", () => {
     expectTypeOf<typeof Main.scoreTrainingPairs>().returns.toEqualTypeOf<Promise<Main.TrainingScores>>();
     expectTypeOf<typeof Main.scoreTextPairs>().returns.toEqualTypeOf<Promise<Main.ScoredTextPairs>>();
     expectTypeOf<typeof Main.embedToFile>().returns.toEqualTypeOf<Promise<Main.EmbedToFileResult>>();
+    expectTypeOf<typeof Main.fitHead>().toEqualTypeOf<(options: Main.FitHeadOptions) => Promise<Main.FitHeadResult>>();
     expectTypeOf<typeof Advanced.modelIdentity>().returns.toEqualTypeOf<Advanced.ModelIdentity>();
     expectTypeOf<typeof Main.modelComparisonReport>().returns.toEqualTypeOf<Promise<Main.ComparisonReport>>();
     expectTypeOf<typeof Main.datasetInputFromModel>().returns.toEqualTypeOf<Promise<Main.DatasetInput>>();

@@ -7,20 +7,16 @@
  * and model/; report/; workflows/; serve/ (test/import-graph.test.ts).
  */
 import { existsSync, statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { ATTRIBUTES, ATTRIBUTE_COUNT } from '../attributes.js';
-import { parseRatings } from '../data/ratings.js';
-import { readJsonl } from '../io/jsonl.js';
 import { DtrError } from '../errors.js';
-import { fitRidge, ridgeHead, type RidgeFit } from '../head/ridge.js';
+import type { RidgeFit } from '../head/ridge.js';
 import { compileTarget } from '../head/target.js';
-import { readEmbeddingsFile } from '../io/embeddings.js';
-import { sha256FileAsync } from '../io/hash.js';
 import { MODEL_CONFIG_FILE } from '../model/config.js';
-import { checkEmbeddingsForModel } from '../workflows/embed.js';
-import { currentCommandLine, dataFileRecord, makeProvenance, type DataFileRecord } from '../provenance.js';
-import { defineCommand, type CliIO } from './args.js';
-import { createProgress, type Progress } from './progress.js';
+import { currentCommandLine } from '../provenance.js';
+import { fitHead } from '../workflows/fit-head.js';
+import { defineCommand } from './args.js';
+import { stageProgress } from './progress.js';
 import { f3, pathArg, printJson, table } from './shared.js';
 
 export default defineCommand({
@@ -117,87 +113,39 @@ into DIR/heads/NAME.json and use it with --head NAME (or name it in dtr.json 'he
     if (existsSync(outPath) && statSync(outPath).isDirectory())
       throw usage(`--out ${opts.out} is a directory; give a file path such as ${opts.out.replace(/\/$/, '')}/mine.json`);
 
-    const embPath = pathArg(io, opts.embeddings);
-    const emb = readEmbeddingsFile(embPath, { lazy: true }); // rows are streamed by the fit
-    const modelConfig =
-      opts.model === undefined ? null : checkEmbeddingsForModel(emb, pathArg(io, opts.model), { file: opts.embeddings, dir: opts.model });
-    if (modelConfig && opts.backbone !== undefined && opts.backbone !== modelConfig.backbone.id) {
-      throw usage(
-        `--backbone '${opts.backbone}' is not the backbone of --model ${opts.model} ('${modelConfig.backbone.id}'); drop --backbone`,
-      );
+    const stages = {
+      read: ['reading', 'rows'],
+      gram: ['Gram', 'panels'],
+      cv: ['cross-validation', 'fits'],
+      fit: ['final fit', 'fits'],
+    } as const;
+    const bars = stageProgress(io, opts.json, stages);
+    let made: Awaited<ReturnType<typeof fitHead>>;
+    try {
+      made = await fitHead({
+        ...{ embeddings: opts.embeddings, ratings: opts.ratings, model: opts.model, backbone: opts.backbone, out: opts.out, cwd: io.cwd },
+        ...{ lambda, lambdas, folds: opts.folds, seed: opts.seed, target: opts.target, threads: opts.threads, name: opts.name },
+        description: opts.description ?? `ridge head fitted by dtr fit-head on ${opts.embeddings}`,
+        command: currentCommandLine(io.argv),
+        source: 'fitted by dtr fit-head (ridge regression)',
+        onProgress: bars.tick,
+        onWarning: (w) => io.stderr(`dtr fit-head: warning: ${w}\n`),
+      });
+    } catch (e) {
+      const conflict =
+        e instanceof RangeError ? /^backbone '.*' is not the backbone of the model folder .* \('(.*)'\)$/.exec(e.message) : null;
+      if (conflict)
+        throw usage(`--backbone '${opts.backbone}' is not the backbone of --model ${opts.model} ('${conflict[1]}'); drop --backbone`);
+      throw e;
     }
-    let ratings: Float64Array;
-    const data: DataFileRecord[] = []; // the embeddings' record joins once their hash is in (below)
-    if (opts.ratings !== undefined) {
-      const rPath = pathArg(io, opts.ratings);
-      const r = parseRatings(readJsonl(rPath), opts.ratings);
-      for (const w of r.warnings) io.stderr(`dtr fit-head: warning: ${w}\n`);
-      if (r.n !== emb.rows) {
-        throw new DtrError('E_SHAPE', `${opts.ratings} has ${r.n} rows but ${opts.embeddings} has ${emb.rows} embeddings`, {
-          hint: 'row i of the ratings must be the response of embeddings row i',
-        });
-      }
-      ratings = r.values;
-      data.push(dataFileRecord(opts.ratings, { rows: r.n, role: 'ratings', readFrom: rPath }));
-    } else if (emb.labels) {
-      ratings = emb.labels;
-    } else {
-      throw new DtrError('E_DATA', `${opts.embeddings} has no 'labels' tensor`, { hint: 'give the ratings with --ratings FILE.jsonl' });
-    }
-    const backbone = opts.backbone ?? modelConfig?.backbone.id ?? emb.metadata.backbone ?? emb.metadata.model ?? null;
-    if (modelConfig && opts.model !== undefined)
-      data.push(
-        dataFileRecord(`${opts.model.replace(/\/$/, '')}/${MODEL_CONFIG_FILE}`, {
-          role: 'model config',
-          readFrom: join(pathArg(io, opts.model), MODEL_CONFIG_FILE),
-        }),
-      );
-    if (backbone === null)
-      io.stderr(`dtr fit-head: warning: ${opts.embeddings} does not name its backbone; pass --backbone so the head records it\n`);
-
-    const embSha = sha256FileAsync(embPath); // hashed on a worker thread while the head is fitted
-    embSha.catch(() => undefined);
-    const bars = stageBars(io, opts.json);
-    const fit = await fitRidge(emb.embeddings, ratings, {
-      lambda,
-      ...(lambdas ? { lambdas } : {}),
-      folds: opts.folds,
-      seed: opts.seed,
-      ...(opts.target !== undefined ? { target: opts.target } : {}),
-      ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
-      onProgress: bars.tick,
-    });
     bars.done();
-    data.unshift(dataFileRecord(opts.embeddings, { rows: emb.rows, role: 'embeddings', sha256: await embSha }));
+    const { fit, dtype, backbone } = made;
     for (const w of fit.warnings) io.stderr(`dtr fit-head: warning: ${w}\n`);
-
-    const name = opts.name ?? opts.out.replace(/^.*[\\/]/, '').replace(/\.json$/, '');
-    const notes = [
-      lambda === 'auto'
-        ? `lambda chosen by ${fit.cv!.folds}-fold cross-validation (seed ${opts.seed}) over ${fit.cv!.grid.join(', ')}`
-        : `fixed lambda ${lambda}`,
-      `ridge as scikit-learn Ridge(alpha=lambda, fit_intercept=True), per attribute on rated rows (${fit.rows.used} of ${fit.rows.total} rows rated)`,
-    ];
-    if (fit.target) notes.push(`one lambda for target ${JSON.stringify(fit.target.formula)}`);
-    const head = ridgeHead(fit, {
-      name,
-      description: opts.description ?? `ridge head fitted by dtr fit-head on ${opts.embeddings}`,
-      backbone: backbone ?? 'unknown',
-      provenance: makeProvenance('fitted by dtr fit-head (ridge regression)', data, currentCommandLine(io.argv), notes.join('; ')),
-    });
-    head.save(outPath);
     if (opts.json) {
-      printJson(io, fitHeadJson(fit, opts.out, emb.embeddings.dtype));
+      printJson(io, fitHeadJson(fit, opts.out, dtype));
       return 0;
     }
-    io.stdout(
-      renderFitHead(fit, opts.out, {
-        embeddings: opts.embeddings,
-        dtype: emb.embeddings.dtype,
-        ratings: opts.ratings ?? null,
-        backbone: backbone ?? 'unknown',
-      }),
-    );
+    io.stdout(renderFitHead(fit, opts.out, { embeddings: opts.embeddings, dtype, ratings: opts.ratings ?? null, backbone }));
     if (opts.model !== undefined) {
       const inFolder = resolve(outPath) === resolve(pathArg(io, opts.model), 'heads', `${basename(outPath, '.json')}.json`);
       io.stdout(
@@ -207,32 +155,6 @@ into DIR/heads/NAME.json and use it with --head NAME (or name it in dtr.json 'he
     return 0;
   },
 });
-
-/** One progress bar per stage (read, gram, cv, fit), each with rate and ETA. */
-function stageBars(io: CliIO, quiet: boolean): { tick: (stage: string, done: number, total: number) => void; done: () => void } {
-  const units: Record<string, [string, string]> = {
-    read: ['reading', 'rows'],
-    gram: ['Gram', 'panels'],
-    cv: ['cross-validation', 'fits'],
-    fit: ['final fit', 'fits'],
-  };
-  let current: { stage: string; bar: Progress; at: number } | null = null;
-  return {
-    tick(stage, done, total) {
-      if (!current || current.stage !== stage) {
-        current?.bar.done();
-        const [label, unit] = units[stage] ?? [stage, 'steps'];
-        current = { stage, bar: createProgress(io, total, { label, unit, quiet }), at: 0 };
-      }
-      current.bar.tick(done - current.at);
-      current.at = done;
-    },
-    done() {
-      current?.bar.done();
-      current = null;
-    },
-  };
-}
 
 /**
  * The `--json` document of `dtr fit-head`.

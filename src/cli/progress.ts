@@ -128,3 +128,38 @@ function formatSeconds(s: number): string {
 function formatRate(r: number): string {
   return r >= 100 ? r.toFixed(0) : r >= 10 ? r.toFixed(1) : r.toFixed(2);
 }
+
+/**
+ * One progress bar per stage of a staged `onProgress(stage, done, total)` callback (as
+ * `fitRidge`'s: read, gram, cv, fit), each with its rate and ETA; a stage's bar ends when the next
+ * begins. `units` names each stage's label and unit.
+ *
+ * @example
+ * ```ts
+ * const bars = stageProgress(io, false, { read: ['reading', 'rows'], fit: ['final fit', 'fits'] });
+ * await fitRidge(x, y, { onProgress: bars.tick });
+ * bars.done();
+ * ```
+ */
+export function stageProgress(
+  io: CliIO,
+  quiet: boolean,
+  units: Readonly<Record<string, readonly [label: string, unit: string]>>,
+): { tick: (stage: string, done: number, total: number) => void; done: () => void } {
+  let current: { stage: string; bar: Progress; at: number } | null = null;
+  return {
+    tick(stage, done, total) {
+      if (!current || current.stage !== stage) {
+        current?.bar.done();
+        const [label, unit] = units[stage] ?? [stage, 'steps'];
+        current = { stage, bar: createProgress(io, total, { label, unit, quiet }), at: 0 };
+      }
+      current.bar.tick(done - current.at);
+      current.at = done;
+    },
+    done() {
+      current?.bar.done();
+      current = null;
+    },
+  };
+}
