@@ -21,7 +21,7 @@
  *        (100+100+0+50)/4 = 62.5, average (75+100+33.33+83.33)/4 = 72.92
  * pairwise over all 54: 6 + 7.5 + 9 + 3 + 6 + 9 = 40.5 right, 0.75
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseEvalSet, readEvalSet } from '../src/data/datasets.js';
@@ -297,3 +297,56 @@ function parse(values: unknown[]): string[] {
   }
   return [];
 }
+
+describe('RM-Bench as published: the per-domain files and total_dataset.json', () => {
+  const P = `${F}/rm-bench-files`;
+  const FILES = ['chat', 'math', 'code', 'safety-refuse', 'safety-response'].map((d) => `${P}/${d}_filtered.json`);
+  /** A deterministic stand-in scorer: the same decision for the same comparison, whichever file it came from. */
+  const decide = (id: string, i: number, j: number): 'a' | 'b' | 'tie' => (['a', 'b', 'a', 'tie'] as const)[(id.length + 3 * i + j) % 4]!;
+  const score = (items: ReturnType<typeof readEvalSet>['items']) =>
+    scoreRmBench(
+      items.map((it) => ({
+        id: it.id,
+        subset: it.subset,
+        chosenStyle: it.chosenStyle!,
+        rejectedStyle: it.rejectedStyle!,
+        preference: decide(it.id, it.chosenStyle!, it.rejectedStyle!),
+      })),
+    );
+
+  it('the per-domain files, whose subset names the source data set, give the figures total_dataset.json gives', () => {
+    const total = readEvalSet(`${P}/total_dataset.json`);
+    const perFile = FILES.flatMap((f) => readEvalSet(f).items);
+    expect(perFile.map((i) => [i.id, i.subset, i.chosenStyle, i.rejectedStyle, i.a, i.b])).toEqual(
+      total.items.map((i) => [i.id, i.subset, i.chosenStyle, i.rejectedStyle, i.a, i.b]),
+    );
+    const fromTotal = score(total.items);
+    const fromFiles = score(perFile);
+    expect(fromTotal.overall).not.toBeNull();
+    expect(fromFiles.domains).toEqual(fromTotal.domains);
+    expect(fromFiles.overall).toEqual(fromTotal.overall);
+    expect(fromFiles.unknownSubsets).toEqual({});
+  });
+
+  it('the domain comes from the file name, else from the known source subsets, else --domain', () => {
+    const dir = tempDir();
+    // The safety-refuse file's rows under another name: placed by their source subsets.
+    const rows = JSON.parse(readFileSync(`${P}/safety-refuse_filtered.json`, 'utf8'));
+    const chat = JSON.parse(readFileSync(`${P}/chat_filtered.json`, 'utf8'));
+    writeFileSync(join(dir, 'mine.json'), JSON.stringify([...rows, ...chat]));
+    expect([...new Set(readEvalSet(join(dir, 'mine.json')).items.map((i) => i.subset))]).toEqual(['safety-refuse', 'chat']);
+    // A subset no rule knows stays as it is (reported as outside every domain), unless --domain says.
+    writeFileSync(join(dir, 'other.json'), JSON.stringify([{ ...chat[0], subset: 'my-own-set' }]));
+    expect(readEvalSet(join(dir, 'other.json')).items[0]!.subset).toBe('my-own-set');
+    expect(readEvalSet(join(dir, 'other.json'), undefined, 'other.json', { domain: 'code' }).items[0]!.subset).toBe('code');
+  });
+
+  it('dtr eval --domain is checked: a known domain, RM-Bench data only', async () => {
+    const bad = await dtr(['eval', '--data', `${F}/rewardbench-sample.jsonl`, '--domain', 'nope', '--tree', `${F}/stump-tree.json`]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--domain/);
+    const scores = await dtr(['eval', '--scores', `${F}/rm-bench-results.jsonl`, '--domain', 'chat']);
+    expect(scores.code).toBe(2);
+    expect(scores.stderr).toMatch(/--domain does not apply to --scores/);
+  });
+});

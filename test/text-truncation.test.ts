@@ -124,3 +124,50 @@ describe('truncation', () => {
     expect(() => new ConversationEncoder(tok, template, { maxLength: 0 })).toThrow(RangeError);
   });
 });
+
+describe('dropping many turns', () => {
+  /** The rule as the loop states it: drop the oldest prompt message, then non-user turns after it, re-render, repeat. */
+  function oneAtATime(e: ConversationEncoder, input: ChatMessage[]): { dropped: number; ids: number[] } {
+    const m = input.map((x) => ({ ...x }));
+    const first = m[0]!.role === 'system' ? 1 : 0;
+    const count = (): number => m.length - 1 - first;
+    let ids = e.renderIds(m);
+    let dropped = 0;
+    while (ids.length > e.maxLength && count() > 1) {
+      m.splice(first, 1);
+      dropped++;
+      while (count() > 1 && m[first]!.role !== 'user') {
+        m.splice(first, 1);
+        dropped++;
+      }
+      ids = e.renderIds(m);
+    }
+    return { dropped, ids };
+  }
+
+  const chat = (n: number, seed: number): ChatMessage[] => {
+    const out: ChatMessage[] = seed % 2 ? [{ role: 'system', content: 'Be brief.' }] : [];
+    for (let i = 0; i < n; i++) {
+      const role = (i * 7 + seed) % 5 === 0 ? 'assistant' : i % 2 === 0 ? 'user' : 'assistant';
+      out.push({ role, content: words(`t${i}x`, 1 + ((i * 13 + seed) % 9)) });
+    }
+    out.push({ role: 'assistant', content: 'The answer.' });
+    return out;
+  };
+
+  it('gives what dropping one turn at a time gives, with the model template and with one whose turns do not add up', () => {
+    const plain = new ChatTemplate('{% for m in messages %}{{ m.role }}: {{ m.content }} {% endfor %}', {});
+    for (const t of [template, plain]) {
+      for (let seed = 0; seed < 4; seed++) {
+        const messages = chat(30 + seed * 5, seed);
+        for (const max of [80, 200]) {
+          const e = new ConversationEncoder(tok, t, { maxLength: max });
+          const want = oneAtATime(e, messages);
+          const got = e.encodeMessages(messages);
+          if (want.ids.length <= max) expect(Array.from(got.ids), `seed ${seed}, max ${max}`).toEqual(want.ids);
+          expect(got.truncation?.droppedMessages ?? 0, `seed ${seed}, max ${max}`).toBe(want.dropped);
+        }
+      }
+    }
+  });
+});

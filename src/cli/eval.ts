@@ -6,6 +6,7 @@
  * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/; eval/
  * and model/; report/; workflows/; serve/ (test/import-graph.test.ts).
  */
+import { RM_BENCH_FILE_DOMAINS } from '../data/rmbench-files.js';
 import { resolve } from 'node:path';
 import { DtrError } from '../errors.js';
 import { readEvalSet, splitLabelTies, EVAL_FORMATS, type EvalFormat, type EvalSet } from '../data/datasets.js';
@@ -74,6 +75,11 @@ scalar reward model; --format says whose rules apply when the fields do not.`,
       choices: EVAL_FORMATS,
       description: 'format of --data (default: detected), or the benchmark whose rules score --scores results',
     },
+    domain: {
+      type: 'string',
+      choices: RM_BENCH_FILE_DOMAINS,
+      description: "RM-Bench: score every row of --data in this domain (default: the row's domain, the file's name, or its source subset)",
+    },
     scores: { type: 'string', valueName: 'FILE.jsonl', description: "per-pair results to re-aggregate (from --out, or any scorer's)" },
     tree: {
       type: 'string',
@@ -115,7 +121,7 @@ scalar reward model; --format says whose rules apply when the fields do not.`,
     let source: Record<string, unknown>;
     let results: PairResult[];
     if (opts.scores !== undefined) {
-      for (const flag of ['out', 'tree', 'model'] as const) {
+      for (const flag of ['out', 'tree', 'model', 'domain'] as const) {
         if (opts[flag] !== undefined)
           throw new DtrError('E_USAGE', `dtr eval: --${flag} does not apply to --scores (results are re-aggregated as they are)`);
       }
@@ -125,7 +131,9 @@ scalar reward model; --format says whose rules apply when the fields do not.`,
       source = { scores: dataFileRecord(opts.scores, { rows: results.length, role: 'results', readFrom: path }) };
     } else {
       const path = pathArg(io, opts.data!);
-      const set = readEvalSet(path, format, opts.data!);
+      const set = readEvalSet(path, format, opts.data!, opts.domain !== undefined ? { domain: opts.domain } : {});
+      if (opts.domain !== undefined && set.format !== 'rm-bench')
+        throw new DtrError('E_USAGE', `dtr eval: --domain applies to RM-Bench data; ${opts.data} is ${set.format}`);
       const data: DataFileRecord = dataFileRecord(opts.data!, { rows: set.rows, role: 'evaluation', readFrom: path });
       const { scored, equal } = splitLabelTies(set.items);
       if (equal.length > 0)

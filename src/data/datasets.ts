@@ -29,6 +29,7 @@ import type { AttributeScores } from '../attributes.js';
 import { DtrError, type Issue } from '../errors.js';
 import { decodeUtf8 } from '../io/utf8.js';
 import { readJsonl, type JsonlRow } from '../io/jsonl.js';
+import { rmBenchRowSubset } from './rmbench-files.js';
 import { parsePairRow } from './text-rows.js';
 
 /**
@@ -119,9 +120,8 @@ export function detectEvalFormat(row: unknown): EvalFormat | null {
  */
 export function readEvalSet(path: string, format?: EvalFormat, source: string = path, options: EvalSetOptions = {}): EvalSet {
   const array = readJsonArray(path, source);
-  return array
-    ? parseEvalSet(array, source, format, { ...options, jsonArray: true })
-    : parseEvalSet(readJsonl(path), source, format, options);
+  const opts = { file: path, ...options };
+  return array ? parseEvalSet(array, source, format, { ...opts, jsonArray: true }) : parseEvalSet(readJsonl(path), source, format, opts);
 }
 
 /**
@@ -161,6 +161,10 @@ export interface EvalSetOptions {
   strict?: boolean;
   /** The rows are the elements of a JSON array: messages name `file[i]` (0-based) instead of `file:line`. */
   jsonArray?: boolean;
+  /** The file's path (default: the source name): RM-Bench's per-domain files name their domain (`chat_filtered.json`). */
+  file?: string;
+  /** RM-Bench: score every row in this domain (`dtr eval --domain`), whatever the row or file says. */
+  domain?: string;
 }
 
 /**
@@ -220,9 +224,14 @@ export function parseEvalSet(rows: readonly JsonlRow[], source: string, format?:
     };
     const grouped = fmt === 'rm-bench' || fmt === 'rewardbench-2';
     const id = idOf(fmt === 'judgebench' ? (row.pair_id ?? row.id) : row.id, line, (fmt === 'rewardbench' && strict) || grouped, bad);
-    // RM-Bench's total_dataset.json names the subset `domain`; JudgeBench names it `source`.
+    // RM-Bench: its domain (data/rmbench-files.ts: `domain`, the file name, the source subset); JudgeBench names it `source`.
     const subsetKey = fmt === 'judgebench' ? 'source' : fmt === 'rm-bench' && row.subset === undefined ? 'domain' : 'subset';
-    const subsetValue = row[subsetKey] ?? (fmt === 'judgebench' ? null : (row.category ?? null));
+    const subsetValue =
+      fmt === 'rm-bench'
+        ? (rmBenchRowSubset(row, { file: options.file ?? source, ...(options.domain !== undefined ? { domain: options.domain } : {}) }) ??
+          row.category ??
+          null)
+        : (row[subsetKey] ?? (fmt === 'judgebench' ? null : (row.category ?? null)));
     if (subsetValue !== null && typeof subsetValue !== 'string') bad(`"${subsetKey}" must be a string, got ${describe(subsetValue)}`);
     const subset = typeof subsetValue === 'string' ? subsetValue : null;
     if (grouped && subsetValue === null)

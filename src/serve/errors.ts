@@ -22,6 +22,7 @@ export const SERVE_ERROR_CODES = {
   E_UNAUTHORIZED: { status: 401, meaning: 'the server needs `Authorization: Bearer <token>` and the request has none or another token' },
   E_NOT_FOUND: { status: 404, meaning: 'no such route' },
   E_METHOD: { status: 405, meaning: 'the route exists but not for this method (see the `Allow` header)' },
+  E_BODY_TIMEOUT: { status: 408, meaning: 'the request body did not all arrive within `--body-timeout`' },
   E_TOO_LARGE: { status: 413, meaning: 'the body is over the size limit, or a batch holds more conversations than the queue' },
   E_INTERNAL: { status: 500, meaning: 'the model failed on an accepted request (a bug, or the backbone failed): the message says what' },
   E_NOT_READY: { status: 503, meaning: 'the model is still loading (retry after `Retry-After` seconds)' },
@@ -47,8 +48,10 @@ export interface ErrorBody {
     message: string;
     /** The (first) field that was wrong, for `E_BAD_REQUEST`. */
     field?: string;
-    /** Every problem found, when the body had several. */
+    /** Every problem found, when the body had several (the first `--max-issues` of them). */
     issues?: FieldIssue[];
+    /** Problems found beyond those listed in `issues` (absent when all are listed). */
+    moreIssues?: number;
   };
 }
 
@@ -66,11 +69,13 @@ export class ServeError extends Error {
   readonly status: number;
   readonly issues: readonly FieldIssue[];
   readonly headers: Readonly<Record<string, string>>;
+  /** Problems found beyond {@link issues} (a bounded list). */
+  readonly moreIssues: number;
 
   constructor(
     code: ServeErrorCode,
     message: string,
-    options: { issues?: readonly FieldIssue[]; headers?: Record<string, string>; cause?: unknown } = {},
+    options: { issues?: readonly FieldIssue[]; moreIssues?: number; headers?: Record<string, string>; cause?: unknown } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ServeError';
@@ -78,14 +83,16 @@ export class ServeError extends Error {
     this.status = SERVE_ERROR_CODES[code].status;
     this.issues = options.issues ?? [];
     this.headers = options.headers ?? {};
+    this.moreIssues = options.moreIssues ?? 0;
   }
 
-  /** The response body: `{ error: { code, message, field?, issues? } }`. */
+  /** The response body: `{ error: { code, message, field?, issues?, moreIssues? } }`. */
   body(): ErrorBody {
     const error: ErrorBody['error'] = { code: this.code, message: this.message };
     if (this.issues.length > 0) {
       error.field = this.issues[0]!.field;
       error.issues = this.issues.map((i) => ({ ...i }));
+      if (this.moreIssues > 0) error.moreIssues = this.moreIssues;
     }
     return { error };
   }

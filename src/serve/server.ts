@@ -27,7 +27,15 @@ import { jsonText } from '../util/format.js';
 import { VERSION } from '../version.js';
 import { ServeError } from './errors.js';
 import { MetricsRegistry, PROMETHEUS_CONTENT_TYPE, type Counter, type Histogram } from './metrics.js';
-import { parseJsonBody, parseRequest, type CompareRequestItem, type ScoreRequestItem, type ServeRoute } from './requests.js';
+import { BodyReads, ClientGone, discardBody, readBody } from './body.js';
+import {
+  REQUEST_LIMIT_DEFAULTS,
+  parseJsonBody,
+  parseRequest,
+  type CompareRequestItem,
+  type ScoreRequestItem,
+  type ServeRoute,
+} from './requests.js';
 import { Scheduler, type Unit, type UnitResult } from './scheduler.js';
 
 /** Options of {@link RewardServer.start}. */
@@ -44,6 +52,22 @@ export interface ServeOptions {
   timeoutMs?: number;
   /** Largest request body in bytes (default 16 MiB). */
   maxBodyBytes?: number;
+  /** Time for a request's body to arrive, in ms from its headers (default 30,000): `408 E_BODY_TIMEOUT` after it. */
+  bodyTimeoutMs?: number;
+  /** Most messages in one prompt (default 1024): a `messages` array, or a string's `<extra_id_1>` turns. */
+  maxMessages?: number;
+  /** Deepest nesting of arrays and objects in a body (default 32; a request needs 4). */
+  maxJsonDepth?: number;
+  /** Most problems listed in an error's `issues` (default 20); the rest are counted in `moreIssues`. */
+  maxIssues?: number;
+  /**
+   * After an error answered before the body has arrived (413, 401, ...), bytes of it read and
+   * dropped so the client, still sending, reads the answer (default 64 MiB); past them the
+   * connection is closed.
+   */
+  maxDiscardBytes?: number;
+  /** On {@link RewardServer.close}, ms given to requests still sending their body before they are ended (default 2,000). */
+  shutdownGraceMs?: number;
   /** Decision defaults for `/v1/compare` (a request's `symmetric` / `tieBand` override them). */
   compare?: CompareOptions;
   /** Receives one line for each request that failed inside the model (500): default stderr. */
@@ -68,7 +92,19 @@ export type ModelSource = RewardModel | Promise<RewardModel> | (() => Promise<Re
 /** Where a server is in its life. */
 export type ServeState = 'loading' | 'ready' | 'failed' | 'draining' | 'stopped';
 
-const DEFAULTS = { host: '127.0.0.1', port: 8000, queueSize: 1024, timeoutMs: 60_000, maxBodyBytes: 16 * 1024 * 1024 };
+const DEFAULTS = {
+  host: '127.0.0.1',
+  port: 8000,
+  queueSize: 1024,
+  timeoutMs: 60_000,
+  maxBodyBytes: 16 * 1024 * 1024,
+  bodyTimeoutMs: 30_000,
+  maxMessages: REQUEST_LIMIT_DEFAULTS.maxMessages,
+  maxJsonDepth: REQUEST_LIMIT_DEFAULTS.maxJsonDepth,
+  maxIssues: REQUEST_LIMIT_DEFAULTS.maxIssues,
+  maxDiscardBytes: 64 * 1024 * 1024,
+  shutdownGraceMs: 2_000,
+};
 const ROUTES: Record<string, { methods: readonly string[] }> = {
   '/v1/compare': { methods: ['POST'] },
   '/v1/score': { methods: ['POST'] },
@@ -132,6 +168,10 @@ export class RewardServer {
    */
   readonly stopped: Promise<ServeSummary>;
   private drained: (() => void) | null = null;
+  /** Bodies being read or discarded, so close() can end those still going after its grace. */
+  private readonly reads = new BodyReads();
+  /** Set once close()'s grace has passed: a body still arriving is not waited for. */
+  private graceOver = false;
   private readonly registry = new MetricsRegistry();
   private readonly requests: Counter;
   private readonly latency: Histogram;
@@ -150,11 +190,17 @@ export class RewardServer {
       queueSize: options.queueSize ?? DEFAULTS.queueSize,
       timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs,
       maxBodyBytes: options.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
+      bodyTimeoutMs: options.bodyTimeoutMs ?? DEFAULTS.bodyTimeoutMs,
+      maxMessages: options.maxMessages ?? DEFAULTS.maxMessages,
+      maxJsonDepth: options.maxJsonDepth ?? DEFAULTS.maxJsonDepth,
+      maxIssues: options.maxIssues ?? DEFAULTS.maxIssues,
+      maxDiscardBytes: options.maxDiscardBytes ?? DEFAULTS.maxDiscardBytes,
+      shutdownGraceMs: options.shutdownGraceMs ?? DEFAULTS.shutdownGraceMs,
       compare: options.compare ?? {},
       onError: options.onError ?? ((m) => void process.stderr.write(`dtr serve: ${m}\n`)),
     };
     // Digests have one length whatever the token, so comparing them in constant time leaks neither the token nor its length.
-    this.tokenDigest = options.token ? digest(options.token) : null;
+    this.tokenDigest = options.token ? digest(Buffer.from(options.token, 'utf8')) : null;
     this.requests = this.registry.counter('dtr_serve_requests_total', 'HTTP requests answered, by route and status code.');
     this.latency = this.registry.histogram(
       'dtr_serve_request_duration_seconds',
@@ -223,7 +269,7 @@ export class RewardServer {
       },
     );
     this.loaded.catch(() => undefined); // surfaced by ready()
-    http.on('request', (req, res) => void this.handle(req, res));
+    http.on('request', (req, res) => void this.handle(req, res).catch(() => res.destroy()));
     http.on('error', (e) => this.options.onError(`server error: ${describeError(e)}`));
   }
 
@@ -310,7 +356,18 @@ export class RewardServer {
       this.stateValue = 'draining';
       const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
       this.http.closeIdleConnections();
+      // A request still sending its body after the grace is answered 503 and its connection closed:
+      // one slow client must not hold the shutdown for minutes.
+      const grace = setTimeout(() => {
+        this.graceOver = true;
+        this.reads.abortAll(
+          new ServeError('E_SHUTTING_DOWN', 'the server is stopping and the request body had not arrived: send it to another replica', {
+            headers: { 'retry-after': '1' },
+          }),
+        );
+      }, this.options.shutdownGraceMs);
       if (this.open > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+      clearTimeout(grace);
       await this.scheduler?.idle();
       // Connections still open hold no request (or one that arrived as we closed, already answered).
       this.http.closeAllConnections();
@@ -354,8 +411,9 @@ export class RewardServer {
     const started = performance.now();
     // Received before close() began: it is answered normally (that is what "finish what was accepted" means).
     const accepted = this.stateValue !== 'draining' && this.stateValue !== 'stopped';
+    const deadline = started + this.options.bodyTimeoutMs;
     const path = pathOf(req.url);
-    const route = ROUTES[path] ? path : null;
+    const route = routeOf(path);
     const label = route ?? 'other';
     this.open++;
     res.on('close', () => {
@@ -373,7 +431,7 @@ export class RewardServer {
       if (route === null)
         throw new ServeError(
           'E_NOT_FOUND',
-          `no route ${req.method} ${path}: the routes are POST /v1/compare, POST /v1/score, GET /healthz, GET /metrics`,
+          `no route ${req.method} ${shown(path)}: the routes are POST /v1/compare, POST /v1/score, GET /healthz, GET /metrics`,
         );
       const { methods } = ROUTES[route]!;
       if (!methods.includes(req.method ?? '')) {
@@ -393,25 +451,24 @@ export class RewardServer {
           headers: { 'retry-after': '1' },
         });
       if (!this.model || !this.scheduler) throw new ServeError('E_INTERNAL', `the model failed to load: ${describeError(this.loadError)}`);
-      await this.score(route === '/v1/compare' ? 'compare' : 'score', req, res);
+      await this.score(route === '/v1/compare' ? 'compare' : 'score', req, res, deadline);
     } catch (e) {
-      this.fail(res, e);
+      this.fail(req, res, e, deadline);
     }
   }
 
-  private async score(route: ServeRoute, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async score(route: ServeRoute, req: IncomingMessage, res: ServerResponse, deadline: number): Promise<void> {
     const model = this.model!;
     const scheduler = this.scheduler!;
-    const text = await readBody(req, this.options.maxBodyBytes);
+    const o = this.options;
+    const text = await readBody(req, { maxBytes: o.maxBodyBytes, deadline, timeoutSeconds: o.bodyTimeoutMs / 1000 }, this.reads);
     const check = (prompt: unknown, response: unknown, params: { prompt: string; response: string }): void =>
       void model.encoder.checkedConversation(prompt, response, params);
-    const request = parseRequest(route, parseJsonBody(text), check);
-    if (request.conversations > scheduler.capacity) {
-      throw new ServeError(
-        'E_TOO_LARGE',
-        `this batch has ${request.conversations} conversations, more than the queue holds (${scheduler.capacity}, --queue-size): split it into smaller batches`,
-      );
-    }
+    const request = parseRequest(route, parseJsonBody(text, o.maxJsonDepth), check, {
+      maxConversations: scheduler.capacity,
+      maxMessages: o.maxMessages,
+      maxIssues: o.maxIssues,
+    });
     const compareOptions: CompareOptions = { ...this.options.compare, ...request.options };
     const units: Unit[] = request.items.map((item) =>
       route === 'compare'
@@ -481,10 +538,22 @@ export class RewardServer {
       });
     const m = /^Bearer\s+(.+)$/i.exec(header.trim());
     if (!m) throw new ServeError('E_UNAUTHORIZED', 'the Authorization header must be "Bearer <token>"', { headers: challenge });
-    if (!timingSafeEqual(digest(m[1]!), this.tokenDigest)) throw new ServeError('E_UNAUTHORIZED', 'wrong token', { headers: challenge });
+    // Node reads header bytes as Latin-1, one character per byte: back to the bytes sent, compared
+    // with the token's UTF-8 bytes (a client sending the token in Latin-1 sends other bytes).
+    if (!timingSafeEqual(digest(Buffer.from(m[1]!, 'latin1')), this.tokenDigest))
+      throw new ServeError('E_UNAUTHORIZED', 'wrong token', { headers: challenge });
   }
 
-  private fail(res: ServerResponse, e: unknown): void {
+  /** Answers an error; never throws (when even the answer cannot be written, the connection is closed). */
+  private fail(req: IncomingMessage, res: ServerResponse, e: unknown, deadline: number): void {
+    try {
+      this.answerError(req, res, e, deadline);
+    } catch {
+      res.destroy();
+    }
+  }
+
+  private answerError(req: IncomingMessage, res: ServerResponse, e: unknown, deadline: number): void {
     const error =
       e instanceof ServeError
         ? e
@@ -497,10 +566,22 @@ export class RewardServer {
       res.destroy();
       return;
     }
-    sendJson(res, error.status, error.body(), {
-      ...error.headers,
-      ...this.closingHeaders(),
-      ...(error.code === 'E_TOO_LARGE' && !reqDone(res) ? { connection: 'close' } : {}),
+    const text = `${jsonText(error.body())}\n`;
+    const headers = { ...error.headers, ...this.closingHeaders() };
+    if (req.complete) return send(res, error.status, text, JSON_TYPE, headers);
+    // The body is still arriving: answer now, and close once the client has sent the rest (read
+    // and dropped, up to a bound and the body deadline), so a client that writes its whole body
+    // before reading reads this answer instead of a reset. A late or stopped body is not waited for.
+    res.shouldKeepAlive = false;
+    writeHead(res, error.status, text, JSON_TYPE, { ...headers, connection: 'close' });
+    res.write(text);
+    if (error.code === 'E_BODY_TIMEOUT' || this.graceOver) {
+      res.end();
+      return;
+    }
+    void discardBody(req, this.options.maxDiscardBytes, deadline, this.reads).then((complete) => {
+      res.end();
+      if (!complete) res.destroy();
     });
   }
 
@@ -535,83 +616,50 @@ export class RewardServer {
   }
 }
 
-/** Thrown when the client disconnects while its body is read: there is no one to answer. */
-class ClientGone extends Error {}
-
-/** Whether the request's body has been read to its end (so the connection can be reused). */
-function reqDone(res: ServerResponse): boolean {
-  return res.req.complete;
-}
-
-/**
- * Reads a body as UTF-8, refusing it (`E_TOO_LARGE`) once it passes `limit` bytes, or at once
- * when its Content-Length says it will: the rest is not buffered.
- */
-function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length']);
-    const tooLarge = (): ServeError =>
-      new ServeError(
-        'E_TOO_LARGE',
-        `the request body is over the server's limit of ${limit} bytes (--max-body-bytes): send smaller batches`,
-      );
-    if (Number.isFinite(declared) && declared > limit) {
-      req.resume(); // discard, so the socket is not stuck
-      reject(tooLarge());
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        req.removeAllListeners('data');
-        req.resume();
-        chunks.length = 0;
-        reject(tooLarge());
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (size > limit) return;
-      try {
-        resolve(new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks)));
-      } catch {
-        reject(new ServeError('E_BAD_JSON', 'the request body is not valid UTF-8: send JSON text in UTF-8'));
-      }
-    });
-    req.on('aborted', () => reject(new ClientGone()));
-    req.on('error', () => reject(new ClientGone()));
-  });
-}
-
 /** A JSON answer; numbers as `dtr compare --json` prints them (jsonText: no arithmetic noise). */
 function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
-  send(res, status, `${jsonText(value)}\n`, 'application/json; charset=utf-8', headers);
+  send(res, status, `${jsonText(value)}\n`, JSON_TYPE, headers);
 }
+
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 function send(res: ServerResponse, status: number, body: string, contentType: string, headers: Record<string, string> = {}): void {
   if (res.destroyed) return;
+  writeHead(res, status, body, contentType, headers);
+  res.end(body);
+}
+
+function writeHead(res: ServerResponse, status: number, body: string, contentType: string, headers: Record<string, string>): void {
   res.writeHead(status, {
     'content-type': contentType,
     'content-length': Buffer.byteLength(body),
     'cache-control': 'no-store',
     ...headers,
   });
-  res.end(body);
 }
 
+/** The path of a request target as sent (the query string aside): no decoding, no normalising. */
 function pathOf(url: string | undefined): string {
-  try {
-    return new URL(url ?? '/', 'http://localhost').pathname;
-  } catch {
-    return url ?? '/';
-  }
+  const target = url ?? '/';
+  const q = target.indexOf('?');
+  return q < 0 ? target : target.slice(0, q);
 }
 
-function digest(token: string): Buffer {
-  return createHash('sha256').update(token, 'utf8').digest();
+/**
+ * The route a path names, or null. Only the exact path: `//x/metrics`, `/v1/x/../score` or a
+ * percent-encoded letter name no route, so a proxy's rules by path mean what they say here too.
+ */
+function routeOf(path: string): string | null {
+  return Object.hasOwn(ROUTES, path) ? path : null;
+}
+
+/** A path for an error message: as sent, cut to 200 characters. */
+function shown(path: string): string {
+  return path.length > 200 ? `${path.slice(0, 200)}…` : path;
+}
+
+function digest(bytes: Buffer): Buffer {
+  return createHash('sha256').update(bytes).digest();
 }
 
 function describeError(e: unknown): string {
@@ -643,6 +691,18 @@ function checkServeOptions(o: ServeOptions): void {
     throw new RangeError(`timeoutMs must be a positive number, got ${String(o.timeoutMs)}`);
   if (o.maxBodyBytes !== undefined && (!Number.isInteger(o.maxBodyBytes) || o.maxBodyBytes < 1))
     throw new RangeError(`maxBodyBytes must be an integer >= 1, got ${String(o.maxBodyBytes)}`);
+  const positive = (name: keyof ServeOptions, integer: boolean, min: number): void => {
+    const x = o[name];
+    if (x === undefined) return;
+    if (typeof x !== 'number' || !Number.isFinite(x) || (integer && !Number.isInteger(x)) || x < min)
+      throw new RangeError(`${name} must be ${integer ? 'an integer' : 'a number'} >= ${min}, got ${String(x)}`);
+  };
+  positive('bodyTimeoutMs', false, 1);
+  positive('maxMessages', true, 2);
+  positive('maxJsonDepth', true, 4);
+  positive('maxIssues', true, 1);
+  positive('maxDiscardBytes', true, 0);
+  positive('shutdownGraceMs', false, 0);
   if (o.token !== undefined && o.token !== null && (typeof o.token !== 'string' || o.token === '' || /\s/.test(o.token))) {
     throw new TypeError('token must be a non-empty string without spaces (it is sent as "Authorization: Bearer <token>")');
   }

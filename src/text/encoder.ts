@@ -119,6 +119,13 @@ export class ConversationEncoder {
     const messages = toConversation(prompt, response, { prompt: promptParam, response: responseParam });
     const fromString = typeof prompt === 'string';
     messages.forEach((m, i) => {
+      // The role is rendered as text too: a control token there would inject a turn just as in the content.
+      const roleHit = this.tokenizer.findSpecialToken(m.role);
+      if (roleHit !== null && !fromString) {
+        throw new RangeError(
+          `${promptParam}[${i}].role contains the tokenizer's special token '${roleHit.token}' at index ${roleHit.index}: a role is a name such as 'user'`,
+        );
+      }
       const hit = this.tokenizer.findSpecialToken(m.content);
       if (hit === null) return;
       const where = i === messages.length - 1 ? responseParam : fromString ? promptParam : `${promptParam}[${i}].content`;
@@ -160,14 +167,10 @@ export class ConversationEncoder {
     const promptCount = (): number => messages.length - 1 - firstPrompt();
 
     // 1. Oldest prompt turns, keeping the last prompt message and a leading user turn.
-    while (ids.length > max && promptCount() > 1) {
-      messages.splice(firstPrompt(), 1);
-      dropped++;
-      while (promptCount() > 1 && messages[firstPrompt()]!.role !== 'user') {
-        messages.splice(firstPrompt(), 1);
-        dropped++;
-      }
-      ids = this.renderIds(messages);
+    if (ids.length > max && promptCount() > 1) {
+      const step = this.dropOldest(messages, ids.length);
+      dropped = step.dropped;
+      ids = step.ids;
     }
     // 2. The system message.
     if (ids.length > max && messages[0]!.role === 'system' && messages.length > 2) {
@@ -215,6 +218,80 @@ export class ConversationEncoder {
         summary,
       },
     };
+  }
+
+  /**
+   * Step 1 of truncation: the fewest oldest-turn drops that bring the conversation under
+   * `maxLength`, or every drop allowed. The drops are the ones the rule "drop the oldest prompt
+   * message, then any non-user turns after it, re-render" makes one at a time (so a kept
+   * conversation still starts with a user turn); this finds where that loop stops without
+   * re-rendering after each drop, which is quadratic in turns (2,000 turns: 20 s). The rendered
+   * length only falls as turns are dropped, so the stopping point is the first state that fits:
+   * per-message token counts (one pass) guess it, and renders check the guess and its
+   * predecessor, bisecting when the guess is off (templates whose turns do not add up exactly).
+   * `messages` is edited in place.
+   */
+  private dropOldest(messages: ChatMessage[], renderedLength: number): { ids: number[]; dropped: number } {
+    const max = this.maxLength;
+    const first = messages[0]!.role === 'system' ? 1 : 0;
+    const last = messages.length - 1; // the response
+    // starts[j]: the first kept prompt message after j drop steps (the loop's states, in order).
+    const starts = [first];
+    for (let s = first; last - s > 1;) {
+      s++;
+      while (last - s > 1 && messages[s]!.role !== 'user') s++;
+      starts.push(s);
+    }
+    const cache = new Map<number, number[]>();
+    const render = (j: number): number[] => {
+      let ids = cache.get(j);
+      if (ids === undefined) {
+        ids = this.renderIds(this.withoutPrompt(messages, first, starts[j]!));
+        cache.set(j, ids);
+      }
+      return ids;
+    };
+    const fits = (j: number): boolean => (j === 0 ? renderedLength : render(j).length) <= max;
+    const lastStep = starts.length - 1;
+    let stop: number;
+    if (!fits(lastStep)) stop = lastStep;
+    else {
+      // The guess: per message, its content's tokens plus the template's share of a turn.
+      const counts = messages.map((m) => this.tokenizer.encode(m.content).length);
+      const perTurn = Math.max(0, (renderedLength - counts.reduce((a, b) => a + b, 0)) / messages.length);
+      let guess = lastStep;
+      let length = renderedLength;
+      for (let j = 1; j <= lastStep; j++) {
+        for (let k = starts[j - 1]!; k < starts[j]!; k++) length -= counts[k]! + perTurn;
+        if (length <= max) {
+          guess = j;
+          break;
+        }
+      }
+      if (fits(guess) && !fits(guess - 1)) stop = guess;
+      else {
+        // Bisect: lo does not fit, hi fits.
+        let lo = 0;
+        let hi = lastStep;
+        if (fits(guess)) hi = guess;
+        else lo = guess;
+        while (hi - lo > 1) {
+          const mid = (lo + hi) >>> 1;
+          if (fits(mid)) hi = mid;
+          else lo = mid;
+        }
+        stop = hi;
+      }
+    }
+    const ids = render(stop);
+    const dropped = starts[stop]! - first;
+    messages.splice(first, dropped);
+    return { ids, dropped };
+  }
+
+  /** The messages with prompt turns `first` to `start - 1` left out. */
+  private withoutPrompt(messages: readonly ChatMessage[], first: number, start: number): ChatMessage[] {
+    return [...messages.slice(0, first), ...messages.slice(start)];
   }
 
   /**

@@ -41,6 +41,11 @@ export type Prompt = string | readonly ChatMessage[];
  */
 export const HELPSTEER2_TURN_MARKER = '<extra_id_1>';
 
+/** The roles chat templates commonly know; any other role must still match {@link ROLE_PATTERN}. */
+const KNOWN_ROLES = ['system', 'user', 'assistant', 'tool'] as const;
+/** What a message's role may be: a name (`user`, `tool`, `ipython`), so it cannot carry markup into the template. */
+const ROLE_PATTERN = /^[a-z_]{1,32}$/;
+
 /**
  * Checks one piece of caller text: a non-empty string with no NUL character and no lone UTF-16
  * surrogate (which no tokenizer can encode faithfully: it would silently become U+FFFD).
@@ -95,9 +100,17 @@ export function promptMessages(prompt: unknown, param = 'prompt'): ChatMessage[]
     const where = `${param}[${i}]`;
     if (m === null || typeof m !== 'object' || Array.isArray(m))
       throw new TypeError(`${where} must be a message object {role, content}, got ${describeValue(m)}`);
+    const extra = Object.keys(m).find((k) => k !== 'role' && k !== 'content');
+    // Templates read other keys (`name`, `tool_calls`...) in ways a caller cannot see: only the two fields a reward model scores.
+    if (extra !== undefined) throw new TypeError(`${where}.${extra} is not a message field: a message has only "role" and "content"`);
     const { role, content } = m as Record<string, unknown>;
     if (typeof role !== 'string' || role.trim() === '')
       throw new TypeError(`${where}.role must be a non-empty string such as 'user', got ${describeValue(role)}`);
+    // The template writes the role into the prompt as text: a role is a name, never markup.
+    if (!ROLE_PATTERN.test(role))
+      throw new TypeError(
+        `${where}.role must be a role name of lowercase letters and underscores (${KNOWN_ROLES.join(', ')}, ...), got ${describeValue(role)}`,
+      );
     checkText(content, `${where}.content`, { allowEmpty: i < prompt.length - 1 });
     if (role === 'system' && i > 0) throw new TypeError(`${where}: a system message may only come first`);
     out.push({ role, content });
