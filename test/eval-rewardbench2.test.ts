@@ -210,3 +210,57 @@ describe('dtr eval on RewardBench 2', () => {
     expect(r.stderr).toMatch(/rewardbench-2 results need chosenIndex and rejectedIndex/);
   });
 });
+
+describe('RewardBench 2 as published: the official per-prompt rows', () => {
+  it("reads {id, subset, num_correct, scores} rows (JSONL and run_v2.py's column object) as the comparisons they hold", () => {
+    const dir = tempDir();
+    const official = [
+      { id: 'm1', subset: 'Math', num_correct: 1, scores: [2, 1, 3, 0] },
+      { id: 'm2', subset: 'Math', num_correct: 1, scores: [5, 1, 2, 3] },
+      { id: 'ref:1', subset: 'Ties', num_correct: 1, scores: [4, 1, 2] },
+      { id: 'tied:1', subset: 'Ties', num_correct: 2, scores: [5, 4.5, 1, 2] },
+    ];
+    writeFileSync(join(dir, 'rows.jsonl'), official.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const columns = {
+      id: official.map((r) => r.id),
+      subset: official.map((r) => r.subset),
+      num_correct: official.map((r) => r.num_correct),
+      scores: official.map((r) => r.scores),
+      model: 'x',
+    };
+    writeFileSync(join(dir, 'columns.json'), JSON.stringify(columns, null, 4));
+    for (const f of ['rows.jsonl', 'columns.json']) {
+      const rows = readPairResults(join(dir, f));
+      expect(rows).toHaveLength(3 + 3 + 2 + 4);
+      const r = summarizeResults(rows, { format: 'rewardbench-2' });
+      // m1 loses to the score 3; m2 wins: 50%.
+      expect(r.rewardBench2!.subsets.Math!.accuracy).toBe(50);
+      expect(r.rewardBench2!.tiesSubset!.pairedPrompts).toBe(1);
+      expect(r.rewardBench2!.tiesSubset!.scoring).toBe('scores');
+    }
+  });
+
+  it('a repeated comparison is scored once and reported in duplicateIds (Math stays 50, not 33.3)', () => {
+    const rows = [
+      { id: 'm1', subset: 'Math', chosenIndex: 0, rejectedIndex: 0, preference: 'a' as const },
+      { id: 'm1', subset: 'Math', chosenIndex: 0, rejectedIndex: 1, preference: 'tie' as const },
+      { id: 'm1', subset: 'Math', chosenIndex: 0, rejectedIndex: 1, preference: 'tie' as const },
+    ].map((r, i) => ({ ...r, line: i + 1 }));
+    const r = summarizeResults(rows, { format: 'rewardbench-2' });
+    expect(r.rewardBench2!.subsets.Math!.accuracy).toBe(50);
+    expect(r.duplicateIds).toEqual(['Math m1 [chosen 0 vs rejected 1]']);
+  });
+
+  it('pairedPrompts counts the pairs the margin terms used (a tied prompt with one correct answer is left out)', () => {
+    const rows = [
+      { id: 'ref:1', subset: 'Ties', chosenIndex: 0, rejectedIndex: 0, scoreChosen: 3, scoreRejected: 1 },
+      { id: 'tied:1', subset: 'Ties', chosenIndex: 0, rejectedIndex: 0, scoreChosen: 3, scoreRejected: 1 },
+      { id: 'tied:1', subset: 'Ties', chosenIndex: 1, rejectedIndex: 0, scoreChosen: 2, scoreRejected: 1 },
+      { id: 'ref:2', subset: 'Ties', chosenIndex: 0, rejectedIndex: 0, scoreChosen: 3, scoreRejected: 1 },
+      { id: 'tied:2', subset: 'Ties', chosenIndex: 0, rejectedIndex: 0, scoreChosen: 3, scoreRejected: 1 },
+    ].map((r) => ({ ...r, preference: 'a' as const }));
+    const s = scoreRewardBench2(rows);
+    expect(s.tiesSubset!.pairedPrompts).toBe(1);
+    expect(s.warnings.some((w) => /1 tied prompt has only one correct answer/.test(w))).toBe(true);
+  });
+});

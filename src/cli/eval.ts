@@ -423,7 +423,7 @@ function renderRmBench(report: EvalReport, tieNote: string): string[] {
 function renderRewardBench2(report: EvalReport): string[] {
   const rb = report.rewardBench2!;
   const lines = [
-    `rewardbench-2: ${plural(rb.prompts, 'prompt')}, ${plural(report.n, 'comparison')}${rb.ties ? `, ${plural(rb.ties, 'tie')}` : ''}`,
+    `rewardbench-2: ${plural(rb.prompts, 'prompt')}, ${plural(report.n, 'comparison')}${rb.ties - rb.tiesInTiesSubset ? `, ${plural(rb.ties - rb.tiesInTiesSubset, 'tie')} outside Ties` : ''}`,
     '',
   ];
   const rows = Object.entries(rb.subsets).map(([name, s]) => [

@@ -512,7 +512,7 @@ export function summarizeResults(results: readonly PairResult[], options: Summar
       overall: rb2.overall,
       rewardBench2: rb2,
       unknownSubsets: rb2.unknownSubsets,
-      duplicateIds: [],
+      duplicateIds: rb2.duplicateComparisons,
       warnings: [...rb2.warnings, ...notes()],
     };
   }

@@ -21,6 +21,7 @@
  * model/, anything above (report/ ... cli/) (test/import-graph.test.ts).
  */
 import { checkAttributeScores, isAttribute, type AttributeScores } from '../attributes.js';
+import { readFileSync } from 'node:fs';
 import { DtrError, type Issue } from '../errors.js';
 import type { Preference } from '../tree/decision.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -114,7 +115,68 @@ export function writePairResults(path: string, results: readonly PairResult[]): 
  * ```
  */
 export function readPairResults(path: string, source: string = path): PairResultRow[] {
-  return parsePairResults(readJsonl(path), source);
+  return parsePairResults(officialColumns(path) ?? readJsonl(path), source);
+}
+
+/**
+ * RewardBench 2's official scores file as `scripts/run_v2.py` saves it (`save_to_hub` of
+ * `out_dataset.to_dict()`): one JSON object of columns `{id: [...], subset: [...], num_correct:
+ * [...], scores: [[...], ...], ...}`, turned into its per-prompt rows; null for any other file.
+ */
+function officialColumns(path: string): JsonlRow[] | null {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return null; // readJsonl says what is wrong with the path
+  }
+  if (!text.trimStart().startsWith('{') || text.trim().split('\n').length < 2) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  const cols = value as Record<string, unknown>;
+  if (cols === null || typeof cols !== 'object' || !Array.isArray(cols.id) || !Array.isArray(cols.scores)) return null;
+  const ids = cols.id as unknown[];
+  return ids.map((id, i) => ({
+    line: i + 1,
+    value: {
+      id,
+      subset: (cols.subset as unknown[] | undefined)?.[i],
+      num_correct: (cols.num_correct as unknown[] | undefined)?.[i],
+      scores: (cols.scores as unknown[])[i],
+    },
+  }));
+}
+
+/**
+ * One official RewardBench 2 per-prompt row `{id, subset, num_correct, scores: [...]}` (the
+ * first `num_correct` scores are the correct answers') as its comparisons: each correct answer
+ * against each incorrect one, with both scores; null for a row of another kind.
+ */
+function officialRewardBench2Row(row: Record<string, unknown>, bad: (m: string) => void): Record<string, unknown>[] | null {
+  if (!Array.isArray(row.scores) || row.num_correct === undefined) return null;
+  const scores = row.scores as unknown[];
+  const k = row.num_correct;
+  if (!Number.isInteger(k) || (k as number) < 1 || (k as number) >= scores.length) {
+    bad(
+      `"num_correct" must be an integer from 1 to ${scores.length - 1} (the scores hold the correct answers first), got ${JSON.stringify(k)}`,
+    );
+    return [];
+  }
+  const at = scores.findIndex((x) => typeof x !== 'number' || !Number.isFinite(x));
+  if (at >= 0) {
+    bad(`"scores"[${at}] must be a finite number, got ${JSON.stringify(scores[at])}`);
+    return [];
+  }
+  const n = k as number;
+  const out: Record<string, unknown>[] = [];
+  for (let i = 0; i < n; i++)
+    for (let j = n; j < scores.length; j++)
+      out.push({ id: row.id, subset: row.subset, chosenIndex: i, rejectedIndex: j - n, scoreChosen: scores[i], scoreRejected: scores[j] });
+  return out;
 }
 
 /**
@@ -130,7 +192,17 @@ export function parsePairResults(rows: readonly JsonlRow[], source: string): Pai
   if (rows.length === 0) throw new DtrError('E_EMPTY', `${source} has no rows`);
   const issues: Issue[] = [];
   const out: PairResultRow[] = [];
-  for (const { line, value } of rows) {
+  const expanded: JsonlRow[] = [];
+  for (const r of rows) {
+    const v = r.value as Record<string, unknown> | null;
+    const official =
+      v !== null && typeof v === 'object' && !Array.isArray(v)
+        ? officialRewardBench2Row(v, (message) => void issues.push({ path: `${source}:${r.line}`, message }))
+        : null;
+    if (official === null) expanded.push(r);
+    else for (const value of official) expanded.push({ line: r.line, value });
+  }
+  for (const { line, value } of expanded) {
     const where = `${source}:${line}`;
     const before = issues.length;
     const bad = (message: string): void => void issues.push({ path: where, message });
