@@ -25,6 +25,9 @@ import { ServeError } from './errors.js';
 import { MetricsRegistry, PROMETHEUS_CONTENT_TYPE, type Counter, type Histogram } from './metrics.js';
 import { parseJsonBody, parseRequest, type CompareRequestItem, type ScoreRequestItem, type ServeRoute } from './requests.js';
 import { Scheduler, type Unit, type UnitResult } from './scheduler.js';
+import { answerGetReward, answerRewards } from './rewards.js';
+import { defaultRewardChoice, type RewardChoice } from '../model/reward-choice.js';
+import type { PolicyFormat } from '../text/policy-template.js';
 
 /** Options of {@link RewardServer.start}. */
 export interface ServeOptions {
@@ -44,6 +47,10 @@ export interface ServeOptions {
   compare?: CompareOptions;
   /** Receives one line for each request that failed inside the model (500): default stderr. */
   onError?: (message: string) => void;
+  /** The scalar of `/v1/rewards` and `/get_reward` (default: the backbone's where the folder has one, else helpfulness). */
+  reward?: RewardChoice;
+  /** How `/get_reward` reads the policy's rendering (default `auto`: Llama-3, ChatML or Gemma by their markers). */
+  policyTemplate?: PolicyFormat | 'auto';
 }
 
 /** What {@link RewardServer.close} reports. */
@@ -68,6 +75,8 @@ const DEFAULTS = { host: '127.0.0.1', port: 8000, queueSize: 1024, timeoutMs: 60
 const ROUTES: Record<string, { methods: readonly string[] }> = {
   '/v1/compare': { methods: ['POST'] },
   '/v1/score': { methods: ['POST'] },
+  '/v1/rewards': { methods: ['POST'] },
+  '/get_reward': { methods: ['POST'] },
   '/healthz': { methods: ['GET', 'HEAD'] },
   '/metrics': { methods: ['GET', 'HEAD'] },
 };
@@ -102,7 +111,11 @@ export class RewardServer {
   /** The port bound (the one picked, with `port: 0`). */
   readonly port: number;
   private readonly http: Server;
-  private readonly options: Required<Omit<ServeOptions, 'token' | 'compare' | 'onError' | 'host' | 'port'>> & {
+  private readonly options: Required<
+    Omit<ServeOptions, 'token' | 'compare' | 'onError' | 'host' | 'port' | 'reward' | 'policyTemplate'>
+  > & {
+    reward: RewardChoice | null;
+    policyTemplate: PolicyFormat | 'auto';
     compare: CompareOptions;
     onError: (m: string) => void;
   };
@@ -148,6 +161,8 @@ export class RewardServer {
       maxBodyBytes: options.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
       compare: options.compare ?? {},
       onError: options.onError ?? ((m) => void process.stderr.write(`dtr serve: ${m}\n`)),
+      reward: options.reward ?? null,
+      policyTemplate: options.policyTemplate ?? 'auto',
     };
     // Digests have one length whatever the token, so comparing them in constant time leaks neither the token nor its length.
     this.tokenDigest = options.token ? digest(options.token) : null;
@@ -369,7 +384,7 @@ export class RewardServer {
       if (route === null)
         throw new ServeError(
           'E_NOT_FOUND',
-          `no route ${req.method} ${path}: the routes are POST /v1/compare, POST /v1/score, GET /healthz, GET /metrics`,
+          `no route ${req.method} ${path}: the routes are POST /v1/compare, POST /v1/score, POST /v1/rewards, POST /get_reward, GET /healthz, GET /metrics`,
         );
       const { methods } = ROUTES[route]!;
       if (!methods.includes(req.method ?? '')) {
@@ -389,7 +404,8 @@ export class RewardServer {
           headers: { 'retry-after': '1' },
         });
       if (!this.model || !this.scheduler) throw new ServeError('E_INTERNAL', `the model failed to load: ${describeError(this.loadError)}`);
-      await this.score(route === '/v1/compare' ? 'compare' : 'score', req, res);
+      if (route === '/v1/rewards' || route === '/get_reward') await this.reward(route, req, res);
+      else await this.score(route === '/v1/compare' ? 'compare' : 'score', req, res);
     } catch (e) {
       this.fail(res, e);
     }
@@ -428,6 +444,31 @@ export class RewardServer {
         : this.scoreJson(request.items[i] as ScoreRequestItem, r as ScoreResult),
     );
     sendJson(res, 200, request.batch ? { items: bodies } : bodies[0], this.closingHeaders());
+  }
+
+  /** The reward routes (rewards.ts), scored through the same queue. */
+  private async reward(route: '/v1/rewards' | '/get_reward', req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const model = this.model!;
+    const scheduler = this.scheduler!;
+    const body = parseJsonBody(await readBody(req, this.options.maxBodyBytes));
+    const ctx = {
+      model,
+      reward: this.options.reward ?? defaultRewardChoice(model.config.backbone.rewardOutput !== null).choice,
+      policy: this.options.policyTemplate,
+      tree: this.treeOf(),
+      symmetric: this.options.compare.symmetric ?? true,
+      capacity: scheduler.capacity,
+      score: async (items: ScoreRequestItem[]) => {
+        const submission = scheduler.submit(items.map((item) => ({ kind: 'score' as const, item })));
+        res.on('close', () => {
+          if (!res.writableFinished) submission.cancel();
+        });
+        return (await submission.result) as ScoreResult[];
+      },
+    };
+    const urlReward = new URL(req.url ?? '/', 'http://localhost').searchParams.get('reward');
+    const answer = route === '/v1/rewards' ? await answerRewards(body, ctx) : await answerGetReward(body, ctx, urlReward);
+    if (!res.destroyed) sendJson(res, 200, answer, this.closingHeaders());
   }
 
   /** As `dtr compare --json` prints it (the texts last), with the item's `id` first. */
