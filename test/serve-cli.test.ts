@@ -114,8 +114,10 @@ describe('dtr serve: the built binary', () => {
     await waitReady(p.url);
     await until(() => p.stdout().includes('ready:'), 'the ready line');
     expect(p.stdout().split('\n')[1]).toMatch(
-      /^ready: model fixture-last_hidden_state \(cpu\), tree rlhflow-llama-3\.1-8b, loaded in \d+\.\d s; POST \/v1\/compare, POST \/v1\/score, GET \/healthz, GET \/metrics$/,
+      /^ready: model fixture-last_hidden_state \(cpu\), tree rlhflow-llama-3\.1-8b, loaded in \d+\.\d s; POST \/v1\/compare, POST \/v1\/score, POST \/v1\/rewards, POST \/get_reward, GET \/healthz, GET \/metrics$/,
     );
+    // The reward of /v1/rewards and /get_reward is said, with why (the fixture folder has a backbone scalar).
+    expect(p.stdout().split('\n')[2]).toBe("reward: backbone (the checkpoint's own scalar; choose another with --reward)");
     const r = await call(p.url, '/v1/compare', { body: { prompt: 'How many apples?', a: 'Three each.', b: 'Four each.' } });
     const cli = await dtr(['compare', '--model', dir, '--prompt', 'How many apples?', '--a', 'Three each.', '--b', 'Four each.', '--json']);
     expect(r.json).toEqual(JSON.parse(cli.stdout));

@@ -16,6 +16,15 @@ import { defineCommand, type CliIO } from './args.js';
 import { MODEL_OPTIONS, loadModelArg, runSelfCheck } from './model-args.js';
 import { jsonText } from '../util/format.js';
 import { textArg } from './shared.js';
+import {
+  checkRewardChoice,
+  defaultRewardChoice,
+  formatRewardChoice,
+  parseRewardChoice,
+  REWARD_CHOICE_SYNTAX,
+} from '../model/reward-choice.js';
+import { POLICY_FORMATS, policyFormatFromTemplate, type PolicyFormat } from '../text/policy-template.js';
+import { readUtf8File } from '../io/utf8.js';
 
 /**
  * The environment variable `dtr serve` reads its token from (when `--token` is not given).
@@ -29,11 +38,13 @@ export const TOKEN_ENV = 'DTR_SERVE_TOKEN';
 
 export default defineCommand({
   name: 'serve',
-  summary: 'serve the model over HTTP: POST /v1/compare and /v1/score, GET /healthz and /metrics',
+  summary: 'serve the model over HTTP: POST /v1/compare, /v1/score, /v1/rewards, /get_reward; GET /healthz, /metrics',
   description: `Loads the model and answers HTTP requests, for training loops and data pipelines:
   POST /v1/compare  {"prompt" | "messages", "a", "b", "id"?}     -> the JSON of dtr compare --json
   POST /v1/score    {"prompt" | "messages", "response", "id"?}   -> the JSON of dtr score --json
   both also take a batch {"items": [...]} and answer {"items": [...]} in the same order
+  POST /v1/rewards  {"prompts", "completions", "reward"?, "group"?}  -> {"rewards", "attributes"} (TRL's reward functions)
+  POST /get_reward  {"query", "prompts", "labels"}             -> {"rewards", "scores", "extra_logs"} (OpenRLHF)
   GET  /healthz     200 when the model is loaded and the server accepts work, else 503
   GET  /metrics     Prometheus text: requests, latency, batch sizes, queue depth, truncations
 Errors are {"error": {"code", "message", "field"?}} with a 4xx/5xx status (docs/serving.md).
@@ -141,7 +152,18 @@ clients then send "Authorization: Bearer <token>" (/healthz stays open for load 
       min: 0,
       max: 600,
     },
-    tree: { type: 'string', valueName: 'NAME|PATH', description: "use this tree instead of the model's for /v1/compare" },
+    tree: { type: 'string', valueName: 'NAME|PATH', description: "use this tree instead of the model's for /v1/compare and tree-winrate" },
+    reward: {
+      type: 'string',
+      valueName: 'R',
+      description: `the reward of /v1/rewards and /get_reward: ${REWARD_CHOICE_SYNTAX} (default: backbone where the folder has it, else attribute:helpfulness; a request may set "reward")`,
+    },
+    'policy-template': {
+      type: 'string',
+      valueName: 'auto|llama-3|chatml|gemma|FILE.jinja',
+      description: "how /get_reward reads the policy's rendering (auto: by its markers)",
+      default: 'auto',
+    },
     asymmetric: { type: 'boolean', description: 'default /v1/compare to the published rule p = f(a-b) (a request may set "symmetric")' },
     'tie-band': {
       type: 'number',
@@ -169,6 +191,13 @@ clients then send "Authorization: Bearer <token>" (/healthz stays open for load 
     }
     if (token !== null && opts['allow-unauthenticated']) throw usage('--allow-unauthenticated contradicts the token that is set: drop one');
     const tree = opts.tree === undefined ? undefined : PreferenceTree.load(opts.tree, io.cwd);
+    let reward;
+    try {
+      reward = opts.reward === undefined ? undefined : parseRewardChoice(opts.reward, '--reward');
+    } catch (e) {
+      throw usage((e as Error).message);
+    }
+    const policyTemplate = policyTemplateArg(io, opts['policy-template'], usage);
     // A mistyped folder fails here, before the address is announced (other load problems come after).
     if (!existsSync(resolve(io.cwd, opts.model))) throw new DtrError('E_NOT_FOUND', `--model ${opts.model}: no such folder`);
 
@@ -178,6 +207,7 @@ clients then send "Authorization: Bearer <token>" (/healthz stays open for load 
     const load = async (): Promise<RewardModel> => {
       const model = await loadModelArg(opts, io, 'serve');
       try {
+        if (reward) checkRewardChoice(reward, model.config.backbone.rewardOutput !== null, '--reward');
         if (opts['self-check'])
           await runSelfCheck(
             model,
@@ -212,6 +242,8 @@ clients then send "Authorization: Bearer <token>" (/healthz stays open for load 
         shutdownGraceMs: opts['shutdown-grace'] * 1000,
         compare: { symmetric: !opts.asymmetric, tieBand: opts['tie-band'], ...(tree ? { tree } : {}) },
         onError: (m) => io.stderr(`dtr serve: error: ${m}\n`),
+        ...(reward ? { reward } : {}),
+        policyTemplate,
       });
     } catch (e) {
       await (loading as Promise<RewardModel> | null)?.then(
@@ -235,9 +267,20 @@ clients then send "Authorization: Bearer <token>" (/healthz stays open for load 
     if (server.state === 'ready') {
       const seconds = (performance.now() - loadStarted) / 1000;
       const treeName = (tree ?? model.tree).name;
+      const rewardLine = reward
+        ? `${formatRewardChoice(reward)} (--reward)`
+        : defaultRewardChoice(model.config.backbone.rewardOutput !== null).why;
       event(
-        { event: 'ready', model: model.config.name, provider: model.provider, tree: treeName, loadSeconds: Number(seconds.toFixed(3)) },
-        `ready: model ${model.config.name} (${model.provider}), tree ${treeName}, loaded in ${seconds.toFixed(1)} s; POST /v1/compare, POST /v1/score, GET /healthz, GET /metrics`,
+        {
+          event: 'ready',
+          model: model.config.name,
+          provider: model.provider,
+          tree: treeName,
+          reward: formatRewardChoice(reward ?? defaultRewardChoice(model.config.backbone.rewardOutput !== null).choice),
+          policyTemplate: typeof policyTemplate === 'string' ? policyTemplate : policyTemplate.name,
+          loadSeconds: Number(seconds.toFixed(3)),
+        },
+        `ready: model ${model.config.name} (${model.provider}), tree ${treeName}, loaded in ${seconds.toFixed(1)} s; POST /v1/compare, POST /v1/score, POST /v1/rewards, POST /get_reward, GET /healthz, GET /metrics\nreward: ${rewardLine}`,
       );
     }
     const summary = await server.stopped;
@@ -285,6 +328,21 @@ function tokenArg(io: CliIO, flag: string | undefined): string | null {
   if (flag !== undefined) return flag.startsWith('@') ? textArg(io, 'token', flag).trim() : flag;
   const env = process.env[TOKEN_ENV];
   return env === undefined || env === '' ? null : env;
+}
+
+/** `--policy-template`: a family's name, `auto`, or a .jinja file read into a format. */
+function policyTemplateArg(io: CliIO, value: string, usage: (m: string) => DtrError): PolicyFormat | 'auto' {
+  if (value === 'auto') return 'auto';
+  if (value in POLICY_FORMATS) return POLICY_FORMATS[value as keyof typeof POLICY_FORMATS];
+  if (!value.endsWith('.jinja')) throw usage(`--policy-template must be auto, llama-3, chatml, gemma or a FILE.jinja, got "${value}"`);
+  const path = resolve(io.cwd, value);
+  if (!existsSync(path)) throw new DtrError('E_NOT_FOUND', `--policy-template ${value}: no such file`);
+  try {
+    return policyFormatFromTemplate(readUtf8File(path, value), {}, '--policy-template');
+  } catch (e) {
+    if (e instanceof RangeError) throw usage(e.message);
+    throw e;
+  }
 }
 
 /** Whether an address only this machine can reach. */

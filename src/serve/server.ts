@@ -37,6 +37,9 @@ import {
   type ServeRoute,
 } from './requests.js';
 import { Scheduler, type Unit, type UnitResult } from './scheduler.js';
+import { answerGetReward, answerRewards } from './rewards.js';
+import { defaultRewardChoice, type RewardChoice } from '../model/reward-choice.js';
+import type { PolicyFormat } from '../text/policy-template.js';
 
 /** Options of {@link RewardServer.start}. */
 export interface ServeOptions {
@@ -72,6 +75,10 @@ export interface ServeOptions {
   compare?: CompareOptions;
   /** Receives one line for each request that failed inside the model (500): default stderr. */
   onError?: (message: string) => void;
+  /** The scalar of `/v1/rewards` and `/get_reward` (default: the backbone's where the folder has one, else helpfulness). */
+  reward?: RewardChoice;
+  /** How `/get_reward` reads the policy's rendering (default `auto`: Llama-3, ChatML or Gemma by their markers). */
+  policyTemplate?: PolicyFormat | 'auto';
 }
 
 /** What {@link RewardServer.close} reports. */
@@ -108,6 +115,8 @@ const DEFAULTS = {
 const ROUTES: Record<string, { methods: readonly string[] }> = {
   '/v1/compare': { methods: ['POST'] },
   '/v1/score': { methods: ['POST'] },
+  '/v1/rewards': { methods: ['POST'] },
+  '/get_reward': { methods: ['POST'] },
   '/healthz': { methods: ['GET', 'HEAD'] },
   '/metrics': { methods: ['GET', 'HEAD'] },
 };
@@ -142,7 +151,11 @@ export class RewardServer {
   /** The port bound (the one picked, with `port: 0`). */
   readonly port: number;
   private readonly http: Server;
-  private readonly options: Required<Omit<ServeOptions, 'token' | 'compare' | 'onError' | 'host' | 'port'>> & {
+  private readonly options: Required<
+    Omit<ServeOptions, 'token' | 'compare' | 'onError' | 'host' | 'port' | 'reward' | 'policyTemplate'>
+  > & {
+    reward: RewardChoice | null;
+    policyTemplate: PolicyFormat | 'auto';
     compare: CompareOptions;
     onError: (m: string) => void;
   };
@@ -198,6 +211,8 @@ export class RewardServer {
       shutdownGraceMs: options.shutdownGraceMs ?? DEFAULTS.shutdownGraceMs,
       compare: options.compare ?? {},
       onError: options.onError ?? ((m) => void process.stderr.write(`dtr serve: ${m}\n`)),
+      reward: options.reward ?? null,
+      policyTemplate: options.policyTemplate ?? 'auto',
     };
     // Digests have one length whatever the token, so comparing them in constant time leaks neither the token nor its length.
     this.tokenDigest = options.token ? digest(Buffer.from(options.token, 'utf8')) : null;
@@ -431,7 +446,7 @@ export class RewardServer {
       if (route === null)
         throw new ServeError(
           'E_NOT_FOUND',
-          `no route ${req.method} ${shown(path)}: the routes are POST /v1/compare, POST /v1/score, GET /healthz, GET /metrics`,
+          `no route ${req.method} ${shown(path)}: the routes are POST /v1/compare, POST /v1/score, POST /v1/rewards, POST /get_reward, GET /healthz, GET /metrics`,
         );
       const { methods } = ROUTES[route]!;
       if (!methods.includes(req.method ?? '')) {
@@ -451,7 +466,8 @@ export class RewardServer {
           headers: { 'retry-after': '1' },
         });
       if (!this.model || !this.scheduler) throw new ServeError('E_INTERNAL', `the model failed to load: ${describeError(this.loadError)}`);
-      await this.score(route === '/v1/compare' ? 'compare' : 'score', req, res, deadline);
+      if (route === '/v1/rewards' || route === '/get_reward') await this.reward(route, req, res, deadline);
+      else await this.score(route === '/v1/compare' ? 'compare' : 'score', req, res, deadline);
     } catch (e) {
       this.fail(req, res, e, deadline);
     }
@@ -489,6 +505,33 @@ export class RewardServer {
         : this.scoreJson(request.items[i] as ScoreRequestItem, r as ScoreResult),
     );
     sendJson(res, 200, request.batch ? { items: bodies } : bodies[0], this.closingHeaders());
+  }
+
+  /** The reward routes (rewards.ts), scored through the same queue. */
+  private async reward(route: '/v1/rewards' | '/get_reward', req: IncomingMessage, res: ServerResponse, deadline: number): Promise<void> {
+    const model = this.model!;
+    const scheduler = this.scheduler!;
+    const o = this.options;
+    const text = await readBody(req, { maxBytes: o.maxBodyBytes, deadline, timeoutSeconds: o.bodyTimeoutMs / 1000 }, this.reads);
+    const body = parseJsonBody(text, o.maxJsonDepth);
+    const ctx = {
+      model,
+      reward: this.options.reward ?? defaultRewardChoice(model.config.backbone.rewardOutput !== null).choice,
+      policy: this.options.policyTemplate,
+      tree: this.treeOf(),
+      symmetric: this.options.compare.symmetric ?? true,
+      capacity: scheduler.capacity,
+      score: async (items: ScoreRequestItem[]) => {
+        const submission = scheduler.submit(items.map((item) => ({ kind: 'score' as const, item })));
+        res.on('close', () => {
+          if (!res.writableFinished) submission.cancel();
+        });
+        return (await submission.result) as ScoreResult[];
+      },
+    };
+    const urlReward = new URL(req.url ?? '/', 'http://localhost').searchParams.get('reward');
+    const answer = route === '/v1/rewards' ? await answerRewards(body, ctx) : await answerGetReward(body, ctx, urlReward);
+    if (!res.destroyed) sendJson(res, 200, answer, this.closingHeaders());
   }
 
   /** As `dtr compare --json` prints it (the texts last), with the item's `id` first. */
