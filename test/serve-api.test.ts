@@ -431,7 +431,8 @@ describe('bad requests: 4xx with {error: {code, message}} naming the field; the 
     expect(nf.status).toBe(404);
     expect(nf.json.error).toEqual({
       code: 'E_NOT_FOUND',
-      message: 'no route POST /v1/nope: the routes are POST /v1/compare, POST /v1/score, GET /healthz, GET /metrics',
+      message:
+        'no route POST /v1/nope: the routes are POST /v1/compare, POST /v1/score, POST /v1/rewards, POST /get_reward, GET /healthz, GET /metrics',
     });
     const get = await call(url, '/v1/compare');
     expect(get.status).toBe(405);

@@ -306,7 +306,7 @@ describe('row 10: paths a proxy rule would not match', () => {
         await c.closed;
         expect(c.reply(), path).toMatch(/^HTTP\/1\.1 404 /);
         expect(jsonOf(c.reply()).error.message).toBe(
-          `no route ${method} ${path}: the routes are POST /v1/compare, POST /v1/score, GET /healthz, GET /metrics`,
+          `no route ${method} ${path}: the routes are POST /v1/compare, POST /v1/score, POST /v1/rewards, POST /get_reward, GET /healthz, GET /metrics`,
         );
       }
     });
