@@ -76,10 +76,15 @@ describe('promptMessages', () => {
 });
 
 describe('toConversation', () => {
-  it('appends the response as the assistant turn, trailing newlines removed', () => {
+  it('appends the response as the assistant turn exactly as given (apply_chat_template sees it unchanged)', () => {
+    // A template that does not trim (Qwen3's) renders the trailing newline into the scored ids.
     expect(toConversation('Hi', 'Hello!\n')).toEqual([
       { role: 'user', content: 'Hi' },
-      { role: 'assistant', content: 'Hello!' },
+      { role: 'assistant', content: 'Hello!\n' },
+    ]);
+    expect(toConversation([{ role: 'user', content: 'Hi\n' }], ' \tHello!\n\n')).toEqual([
+      { role: 'user', content: 'Hi\n' },
+      { role: 'assistant', content: ' \tHello!\n\n' },
     ]);
   });
 

@@ -139,7 +139,7 @@ def build_parser():
                          "bf16 halves its memory, and --check then allows bf16's rounding: 6%% of the largest |value| + 1e-3, docs/building.md)")
     ap.add_argument("--attn-implementation", default="eager", choices=["eager", "sdpa"],
                     help="attention of the traced model (default: eager; sdpa ignores Gemma-2's soft-capping)")
-    ap.add_argument("--max-length", type=int, help="longest conversation in tokens (default: the preset's, else the model's, at most 4096)")
+    ap.add_argument("--max-length", type=int, help="longest conversation in tokens, at most the checkpoint's window (default: its max_position_embeddings)")
     ap.add_argument("--opset", type=int, default=17, help="ONNX opset (default: %(default)s)")
     ap.add_argument("--device", default="cpu", help="torch device for the export and the reference (default: %(default)s; e.g. cuda)")
     ap.add_argument("--check", action="store_true", help="compare the exported graph with transformers; exit 1 and write nothing on a mismatch")
@@ -854,11 +854,17 @@ def run(args):
     module = export_graph.build_module(model, head_weight=head[0] if head else None, head_bias=head[1] if head else None,
                                        score_weight=score_w, score_bias=score_b, pad_token_id=scalar_pad, score_rule=scalar_pooling,
                                        compute_dtype=export_graph.torch_dtype(args.dtype)).to(args.device)
-    max_length = args.max_length or preset.get("max_length") or min(int(getattr(config, "max_position_embeddings", 4096) or 4096), 4096)
+    # The longest conversation: the checkpoint's own window unless asked for less (the graph's
+    # attention is O(L) in memory, export_graph.py); the SDK truncates beyond it, and says so.
+    window = getattr(config.get_text_config() if hasattr(config, "get_text_config") else config, "max_position_embeddings", None)
+    if args.max_length is not None and window and args.max_length > int(window):
+        raise ExportError(f"--max-length {args.max_length} is over {args.model}'s window (max_position_embeddings {int(window)})")
+    max_length = args.max_length or (int(window) if window else None) or preset.get("max_length") or 4096
     command = " ".join(["python3", EXPORTER] + [a for a in sys.argv[1:]]) if sys.argv and sys.argv[0].endswith("dtr_export.py") else None
     report = {"outputs": module.outputs, "dtype": args.dtype, "opset": args.opset, "hiddenSize": hidden, "modelType": model_type,
               "head": head_source, "padTokenId": scalar_pad, "scalarPooling": scalar_pooling if score_w is not None else None,
               "chatTemplate": template_from, "attention": args.attn_implementation,
+              "graphAttention": "query-chunked" if module.attention is not None else "explicit",
               "versions": {"torch": torch.__version__, "transformers": transformers.__version__}}
     with FolderWriter(args.out, overwrite=args.overwrite) as w:
         print(f"exporting ONNX ({args.dtype}, opset {args.opset}) ...", file=sys.stderr)

@@ -171,6 +171,15 @@ def build_module(model, *, head_weight=None, head_bias=None, score_weight=None, 
     mapping = wants_mask_mapping(config)
     window = getattr(config, "sliding_window", None)
     dtype = compute_dtype or next(model.parameters()).dtype
+    text = config.get_text_config() if hasattr(config, "get_text_config") else config
+    chunked = chunked_attention_available()
+    attention = None
+    if chunked:
+        use_chunked_attention(model)
+        heads = int(text.num_attention_heads)
+        kv_heads = int(getattr(text, "num_key_value_heads", None) or heads)
+        head_dim = int(getattr(text, "head_dim", None) or text.hidden_size // heads)
+        attention = {"heads": heads, "kvHeads": kv_heads, "headDim": head_dim}
     if score_rule is None:
         import transformers
 
@@ -183,6 +192,8 @@ def build_module(model, *, head_weight=None, head_bias=None, score_weight=None, 
             self.outputs = (["rewards"] if head_weight is not None else []) + ["pooled"] + (["logits"] if score_weight is not None else [])
             self.pad_token_id = pad_token_id
             self.score_rule = score_rule
+            # The chunked attention's shape (export_onnx expands its placeholders), None: explicit scores.
+            self.attention = attention
             if head_weight is not None:
                 self.register_buffer("head_w", torch.as_tensor(head_weight, dtype=torch.float32))
                 self.register_buffer("head_b", torch.as_tensor(head_bias, dtype=torch.float32))
@@ -192,14 +203,18 @@ def build_module(model, *, head_weight=None, head_bias=None, score_weight=None, 
                 self.register_buffer("score_b", torch.as_tensor(b, dtype=torch.float32))
 
         def forward(self, input_ids, attention_mask, position_ids):
-            full = additive_mask(attention_mask, dtype)
-            if mapping:
-                masks = {"full_attention": full}
+            if chunked:
+                # The chunked attention builds its masks per chunk from this [B, 1, 1, L] padding
+                # mask (transformers passes a 4-D mask through unchanged); its window comes from
+                # each layer's own sliding_window.
+                padding = attention_mask.view(attention_mask.shape[0], 1, 1, attention_mask.shape[1])
+                mask = {"full_attention": padding, "sliding_attention": padding} if mapping else padding
+            elif mapping:
+                mask = {"full_attention": additive_mask(attention_mask, dtype)}
                 if "sliding_attention" in kinds:
-                    masks["sliding_attention"] = additive_mask(attention_mask, dtype, window)
-                mask = masks
+                    mask["sliding_attention"] = additive_mask(attention_mask, dtype, window)
             else:
-                mask = full
+                mask = additive_mask(attention_mask, dtype)
             hidden = self.base(input_ids=input_ids, attention_mask=mask, position_ids=position_ids, use_cache=False).last_hidden_state
             attended = attention_mask.bool()
             pooled = gather_rows(hidden, last_index(attended)).to(torch.float32)
@@ -288,6 +303,9 @@ def export_onnx(module, out_dir, example, opset=17, data_name="model.onnx_data")
     kwargs = {}
     if "dynamo" in inspect.signature(torch.onnx.export).parameters:
         kwargs["dynamo"] = False
+    attention = getattr(module, "attention", None)
+    if attention is not None:
+        kwargs["custom_opsets"] = {ATTENTION_DOMAIN: 1}
     scratch = os.path.join(out_dir, ".torch-export")
     os.makedirs(scratch, exist_ok=True)
     try:
@@ -295,6 +313,11 @@ def export_onnx(module, out_dir, example, opset=17, data_name="model.onnx_data")
         with torch.no_grad():
             torch.onnx.export(module, tuple(example), raw, input_names=inputs, output_names=names, dynamic_axes=axes,
                               opset_version=opset, do_constant_folding=True, **kwargs)
+        if attention is not None:
+            expanded = expand_chunked_attention(raw, attention["heads"], attention["kvHeads"], attention["headDim"])
+            if expanded == 0:
+                raise GraphError("the traced graph has no chunked attention: the checkpoint's attention does not go through "
+                                 "transformers' attention interface; this exporter cannot export it in O(L) memory")
         externalize(raw, os.path.join(out_dir, "model.onnx"), data_name)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -368,3 +391,215 @@ def externalize(src_onnx, dst_onnx, data_name="model.onnx_data", threshold=EXTER
         size = out.tell()
     onnx.save_model(model, dst_onnx)
     return size
+
+
+# --------------------------------------------------------------------------- attention in O(L) memory
+#
+# An explicit matmul-softmax-matmul holds [batch, heads, L, L] scores: 11 GB per layer at 9k
+# tokens with 32 heads in fp32. onnxruntime's fused kernels do not help on CPU (measured,
+# onnxruntime 1.30, 32 heads, 4,096 tokens): com.microsoft MultiHeadAttention takes its flash
+# path only without a mask and not causal (0.1 GB); causal, or with a key padding mask, it
+# falls back to full scores (2.3 GB), and so does opset-23 Attention with is_causal (2.3 GB);
+# GroupQueryAttention's CPU kernel also allocates batch x heads x L x L probabilities and knows
+# right padding only. So the graph computes attention a block of queries at a time: an ONNX Loop
+# over query chunks whose scores are [batch, heads, C, keys], with C chosen at run time so that
+# a chunk holds about ATTENTION_CHUNK_ELEMENTS scores, and keys cut to those a chunk can see
+# (causal: up to the chunk's last query; with a sliding window: from its first query's window).
+# Every mask is applied inside the chunk from indices and the [batch, L] padding mask, exactly
+# as additive_mask builds it (causal, padding on either side, Gemma-2's window, a query always
+# sees itself); soft-capping (Gemma-2) is applied to the scores before the mask, as transformers'
+# eager attention does.
+
+ATTENTION_CHUNK_ELEMENTS = 1 << 24
+ATTENTION_IMPL = "dtr_chunked"
+ATTENTION_OP = "ChunkedAttention"
+ATTENTION_DOMAIN = "dtr"
+
+
+def chunked_attention_available():
+    """Whether the installed transformers takes a registered attention function (4.48+)."""
+    try:
+        from transformers.modeling_utils import AttentionInterface  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def reference_attention(query, key, value, valid, scale, window, softcap):
+    """The chunked attention's meaning in torch (full scores): query [B, H, L, D], key / value
+    [B, Hkv, L, D], valid [B, L] (1 = real token); returns [B, H, L, D]. Used at trace time only."""
+    import torch
+
+    groups = query.shape[1] // key.shape[1]
+    key = key.repeat_interleave(groups, dim=1)
+    value = value.repeat_interleave(groups, dim=1)
+    scores = torch.matmul(query * scale, key.transpose(2, 3))
+    if softcap:
+        scores = torch.tanh(scores / softcap) * softcap
+    length = query.shape[2]
+    steps = torch.arange(length, device=query.device)
+    q, k = steps.view(length, 1), steps.view(1, length)
+    allowed = (k <= q).view(1, 1, length, length) & valid.bool().view(valid.shape[0], 1, 1, length)
+    if window:
+        allowed = allowed & (q - k < window)
+    allowed = allowed | (q == k)
+    scores = scores.masked_fill(~allowed, torch.finfo(scores.dtype).min)
+    return torch.matmul(torch.softmax(scores, dim=-1), value)
+
+
+def _attention_function():
+    import torch
+
+    class ChunkedAttentionOp(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, query, key, value, valid, scale, window, softcap):
+            return reference_attention(query, key, value, valid, scale, window, softcap)
+
+        @staticmethod
+        def symbolic(g, query, key, value, valid, scale, window, softcap):
+            elem = {"Float": 1, "Half": 10, "BFloat16": 16}[query.type().scalarType()]
+            out = g.op(f"{ATTENTION_DOMAIN}::{ATTENTION_OP}", query, key, value, valid, scale_f=float(scale), window_i=int(window or 0),
+                       softcap_f=float(softcap or 0.0), elem_type_i=elem)
+            out.setType(query.type())
+            return out
+
+    def attention(module, query, key, value, attention_mask, scaling=None, dropout=0.0, sliding_window=None, softcap=None, **_kwargs):
+        # attention_mask: the [B, 1, 1, L] padding mask the graph passes (build_module).
+        valid = attention_mask.reshape(attention_mask.shape[0], attention_mask.shape[-1]).to(torch.int64)
+        scale = scaling if scaling is not None else query.shape[-1] ** -0.5
+        out = ChunkedAttentionOp.apply(query, key, value, valid, float(scale), int(sliding_window or 0), float(softcap or 0.0))
+        return out.transpose(1, 2).contiguous(), None
+
+    return attention
+
+
+def use_chunked_attention(model):
+    """Switches `model`'s attention to the chunked one for tracing (see the section comment)."""
+    from transformers.modeling_utils import AttentionInterface
+
+    AttentionInterface.register(ATTENTION_IMPL, _attention_function())
+    for config in {id(c): c for c in [model.config, getattr(model.config, "get_text_config", lambda: model.config)()]}.values():
+        config._attn_implementation = ATTENTION_IMPL
+    for module in model.modules():
+        config = getattr(module, "config", None)
+        if config is not None and hasattr(config, "_attn_implementation"):
+            config._attn_implementation = ATTENTION_IMPL
+
+
+def _chunked_attention_nodes(node, heads, kv_heads, head_dim, elem_type, prefix):
+    """The ONNX nodes that replace one ChunkedAttention placeholder (inputs q, k, v, valid; output out)."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper
+
+    attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+    scale, window, softcap = float(attrs.get("scale", 1.0)), int(attrs.get("window", 0)), float(attrs.get("softcap", 0.0))
+    np_type = helper.tensor_dtype_to_np_dtype(elem_type)
+    q_in, k_in, v_in, valid_in = node.input
+    groups = heads // kv_heads
+    n = lambda s: f"{prefix}/{s}"  # noqa: E731
+
+    def const(name, value, dtype=np.int64):
+        return helper.make_node("Constant", [], [n(name)], value=onnx.numpy_helper.from_array(np.asarray(value, dtype=dtype), n(name)))
+
+    def op(kind, inputs, output, **kw):
+        return helper.make_node(kind, [x if x.startswith(prefix) or x in node.input else n(x) for x in inputs], [n(output)], **kw)
+
+    outer = [
+        const("c0", [0]), const("c1", [1]), const("c2", [2]), const("c3", [3]), const("cm1", [-1]), const("cbig", [2 ** 62]),
+        const("cE", [ATTENTION_CHUNK_ELEMENTS]), const("cH", [heads]), const("cHkv", [kv_heads]), const("cG", [groups]), const("cD", [head_dim]),
+        const("scale", scale, np_type), const("c0s", 0), const("c1s", 1),
+        helper.make_node("Shape", [q_in], [n("qs")]),
+        op("Gather", ["qs", "c0"], "B", axis=0), op("Gather", ["qs", "c2"], "L", axis=0),
+        # C = clamp(E // (B * H * L), 1, L) query rows a chunk; n = ceil(L / C) chunks.
+        op("Mul", ["B", "cH"], "BH"), op("Mul", ["BH", "L"], "BHL"), op("Div", ["cE", "BHL"], "C0"), op("Max", ["C0", "c1"], "C1"),
+        op("Min", ["C1", "L"], "C"), op("Add", ["L", "C"], "LC"), op("Sub", ["LC", "c1"], "LC1"), op("Div", ["LC1", "C"], "n"),
+        op("Sub", ["L", "C"], "LmC"), op("Squeeze", ["C", "c0"], "Cs"), op("Squeeze", ["n", "c0"], "ns"),
+        # q scaled once, grouped by kv head: [B, Hkv, G, L, D]; keys transposed once: [B, Hkv, D, L].
+        helper.make_node("Mul", [q_in, n("scale")], [n("qsc")]),
+        op("Concat", ["B", "cHkv", "cG", "L", "cD"], "qshape", axis=0), op("Reshape", ["qsc", "qshape"], "qg"),
+        helper.make_node("Transpose", [k_in], [n("kT")], perm=[0, 1, 3, 2]),
+        helper.make_node("Cast", [valid_in], [n("validb")], to=TensorProto.BOOL),
+        op("Concat", ["B", "c1", "c1", "c1", "L"], "vshape", axis=0), op("Reshape", ["validb", "vshape"], "valid5"),
+        op("Range", ["c0s", "Cs", "c1s"], "cidx"), op("Unsqueeze", ["cidx", "c1"], "cidx2"),
+    ]
+    body = [
+        op("Unsqueeze", ["i", "c0"], "i1"), op("Mul", ["i1", "C"], "iC"),
+        # Chunk i covers queries [s, s + C): the last chunk is moved back to end at L (same shape every iteration).
+        op("Min", ["iC", "LmC"], "s"), op("Add", ["s", "C"], "e"),
+    ]
+    if window:
+        body += [const("winm1", [window - 1]), op("Sub", ["s", "winm1"], "ks0"), op("Max", ["ks0", "c0"], "ks")]
+    else:
+        body += [op("Identity", ["c0"], "ks")]
+    body += [
+        op("Slice", ["qg", "s", "e", "c3"], "qi"),
+        op("Concat", ["B", "cHkv", "cm1", "cD"], "q4shape", axis=0), op("Reshape", ["qi", "q4shape"], "qi4"),
+        op("Slice", ["kT", "ks", "e", "c3"], "kTi"), op("Slice", [v_in, "ks", "e", "c2"], "vi"),
+        const("c4", [4]), op("Slice", ["valid5", "ks", "e", "c4"], "validi"),
+        op("Squeeze", ["ks", "c0"], "kss"), op("Squeeze", ["e", "c0"], "es"), op("Range", ["kss", "es", "c1s"], "kidx"),
+        op("MatMul", ["qi4", "kTi"], "sc4"),
+        op("Concat", ["B", "cHkv", "cG", "C", "cm1"], "s5shape", axis=0), op("Reshape", ["sc4", "s5shape"], "sc5"),
+    ]
+    scores = "sc5"
+    if softcap:
+        body += [const("cap", softcap, np_type), const("icap", 1.0 / softcap, np_type), op("Mul", [scores, "icap"], "t1"), op("Tanh", ["t1"], "t2"),
+                 op("Mul", ["t2", "cap"], "t3")]
+        scores = "t3"
+    body += [
+        op("Squeeze", ["s", "c0"], "ss"), op("Add", ["cidx2", "ss"], "qidx"),
+        op("LessOrEqual", ["kidx", "qidx"], "causal"), op("And", ["causal", "validi"], "allowed0"),
+    ]
+    allowed = "allowed0"
+    if window:
+        body += [const("win", window), op("Sub", ["qidx", "kidx"], "diff"), op("Less", ["diff", "win"], "inwin"), op("And", ["allowed0", "inwin"], "allowed1")]
+        allowed = "allowed1"
+    body += [
+        op("Equal", ["kidx", "qidx"], "diag"), op("Or", [allowed, "diag"], "allowed"),
+        const("blocked", np.finfo(np_type).min, np_type), op("Where", ["allowed", scores, "blocked"], "masked"),
+        op("Softmax", ["masked"], "p5", axis=-1), op("Shape", ["sc4"], "p4shape"), op("Reshape", ["p5", "p4shape"], "p4"),
+        op("MatMul", ["p4", "vi"], "o4"),
+        op("Concat", ["B", "cHkv", "cG", "C", "cD"], "o5shape", axis=0), op("Reshape", ["o4", "o5shape"], "o5"),
+        op("Identity", ["cond"], "cond_out"),
+    ]
+    graph = helper.make_graph(body, n("body"), [helper.make_tensor_value_info(n("i"), TensorProto.INT64, []),
+                                                 helper.make_tensor_value_info(n("cond"), TensorProto.BOOL, [])],
+                              [helper.make_tensor_value_info(n("cond_out"), TensorProto.BOOL, []), helper.make_tensor_value_info(n("o5"), elem_type, None)])
+    outer += [
+        const("true", True, np.bool_),
+        helper.make_node("Loop", [n("ns"), n("true")], [n("stack")], body=graph),  # [n, B, Hkv, G, C, D]
+        # The first n - 1 chunks in order, then the rows of the last one that no other chunk gave.
+        op("Sub", ["n", "c1"], "n1"), op("Slice", ["stack", "c0", "n1", "c0"], "head"),
+        op("Transpose", ["head"], "headT", perm=[1, 2, 3, 0, 4, 5]),
+        op("Concat", ["B", "cHkv", "cG", "cm1", "cD"], "h5", axis=0), op("Reshape", ["headT", "h5"], "headR"),
+        op("Mul", ["n1", "C"], "done"), op("Sub", ["L", "done"], "r"), op("Sub", ["C", "r"], "tailstart"),
+        op("Slice", ["stack", "n1", "n", "c0"], "last"), op("Squeeze", ["last", "c0"], "last5"),
+        op("Slice", ["last5", "tailstart", "cbig", "c3"], "tail"), op("Concat", ["headR", "tail"], "o", axis=3),
+        op("Concat", ["B", "cH", "L", "cD"], "oshape", axis=0),
+    ]
+    outer.append(helper.make_node("Reshape", [n("o"), n("oshape")], [node.output[0]]))
+    return outer
+
+
+def expand_chunked_attention(path, heads, kv_heads, head_dim):
+    """Replaces every ChunkedAttention placeholder of the traced model at `path` (its weights left
+    where they are) by its Loop; returns how many."""
+    import onnx
+
+    model = onnx.load(path, load_external_data=False)
+    graph = model.graph
+    nodes, count = [], 0
+    for node in graph.node:
+        if node.domain == ATTENTION_DOMAIN and node.op_type == ATTENTION_OP:
+            elem = next(a.i for a in node.attribute if a.name == "elem_type")
+            nodes.extend(_chunked_attention_nodes(node, heads, kv_heads, head_dim, elem, f"{node.output[0]}/chunked"))
+            count += 1
+        else:
+            nodes.append(node)
+    del graph.node[:]
+    graph.node.extend(nodes)
+    kept = [o for o in model.opset_import if o.domain != ATTENTION_DOMAIN]
+    del model.opset_import[:]
+    model.opset_import.extend(kept)
+    onnx.save_model(model, path)
+    return count

