@@ -13,7 +13,8 @@ import { DtrError } from '../src/errors.js';
 import { RewardModel } from '../src/model/reward-model.js';
 import type { CompareItem, CompareResult, LoadOptions } from '../src/model/types.js';
 import { dtr } from './support/cli.js';
-import { remoteFolder, startEngine, TINY_LLAMA, type RunningEngine } from './support/engine.js';
+import { remoteFolder, ROOT, startEngine, TINY_LLAMA, type RunningEngine } from './support/engine.js';
+import { runTorchPython } from './support/python.js';
 import { need, skipNote } from './support/needs.js';
 import { tempDir } from './support/temp.js';
 
@@ -47,6 +48,7 @@ function maxDiff(x: readonly CompareResult[], y: readonly CompareResult[]): { re
 describe.skipIf(!torch.present)(`a remote backbone on the reference engine${skipNote(torch)}`, () => {
   let a: RunningEngine;
   let local: CompareResult[];
+  let tritonModel = '';
   const dir = () => remoteFolder();
   const quiet = { onWarning: () => undefined };
 
@@ -118,8 +120,29 @@ describe.skipIf(!torch.present)(`a remote backbone on the reference engine${skip
     expect(Math.abs(r.backboneReward - l.backboneReward)).toBeLessThanOrEqual(TOL);
   });
 
+  it('triton_repo.py writes a Triton model repository around the graph (onnxruntime backend, dynamic batching)', () => {
+    const repo = join(tempDir('dtr-triton-'), 'repo');
+    const r = runTorchPython([join(ROOT, 'notebooks/python/triton_repo.py'), TINY_LLAMA, '--out', repo, '--name', 'tiny-llama'], {
+      cwd: ROOT,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const config = readFileSync(join(repo, 'tiny-llama/config.pbtxt'), 'utf8');
+    expect(config).toContain('backend: "onnxruntime"');
+    expect(config).toMatch(/max_batch_size: 64/);
+    for (const name of ['input_ids', 'attention_mask', 'position_ids'])
+      expect(config).toContain(`name: "${name}"\n    data_type: TYPE_INT64\n    dims: [ -1 ]`);
+    expect(config).toContain('name: "pooled"\n    data_type: TYPE_FP32\n    dims: [ -1 ]');
+    expect(config).toContain('name: "logits"\n    data_type: TYPE_FP32\n    dims: [ 1 ]');
+    expect(config).toContain('name: "rewards"\n    data_type: TYPE_FP32\n    dims: [ 5 ]');
+    expect(config).toMatch(/dynamic_batching \{\n {2}max_queue_delay_microseconds: 100\n\}/);
+    expect(readFileSync(join(repo, 'tiny-llama/1/model.onnx_data')).equals(readFileSync(join(TINY_LLAMA, 'model.onnx_data')))).toBe(true);
+    tritonModel = join(repo, 'tiny-llama/1/model.onnx');
+  });
+
   it('two engines, one killed mid-run: no conversation lost or scored twice', async () => {
-    const b = await startEngine(['--onnx', join(TINY_LLAMA, 'model.onnx'), '--kserve-name', 'tiny-llama', '--die-after', '4']);
+    // The second engine serves the Triton repository's copy of the graph.
+    expect(tritonModel, 'the Triton repository test ran first').not.toBe('');
+    const b = await startEngine(['--onnx', tritonModel, '--kserve-name', 'tiny-llama', '--die-after', '4']);
     const warnings: string[] = [];
     try {
       const got = await remoteCompare(
