@@ -36,6 +36,7 @@ export const ERROR_CODES = {
   E_FORMULA: 'a scalarisation formula is not valid (unknown name, function, assignment)',
   E_LISTEN: 'a server could not listen on its host and port (in use, not an address of this machine, no permission)',
   E_INTERRUPTED: 'the run was stopped (Ctrl-C, SIGTERM or an AbortSignal); the work done so far was kept: rerun the same command to resume',
+  E_REMOTE: 'an inference engine (a remote backbone) could not be reached, failed, or answered what the model cannot use',
   E_ENCODING: 'a file or argument is not valid UTF-8 (the message names the line and byte, or the argument)',
 } as const;
 

@@ -145,6 +145,7 @@ def build_parser():
     ap.add_argument("--check", action="store_true", help="compare the exported graph with transformers; exit 1 and write nothing on a mismatch")
     ap.add_argument("--tolerance", type=float, metavar="ATOL", help="--check: replace the dtype's tolerance by this absolute one")
     ap.add_argument("--reference-out", metavar="FILE.json", help="--check: also write transformers' ids and outputs for the check conversations (hf_reference.py's format)")
+    ap.add_argument("--triton-repo", metavar="DIR", help="also write a Triton model repository around the exported graph (ONNX Runtime backend, dynamic batching; triton_repo.py)")
     ap.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
     ap.add_argument("--trust-remote-code", action="store_true", help="allow the checkpoint's own Python code (transformers' trust_remote_code)")
     return ap
@@ -179,6 +180,8 @@ def parse_args(argv=None):
         ap.error("--tolerance applies to --check; add --check")
     if args.reference_out is not None and not args.check:
         ap.error("--reference-out applies to --check; add --check")
+    if args.triton_repo is not None and os.path.exists(args.triton_repo) and not args.overwrite:
+        ap.error(f"--triton-repo {args.triton_repo} already exists; choose another folder or pass --overwrite")
     if os.path.exists(args.out) and not args.overwrite:
         ap.error(f"--out {args.out} already exists; choose another folder or pass --overwrite")
     for flag in ("head", "head_weights", "tree_pickle"):
@@ -878,6 +881,9 @@ def run(args):
             check = export_check.run_check(os.path.join(w.tmp, "model.onnx"), names, reference, args.dtype, fill_id, providers=providers,
                                            tolerance=tol, reference_dtype=args.reference_dtype, log=lambda s: print(s, file=sys.stderr))
             report["check"] = check
+            # The check conversations' ids and pooled vectors: what an inference engine serving
+            # this backbone is held to (dtr doctor; docs/scaling.md).
+            report["checkVectors"] = export_check.check_vectors(reference, args.reference_dtype)
             if "rewards" in names:
                 card = [r["rewards"] for r in reference[:2]]
                 report["check"]["cardRewards"] = [dict(zip(ATTRIBUTES, row)) for row in card]
@@ -889,9 +895,32 @@ def run(args):
         assemble(w, name=args.name, backbone_id=args.backbone_id, hidden_size=hidden, head_doc=head_doc, tree_doc=tree_doc, tree_ref=tree_ref,
                  kind=args.kind, has_score=score_w is not None, max_length=max_length, tokenizer_dir=src, report=report, command=command,
                  pad_token_id=scalar_pad, dtype=args.dtype, chat_template_sha256=template_sha256(template) if template is not None else None,
-                 scalar_pooling=scalar_pooling)
+                 scalar_pooling=scalar_pooling, extra_json=score_layer_files(score_w, score_b, hidden, scalar_pooling, scalar_pad))
         w.commit()
+    if args.triton_repo:
+        import triton_repo
+
+        triton_repo.write_triton_repo(args.out, args.triton_repo, model_name=args.name, overwrite=args.overwrite)
+        print(f"wrote the Triton model repository {args.triton_repo}", file=sys.stderr)
     return report
+
+
+def score_layer_files(score_w, score_b, hidden, rule, pad_token_id):
+    """{'score-layer.json': document} for a one-label checkpoint (Skywork kind), else {}: its score
+    layer beside the head, so an inference engine that returns only the pooled state (vLLM's
+    embeddings API) still gives the checkpoint's own reward where `rule` reads the same token."""
+    if score_w is None:
+        return {}
+    return {"score-layer.json": {
+        "format": "decision-tree-reward/score-layer",
+        "version": 1,
+        "output": "logits",
+        "hiddenSize": int(hidden),
+        "pooling": rule,
+        "padTokenId": pad_token_id,
+        "weight": [float(x) for x in score_w[0]],
+        "bias": float(score_b[0]) if score_b is not None else 0.0,
+    }}
 
 
 def main(argv=None):

@@ -136,6 +136,24 @@ def transformers_reference(model, tokenizer, conversations, head=None, base=None
     return rows
 
 
+def check_vectors(reference, reference_dtype="fp32"):
+    """export.json's `checkVectors`: the check conversations' messages, token ids and transformers'
+    pooled state (and scalar) of each, with the tolerance of each weight type against that
+    reference. The SDK holds an inference engine to them (`dtr doctor`, `--self-check` with
+    `--backbone-url`): normalised vectors, mean pooling, another template or tokenizer, or a
+    precision coarser than the one named all show up here."""
+    table = TOLERANCES if reference_dtype == "fp32" else BF16_REFERENCE_TOLERANCES
+    return {
+        "format": "decision-tree-reward/check-vectors",
+        "version": 1,
+        "output": "pooled",
+        "referenceDtype": reference_dtype,
+        "tolerances": table,
+        "conversations": [{"messages": r["messages"], "inputIds": r["inputIds"], "pooled": r["pooled"],
+                           **({"logits": r["logits"]} if "logits" in r else {})} for r in reference],
+    }
+
+
 def reference_document(rows, has_head, source, pad_token_id, versions, dtype="fp32"):
     """The reference.json document (decision-tree-reward/reference) of reference rows, as the SDK's parity tests read it."""
     return {

@@ -53,6 +53,11 @@ export interface BackboneOutputs {
   main: OutputTensor;
   /** The backbone's own scalar reward (e.g. Skywork's `logits` [batch, 1]), when configured. */
   reward: OutputTensor | null;
+  /**
+   * Rows whose `reward` is absent (1), when the backbone computes it from the pooled state and
+   * the checkpoint reads its score at another token (remote.ts); undefined: every row has one.
+   */
+  rewardAbsent?: Uint8Array;
 }
 
 /** A graph input or output as the model declares it (dims: numbers, named dynamic axes, or null). */
@@ -71,6 +76,11 @@ export interface Backbone {
   readonly provider: string;
   readonly inputs: readonly ValueInfo[];
   readonly outputs: readonly ValueInfo[];
+  /**
+   * Batches the caller may run at once (default 1: onnxruntime runs one at a time; an inference
+   * engine serves several, on several URLs).
+   */
+  readonly maxInFlight?: number;
   run(batch: BackboneBatch): Promise<BackboneOutputs>;
   release(): Promise<void>;
 }

@@ -15,7 +15,7 @@ import type { RewardModel } from '../model/reward-model.js';
 import type { WritableDtype } from '../io/safetensors.js';
 import { currentCommandLine, dataFileRecord, makeProvenance } from '../provenance.js';
 import { defineCommand, type CliIO } from './args.js';
-import { batchFlags, loadModelArg, MODEL_OPTIONS } from './model-args.js';
+import { batchFlags, loadModelArg, MODEL_OPTIONS, BACKBONE_OPTIONS } from './model-args.js';
 import { createProgress, type Progress } from './progress.js';
 import { pathArg, printJson } from './shared.js';
 import { lineList } from '../util/format.js';
@@ -50,6 +50,7 @@ model (name, backbone id, identity hash), the command and the truncated rows.`,
     'batch-size': MODEL_OPTIONS['batch-size'],
     'max-tokens-per-batch': MODEL_OPTIONS['max-tokens-per-batch'],
     'padding-side': MODEL_OPTIONS['padding-side'],
+    ...BACKBONE_OPTIONS,
     data: {
       type: 'string',
       valueName: 'FILE.jsonl',

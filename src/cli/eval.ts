@@ -20,7 +20,7 @@ import { lineList, PLAIN } from '../util/format.js';
 import { dataFileRecord, type DataFileRecord } from '../provenance.js';
 import { defineCommand, type CliIO } from './args.js';
 import { createProgress, progressTo } from './progress.js';
-import { loadModelArg, MODEL_OPTIONS } from './model-args.js';
+import { loadModelArg, MODEL_OPTIONS, BACKBONE_OPTIONS } from './model-args.js';
 import { f3, loadTreeArg, pathArg, printJson, table } from './shared.js';
 
 export default defineCommand({
@@ -69,6 +69,7 @@ scalar reward model; --format says whose rules apply when the fields do not.`,
     'batch-size': MODEL_OPTIONS['batch-size'],
     'max-tokens-per-batch': MODEL_OPTIONS['max-tokens-per-batch'],
     'padding-side': MODEL_OPTIONS['padding-side'],
+    ...BACKBONE_OPTIONS,
     data: { type: 'string', valueName: 'FILE.jsonl', description: 'evaluation set to score (JSONL, or one JSON array)' },
     format: {
       type: 'string',

@@ -15,6 +15,26 @@ import { checkText, promptMessages, type ChatMessage, type Prompt } from '../tex
 import { flagError, type CliIO, type OptionSpecs } from './args.js';
 import { f3, textArg } from './shared.js';
 
+/** The flags that put the backbone on an inference engine (docs/scaling.md); every model command has them. */
+export const BACKBONE_OPTIONS = {
+  'backbone-url': {
+    type: 'string',
+    valueName: 'URL[,URL...]',
+    description:
+      "run the backbone on an inference engine at these URLs (vLLM: http://host:8000/v1; Triton: http://host:8000) instead of model.onnx (default: dtr.json's backbone.remote)",
+  },
+  'backbone-protocol': {
+    type: 'string',
+    choices: ['openai-embeddings', 'kserve-v2'],
+    description: "the engine's protocol (default: dtr.json's backbone.remote, else openai-embeddings)",
+  },
+  'backbone-model': {
+    type: 'string',
+    valueName: 'NAME',
+    description: "the served model's name (default: dtr.json's backbone.remote.model, else backbone.id; kserve-v2: the model name)",
+  },
+} as const satisfies OptionSpecs;
+
 /** Flags of every command that loads a model folder. */
 export const MODEL_OPTIONS = {
   model: {
@@ -53,6 +73,7 @@ export const MODEL_OPTIONS = {
     description: 'first check that scores do not depend on batch composition, order or padding (fails with exit 1 otherwise)',
   },
   tolerance: { type: 'number', min: 0, valueName: 'X', description: 'largest reward difference --self-check accepts', default: 1e-5 },
+  ...BACKBONE_OPTIONS,
 } as const satisfies OptionSpecs;
 
 /** The prompt flags of `dtr score` and `dtr compare`, and where `--file` results go. */
@@ -76,6 +97,9 @@ export type ModelFlags = {
   'max-tokens-per-batch'?: number | undefined;
   'padding-side'?: string | undefined;
   threads?: number | undefined;
+  'backbone-url'?: string | undefined;
+  'backbone-protocol'?: string | undefined;
+  'backbone-model'?: string | undefined;
 };
 
 /**
@@ -99,6 +123,7 @@ export async function loadModelArg(
       ...(opts['max-length'] !== undefined ? { maxLength: opts['max-length'] } : {}),
       ...batchFlags(opts),
       ...(opts.threads !== undefined ? { sessionOptions: { intraOpNumThreads: opts.threads } } : {}),
+      ...remoteFlags(opts),
       onWarning: (m) => io.stderr(`dtr ${command}: warning: ${m}\n`),
       ...overrides,
     });
@@ -107,6 +132,32 @@ export async function loadModelArg(
     const given = Object.entries(FLAG_OF_OPTION).filter(([, flag]) => opts[flag] !== undefined);
     throw flagError(e, command, Object.fromEntries(given)) ?? e;
   }
+}
+
+/**
+ * `--backbone-url`, `--backbone-protocol`, `--backbone-model` as the `remote` load option (absent
+ * when none is given, so dtr.json's backbone.remote, or model.onnx, applies).
+ */
+export function remoteFlags(opts: Pick<ModelFlags, 'backbone-url' | 'backbone-protocol' | 'backbone-model'>): Pick<LoadOptions, 'remote'> {
+  const url = opts['backbone-url'];
+  if (url === undefined && opts['backbone-protocol'] === undefined && opts['backbone-model'] === undefined) return {};
+  const urls = url?.split(',').map((u) => u.trim());
+  for (const u of urls ?? []) {
+    let ok = false;
+    try {
+      ok = ['http:', 'https:'].includes(new URL(u).protocol);
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw new DtrError('E_USAGE', `--backbone-url must be http(s) URLs separated by commas, got ${JSON.stringify(u)}`);
+  }
+  return {
+    remote: {
+      ...(urls ? { urls } : {}),
+      ...(opts['backbone-protocol'] !== undefined ? { protocol: opts['backbone-protocol'] as 'openai-embeddings' | 'kserve-v2' } : {}),
+      ...(opts['backbone-model'] !== undefined ? { model: opts['backbone-model'] } : {}),
+    },
+  };
 }
 
 /** The flag that sets each load option (`--max-length` sets `maxLength`). */
@@ -199,6 +250,7 @@ export async function runSelfCheck(
   ];
   for (const c of report.cases) lines.push(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: max |diff| ${c.maxDiff.toExponential(2)}`);
   io.stderr(`${lines.join('\n')}\n`);
+  if (model.provider.startsWith('remote:')) await runEngineCheck(model, io, command);
   if (!report.ok) {
     const failed = report.cases.filter((c) => !c.ok);
     throw new DtrError(
@@ -213,6 +265,27 @@ export async function runSelfCheck(
     );
   }
   return report;
+}
+
+/**
+ * With the backbone on an inference engine, `--self-check` also holds the engine to export.json's
+ * check vectors (RewardModel.checkEngine); prints the report on stderr, throws `E_SELF_CHECK` when it fails.
+ */
+async function runEngineCheck(model: RewardModel, io: CliIO, command: string): Promise<void> {
+  const report = await model.checkEngine();
+  const lines = [`dtr ${command}: engine check on export.json's ${report.conversations} check conversations (${report.dtype} tolerance):`];
+  for (const c of report.cases)
+    lines.push(
+      `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.limit === 0 && c.name.startsWith('template') ? c.detail : `max |diff| ${c.maxDiff.toExponential(2)} (limit ${c.limit.toExponential(2)}); ${c.detail}`}`,
+    );
+  io.stderr(`${lines.join('\n')}\n`);
+  if (!report.ok) {
+    const failed = report.cases.filter((c) => !c.ok);
+    throw new DtrError('E_SELF_CHECK', `engine check failed: ${failed.map((c) => `${c.name} (${c.detail})`).join('; ')}`, {
+      issues: failed.map((c) => ({ path: c.name, message: c.detail })),
+      hint: 'the engine does not serve the backbone this folder was exported from as the exporter checked it: see docs/scaling.md',
+    });
+  }
 }
 
 /** `2.358` (or `-` for missing) */

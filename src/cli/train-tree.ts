@@ -16,7 +16,7 @@ import type { ScoredTextPairs } from '../workflows/score-pairs.js';
 import { scoreTrainingPairs, trainTree, type SplitMetrics, type TrainReport } from '../workflows/train-tree.js';
 import { currentCommandLine, dataFileRecord, makeProvenance, type DataFileRecord } from '../provenance.js';
 import { defineCommand, flagError, type CliIO } from './args.js';
-import { batchFlags, loadModelArg, MODEL_OPTIONS, type ModelFlags } from './model-args.js';
+import { batchFlags, loadModelArg, MODEL_OPTIONS, BACKBONE_OPTIONS, type ModelFlags } from './model-args.js';
 import { createProgress, progressTo, type RunningProgress } from './progress.js';
 import { exact } from '../util/format.js';
 import { f3, pathArg, printJson, table } from './shared.js';
@@ -85,6 +85,7 @@ this is said on stderr and recorded in the tree's provenance notes.`,
     'batch-size': MODEL_OPTIONS['batch-size'],
     'max-tokens-per-batch': MODEL_OPTIONS['max-tokens-per-batch'],
     'padding-side': MODEL_OPTIONS['padding-side'],
+    ...BACKBONE_OPTIONS,
     format: { type: 'string', choices: EVAL_FORMATS, description: 'with --model: layout of the text pairs (default: detected)' },
     cache: { type: 'string', valueName: 'DIR', description: 'with --model: reward cache folder (default .dtr-cache)' },
     'no-cache': { type: 'boolean', description: 'with --model: neither read nor write the reward cache' },

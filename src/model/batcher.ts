@@ -108,6 +108,12 @@ export class Batcher {
     return this.backbone.provider;
   }
 
+  /** Batches run at once: 1 for onnxruntime, more for an inference engine ({@link Backbone.maxInFlight}). */
+  get maxInFlight(): number {
+    const n = this.backbone.maxInFlight;
+    return n !== undefined && Number.isInteger(n) && n > 1 ? n : 1;
+  }
+
   /** Width of the pooled hidden state (null for kind `rewards`). */
   get hiddenSize(): number | null {
     return this.head?.hiddenSize ?? this.config.backbone.hiddenSize;
@@ -244,7 +250,7 @@ export class Batcher {
       encoded.map((e) => e.ids.length),
       limits,
     );
-    for (const rows of plan) {
+    const one = async (rows: number[]): Promise<void> => {
       this.checkAlive();
       signal?.throwIfAborted();
       const batch = padBatch(
@@ -252,11 +258,40 @@ export class Batcher {
         limits.paddingSide,
         this.padId,
       );
-      const run = this.backbone.run(batch);
-      this.running = run;
-      const out = await run;
+      const out = await this.backbone.run(batch);
       this.consume(out, batch, rows, rewards, pooled, backbone);
       onBatch?.(rows.length);
+    };
+    const inFlight = Math.min(plan.length, this.maxInFlight);
+    if (inFlight <= 1) {
+      for (const rows of plan) {
+        const run = one(rows);
+        this.running = run;
+        await run;
+      }
+    } else {
+      // A remote backbone serves several batches at once: keep `inFlight` of them running (each
+      // fills its own rows, so the result does not depend on which finishes first). The first
+      // failure stops new batches; the ones running finish before it is reported.
+      let next = 0;
+      let failed = false;
+      const lane = async (): Promise<void> => {
+        while (next < plan.length && !failed) {
+          const rows = plan[next++]!;
+          try {
+            await one(rows);
+          } catch (e) {
+            failed = true;
+            throw e;
+          }
+        }
+      };
+      const lanes = Array.from({ length: inFlight }, lane);
+      const all = Promise.allSettled(lanes);
+      this.running = all;
+      const settled = await all;
+      const rejected = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (rejected) throw rejected.reason;
     }
     return { rewards, pooled, backbone };
   }
@@ -293,8 +328,9 @@ export class Batcher {
     }
     if (backbone && out.reward) {
       const { data, width } = rowsOf(out.reward, batch.batch, null, 'the backbone reward');
+      // NaN marks a conversation whose own reward the backbone could not give (results leave it out).
       rows.forEach((i, r) => {
-        backbone[i] = data[r * width]!;
+        backbone[i] = out.rewardAbsent?.[r] === 1 ? NaN : data[r * width]!;
       });
     } else if (backbone) {
       throw new DtrError('E_BACKBONE', `the backbone returned no '${bb.rewardOutput}' output`);
@@ -327,11 +363,15 @@ export class Batcher {
  * ```ts
  * for await (const window of mapWindows(items, 8, (it) => [{ prompt: it.prompt, response: it.response }])) window.length; // 8, then 32 ...
  * ```
+ *
+ * @param windowBatches Batches in a later window (default 4; more for a backbone that runs
+ *   several batches at once, so a window keeps all of them busy).
  */
 export async function* mapWindows<T>(
   items: Iterable<T> | AsyncIterable<T>,
   batchSize: number,
   map: (item: T) => EncodeRequest[],
+  windowBatches = 4,
 ): AsyncGenerator<EncodeRequest[]> {
   let window: EncodeRequest[] = [];
   let size = batchSize;
@@ -340,7 +380,7 @@ export async function* mapWindows<T>(
     if (window.length >= size) {
       yield window;
       window = [];
-      size = batchSize * 4;
+      size = batchSize * windowBatches;
     }
   }
   if (window.length > 0) yield window;

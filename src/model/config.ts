@@ -61,7 +61,42 @@ export interface BackboneConfig {
   padTokenId: number | null;
   /** Weight type of the exported graph (`fp32`, `fp16`, `mixed`, `bf16`), when recorded. */
   dtype: string | null;
+  /** The backbone on an inference engine instead of model.onnx (docs/scaling.md), or null. */
+  remote: RemoteBackboneConfig | null;
 }
+
+/**
+ * dtr.json `backbone.remote`: the backbone served by an inference engine (vLLM's embeddings API
+ * or a KServe v2 server such as Triton); the folder then needs no model.onnx.
+ */
+export interface RemoteBackboneConfig {
+  protocol: 'openai-embeddings' | 'kserve-v2';
+  /** Engine base URLs (`http://host:8000/v1` for vLLM, `http://host:8000` for Triton). */
+  urls: string[];
+  /** The served model's name; null: dtr.json `backbone.id` (openai-embeddings) or `name` (kserve-v2). */
+  model: string | null;
+  /** Name of the environment variable holding a bearer token (the token itself never goes in the file). */
+  tokenEnv: string | null;
+  /** openai-embeddings: `base64` (exact float32) or `float`. */
+  encoding: 'base64' | 'float';
+  /** One request's limit in milliseconds; past it the request is retried. */
+  timeoutMs: number;
+  /** Retries of a batch after 429/503, connection errors and timeouts. */
+  retries: number;
+  /** Padded tokens in flight per URL. */
+  maxTokensInFlight: number;
+  /** Batches in flight per URL. */
+  maxBatchesPerUrl: number;
+}
+
+/** Defaults of {@link RemoteBackboneConfig}'s tuning fields. */
+export const REMOTE_DEFAULTS = Object.freeze({
+  encoding: 'base64' as const,
+  timeoutMs: 120_000,
+  retries: 4,
+  maxTokensInFlight: 65_536,
+  maxBatchesPerUrl: 4,
+});
 
 /** How a graph output was pooled (see {@link BackboneConfig.outputPooling}). */
 export type OutputPooling = 'last-token' | 'last-non-pad-token' | 'first-pad-minus-one';
@@ -143,6 +178,24 @@ const schema = z.strictObject({
     outputPooling: z.record(z.string().min(1), z.enum(['last-token', 'last-non-pad-token', 'first-pad-minus-one'])).default({}),
     padTokenId: z.number().int().min(0).nullable().default(null),
     dtype: z.string().min(1).nullable().default(null),
+    remote: z
+      .strictObject({
+        protocol: z.enum(['openai-embeddings', 'kserve-v2']),
+        urls: z.array(z.string().url()).min(1),
+        model: z.string().min(1).nullable().default(null),
+        tokenEnv: z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable')
+          .nullable()
+          .default(null),
+        encoding: z.enum(['base64', 'float']).default(REMOTE_DEFAULTS.encoding),
+        timeoutMs: z.number().int().min(1).default(REMOTE_DEFAULTS.timeoutMs),
+        retries: z.number().int().min(0).default(REMOTE_DEFAULTS.retries),
+        maxTokensInFlight: z.number().int().min(1).default(REMOTE_DEFAULTS.maxTokensInFlight),
+        maxBatchesPerUrl: z.number().int().min(1).default(REMOTE_DEFAULTS.maxBatchesPerUrl),
+      })
+      .nullable()
+      .default(null),
   }),
   pooling: z.literal('last-token').default('last-token'),
   maxLength: z.number().int().min(2).default(4096),

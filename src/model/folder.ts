@@ -6,7 +6,10 @@
  * ```
  * model/
  *   dtr.json               this SDK's config (see config.ts)
- *   model.onnx             the backbone (+ model.onnx_data for models over 2 GB)
+ *   model.onnx             the backbone (+ model.onnx_data for models over 2 GB); not needed
+ *                          when the backbone runs on an inference engine (dtr.json backbone.remote)
+ *   score-layer.json       the checkpoint's own score layer (Skywork kind), for that engine
+ *   export.json            what the exporter did, and its check conversations' ids and vectors
  *   tokenizer.json         Hugging Face tokenizer
  *   tokenizer_config.json  special tokens (and chat_template, the older convention)
  *   chat_template.jinja    the chat template (transformers 5.x; wins over tokenizer_config.json's)
@@ -69,6 +72,8 @@ export interface FolderOverrides {
   paddingSide?: ModelConfig['paddingSide'];
   provider?: ModelConfig['provider'];
   chatTemplate?: string;
+  /** The backbone runs on an inference engine: model.onnx is not needed (dtr.json `backbone.remote` says so too). */
+  remote?: boolean;
 }
 
 /** An issue plus whether it is a size disagreement (reported as `E_SHAPE` when alone). */
@@ -153,7 +158,11 @@ export function inspectModelFolder(dir: string, overrides: FolderOverrides = {})
   const onnxName = config?.backbone.file ?? 'model.onnx';
   const onnxPath = resolve(root, onnxName);
   const issuesBeforeOnnx = issues.length;
-  if (!existsSync(onnxPath)) {
+  // On an inference engine the graph is the engine's: the folder keeps only the text side, the head and the tree.
+  const remote = overrides.remote === true || (config?.backbone.remote ?? null) !== null;
+  if (remote) {
+    // nothing to check here: the engine is checked when the model loads
+  } else if (!existsSync(onnxPath)) {
     const others = listFiles(root).filter((f) => f.endsWith('.onnx'));
     issues.push({
       path: onnxName,
@@ -266,7 +275,7 @@ export function inspectModelFolder(dir: string, overrides: FolderOverrides = {})
       issues,
       partial: {
         config,
-        onnxPath: onnxUsable ? onnxPath : null,
+        onnxPath: onnxUsable && !remote ? onnxPath : null,
         head,
         tokenizerJson: tokenizerOk ? (tokenizerJson as Record<string, unknown>) : null,
         tokenizerConfig: configOk ? (tokenizerConfig as Record<string, unknown>) : null,

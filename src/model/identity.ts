@@ -20,7 +20,7 @@
  * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/. Never
  * eval/, anything above (report/ ... cli/) (test/import-graph.test.ts).
  */
-import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { createHash, type Hash } from 'node:crypto';
 import { ATTRIBUTES } from '../attributes.js';
@@ -68,7 +68,20 @@ export interface ModelIdentity {
 export function modelIdentity(model: RewardModel): ModelIdentity {
   const files: Record<string, string> = {};
   const { onnx, tokenizer, tokenizerConfig } = model.files;
-  for (const path of [onnx, ...externalDataFiles(onnx), tokenizer, tokenizerConfig]) files[basename(path)] = fileIdentity(path);
+  // On an inference engine the folder may hold no model.onnx: the engine's weights are not the
+  // folder's to hash, so the identity names the served model (and export.json, whose check
+  // vectors --self-check holds the engine to) instead.
+  const remote = model.provider.startsWith('remote:');
+  const exportJson = join(dirname(onnx), 'export.json');
+  const paths = remote
+    ? [
+        ...(existsSync(onnx) ? [onnx, ...externalDataFiles(onnx)] : []),
+        ...(existsSync(exportJson) ? [exportJson] : []),
+        tokenizer,
+        tokenizerConfig,
+      ]
+    : [onnx, ...externalDataFiles(onnx), tokenizer, tokenizerConfig];
+  for (const path of paths) files[basename(path)] = fileIdentity(path);
   const cfg = model.config;
   const bb = cfg.backbone;
   const text = {
@@ -86,6 +99,7 @@ export function modelIdentity(model: RewardModel): ModelIdentity {
     hiddenSize: bb.hiddenSize,
     inputs: bb.inputs,
     pooling: cfg.pooling,
+    ...(remote ? { remote: { provider: model.provider, model: bb.remote?.model ?? null } } : {}),
   };
   const backbone = sha256Hex(canonicalJson({ format: 'decision-tree-reward/model-identity', version: 1, files, text, binding }));
   let head: string | null = null;

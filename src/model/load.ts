@@ -11,6 +11,7 @@
 import { availableParallelism } from 'node:os';
 import { ATTRIBUTE_COUNT } from '../attributes.js';
 import { createOrtBackbone } from '../backbone/ort.js';
+import { createRemoteBackbone } from '../backbone/remote.js';
 import { checkLimits } from '../backbone/batching.js';
 import type { Backbone, BackboneBinding } from '../backbone/types.js';
 import { DtrError, formatIssues } from '../errors.js';
@@ -20,6 +21,7 @@ import { ChatTemplate } from '../text/template.js';
 import { TextTokenizer } from '../text/tokenizer.js';
 import type { ModelConfig } from './config.js';
 import { inspectModelFolder, type FolderIssue, type ModelFolder } from './folder.js';
+import { resolveRemote, scoreLayerOf, usesRemote } from './remote.js';
 import type { LoadOptions } from './types.js';
 
 /** What a loaded model is made of: the checked folder, its text processing and its backbone. */
@@ -59,6 +61,7 @@ export async function loadModelParts(dirOrOptions: string | LoadOptions): Promis
     ...(options.paddingSide !== undefined ? { paddingSide: options.paddingSide } : {}),
     ...(options.provider !== undefined ? { provider: options.provider } : {}),
     ...(options.chatTemplate !== undefined ? { chatTemplate: options.chatTemplate } : {}),
+    ...(options.remote !== undefined ? { remote: true } : {}),
   });
   const issues: FolderIssue[] = inspected.success ? [] : [...inspected.issues];
   if (
@@ -111,8 +114,19 @@ export async function loadModelParts(dirOrOptions: string | LoadOptions): Promis
   const config = cfg;
   const onnxPath = inspected.success ? inspected.folder.paths.onnx : partial!.onnxPath;
   const head = inspected.success ? inspected.folder.head : partial!.head;
-  if (config && (onnxPath || options.backbone)) {
+  const remote = options.backbone === undefined && usesRemote(config, options.remote);
+  if (config && (onnxPath || options.backbone || remote)) {
     const bb = config.backbone;
+    if (remote && (options.remote?.protocol ?? bb.remote?.protocol ?? 'openai-embeddings') === 'openai-embeddings') {
+      // An embeddings engine pools the last token itself: what comes back is the pooled state.
+      if (bb.kind === 'rewards')
+        issues.push({
+          path: 'dtr.json: backbone.kind',
+          message:
+            "'rewards' (head fused in the graph) cannot run on an embeddings engine, which returns the pooled state: export with --kind pooled, or serve model.onnx with kserve-v2",
+        });
+      bb.kind = 'pooled';
+    }
     const binding: BackboneBinding = {
       inputIds: bb.inputs.inputIds,
       attentionMask: bb.inputs.attentionMask,
@@ -123,7 +137,32 @@ export async function loadModelParts(dirOrOptions: string | LoadOptions): Promis
     try {
       if (typeof options.backbone === 'function') backbone = await options.backbone(binding);
       else if (options.backbone) backbone = options.backbone;
-      else {
+      else if (remote) {
+        const resolved = resolveRemote(config, options.remote);
+        let scoreLayer = null;
+        if (resolved.protocol === 'openai-embeddings' && binding.rewardOutput !== null) {
+          const found = scoreLayerOf(options.dir, config);
+          if ('layer' in found) scoreLayer = found.layer;
+          else {
+            // The scalar is reported absent, with the reason, never guessed.
+            const m = `the backbone's own reward ('${binding.rewardOutput}') is absent on an embeddings engine: ${found.absent}`;
+            warnings.push(m);
+            onWarning(m);
+            binding.rewardOutput = null;
+            bb.rewardOutput = null;
+          }
+        }
+        const probeIds = encoder ? encoder.encode('probe prompt', 'probe response').ids : Int32Array.of(tokenizer?.bosId ?? 0);
+        backbone = await createRemoteBackbone(binding, {
+          ...resolved,
+          probeIds: Array.from(probeIds),
+          scoreLayer,
+          onWarning: (m) => {
+            warnings.push(m);
+            onWarning(m);
+          },
+        });
+      } else {
         backbone = await createOrtBackbone(onnxPath!, {
           provider: config.provider,
           binding,
@@ -136,7 +175,9 @@ export async function loadModelParts(dirOrOptions: string | LoadOptions): Promis
       }
       issues.push(...checkBinding(backbone, config, head, binding));
     } catch (e) {
-      if (e instanceof DtrError && (e.code === 'E_PROVIDER' || (e.code === 'E_BACKBONE' && issues.length === 0))) throw e;
+      if (e instanceof DtrError && (e.code === 'E_PROVIDER' || ((e.code === 'E_BACKBONE' || e.code === 'E_REMOTE') && issues.length === 0)))
+        throw e;
+      if (e instanceof RangeError || e instanceof TypeError) throw e;
       issues.push({ path: bb.file, message: e instanceof DtrError ? `${e.message}${e.hint ? ` (${e.hint})` : ''}` : (e as Error).message });
     }
   }

@@ -19,8 +19,9 @@ import type { PaddingSide } from '../backbone/types.js';
 import { DtrError } from '../errors.js';
 import { explain } from '../explain/explain.js';
 import type { LinearHead } from '../head/head.js';
+import { checkEngineVectors, type EngineCheckReport } from './remote.js';
 import type { ConversationEncoder, EncodedConversation, TextParams, TruncationInfo } from '../text/encoder.js';
-import { checkText, promptMessages, type Prompt } from '../text/prompt.js';
+import { checkText, promptMessages, type ChatMessage, type Prompt } from '../text/prompt.js';
 import type { TextTokenizer } from '../text/tokenizer.js';
 import type { EncodeRequest } from '../text/worker-client.js';
 import type { PreferenceTree } from '../tree/preference-tree.js';
@@ -241,14 +242,19 @@ export class RewardModel {
     const resolved = this.batcher.resolve(options);
     const total = options.total ?? (Array.isArray(items) ? items.length : undefined);
     let index = 0;
-    const requests = mapWindows(items, resolved.batchSize, (it) => {
-      const where = `items[${index++}]`;
-      checkCompareItem(it, where);
-      return [
-        { prompt: it.prompt, response: it.a, params: { prompt: `${where}.prompt`, response: `${where}.a` } },
-        { prompt: it.prompt, response: it.b, params: { prompt: `${where}.prompt`, response: `${where}.b` } },
-      ];
-    });
+    const requests = mapWindows(
+      items,
+      resolved.batchSize,
+      (it) => {
+        const where = `items[${index++}]`;
+        checkCompareItem(it, where);
+        return [
+          { prompt: it.prompt, response: it.a, params: { prompt: `${where}.prompt`, response: `${where}.a` } },
+          { prompt: it.prompt, response: it.b, params: { prompt: `${where}.prompt`, response: `${where}.b` } },
+        ];
+      },
+      Math.max(4, this.batcher.maxInFlight),
+    );
     let done = 0;
     for await (const { encoded, out } of this.batcher.pipeline(
       requests,
@@ -281,7 +287,7 @@ export class RewardModel {
     this.checkScorable();
     const resolved = this.batcher.resolve(options);
     const total = options.total ?? (Array.isArray(items) ? items.length : undefined);
-    const requests = scoreWindows(items, resolved.batchSize, options.checked === true);
+    const requests = scoreWindows(items, resolved.batchSize, options.checked === true, Math.max(4, this.batcher.maxInFlight));
     let done = 0;
     for await (const { encoded, out } of this.batcher.pipeline(requests, resolved, false, total, (n) => {
       done += n;
@@ -346,7 +352,7 @@ export class RewardModel {
       throw new TypeError('options.signal must be an AbortSignal');
     const total = options.total ?? (Array.isArray(items) ? items.length : undefined);
     const h = this.hiddenSize!;
-    const windows = scoreWindows(items, resolved.batchSize, options.checked === true);
+    const windows = scoreWindows(items, resolved.batchSize, options.checked === true, Math.max(4, this.batcher.maxInFlight));
     let done = 0;
     let start = 0;
     options.signal?.throwIfAborted();
@@ -435,11 +441,49 @@ export class RewardModel {
     for (const [name, order, limits] of variants) {
       const got = await run(order, limits);
       let maxDiff = 0;
-      for (let k = 0; k < got.length; k++) maxDiff = Math.max(maxDiff, Math.abs(got[k]! - reference[k]!));
+      for (let k = 0; k < got.length; k++)
+        if (!(Number.isNaN(got[k]!) && Number.isNaN(reference[k]!))) {
+          const d = Math.abs(got[k]! - reference[k]!);
+          maxDiff = Math.max(maxDiff, Number.isNaN(d) ? Infinity : d);
+        }
       cases.push({ name, maxDiff, ok: maxDiff <= tolerance });
     }
     const maxDiff = Math.max(...cases.map((c) => c.maxDiff));
     return { ok: cases.every((c) => c.ok), tolerance, conversations: n, maxDiff, cases };
+  }
+
+  /**
+   * Holds the backbone (an inference engine above all) to the check conversations the exporter
+   * recorded in export.json: the folder's template and tokenizer must give the recorded token
+   * ids, the backbone the recorded pooled states (and scalar) within the dtype's tolerance
+   * (dtr.json `backbone.dtype` unless `dtype` is given). Catches normalised vectors, mean
+   * pooling, another checkpoint, template or tokenizer, and noise beyond the tolerance.
+   * @throws DtrError `E_MODEL` when export.json has no check vectors.
+   *
+   * @example
+   * ```ts
+   * const model = await RewardModel.load({ dir: 'models/skywork', remote: { urls: ['http://gpu1:8000/v1'] } });
+   * (await model.checkEngine()).ok; // true
+   * ```
+   */
+  async checkEngine(options: { dtype?: string } = {}): Promise<EngineCheckReport> {
+    this.batcher.checkAlive();
+    if (this.config.backbone.kind === 'rewards')
+      throw new DtrError('E_MODEL', `${this.dir}: backbone.kind 'rewards' gives no pooled state to check`);
+    return checkEngineVectors(
+      {
+        dir: this.dir,
+        config: this.config,
+        encode: (messages) => this.encoder.encodeMessages(messages as ChatMessage[]).ids,
+        forward: async (ids) => {
+          const encoded = ids.map((x) => ({ ids: x, truncated: false, truncation: null }));
+          const limits = this.batcher.resolve({});
+          const out = await this.batcher.forwardWindow(encoded, limits, true);
+          return { pooled: out.pooled!, width: this.hiddenSize!, scalar: out.backbone };
+        },
+      },
+      options,
+    );
   }
 
   /**
@@ -498,7 +542,9 @@ export class RewardModel {
       truncation: conv.truncation,
       tokens: conv.ids.length,
     };
-    if (out.backbone) result.backboneReward = out.backbone[row]!;
+    // NaN: the backbone could not give this conversation's own reward (a remote engine's pooled
+    // state is not at the token the checkpoint reads its score at); the result leaves it out.
+    if (out.backbone && !Number.isNaN(out.backbone[row]!)) result.backboneReward = out.backbone[row]!;
     return result;
   }
 
@@ -587,11 +633,17 @@ function scoreWindows(
   items: Iterable<ScoreItem> | AsyncIterable<ScoreItem>,
   batchSize: number,
   checked: boolean,
+  windowBatches: number,
 ): AsyncGenerator<EncodeRequest[]> {
   let index = 0;
-  return mapWindows(items, batchSize, (it) => {
-    const where = `items[${index++}]`;
-    if (!checked) checkScoreItem(it, where);
-    return [{ prompt: it.prompt, response: it.response, params: { prompt: `${where}.prompt`, response: `${where}.response` } }];
-  });
+  return mapWindows(
+    items,
+    batchSize,
+    (it) => {
+      const where = `items[${index++}]`;
+      if (!checked) checkScoreItem(it, where);
+      return [{ prompt: it.prompt, response: it.response, params: { prompt: `${where}.prompt`, response: `${where}.response` } }];
+    },
+    windowBatches,
+  );
 }

@@ -17,6 +17,7 @@ import type { TruncationInfo } from '../text/encoder.js';
 import type { Prompt } from '../text/prompt.js';
 import type { DecisionOptions } from '../tree/decision.js';
 import type { PreferenceTree } from '../tree/preference-tree.js';
+import type { RemoteOptions } from './remote.js';
 
 /** Options of {@link RewardModel.load}. Everything but `dir` overrides dtr.json. */
 export interface LoadOptions {
@@ -50,6 +51,12 @@ export interface LoadOptions {
    * A function receives the input/output binding from dtr.json.
    */
   backbone?: Backbone | ((binding: BackboneBinding) => Promise<Backbone>);
+  /**
+   * Run the backbone on an inference engine (vLLM's embeddings API, or KServe v2 / Triton)
+   * instead of onnxruntime; each field overrides dtr.json `backbone.remote`. The folder then
+   * needs no model.onnx (docs/scaling.md).
+   */
+  remote?: RemoteOptions;
   /**
    * Tokenize in a worker thread so the next window is tokenized while the backbone runs
    * (default `auto`: for runs of 128 conversations or more).
