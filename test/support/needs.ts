@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { hasNumpy, hasSklearn, PYTHON, runsTorchSuites, TORCH_SETUP } from './python.js';
+import { hasNumpy, hasSklearn, PYTHON, runsTorchSuites, TORCH_PYTHON, TORCH_SETUP } from './python.js';
 
 /** One requirement: whether it is here, what it is, and the command that installs it. */
 export interface Need {
@@ -35,6 +35,14 @@ const CHECKS = {
   }),
   // Under CI=true these suites run (and fail) rather than skip: see runsTorchSuites.
   torch: () => ({ present: runsTorchSuites(), what: 'a Python with torch and transformers in .venv', enable: TORCH_SETUP }),
+  // TRL, datasets, accelerate in .venv (notebooks/python/requirements-trainers.txt); under CI=true the suite runs (and fails) rather than skips.
+  trainers: () => ({
+    present:
+      process.env.CI === 'true' ||
+      (existsSync(TORCH_PYTHON) && spawnSync(TORCH_PYTHON, ['-c', 'import trl, datasets, accelerate'], { stdio: 'ignore' }).status === 0),
+    what: 'TRL, datasets and accelerate in .venv',
+    enable: '.venv/bin/pip install -r notebooks/python/requirements-trainers.txt',
+  }),
 } satisfies Record<string, () => Need>;
 
 /**
