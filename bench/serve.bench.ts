@@ -12,6 +12,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RewardModel, type CompareItem } from '../src/index.js';
@@ -67,6 +68,56 @@ async function load(agent: Agent, url: string, bodies: string[], concurrency: nu
   return { latencies, seconds: (performance.now() - t) / 1000 };
 }
 
+/**
+ * Hostile clients beside the load, until `stop()`: bodies declared and held (ended by
+ * --body-timeout), bodies over --max-body-bytes (answered 413, the rest read and dropped),
+ * 10,000-deep JSON and batches larger than the queue (refused before parsing or checking).
+ * Returns the stopper, which resolves with the attacks sent.
+ */
+function hostile(url: string): () => Promise<number> {
+  const { hostname, port } = new URL(url);
+  let running = true;
+  let sent = 0;
+  const held: ReturnType<typeof connect>[] = [];
+  const rawPost = (head: string, body: Buffer | string): Promise<void> =>
+    new Promise((resolve) => {
+      const c = connect(Number(port), hostname);
+      c.on('error', () => resolve());
+      c.on('close', () => resolve());
+      c.on('data', () => undefined);
+      c.write(head);
+      c.end(body);
+    });
+  const big = Buffer.alloc(2 * 1024 * 1024, 32);
+  const deep = `{"prompt": ${'['.repeat(10_000)}${']'.repeat(10_000)}, "a": "x", "b": "y"}`;
+  const many = `{"items": [${'{},'.repeat(99_999)}{}]}`;
+  const loop = (async () => {
+    for (let i = 0; running; i++) {
+      const kind = i % 4;
+      if (kind === 0 && held.length < 16) {
+        const c = connect(Number(port), hostname);
+        c.on('error', () => undefined);
+        c.write('POST /v1/compare HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{"prompt":"');
+        held.push(c);
+      } else {
+        const body = kind === 1 ? big : kind === 2 ? deep : many;
+        await rawPost(
+          `POST /v1/compare HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`,
+          body,
+        );
+      }
+      sent++;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  })();
+  return async () => {
+    running = false;
+    await loop;
+    for (const c of held) c.destroy();
+    return sent;
+  };
+}
+
 const quantile = (xs: number[], q: number): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
@@ -98,7 +149,20 @@ export default async function (ctx: BenchContext): Promise<void> {
 
     const server = spawn(
       process.execPath,
-      [join(ctx.root, 'dist', 'cli', 'main.js'), 'serve', '--model', dir, '--port', '0', '--queue-size', String(4 * inFlight * batch)],
+      [
+        join(ctx.root, 'dist', 'cli', 'main.js'),
+        'serve',
+        '--model',
+        dir,
+        '--port',
+        '0',
+        '--queue-size',
+        String(4 * inFlight * batch),
+        '--max-body-bytes',
+        String(1024 * 1024),
+        '--body-timeout',
+        '2',
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stderr = '';
@@ -123,6 +187,11 @@ export default async function (ctx: BenchContext): Promise<void> {
       for (let i = 0; i < n; i += batch) batches.push(JSON.stringify({ items: items.slice(i, i + batch) }));
       const b = await load(agent, `${url}/v1/compare`, batches, 4);
       const batchRate = n / b.seconds;
+      // The same single-pair load again, with hostile clients beside it: the limits' cost, vs the clean run above.
+      const stop = hostile(url);
+      const h = await load(agent, `${url}/v1/compare`, single, inFlight);
+      const attacks = await stop();
+      const hostileRate = n / h.seconds;
 
       ctx.print(
         `${n} pairs (fixture model: tiny backbone, real Llama-3 tokenizer, responses of 10-100 words); server: dtr serve in its own process, keep-alive clients`,
@@ -131,6 +200,9 @@ export default async function (ctx: BenchContext): Promise<void> {
       ctx.print(`|---|---|---|---|`);
       ctx.print(
         `| single-pair POST /v1/compare, ${inFlight} in flight | ${rate.toFixed(0)} req/s, p50 ${quantile(s.latencies, 0.5).toFixed(1)} ms, p99 ${quantile(s.latencies, 0.99).toFixed(1)} ms | compareMany in-process: ${peerRate.toFixed(0)} pairs/s | ${(rate / peerRate).toFixed(2)} |`,
+      );
+      ctx.print(
+        `| single-pair POST /v1/compare, ${inFlight} in flight, beside ${attacks} hostile requests (held bodies, 2 MiB over a 1 MiB limit, 10,000-deep JSON, 100,000-item batches) | ${hostileRate.toFixed(0)} req/s, p50 ${quantile(h.latencies, 0.5).toFixed(1)} ms, p99 ${quantile(h.latencies, 0.99).toFixed(1)} ms | the same load without them: ${rate.toFixed(0)} req/s | ${(hostileRate / rate).toFixed(2)} |`,
       );
       ctx.print(
         `| batches of ${batch} pairs, 4 in flight | ${batchRate.toFixed(0)} pairs/s, p50 ${quantile(b.latencies, 0.5).toFixed(0)} ms per batch | compareMany in-process: ${peerRate.toFixed(0)} pairs/s | ${(batchRate / peerRate).toFixed(2)} |`,
