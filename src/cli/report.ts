@@ -15,7 +15,7 @@ import { DtrError } from '../errors.js';
 import { readJsonl } from '../io/jsonl.js';
 import { currentCommandLine, dataFileRecord, type DataFileRecord } from '../provenance.js';
 import { buildComparisonReport } from '../report/comparison.js';
-import { buildDatasetReport } from '../report/dataset.js';
+import { bootstrapRefits, buildDatasetReport } from '../report/dataset.js';
 import { datasetInputFromRows, readComparisonFile } from '../report/input.js';
 import { treeFileRecord, type ReportProvenanceOptions, type TreeFileRecord } from '../report/provenance.js';
 import { reportFormatFromPath, writeReport } from '../report/render.js';
@@ -458,7 +458,7 @@ async function modelReport(
   }
 }
 
-/** A dataset report, with a progress bar for bootstrap refits (which need at least two labelled pairs). */
+/** A dataset report, with a progress bar for its bootstrap refits (as many as `bootstrapRefits` says). */
 function datasetReport(
   tree: PreferenceTree,
   input: DatasetInput,
@@ -471,7 +471,7 @@ function datasetReport(
   provenance: ReportProvenanceOptions,
 ): Report {
   const labelled = rows.filter((r) => r.label !== null).length;
-  const refits = labelled >= 2 ? opts.bootstrap : 0;
+  const refits = bootstrapRefits(labelled, opts.bootstrap);
   const progress = refits > 0 ? createProgress(io, refits, { label: 'bootstrap', unit: 'refits' }) : null;
   const report = buildDatasetReport(tree, input, {
     ...rule,

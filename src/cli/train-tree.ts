@@ -6,20 +6,18 @@
  * errors.ts, version.ts; io/; provenance.ts; text/ and backbone/; tree/ and head/; explain/ and data/; eval/
  * and model/; report/; workflows/; serve/ (test/import-graph.test.ts).
  */
-import { ATTRIBUTES } from '../attributes.js';
 import { DtrError } from '../errors.js';
 import { readAttributePairs, type AttributePairs } from '../data/pairs.js';
 import { checkAgainst } from '../eval/decontaminate.js';
-import { detectEvalFormat, EVAL_FORMATS, readEvalSet, type EvalFormat, type EvalSet } from '../data/datasets.js';
-import { readJsonl } from '../io/jsonl.js';
-import type { ScoredTextPairs } from '../workflows/score-pairs.js';
-import { scoreTrainingPairs, trainTree, type SplitMetrics, type TrainReport } from '../workflows/train-tree.js';
+import { EVAL_FORMATS } from '../data/datasets.js';
+import { swapPolicy, trainTree, type TrainReport } from '../workflows/train-tree.js';
+import { renderTrainReport, trainReportJson } from './train-tree-report.js';
+import { refuseTexts, scoreTextFiles, type TextFlags, type TextScoring } from './train-tree-texts.js';
 import { currentCommandLine, dataFileRecord, makeProvenance, type DataFileRecord } from '../provenance.js';
-import { defineCommand, flagError, type CliIO } from './args.js';
-import { batchFlags, loadModelArg, MODEL_OPTIONS, BACKBONE_OPTIONS, type ModelFlags } from './model-args.js';
-import { createProgress, progressTo, type RunningProgress } from './progress.js';
-import { exact } from '../util/format.js';
-import { f3, pathArg, printJson, table } from './shared.js';
+import { defineCommand, flagError } from './args.js';
+import { MODEL_OPTIONS, BACKBONE_OPTIONS } from './model-args.js';
+import { createProgress } from './progress.js';
+import { pathArg, printJson } from './shared.js';
 
 export default defineCommand({
   name: 'train-tree',
@@ -137,18 +135,18 @@ this is said on stderr and recorded in the tree's provenance notes.`,
         }),
       );
 
-    // Chosen/rejected rows are all labelled a by construction: alone they give a one-class,
-    // single-leaf tree. Both orders carry the same preferences and two classes.
-    const autoSwaps = scoring !== null && scoring.train.preferredFirst && !opts['augment-swaps'];
-    const augment = opts['augment-swaps'] || autoSwaps;
-    const autoSwapNote = `${opts.pairs} holds {prompt, chosen, rejected} rows, whose labels are all a (chosen first): trained on each pair and its mirror (b, a) with the label flipped (automatic swap augmentation, as --augment-swaps; ${pairs.n} pairs -> ${2 * pairs.n} rows)`;
-    if (autoSwaps) io.stderr(`dtr train-tree: note: ${autoSwapNote}\n`);
+    const swaps = swapPolicy(pairs, {
+      augmentSwaps: opts['augment-swaps'] || undefined,
+      preferredFirst: scoring?.train.preferredFirst,
+      source: opts.pairs,
+    });
+    if (swaps.note) io.stderr(`dtr train-tree: note: ${swaps.note}\n`);
 
     const progress = opts.bootstrap > 0 ? createProgress(io, opts.bootstrap, { label: 'bootstrap', unit: 'refits' }) : null;
     const notes: string[] = [];
     if (opts['val-fraction'] !== undefined) notes.push(`validation: ${opts['val-fraction']} of --pairs held out (seed ${opts.seed})`);
     if (opts['augment-swaps']) notes.push('trained on each pair and its mirror (b, a)');
-    if (autoSwaps) notes.push(autoSwapNote);
+    if (swaps.note) notes.push(swaps.note);
     if (contamination) notes.push(contamination.note);
     if (scoring) notes.push(scoring.note);
     const name = opts.name ?? opts.out.replace(/^.*[\\/]/, '').replace(/\.json$/, '');
@@ -162,7 +160,8 @@ this is said on stderr and recorded in the tree's provenance notes.`,
         minImpurityDecrease: opts['min-impurity-decrease'],
         ...(validation ? { validation } : {}),
         ...(opts['val-fraction'] !== undefined ? { valFraction: opts['val-fraction'] } : {}),
-        augmentSwaps: augment,
+        augmentSwaps: opts['augment-swaps'] || undefined,
+        preferredFirst: scoring?.train.preferredFirst,
         bootstrap: opts.bootstrap,
         seed: opts.seed,
         name,
@@ -180,193 +179,25 @@ this is said on stderr and recorded in the tree's provenance notes.`,
       throw (opts['val-fraction'] !== undefined ? flagError(e, 'train-tree', { valFraction: 'val-fraction' }) : null) ?? e;
     }
     progress?.done();
-    if (contamination?.warning) report.warnings.push(contamination.warning);
-    if (!augment && pairs.labels.every((l) => l === pairs.labels[0])) {
-      report.warnings.push(
-        'if the data puts the preferred response first by construction (as chosen/rejected sets do), --augment-swaps trains on each pair in both orders',
-      );
-    }
+    // The contamination warning goes before trainTree's one-class warning (its last, when given).
+    const oneClass = report.warnings.at(-1)?.startsWith('if the data puts the preferred response first') ? 1 : 0;
+    if (contamination?.warning) report.warnings.splice(report.warnings.length - oneClass, 0, contamination.warning);
     if (scoring) report.warnings.unshift(...scoring.warnings);
     for (const w of report.warnings) io.stderr(`dtr train-tree: warning: ${w}\n`);
     report.tree.save(pathArg(io, opts.out));
     if (opts.json) {
       printJson(io, {
         ...trainReportJson(report, opts.out),
-        augmentSwaps: { applied: augment, automatic: autoSwaps },
+        augmentSwaps: report.swaps,
         ...(contamination ? { contamination: contamination.summary } : {}),
         ...(scoring ? { scoring: scoring.json } : {}),
       });
       return 0;
     }
-    const swapLine = autoSwaps
+    const swapLine = swaps.automatic
       ? `swap augmentation: chosen/rejected rows (every label a), so each pair was also trained mirrored (b, a): ${pairs.n} pairs -> ${2 * pairs.n} rows\n`
       : '';
     io.stdout(`${scoring ? `${scoring.summary}\n${swapLine}\n` : ''}${renderTrainReport(report, opts.out)}`);
     return 0;
   },
 });
-
-/** The `--json` document of `dtr train-tree`. */
-export function trainReportJson(report: TrainReport, out: string): Record<string, unknown> {
-  return {
-    out,
-    n: { train: report.trainN, validation: report.validationN },
-    train: report.train,
-    validation: report.validation,
-    importances: report.importances,
-    bootstrap: report.bootstrap,
-    warnings: report.warnings,
-    tree: exact(report.tree.toJSON()), // the artifact, as written: full precision
-    text: report.tree.exportText({ details: true }),
-  };
-}
-
-/** The human-readable report of `dtr train-tree`. */
-export function renderTrainReport(report: TrainReport, out: string): string {
-  const t = report.tree;
-  const lines: string[] = [];
-  lines.push(
-    `fitted ${t.name}: ${t.criterion}, max depth ${t.params.maxDepth}, ${t.leaves().length} leaves, on ${report.trainN} pairs${report.validationN ? `, validated on ${report.validationN}` : ''}`,
-  );
-  lines.push('');
-  const metric = (m: SplitMetrics | null, key: keyof SplitMetrics): string => (m ? f3(m[key] as number) : '-');
-  const rows: Array<[string, keyof SplitMetrics]> = [
-    ['accuracy', 'accuracy'],
-    ['accuracy (symmetric rule)', 'symmetricAccuracy'],
-    ['log loss', 'logLoss'],
-    ['Brier score', 'brier'],
-    ['calibration error (ECE)', 'ece'],
-    ['position consistency', 'positionConsistency'],
-  ];
-  lines.push(
-    table(
-      ['', 'train', 'validation'],
-      rows.map(([label, key]) => [label, metric(report.train, key), metric(report.validation, key)]),
-    ),
-  );
-  lines.push('');
-  lines.push('importances (impurity decrease):');
-  const boot = report.bootstrap;
-  const impRows = ATTRIBUTES.map((a) => {
-    const row = [a, f3(report.importances[a])];
-    if (boot) row.push(`${f3(boot.mean[a])} ± ${f3(boot.std[a])}`, `[${f3(boot.lower[a])}, ${f3(boot.upper[a])}]`, f3(boot.rootShare[a]));
-    return row;
-  });
-  const header = boot ? ['', 'tree', `bootstrap mean (${boot.refits} refits)`, '95% interval', 'root share'] : ['', 'tree'];
-  lines.push(table(header, impRows).replace(/^/gm, '  '));
-  lines.push('', 'tree:', t.exportText({ details: true }).trimEnd(), '', `wrote ${out}`);
-  return `${lines.join('\n')}\n`;
-}
-
-type TextFlags = ModelFlags & {
-  pairs: string;
-  val?: string | undefined;
-  format?: string | undefined;
-  cache?: string | undefined;
-  'no-cache': boolean;
-  json: boolean;
-};
-
-/** Text pairs scored with a model: the attribute pairs, and what to report and record. */
-interface TextScoring {
-  train: ScoredTextPairs;
-  validation: ScoredTextPairs | null;
-  /** Provenance records of the model. */
-  records: DataFileRecord[];
-  note: string;
-  warnings: string[];
-  summary: string;
-  json: Record<string, unknown>;
-}
-
-/** Refuses a file of text pairs without --model, saying what to do (instead of one error per row). */
-function refuseTexts(path: string, name: string): void {
-  const first = readJsonl(path)[0]!.value as Record<string, unknown> | null;
-  const format = detectEvalFormat(first);
-  // Every layout but attribute-score pairs holds response texts.
-  const texts = format !== null && (format !== 'pairs' || typeof first?.a === 'string');
-  if (texts) {
-    throw new DtrError(
-      'E_USAGE',
-      `dtr train-tree: ${name} holds response texts (${format} rows), which a model must score first: give --model DIR`,
-      {
-        hint: 'without --model, rows are attribute pairs {"a": {"helpfulness": ...}, "b": {...}, "label": "a"|"b"}',
-      },
-    );
-  }
-}
-
-/** Reads --pairs (and --val) as text pairs and scores them with --model through the reward cache. */
-async function scoreTextFiles(opts: TextFlags, io: CliIO): Promise<TextScoring> {
-  const format = opts.format as EvalFormat | undefined;
-  const read = (file: string): EvalSet => {
-    const set = readEvalSet(pathArg(io, file), format, file, { strict: false });
-    if (set.kind !== 'text') {
-      throw new DtrError(
-        'E_USAGE',
-        `dtr train-tree: ${file} holds attribute scores, not response texts: drop --model (attribute pairs need no model)`,
-      );
-    }
-    return set;
-  };
-  const train = { name: opts.pairs, set: read(opts.pairs) };
-  const validation = opts.val !== undefined ? { name: opts.val, set: read(opts.val) } : null;
-  const model = await loadModelArg(opts, io, 'train-tree');
-  try {
-    const cacheName = opts.cache ?? '.dtr-cache';
-    // One progress bar per file, finished when the next file starts or scoring ends.
-    let bar: { file: string; progress: RunningProgress } | null = null;
-    const s = await scoreTrainingPairs(model, train, validation, {
-      ...batchFlags(opts),
-      cacheDir: opts['no-cache'] ? null : pathArg(io, cacheName),
-      modelDir: opts.model,
-      onWarning: (m) => io.stderr(`dtr train-tree: warning: ${m}\n`),
-      onProgress: (file, done, total) => {
-        if (bar?.file !== file) {
-          bar?.progress.done();
-          bar = { file, progress: progressTo(io, { label: `scoring ${file}`, unit: 'conversations', quiet: opts.json }) };
-        }
-        bar.progress.update(done, total);
-      },
-    });
-    (bar as { progress: RunningProgress } | null)?.progress.done();
-    const parts: Array<[string, ScoredTextPairs]> = [
-      [opts.pairs, s.train],
-      ...(s.validation ? [[opts.val!, s.validation] as [string, ScoredTextPairs]] : []),
-    ];
-    const counts = (p: ScoredTextPairs): Record<string, unknown> => ({
-      pairs: p.pairs.n,
-      ties: p.ties.length,
-      tieLines: p.ties.map((t) => t.line),
-      conversations: p.conversations,
-      distinct: p.distinct,
-      cacheHits: p.cacheHits,
-      computed: p.computed,
-      truncatedPairs: p.truncatedLines.length,
-      truncatedLines: p.truncatedLines,
-    });
-    const describe = (file: string, p: ScoredTextPairs): string =>
-      `${file}: ${p.pairs.n} pairs (${p.distinct} distinct conversations): ${p.cacheHits} from the cache, ${p.computed} run through the backbone; ${p.ties.length} tie${p.ties.length === 1 ? '' : 's'} skipped; ${p.truncatedLines.length} truncated`;
-    const summary = [
-      `scored with ${model.config.name} (${model.provider}, backbone ${model.config.backbone.id}${model.head ? `, head ${model.head.name}` : ''}), cache ${s.cache === null ? 'off' : cacheName}:`,
-      ...parts.map(([file, p]) => `  ${describe(file, p)}`),
-    ].join('\n');
-    const json = {
-      model: {
-        dir: opts.model,
-        name: model.config.name,
-        backbone: model.config.backbone.id,
-        head: model.head?.name ?? null,
-        identity: s.identity.rewards,
-        provider: model.provider,
-        maxLength: model.maxLength,
-      },
-      cache: s.cache === null ? null : { dir: cacheName, path: s.cache.path, entries: s.cache.entries },
-      train: counts(s.train),
-      validation: s.validation ? counts(s.validation) : null,
-    };
-    return { train: s.train, validation: s.validation, records: s.records, note: s.note, warnings: s.warnings, summary, json };
-  } finally {
-    await model.dispose();
-  }
-}

@@ -63,6 +63,20 @@ const ratio = (k: number, n: number): number => (n > 0 ? k / n : 0);
 const orNull = (x: number): number | null => (Number.isNaN(x) ? null : x);
 
 /**
+ * The bootstrap refits a dataset report makes: the `requested` number, or none with fewer than
+ * two labelled pairs (nothing to refit on). The one statement of that rule (`dtr report` sizes
+ * its progress bar with it).
+ *
+ * @example
+ * ```ts
+ * bootstrapRefits(1, 100); // 0
+ * ```
+ */
+export function bootstrapRefits(labelled: number, requested: number): number {
+  return labelled >= 2 ? requested : 0;
+}
+
+/**
  * Builds a dataset report: how a tree decides a set of pairs. Accuracy (overall, per leaf, per
  * subset), calibration, bootstrap importances and the hardest disagreements use the labelled
  * pairs; path frequencies, "decided by style", position consistency and the comparison with a
@@ -278,7 +292,7 @@ export function buildDatasetReport(tree: PreferenceTree, input: DatasetInput, op
 
   // Importances.
   let bootstrap: DatasetReport['importances']['bootstrap'] = null;
-  if (opts.bootstrap > 0 && nl >= 2) {
+  if (bootstrapRefits(nl, opts.bootstrap) > 0) {
     const d = new Float64Array(nl * ATTRIBUTE_COUNT);
     const y = new Uint8Array(nl);
     labelledIdx.forEach((i, j) => {

@@ -39,8 +39,17 @@ export interface TrainOptions extends Omit<FitOptions, 'sampleWeight' | 'metrics
   validation?: AttributePairs;
   /** Hold out this share of the pairs (shuffled with `seed`) for validation. */
   valFraction?: number;
-  /** Add each training pair mirrored (b, a) with the label flipped. */
+  /**
+   * Add each training pair mirrored (b, a) with the label flipped. Default: only for
+   * `preferredFirst` pairs (see {@link swapPolicy}).
+   */
   augmentSwaps?: boolean;
+  /**
+   * The pairs put the preferred response first by construction ({prompt, chosen, rejected}
+   * rows: every label a), so alone they give a one-class tree: trained in both orders unless
+   * `augmentSwaps` says otherwise.
+   */
+  preferredFirst?: boolean;
   /** Bootstrap refits for importance intervals (0 = none). */
   bootstrap?: number;
   seed?: number;
@@ -57,6 +66,46 @@ export interface TrainReport {
   importances: AttributeScores;
   bootstrap: BootstrapImportances | null;
   warnings: string[];
+  /** Whether the pairs were also trained mirrored, and whether that was decided for preferred-first pairs. */
+  swaps: { applied: boolean; automatic: boolean };
+}
+
+/** What {@link swapPolicy} decided. */
+export interface SwapPolicy {
+  /** Train on each pair and its mirror (b, a). */
+  augment: boolean;
+  /** Decided for preferred-first pairs, not asked for. */
+  automatic: boolean;
+  /** With `automatic`: the note said on stderr and recorded in the tree's provenance. */
+  note: string | null;
+}
+
+/**
+ * The swap-augmentation policy of {@link trainTree} (and `dtr train-tree`): chosen/rejected rows
+ * are all labelled a by construction, and alone give a one-class, single-leaf tree; both orders
+ * carry the same preferences and two classes, so such pairs are trained mirrored too unless
+ * `augmentSwaps` is given. `source` names the pairs in the note.
+ *
+ * @example
+ * ```ts
+ * swapPolicy(pairs, { preferredFirst: true, source: 'prefs.jsonl' }).augment; // true
+ * ```
+ */
+export function swapPolicy(
+  pairs: Pick<AttributePairs, 'n'>,
+  options: { augmentSwaps?: boolean | undefined; preferredFirst?: boolean | undefined; source?: string | undefined },
+): SwapPolicy {
+  const automatic = options.preferredFirst === true && options.augmentSwaps === undefined;
+  const note = automatic
+    ? `${options.source ?? 'the pairs'} holds {prompt, chosen, rejected} rows, whose labels are all a (chosen first): trained on each pair and its mirror (b, a) with the label flipped (automatic swap augmentation, as --augment-swaps; ${pairs.n} pairs -> ${2 * pairs.n} rows)`
+    : null;
+  return { augment: automatic || options.augmentSwaps === true, automatic, note };
+}
+
+/** The warning for one-class training pairs that no mirror balances, or null. */
+function oneClassWarning(pairs: AttributePairs, augment: boolean): string | null {
+  if (augment || !pairs.labels.every((l) => l === pairs.labels[0])) return null;
+  return 'if the data puts the preferred response first by construction (as chosen/rejected sets do), --augment-swaps trains on each pair in both orders';
 }
 
 /** Metrics of `tree` on labelled pairs. */
@@ -89,7 +138,8 @@ export function trainTree(pairs: AttributePairs, options: TrainOptions = {}): Tr
   const {
     validation: givenVal,
     valFraction,
-    augmentSwaps: augment = false,
+    augmentSwaps: augmentOption,
+    preferredFirst,
     bootstrap = 0,
     seed = 0,
     onBootstrapProgress,
@@ -97,6 +147,7 @@ export function trainTree(pairs: AttributePairs, options: TrainOptions = {}): Tr
     ...fit
   } = options;
   if (!pairs.labelled) throw new RangeError('every training pair needs a label ("a" or "b")');
+  const { augment, automatic } = swapPolicy(pairs, { augmentSwaps: augmentOption, preferredFirst });
   if (givenVal && valFraction !== undefined) throw new TypeError('give either validation pairs or valFraction, not both');
   let train = pairs;
   let validation: AttributePairs | null = givenVal ?? null;
@@ -144,7 +195,8 @@ export function trainTree(pairs: AttributePairs, options: TrainOptions = {}): Tr
     validation: valMetrics,
     importances: tree.featureImportances(),
     bootstrap: boot,
-    warnings: [...tree.warnings],
+    warnings: [...tree.warnings, ...[oneClassWarning(pairs, augment)].filter((w) => w !== null)],
+    swaps: { applied: augment, automatic },
   };
 }
 
