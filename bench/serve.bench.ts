@@ -8,6 +8,12 @@
  * forward pass is tiny, so what is measured is the service's own cost per pair (HTTP, JSON,
  * queueing, tokenizing) against the SDK's: with a real 8B backbone the forward pass dominates
  * both and the ratio moves toward 1.
+ *
+ * The trainers' routes (issue 22) are measured the same way: rewards per second through
+ * `POST /v1/rewards` (TRL-shaped batches of 32) and `POST /get_reward` (OpenRLHF: one sample per
+ * request, the policy's Llama-3 rendering, 32 in flight), against `scoreMany` in-process on the
+ * same prompt + completion conversations (one reward is one conversation scored), and
+ * `compareMany`'s pairs/s x 2 conversations for scale.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -146,6 +152,19 @@ export default async function (ctx: BenchContext): Promise<void> {
       await model.dispose();
     }
     const peerRate = n / peerSeconds;
+    // The trainers' peer: one conversation per reward, the same prompt + completion through scoreMany.
+    const scoreItems = items.map((it) => ({ prompt: it.prompt as string, response: it.a })); // pairs() writes string prompts
+    const scorer = await RewardModel.load(dir);
+    let scoreSeconds: number;
+    try {
+      await scorer.scoreMany(scoreItems);
+      const t = performance.now();
+      await scorer.scoreMany(scoreItems);
+      scoreSeconds = (performance.now() - t) / 1000;
+    } finally {
+      await scorer.dispose();
+    }
+    const scoreRate = n / scoreSeconds;
 
     const server = spawn(
       process.execPath,
@@ -192,6 +211,23 @@ export default async function (ctx: BenchContext): Promise<void> {
       const h = await load(agent, `${url}/v1/compare`, single, inFlight);
       const attacks = await stop();
       const hostileRate = n / h.seconds;
+      // The trainers' routes: TRL-shaped batches, and OpenRLHF's one sample per request as its client renders it.
+      const trl: string[] = [];
+      for (let i = 0; i < n; i += batch) {
+        const part = scoreItems.slice(i, i + batch);
+        trl.push(
+          JSON.stringify({ prompts: part.map((x) => x.prompt), completions: part.map((x) => x.response), reward: 'attribute:helpfulness' }),
+        );
+      }
+      const r = await load(agent, `${url}/v1/rewards`, trl, 4);
+      const trlRate = n / r.seconds;
+      const rendered = (q: string): string =>
+        `<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\n${q}<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n`;
+      const openrlhf = scoreItems.map((x) =>
+        JSON.stringify({ query: [rendered(x.prompt) + x.response + '<|eot_id|>'], prompts: [rendered(x.prompt)], labels: [''] }),
+      );
+      const o = await load(agent, `${url}/get_reward?reward=attribute:helpfulness`, openrlhf, inFlight);
+      const openrlhfRate = n / o.seconds;
 
       ctx.print(
         `${n} pairs (fixture model: tiny backbone, real Llama-3 tokenizer, responses of 10-100 words); server: dtr serve in its own process, keep-alive clients`,
@@ -206,6 +242,12 @@ export default async function (ctx: BenchContext): Promise<void> {
       );
       ctx.print(
         `| batches of ${batch} pairs, 4 in flight | ${batchRate.toFixed(0)} pairs/s, p50 ${quantile(b.latencies, 0.5).toFixed(0)} ms per batch | compareMany in-process: ${peerRate.toFixed(0)} pairs/s | ${(batchRate / peerRate).toFixed(2)} |`,
+      );
+      ctx.print(
+        `| POST /v1/rewards, TRL batches of ${batch} completions, 4 in flight | ${trlRate.toFixed(0)} rewards/s | scoreMany in-process: ${scoreRate.toFixed(0)} conversations/s (compareMany: ${(2 * peerRate).toFixed(0)}) | ${(trlRate / scoreRate).toFixed(2)} |`,
+      );
+      ctx.print(
+        `| POST /get_reward, OpenRLHF one sample per request (Llama-3 rendering), ${inFlight} in flight | ${openrlhfRate.toFixed(0)} rewards/s, p50 ${quantile(o.latencies, 0.5).toFixed(1)} ms | scoreMany in-process: ${scoreRate.toFixed(0)} conversations/s | ${(openrlhfRate / scoreRate).toFixed(2)} |`,
       );
     } finally {
       agent.destroy();
