@@ -82,10 +82,7 @@ export function readBody(req: IncomingMessage, limits: BodyLimits, reads: BodyRe
       settled = true;
       clearTimeout(timer);
       remove();
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('close', onClose);
-      req.off('error', onClose);
+      listen(req, 'off', onData, onEnd, onClose);
       chunks.length = 0;
       if (error === null) resolve(text!);
       else reject(error);
@@ -110,10 +107,7 @@ export function readBody(req: IncomingMessage, limits: BodyLimits, reads: BodyRe
     };
     const timer = setTimeout(() => settle(bodyTimeout(limits.timeoutSeconds)), Math.max(0, limits.deadline - performance.now()));
     const remove = reads.add((e) => settle(e));
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('close', onClose);
-    req.on('error', onClose);
+    listen(req, 'on', onData, onEnd, onClose);
   });
 }
 
@@ -146,10 +140,7 @@ export function discardBody(req: IncomingMessage, bound: number, deadline: numbe
       settled = true;
       clearTimeout(timer);
       remove();
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('close', onClose);
-      req.off('error', onClose);
+      listen(req, 'off', onData, onEnd, onClose);
       resolve(complete);
     };
     const onData = (chunk: Buffer): void => {
@@ -160,10 +151,15 @@ export function discardBody(req: IncomingMessage, bound: number, deadline: numbe
     const onClose = (): void => settle(req.complete);
     const timer = setTimeout(() => settle(false), Math.max(0, deadline - performance.now()));
     const remove = reads.add(() => settle(false));
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('close', onClose);
-    req.on('error', onClose);
+    listen(req, 'on', onData, onEnd, onClose);
     req.resume();
   });
+}
+
+/** Adds (or removes) one read's listeners: its data, its end, and the close or error that ends it early. */
+function listen(req: IncomingMessage, how: 'on' | 'off', onData: (chunk: Buffer) => void, onEnd: () => void, onClose: () => void): void {
+  req[how]('data', onData);
+  req[how]('end', onEnd);
+  req[how]('close', onClose);
+  req[how]('error', onClose);
 }

@@ -477,10 +477,10 @@ export class RewardServer {
     const model = this.model!;
     const scheduler = this.scheduler!;
     const o = this.options;
-    const text = await readBody(req, { maxBytes: o.maxBodyBytes, deadline, timeoutSeconds: o.bodyTimeoutMs / 1000 }, this.reads);
+    const body = await this.jsonBody(req, deadline);
     const check = (prompt: unknown, response: unknown, params: { prompt: string; response: string }): void =>
       void model.encoder.checkedConversation(prompt, response, params);
-    const request = parseRequest(route, parseJsonBody(text, o.maxJsonDepth), check, {
+    const request = parseRequest(route, body, check, {
       maxConversations: scheduler.capacity,
       maxMessages: o.maxMessages,
       maxIssues: o.maxIssues,
@@ -507,13 +507,18 @@ export class RewardServer {
     sendJson(res, 200, request.batch ? { items: bodies } : bodies[0], this.closingHeaders());
   }
 
+  /** The request's body under the server's limits (size, deadline, nesting), parsed. */
+  private async jsonBody(req: IncomingMessage, deadline: number): Promise<unknown> {
+    const o = this.options;
+    const text = await readBody(req, { maxBytes: o.maxBodyBytes, deadline, timeoutSeconds: o.bodyTimeoutMs / 1000 }, this.reads);
+    return parseJsonBody(text, o.maxJsonDepth);
+  }
+
   /** The reward routes (rewards.ts), scored through the same queue. */
   private async reward(route: '/v1/rewards' | '/get_reward', req: IncomingMessage, res: ServerResponse, deadline: number): Promise<void> {
     const model = this.model!;
     const scheduler = this.scheduler!;
-    const o = this.options;
-    const text = await readBody(req, { maxBytes: o.maxBodyBytes, deadline, timeoutSeconds: o.bodyTimeoutMs / 1000 }, this.reads);
-    const body = parseJsonBody(text, o.maxJsonDepth);
+    const body = await this.jsonBody(req, deadline);
     const ctx = {
       model,
       reward: this.options.reward ?? defaultRewardChoice(model.config.backbone.rewardOutput !== null).choice,
